@@ -53,6 +53,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             f"Imported {result.rows} bars of {result.symbol} ({result.timeframe}) "
             f"from {result.first} to {result.last}."
         )
+        for note in getattr(result, "notes", ()):
+            print(f"note: {note}")
     return 0
 
 
@@ -75,11 +77,125 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_backtest(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "backtest",
+        help="backtest entry/exit formulas on a bar CSV (long only, market orders at the next open)",
+        description=(
+            "Backtest a long-only rule strategy through the paper broker engine: when flat and "
+            "ENTRY is true at a bar's close, buy QTY at market; when long and EXIT is true, sell "
+            "the position at market. Orders fill by the paper fill rules (next bar's open, at most "
+            "--participation of a bar's volume). final_equity = cash + open position at the last close."
+        ),
+    )
+    p.add_argument("path", help="bar CSV (Yahoo, Stooq or generic OHLCV)")
+    p.add_argument("--entry", required=True, metavar="EXPR",
+                   help='formula, e.g. "crosses_above(sma(close,10), sma(close,30))"')
+    p.add_argument("--exit", required=True, metavar="EXPR",
+                   help='formula, e.g. "crosses_below(sma(close,10), sma(close,30))"')
+    p.add_argument("--qty", required=True, type=int, metavar="N", help="shares per trade")
+    p.add_argument("--cash", default="100000", metavar="C", help="starting cash (default 100000)")
+    p.add_argument("--commission", default="none", metavar="SPEC",
+                   help="none | per_share:RATE[:MIN[:MAX_PCT]] (e.g. per_share:0.005:1.0) | "
+                        "percent:P (P%% of value) | flat:AMOUNT (per fill); fees round up to the cent")
+    p.add_argument("--slippage", default="none", metavar="SPEC",
+                   help="none | bps:N (N basis points against you) | spread[:BPS] (half an assumed "
+                        "spread, default 10 bps) | sqrt[:K] (square-root impact, K=0.1)")
+    p.add_argument("--participation", type=float, default=0.10, metavar="F",
+                   help="largest fraction of a bar's volume one order may take (default 0.10)")
+    p.add_argument("--symbol", help="symbol (default: from the file name)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_backtest)
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from engine.data.csv_import import read_bars_csv
+    from engine.paper.backtest import FixedQty, RuleStrategy, run_backtest
+    from engine.paper.fills import FillConfig, parse_commission, parse_slippage
+
+    if args.qty <= 0:
+        raise CliError(f"--qty must be a positive number of shares, not {args.qty}")
+    try:
+        config = FillConfig(parse_slippage(args.slippage), parse_commission(args.commission),
+                            args.participation)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    bars = read_bars_csv(args.path, symbol=args.symbol).bars
+    result = run_backtest(
+        bars, RuleStrategy(args.entry, args.exit, FixedQty(args.qty)), cash=args.cash, config=config
+    )
+    out = result.to_dict()
+    if args.json:
+        _print_json(out)
+        return 0
+    m = out["metrics"]
+    for t in out["trades"]:
+        print(f"{t['entry_time']} buy {t['qty']} @ {t['entry_price']:.4f}  "
+              f"{t['exit_time']} sell @ {t['exit_price']:.4f}  P&L {t['pnl']:,.2f}")
+    print(f"{len(out['trades'])} trades, final equity {out['final_equity']:,.2f}, "
+          f"total return {m['total_return']:.2%}, max drawdown {m['max_drawdown']:.2%}")
+    return 0
+
+
+def _add_compute(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compute", help="evaluate formulas over a bar CSV and write them as CSV columns")
+    p.add_argument("path", help="bar CSV (Yahoo, Stooq or generic OHLCV)")
+    p.add_argument("--expr", action="append", required=True, metavar="EXPR",
+                   help="formula, e.g. 'rsi(close,14)' (repeatable; one output column each)")
+    p.add_argument("--out", required=True, metavar="OUT.csv",
+                   help="output: date, then one column per --expr (true/false as 1/0, NaN empty)")
+    p.set_defaults(func=cmd_compute)
+
+
+def cmd_compute(args: argparse.Namespace) -> int:
+    from engine.formula import FormulaError, parse
+    from engine.scanner.headless import formula_error_text, read_bars, write_compute_csv
+
+    for text in args.expr:
+        try:
+            parse(text)
+        except FormulaError as exc:
+            raise CliError(formula_error_text(exc, text)) from exc
+    rows = write_compute_csv(read_bars(args.path), args.expr, args.out)
+    print(f"Wrote {rows} rows × {len(args.expr)} formulas to {args.out}")
+    return 0
+
+
+def _add_scan(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scan", help="scan a folder of SYMBOL.csv files for a formula on the last bar")
+    p.add_argument("--data", required=True, metavar="DIR", help="folder with one SYMBOL.csv per symbol")
+    p.add_argument("--where", required=True, metavar="EXPR", help="condition, e.g. 'rsi(close) < 30'")
+    p.add_argument("--json", action="store_true", help='print [{"symbol": ..., "close": ...}, ...]')
+    p.set_defaults(func=cmd_scan)
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from engine.formula import FormulaError
+    from engine.scanner.headless import formula_error_text, scan_directory
+
+    try:
+        found = scan_directory(args.data, args.where)
+    except FormulaError as exc:
+        raise CliError(formula_error_text(exc, args.where)) from exc
+    for name, why in found.failed:
+        print(f"warning: skipped {name}: {why}", file=sys.stderr)
+    if args.json:
+        _print_json([{"symbol": s, "close": c} for s, c in found.matches])
+    else:
+        for s, c in found.matches:
+            print(f"{s}\t{c:g}")
+        print(f"{len(found.matches)} of {found.scanned} symbols match", file=sys.stderr)
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 
 _VERBS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_import,
     _add_screenshot,
+    _add_compute,
+    _add_scan,
+    _add_backtest,
 ]
 
 

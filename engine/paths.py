@@ -1,8 +1,10 @@
 """Where the workstation keeps its files.
 
 Precedence: an explicit ``--data-dir`` (``set_data_dir``), then ``STOCKSCANNER_HOME``,
-then the platform's user data dir (``platformdirs``). Logs go to ``<home>/logs`` when a
-home is set explicitly, else to the platform's user log dir.
+then the folder chosen in Settings → Data folder (kept in ``location.json`` in the
+platform's user *config* dir, since it cannot live inside the folder it points to), then
+the platform's user data dir (``platformdirs``). Logs go to ``<home>/logs`` when a home is
+set explicitly, else to the platform's user log dir.
 """
 from __future__ import annotations
 
@@ -32,9 +34,42 @@ def data_dir() -> Path:
     env = os.environ.get("STOCKSCANNER_HOME")
     if env:
         return Path(env).expanduser().resolve()
+    chosen = chosen_data_dir()
+    if chosen is not None:
+        return chosen
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+
+
+def location_file() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR)) / "location.json"
+
+
+def chosen_data_dir() -> Path | None:
+    """The data folder picked in Settings (None if none, or if the file is unreadable)."""
+    import json
+
+    try:
+        raw = json.loads(location_file().read_text(encoding="utf-8"))
+        return Path(raw["data_dir"]).expanduser().resolve() if raw.get("data_dir") else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def choose_data_dir(path: str | os.PathLike[str] | None) -> None:
+    """Remember ``path`` as the data folder for the next start (None: back to default)."""
+    import json
+
+    if path:
+        ensure_writable(Path(path).expanduser())
+    f = location_file()
+    f.parent.mkdir(parents=True, exist_ok=True)
+    tmp = f.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"data_dir": str(path) if path else None}), encoding="utf-8")
+    tmp.replace(f)
 
 
 def explicit_home() -> bool:

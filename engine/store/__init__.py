@@ -1,6 +1,7 @@
 """Local store (SQLite via SQLAlchemy 2.0, Alembic migrations)."""
+from typing import Any
+
 from engine.store.db import (  # noqa: F401
-    Base,
     Database,
     DatabaseCorrupt,
     DatabaseLocked,
@@ -10,3 +11,11 @@ from engine.store.db import (  # noqa: F401
     open_database,
     restore_backup,
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Base":  # built lazily: importing SQLAlchemy's ORM costs ~0.3 s at start-up
+        from engine.store import db
+
+        return db.Base
+    raise AttributeError(name)

@@ -5,6 +5,11 @@ survive a killed process) and ``foreign_keys=ON``. ``open_database`` refuses to 
 file that is not a healthy SQLite database (``DatabaseCorrupt``): it never overwrites it,
 and lists the backups a user can restore with ``restore_backup``.
 
+Start-up cost matters (the window must be interactive in well under a second), so this
+module imports neither SQLAlchemy nor Alembic: ``Database.engine`` (SQLAlchemy) is created
+on first use, ``Database.connect()`` gives a plain ``sqlite3`` transaction for the hot
+paths (bars, watchlists), and ``Base`` (the ORM declarative base) is built on first access.
+
 Migration convention: revision ids are zero-padded numbers (``0001``, ``0002``, ...), one
 linear chain, files named ``<rev>_<slug>.py``. That lets start-up compare the database's
 ``alembic_version`` with the newest file name without importing Alembic (≈150 ms) when
@@ -18,13 +23,15 @@ import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from typing import TYPE_CHECKING, Any
 
 from engine import paths
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +40,22 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 BACKUPS_KEPT = 5
 
 
-class Base(DeclarativeBase):
-    """Declarative base of every ORM table of the local store."""
+_BASE: Any = None
+
+
+def __getattr__(name: str) -> Any:
+    """``Base``: the declarative base of every ORM table, built on first access."""
+    global _BASE
+    if name == "Base":
+        if _BASE is None:
+            from sqlalchemy.orm import DeclarativeBase
+
+            class Base(DeclarativeBase):
+                """Declarative base of every ORM table of the local store."""
+
+            _BASE = Base
+        return _BASE
+    raise AttributeError(name)
 
 
 class StoreError(RuntimeError):
@@ -68,16 +89,48 @@ def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     cur.close()
 
 
-@dataclass
 class Database:
-    """An open local store: the SQLAlchemy engine and a session factory."""
+    """An open local store: plain sqlite3 transactions, and SQLAlchemy on demand."""
 
-    path: Path
-    engine: Engine
-    sessions: sessionmaker[Session]
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @cached_property
+    def engine(self) -> "Engine":
+        """The SQLAlchemy engine (created, and SQLAlchemy imported, on first use)."""
+        from sqlalchemy import create_engine, event
+
+        eng = create_engine(f"sqlite:///{self.path}")
+        event.listen(eng, "connect", _on_connect)
+        return eng
+
+    @cached_property
+    def sessions(self) -> "sessionmaker[Session]":
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def connect(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """A plain sqlite3 connection in one transaction: committed on success, else rolled back.
+
+        ``write=True`` takes the write lock up front (``BEGIN IMMEDIATE``), so a writer waits
+        for another (busy timeout) instead of failing half-way.
+        """
+        conn = self.raw()
+        try:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+
+    @contextmanager
+    def session(self) -> Iterator["Session"]:
         """A session committed on success and rolled back on error."""
         s = self.sessions()
         try:
@@ -96,7 +149,8 @@ class Database:
         return conn
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        if "engine" in self.__dict__:
+            self.engine.dispose()
 
 
 def check_file(path: Path) -> None:
@@ -185,25 +239,27 @@ def head_revision() -> str:
     return max(revs)
 
 
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        try:
-            row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchone()
-        except Exception:  # noqa: BLE001 - no table yet
-            return None
+def current_revision(db: Database) -> str | None:
+    conn = db.raw()
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.OperationalError:  # no table yet
+        return None
+    finally:
+        conn.close()
     return row[0] if row else None
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(db: Database) -> None:
     """Apply pending Alembic migrations (imports Alembic only when needed)."""
-    if current_revision(engine) == head_revision():
+    if current_revision(db) == head_revision():
         return
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
+    with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
@@ -217,13 +273,12 @@ def open_database(path: Path | None = None, *, migrate: bool = True) -> Database
     path = Path(path) if path else paths.database_path()
     paths.ensure_writable(path.parent)
     check_file(path)
-    engine = create_engine(f"sqlite:///{path}", future=True)
-    event.listen(engine, "connect", _on_connect)
+    db = Database(path)
     if migrate:
         try:
-            upgrade(engine)
-        except sqlite3.OperationalError as exc:  # pragma: no cover - passthrough of locks
+            upgrade(db)
+        except Exception as exc:
             if "locked" in str(exc):
                 raise DatabaseLocked(f"The database {path} is locked by another process.") from exc
             raise
-    return Database(path=path, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+    return db

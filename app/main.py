@@ -1,0 +1,252 @@
+"""Start-up: the QApplication, the workstation and its first-run demo workspace.
+
+``build_workstation`` is shared by the GUI, the ``screenshot`` verb and the tests.
+Start-up is kept fast: only the chart and watchlist are built before the window shows;
+hidden docks are built on first show; heavy modules (Alembic, yfinance) load on demand.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+import traceback
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+DEMO_WATCHLIST = "Demo"
+DEMO_WATCHLIST_SIZE = 15
+
+
+@dataclass
+class Workstation:
+    app: object
+    window: object
+    ctx: object
+
+    def close(self) -> None:
+        self.window.close()  # type: ignore[attr-defined]
+        self.ctx.tasks.wait_all(10000)  # type: ignore[attr-defined]
+        self.ctx.bridge.close()  # type: ignore[attr-defined]
+        self.ctx.db.dispose()  # type: ignore[attr-defined]
+
+
+def ensure_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv or [sys.argv[0]])
+        app.setApplicationName("Stock Scanner")
+        app.setOrganizationName("StockScanner")
+        app.setQuitOnLastWindowClosed(True)
+    return app
+
+
+def seed_demo_workspace(ctx) -> None:  # type: ignore[no-untyped-def]
+    """First start: a watchlist of demo symbols, so the window is useful offline."""
+    if ctx.watchlists.names():
+        return
+    ctx.watchlists.create(DEMO_WATCHLIST, ctx.data.demo_symbols()[:DEMO_WATCHLIST_SIZE])
+
+
+def build_workstation(db=None):  # type: ignore[no-untyped-def]
+    """Open the store and build the main window on the current data dir (not shown)."""
+    app = ensure_app()
+    from app.bridge import QtBridge
+    from app.context import AppContext
+    from app.mainwindow import MainWindow
+    from app.notify import Notifier
+    from app.settings import AppSettings
+    from app.theme import apply_theme
+    from app.workers import TaskRunner
+    from engine.data.service import DataService
+    from engine.events import bus
+    from engine.store import open_database
+
+    settings = AppSettings()
+    settings.apply_proxy()
+    apply_theme(app, str(settings.get("ui/theme")))
+    db = db or open_database()
+    data = DataService(db, source=str(settings.get("data/source")), bus=bus)
+    ctx = AppContext(
+        db=db, data=data, settings=settings, bus=bus, bridge=QtBridge(bus),
+        tasks=TaskRunner(), notifier=Notifier(),
+    )
+    seed_demo_workspace(ctx)
+    window = MainWindow(ctx)
+    window.restore_layout()
+    if settings.recovered_from is not None:
+        ctx.notifier.notify(
+            "Settings reset",
+            f"The settings file could not be read and was kept as {settings.recovered_from.name}; "
+            "defaults are in use.",
+            "warning",
+        )
+    return Workstation(app, window, ctx)
+
+
+def open_workspace(ws: Workstation) -> None:
+    """Open the symbol the chart showed last time (or the first watchlist symbol)."""
+    ctx = ws.ctx
+    symbol = ctx.settings.get("workspace/symbol")  # type: ignore[attr-defined]
+    tf = str(ctx.settings.get("workspace/timeframe") or "1d")  # type: ignore[attr-defined]
+    if not symbol:
+        names = ctx.watchlists.names()  # type: ignore[attr-defined]
+        syms = ctx.watchlists.symbols(names[0]) if names else []  # type: ignore[attr-defined]
+        symbol = syms[0] if syms else None
+    if symbol:
+        chart = ctx.active_chart or ws.window.show_dock("chart")  # type: ignore[attr-defined]
+        chart.open_symbol(str(symbol), tf)
+
+
+def install_excepthooks(show_dialog: bool = True) -> None:
+    """Route uncaught errors (any thread) to the log and a dialog instead of a dead app."""
+    from PySide6.QtCore import QObject, Signal
+
+    class _Reporter(QObject):
+        report = Signal(str, str)
+
+    reporter = _Reporter()
+
+    def show(title: str, text: str) -> None:
+        if not show_dialog:
+            return
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Critical, title, text)
+        box.setDetailedText(text)
+        box.exec()
+
+    reporter.report.connect(show)
+
+    def hook(exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        log.critical("uncaught error", exc_info=(exc_type, exc, tb))
+        reporter.report.emit("Unexpected error", "".join(traceback.format_exception_only(exc_type, exc)).strip()
+                             + "\n\nDetails are in the log file (Help → Open log folder).")
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        hook(args.exc_type, args.exc_value, args.exc_traceback)
+
+    sys.excepthook = hook
+    threading.excepthook = thread_hook
+    install_excepthooks.reporter = reporter  # type: ignore[attr-defined]  # keep alive
+
+
+def _fatal(title: str, text: str) -> int:
+    from PySide6.QtWidgets import QMessageBox
+
+    ensure_app()
+    print(f"error: {text}", file=sys.stderr)
+    if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        QMessageBox.critical(None, title, text)
+    return 1
+
+
+def _recover_corrupt_database(exc) -> bool:  # type: ignore[no-untyped-def]
+    """Offer to restore the newest backup. True if restored (start again)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from engine.store import restore_backup
+
+    print(f"error: {exc}", file=sys.stderr)
+    if not exc.backups or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        return False
+    answer = QMessageBox.question(
+        None, "Database damaged",
+        f"{exc}\n\nRestore the newest backup ({exc.backups[0].name})? The damaged file is kept beside it.",
+    )
+    if answer != QMessageBox.StandardButton.Yes:
+        return False
+    aside = restore_backup(exc.path, exc.backups[0])
+    log.warning("restored %s from %s; damaged file kept as %s", exc.path, exc.backups[0], aside)
+    return True
+
+
+def run_gui(args: argparse.Namespace | None = None) -> int:
+    """Open the workstation window; returns the exit status."""
+    app = ensure_app()
+    from engine import paths
+    from engine.store import DatabaseCorrupt, DatabaseLocked, backup, open_database
+
+    try:
+        folder = paths.ensure_writable(paths.data_dir())
+    except paths.DataDirError as exc:
+        return _fatal("Data folder not writable", str(exc))
+    from app.single_instance import SingleInstance
+
+    single = SingleInstance(folder)
+    if not single.acquire():
+        if single.signal_running_instance():
+            print("Stock Scanner is already running on this data folder; brought it to the front.")
+            return 0
+        return _fatal(
+            "Already running",
+            f"Another Stock Scanner holds the data folder {folder} but does not answer. "
+            "Close it (or end its process) and start again.",
+        )
+    install_excepthooks()
+    try:
+        while True:
+            try:
+                db = open_database()
+                break
+            except DatabaseCorrupt as exc:
+                if not _recover_corrupt_database(exc):
+                    return _fatal("Database damaged", str(exc))
+            except DatabaseLocked as exc:
+                return _fatal("Database locked", str(exc))
+        ws = build_workstation(db)
+        single.activation_requested.connect(lambda: (ws.window.showNormal(), ws.window.raise_(), ws.window.activateWindow()))
+        ws.window.show()
+        open_workspace(ws)
+        # A daily backup of the healthy store, off the GUI thread, after start-up.
+        ws.ctx.tasks.submit(backup, db.path, label="Backing up the database")
+        rc = app.exec()
+        ws.ctx.tasks.wait_all(10000)
+        ws.ctx.bridge.close()
+        db.dispose()
+        return int(rc)
+    finally:
+        single.release()
+
+
+def screenshot(out: str, width: int = 1600, height: int = 1000, timeout_ms: int = 15000) -> str:
+    """Render the main window (current workspace) offscreen to a PNG at ``out``."""
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    ensure_app()
+    ws = build_workstation()
+    win = ws.window
+    win.resize(width, height)  # type: ignore[attr-defined]
+    win.show()  # type: ignore[attr-defined]
+    open_workspace(ws)
+    loop = QEventLoop()
+    deadline = QTimer()
+    deadline.setSingleShot(True)
+    deadline.timeout.connect(loop.quit)
+    poll = QTimer()
+
+    def check() -> None:
+        if not ws.ctx.tasks.active:  # type: ignore[attr-defined]
+            loop.quit()
+
+    poll.timeout.connect(check)
+    poll.start(50)
+    deadline.start(timeout_ms)
+    loop.exec()
+    poll.stop()
+    for _ in range(5):
+        ensure_app().processEvents()
+    pm = win.grab()  # type: ignore[attr-defined]
+    if not pm.save(out, "PNG"):
+        raise OSError(f"cannot write the screenshot to {out}")
+    ws.close()
+    return out

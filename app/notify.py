@@ -1,0 +1,156 @@
+"""Notifications: the system tray when there is one, in-app toasts when there is not.
+
+``Notifier.notify(title, text, level)`` is the API later features call (alerts, fills,
+sync). Engine code publishes ``engine.events.Notification`` on the bus instead; the
+bridge delivers it here on the GUI thread. The last 20 notifications are kept for the
+tray's "Recent" menu.
+"""
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSystemTrayIcon, QWidget
+
+log = logging.getLogger(__name__)
+LEVELS = ("info", "warning", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    title: str
+    text: str
+    level: str
+
+
+def app_icon() -> QIcon:
+    """The app icon, drawn (no image plugin needed): a rising candle pair."""
+    pm = QPixmap(64, 64)
+    pm.fill(QColor(0, 0, 0, 0))
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(QColor("#1e2127"))
+    p.setPen(Qt.PenStyle.NoPen)
+    p.drawRoundedRect(2, 2, 60, 60, 12, 12)
+    p.setBrush(QColor("#ef5350"))
+    p.drawRect(16, 26, 10, 20)
+    p.fillRect(20, 18, 2, 36, QColor("#ef5350"))
+    p.setBrush(QColor("#26a69a"))
+    p.drawRect(36, 14, 10, 26)
+    p.fillRect(40, 8, 2, 40, QColor("#26a69a"))
+    p.end()
+    return QIcon(pm)
+
+
+class Toast(QLabel):
+    """A transient message in the main window's bottom-right corner."""
+
+    def __init__(self, parent: QWidget, note: Note, msecs: int = 5000) -> None:
+        super().__init__(parent)
+        self.setObjectName("toast")
+        self.setWordWrap(True)
+        self.setMaximumWidth(360)
+        self.setText(f"<b>{note.title}</b><br>{note.text}")
+        self.adjustSize()
+        QTimer.singleShot(msecs, self.deleteLater)
+
+
+class Notifier(QObject):
+    notified = Signal(object)  # Note
+
+    def __init__(self, window: QMainWindow | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.window = window
+        self.recent: deque[Note] = deque(maxlen=20)
+        self.tray: QSystemTrayIcon | None = None
+        self._toasts: list[Toast] = []
+        self.recent_menu: QMenu | None = None
+
+    @property
+    def has_tray(self) -> bool:
+        return self.tray is not None and self.tray.isVisible()
+
+    def install_tray(self, window: QMainWindow, quit_action: QAction) -> None:
+        """Create the tray icon (show/hide, recent notifications, quit) if the OS has a tray."""
+        self.window = window
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            log.info("no system tray: notifications appear as in-app toasts")
+            return
+        tray = QSystemTrayIcon(app_icon(), self)
+        tray.setToolTip("Stock Scanner")
+        menu = QMenu()
+        toggle = menu.addAction("Show / hide window")
+        toggle.triggered.connect(self._toggle_window)
+        self.recent_menu = menu.addMenu("Recent notifications")
+        self._rebuild_recent()
+        menu.addSeparator()
+        menu.addAction(quit_action)
+        tray.setContextMenu(menu)
+        tray.activated.connect(self._on_tray_activated)
+        tray.show()
+        self.tray = tray
+        self._menu = menu
+
+    def notify(self, title: str, text: str, level: str = "info") -> Note:
+        """Show a notification; returns it. ``level`` is info, warning or error."""
+        note = Note(title, text, level if level in LEVELS else "info")
+        self.recent.appendleft(note)
+        getattr(log, "warning" if note.level != "info" else "info")("notification: %s — %s", title, text)
+        if self.has_tray and self.window is not None and not self.window.isActiveWindow():
+            icon = {
+                "info": QSystemTrayIcon.MessageIcon.Information,
+                "warning": QSystemTrayIcon.MessageIcon.Warning,
+                "error": QSystemTrayIcon.MessageIcon.Critical,
+            }[note.level]
+            self.tray.showMessage(title, text, icon, 5000)  # type: ignore[union-attr]
+        elif self.window is not None:
+            self._toast(note)
+        self._rebuild_recent()
+        self.notified.emit(note)
+        return note
+
+    def _toast(self, note: Note) -> None:
+        w = self.window
+        assert w is not None
+        self._toasts = [t for t in self._toasts if _alive(t)]
+        t = Toast(w, note)
+        t.destroyed.connect(lambda *_: None)
+        y = w.height() - 40 - t.height() - sum(x.height() + 8 for x in self._toasts)
+        t.move(QPoint(max(8, w.width() - t.width() - 16), max(8, y)))
+        t.show()
+        t.raise_()
+        self._toasts.append(t)
+
+    def _rebuild_recent(self) -> None:
+        if self.recent_menu is None:
+            return
+        self.recent_menu.clear()
+        if not self.recent:
+            a = self.recent_menu.addAction("(none yet)")
+            a.setEnabled(False)
+        for n in self.recent:
+            self.recent_menu.addAction(f"{n.title}: {n.text[:60]}")
+
+    def _toggle_window(self) -> None:
+        if self.window is None:
+            return
+        if self.window.isVisible() and not self.window.isMinimized():
+            self.window.hide()
+        else:
+            self.window.showNormal()
+            self.window.raise_()
+            self.window.activateWindow()
+
+    def _on_tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self._toggle_window()
+
+
+def _alive(w: QWidget) -> bool:
+    try:
+        return w.isVisible()
+    except RuntimeError:  # deleted C++ object
+        return False

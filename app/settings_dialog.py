@@ -1,0 +1,126 @@
+"""Settings dialog: data source, data folder, theme, service URL, proxy."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.settings import DATA_SOURCES, AppSettings
+from engine import paths
+
+
+def _valid_url(text: str, schemes: tuple[str, ...]) -> bool:
+    u = urlparse(text)
+    return u.scheme in schemes and bool(u.netloc)
+
+
+class SettingsDialog(QDialog):
+    """Edits ``AppSettings``; ``changed`` holds the keys that differ after OK."""
+
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings")
+        self.settings = settings
+        self.changed: dict[str, object] = {}
+
+        self.source = QComboBox(objectName="dataSource")
+        for key, label in DATA_SOURCES.items():
+            self.source.addItem(label, key)
+        self.source.setCurrentIndex(max(0, self.source.findData(settings.get("data/source"))))
+        self.folder = QLineEdit(str(paths.data_dir()), objectName="dataFolder")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+        self.theme = QComboBox(objectName="theme")
+        self.theme.addItems(["dark", "light"])
+        self.theme.setCurrentText(str(settings.get("ui/theme")))
+        self.service = QLineEdit(str(settings.get("service/url") or ""), objectName="serviceUrl")
+        self.service.setPlaceholderText("empty = embedded service on 127.0.0.1")
+        self.proxy = QLineEdit(str(settings.get("network/proxy") or ""), objectName="proxy")
+        self.proxy.setPlaceholderText("e.g. http://proxy.example:3128 (empty = none)")
+        self.error = QLabel("", objectName="settingsError")
+        self.error.setStyleSheet("color: #ef5350;")
+        self.error.setWordWrap(True)
+
+        data_box = QGroupBox("Data source")
+        df = QFormLayout(data_box)
+        df.addRow("Market data:", self.source)
+        df.addRow("Data folder:", folder_row)
+        note = QLabel("A new data folder is used from the next start.")
+        note.setObjectName("hint")
+        df.addRow("", note)
+        ui_box = QGroupBox("Appearance")
+        uf = QFormLayout(ui_box)
+        uf.addRow("Theme:", self.theme)
+        net_box = QGroupBox("Network")
+        nf = QFormLayout(net_box)
+        nf.addRow("Service URL:", self.service)
+        nf.addRow("HTTP proxy:", self.proxy)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        for w in (data_box, ui_box, net_box):
+            lay.addWidget(w)
+        lay.addWidget(self.error)
+        lay.addWidget(buttons)
+        self.resize(560, self.sizeHint().height())
+
+    def _browse(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Data folder", self.folder.text())
+        if d:
+            self.folder.setText(d)
+
+    def validate(self) -> str:
+        """The first problem with the form, or "" if it can be saved."""
+        svc = self.service.text().strip()
+        if svc and not _valid_url(svc, ("http", "https")):
+            return "Service URL must be an http(s) URL such as https://api.example.com (or empty)."
+        proxy = self.proxy.text().strip()
+        if proxy and not _valid_url(proxy, ("http", "https", "socks5", "socks5h")):
+            return "Proxy must look like http://host:port (or empty)."
+        folder = self.folder.text().strip()
+        if folder and folder != str(paths.data_dir()):
+            try:
+                paths.ensure_writable(paths.Path(folder).expanduser())
+            except paths.DataDirError as exc:
+                return str(exc)
+        return ""
+
+    def accept(self) -> None:
+        problem = self.validate()
+        if problem:
+            self.error.setText(problem)
+            return
+        new = {
+            "data/source": self.source.currentData(),
+            "ui/theme": self.theme.currentText(),
+            "service/url": self.service.text().strip(),
+            "network/proxy": self.proxy.text().strip(),
+        }
+        self.changed = {k: v for k, v in new.items() if str(self.settings.get(k) or "") != str(v or "")}
+        for k, v in self.changed.items():
+            self.settings.set(k, v)
+        folder = self.folder.text().strip()
+        if folder and folder != str(paths.data_dir()):
+            paths.choose_data_dir(folder)
+            self.changed["data/folder"] = folder
+        self.settings.sync()
+        super().accept()

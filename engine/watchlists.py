@@ -1,0 +1,133 @@
+"""Watchlists: named, ordered symbol lists kept in the local store (tables from 0001_core).
+
+Plain sqlite3 (``Database.connect``): this runs at start-up, before SQLAlchemy is needed.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from engine.events import EventBus, WatchlistChanged
+from engine.events import bus as default_bus
+from engine.store.db import Database
+
+
+class WatchlistError(ValueError):
+    """A watchlist operation the user asked for cannot be done (message says why)."""
+
+
+def _clean(symbol: str) -> str:
+    s = symbol.strip().upper()
+    if not s or len(s) > 32 or any(ch.isspace() for ch in s):
+        raise WatchlistError(f"{symbol!r} is not a valid symbol")
+    return s
+
+
+class WatchlistService:
+    """Create, rename, fill and read watchlists. Publishes ``WatchlistChanged``."""
+
+    def __init__(self, db: Database, bus: EventBus = default_bus) -> None:
+        self.db = db
+        self.bus = bus
+
+    def names(self) -> list[str]:
+        with self.db.connect(write=False) as c:
+            return [r[0] for r in c.execute("SELECT name FROM watchlists ORDER BY position, id")]
+
+    def symbols(self, name: str) -> list[str]:
+        """Symbols of watchlist ``name`` in the user's order (raises if it does not exist)."""
+        with self.db.connect(write=False) as c:
+            wid = self._id(c, name)
+            rows = c.execute(
+                ("SELECT symbol FROM watchlist_items WHERE watchlist_id=:w ORDER BY position, id"),
+                {"w": wid},
+            )
+            return [r[0] for r in rows]
+
+    def create(self, name: str, symbols: list[str] | tuple[str, ...] = ()) -> None:
+        name = name.strip()
+        if not name:
+            raise WatchlistError("a watchlist needs a name")
+        with self.db.connect() as c:
+            if c.execute("SELECT 1 FROM watchlists WHERE name=:n", {"n": name}).fetchone():
+                raise WatchlistError(f"a watchlist named {name!r} already exists")
+            pos = c.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM watchlists").fetchone()[0]
+            c.execute("INSERT INTO watchlists(name, position) VALUES (:n, :p)", {"n": name, "p": pos})
+        if symbols:
+            self.add(name, symbols)
+        else:
+            self.bus.publish(WatchlistChanged(name))
+
+    def add(self, name: str, symbols: list[str] | tuple[str, ...]) -> int:
+        """Append symbols not yet in the list; returns how many were added."""
+        cleaned = [_clean(s) for s in symbols]
+        added = 0
+        with self.db.connect() as c:
+            wid = self._id(c, name)
+            pos = c.execute(
+                ("SELECT COALESCE(MAX(position), -1) + 1 FROM watchlist_items WHERE watchlist_id=:w"),
+                {"w": wid},
+            ).fetchone()[0]
+            for s in dict.fromkeys(cleaned):
+                r = c.execute(
+                    ("INSERT OR IGNORE INTO watchlist_items(watchlist_id, symbol, position) "
+                        "VALUES (:w, :s, :p)"
+                    ),
+                    {"w": wid, "s": s, "p": pos + added},
+                )
+                added += r.rowcount
+        self.bus.publish(WatchlistChanged(name))
+        return added
+
+    def remove(self, name: str, symbols: list[str] | tuple[str, ...]) -> None:
+        with self.db.connect() as c:
+            wid = self._id(c, name)
+            for s in symbols:
+                c.execute(
+                    ("DELETE FROM watchlist_items WHERE watchlist_id=:w AND symbol=:s"),
+                    {"w": wid, "s": s.strip().upper()},
+                )
+        self.bus.publish(WatchlistChanged(name))
+
+    def rename(self, old: str, new: str) -> None:
+        new = new.strip()
+        if not new:
+            raise WatchlistError("a watchlist needs a name")
+        with self.db.connect() as c:
+            wid = self._id(c, old)
+            if c.execute("SELECT 1 FROM watchlists WHERE name=:n", {"n": new}).fetchone():
+                raise WatchlistError(f"a watchlist named {new!r} already exists")
+            c.execute("UPDATE watchlists SET name=:n WHERE id=:w", {"n": new, "w": wid})
+        self.bus.publish(WatchlistChanged(new))
+
+    def delete(self, name: str) -> None:
+        with self.db.connect() as c:
+            wid = self._id(c, name)
+            c.execute("DELETE FROM watchlists WHERE id=:w", {"w": wid})
+        self.bus.publish(WatchlistChanged(name))
+
+    @staticmethod
+    def _id(conn: sqlite3.Connection, name: str) -> int:
+        row = conn.execute("SELECT id FROM watchlists WHERE name=:n", {"n": name}).fetchone()
+        if row is None:
+            raise WatchlistError(f"there is no watchlist named {name!r}")
+        return int(row[0])
+
+
+class KeyValueStore:
+    """Small workspace state (e.g. the open symbol) in the ``kv`` table, JSON values."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, key: str, default: object = None) -> object:
+        with self.db.connect(write=False) as c:
+            row = c.execute("SELECT value FROM kv WHERE key=:k", {"k": key}).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set(self, key: str, value: object) -> None:
+        with self.db.connect() as c:
+            c.execute(
+                ("INSERT INTO kv(key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value=:v"),
+                {"k": key, "v": json.dumps(value)},
+            )

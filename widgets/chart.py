@@ -1,0 +1,449 @@
+"""The chart dock: candles (or line), volume, crosshair, overlays, trade markers.
+
+Bars live in an ``engine.data.Bars`` (Qt-free model); the items here only draw
+(vnpy ``chart/manager.py`` feeds ``chart/item.py``). X is the bar index (no weekend gaps);
+the date axis maps indices to times.
+
+``OhlcItem`` follows pyqtgraph's ``customGraphicsItem`` example with two additions: it
+draws only the visible index range (cached per 256-bar-aligned window), and above about
+one bar per pixel it switches to level-of-detail: each pixel column is one aggregated
+bar (first open, max high, min low, last close), like finplot's ``lod_candles``.
+Crosshair updates are throttled with ``pg.SignalProxy``.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QLineF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen, QPicture
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from engine.data.bars import Bars
+from widgets import style
+from widgets.tasks import TaskSubmitter
+
+CHUNK = 256
+CHART_TIMEFRAMES = ("1d", "1wk", "1m", "5m", "15m", "60m")
+
+
+class BarSource(Protocol):
+    def get_bars(self, symbol: str, timeframe: str = "1d", refresh: bool = False) -> Bars: ...
+
+
+def _aggregate(o, h, l, c, k: int):  # noqa: E741 - OHLC names
+    """Aggregate consecutive groups of ``k`` bars (last group may be short)."""
+    n = len(o)
+    starts = np.arange(0, n, k)
+    ao = o[starts]
+    ac = c[np.minimum(starts + k, n) - 1]
+    ah = np.maximum.reduceat(h, starts)
+    al = np.minimum.reduceat(l, starts)
+    return starts, ao, ah, al, ac
+
+
+class OhlcItem(pg.GraphicsObject):
+    """Candles, or volume bars (``volume=True``), drawn for the visible range only."""
+
+    def __init__(self, volume: bool = False) -> None:
+        super().__init__()
+        self.volume_mode = volume
+        self.o = self.h = self.l = self.c = np.empty(0)
+        self._pictures: dict[tuple[int, int, int], QPicture] = {}
+        self._rect = QRectF()
+
+    def set_data(self, o: np.ndarray, h: np.ndarray, l: np.ndarray, c: np.ndarray) -> None:  # noqa: E741
+        self.prepareGeometryChange()
+        self.o, self.h, self.l, self.c = o, h, l, c
+        self._pictures.clear()
+        n = len(o)
+        if n:
+            lo = 0.0 if self.volume_mode else float(np.nanmin(l))
+            hi = float(np.nanmax(h))
+            self._rect = QRectF(-0.5, lo, n, (hi - lo) or 1.0)
+        else:
+            self._rect = QRectF()
+        self.update()
+
+    def clear_cache(self) -> None:
+        self._pictures.clear()
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return self._rect
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange: Any = None):  # noqa: N802,N803
+        n = len(self.o)
+        if n == 0:
+            return None, None
+        if ax == 0:
+            return -0.5, n - 0.5
+        i0, i1 = 0, n
+        if orthoRange is not None:
+            i0 = max(0, int(math.floor(orthoRange[0] + 0.5)))
+            i1 = min(n, int(math.ceil(orthoRange[1] + 0.5)))
+            if i1 <= i0:
+                return None, None
+        if self.volume_mode:
+            return 0.0, float(np.nanmax(self.h[i0:i1]) * 1.05)
+        return float(np.nanmin(self.l[i0:i1])), float(np.nanmax(self.h[i0:i1]))
+
+    def _visible(self) -> tuple[int, int, int]:
+        n = len(self.o)
+        vb = self.getViewBox()
+        if vb is None:
+            return 0, n, 1
+        x0, x1 = vb.viewRange()[0]
+        i0 = max(0, (int(math.floor(x0)) // CHUNK) * CHUNK)
+        i1 = min(n, (int(math.ceil(x1)) // CHUNK + 1) * CHUNK)
+        px = self.pixelWidth() or 1.0  # bar-index units per pixel
+        k = max(1, int(px)) if px >= 1.0 else 1
+        if k > 1:
+            i0 = (i0 // k) * k
+        return i0, max(i0, i1), k
+
+    def paint(self, p: QPainter, *args: Any) -> None:
+        if len(self.o) == 0:
+            return
+        key = self._visible()
+        pic = self._pictures.get(key)
+        if pic is None:
+            if len(self._pictures) > 64:
+                self._pictures.clear()
+            pic = self._draw(*key)
+            self._pictures[key] = pic
+        pic.play(p)
+
+    def _draw(self, i0: int, i1: int, k: int) -> QPicture:
+        colors = style.CHART
+        pic = QPicture()
+        p = QPainter(pic)
+        o, h, l, c = (a[i0:i1] for a in (self.o, self.h, self.l, self.c))  # noqa: E741
+        if k > 1:
+            starts, o, h, l, c = _aggregate(o, h, l, c, k)  # noqa: E741
+            x = i0 + starts + (k - 1) / 2.0
+            w = k * 0.8
+        else:
+            x = np.arange(i0, i0 + len(o), dtype=float)
+            w = 0.7
+        up = c >= o
+        up_col = QColor(colors.volume_up if self.volume_mode else colors.up)
+        dn_col = QColor(colors.volume_down if self.volume_mode else colors.down)
+        for mask, col in ((up, up_col), (~up, dn_col)):
+            idx = np.nonzero(mask & np.isfinite(h))[0]
+            if idx.size == 0:
+                continue
+            pen = QPen(col)
+            pen.setCosmetic(True)
+            p.setPen(pen)
+            p.setBrush(col)
+            if self.volume_mode:
+                p.drawRects([QRectF(x[i] - w / 2, 0.0, w, h[i]) for i in idx])
+                continue
+            p.drawLines([QLineF(x[i], l[i], x[i], h[i]) for i in idx])
+            p.drawRects([QRectF(x[i] - w / 2, min(o[i], c[i]), w, abs(c[i] - o[i])) for i in idx])
+        p.end()
+        return pic
+
+
+class DateAxis(pg.AxisItem):
+    """Bottom axis labelling bar indices with their dates/times."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.times = np.empty(0, dtype=np.int64)
+        self.intraday = False
+
+    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        out = []
+        n = len(self.times)
+        fmt = "%m-%d %H:%M" if self.intraday else "%Y-%m-%d"
+        for v in values:
+            i = int(round(v))
+            if 0 <= i < n:
+                t = np.datetime64(int(self.times[i]), "s").astype(object)
+                out.append(t.strftime(fmt))
+            else:
+                out.append("")
+        return out
+
+
+class VolumeAxis(pg.AxisItem):
+    """Right axis of the volume pane: 1.2K / 3.4M / 5.6B instead of 5e+07."""
+
+    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        out = []
+        for v in values:
+            v *= scale
+            for unit, div in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+                if abs(v) >= div:
+                    out.append(f"{v / div:g}{unit}")
+                    break
+            else:
+                out.append(f"{v:g}")
+        return out
+
+
+class ChartWidget(QWidget):
+    """One symbol's chart. ``open_symbol`` loads bars through the task runner."""
+
+    bars_loaded = Signal(object)  # Bars
+    load_failed = Signal(str)
+    symbol_changed = Signal(str)
+    price_clicked = Signal(float)  # a click on the price pane (the order ticket uses it)
+
+    def __init__(self, data: BarSource, tasks: TaskSubmitter, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chartWidget")
+        self.data = data
+        self.tasks = tasks
+        self.symbol: str | None = None
+        self.timeframe = "1d"
+        self.bars: Bars | None = None
+        self._overlays: dict[str, pg.PlotDataItem] = {}
+        self._overlay_fns: dict[str, Callable[[Bars], np.ndarray]] = {}
+        self._load_seq = 0
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 0)
+        self.title = QLabel("No symbol")
+        self.title.setObjectName("chartTitle")
+        f = self.title.font()
+        f.setBold(True)
+        f.setPointSize(f.pointSize() + 2)
+        self.title.setFont(f)
+        self.tf_box = QComboBox()
+        self.tf_box.setObjectName("chartTimeframe")
+        self.tf_box.addItems(CHART_TIMEFRAMES)
+        self.tf_box.setToolTip("Timeframe")
+        self.tf_box.currentTextChanged.connect(self._on_timeframe_changed)
+        self.kind_box = QComboBox()
+        self.kind_box.setObjectName("chartKind")
+        self.kind_box.addItems(["Candles", "Line"])
+        self.kind_box.currentTextChanged.connect(lambda _t: self._render())
+        self.info = QLabel("")
+        self.info.setObjectName("chartInfo")
+        self.demo_badge = QLabel("DEMO DATA")
+        self.demo_badge.setObjectName("demoBadge")
+        self.demo_badge.setStyleSheet(
+            f"background:{style.CHART.demo_badge}; color:white; border-radius:3px; padding:2px 8px; font-weight:bold;"
+        )
+        self.demo_badge.setToolTip("Generated demo data, not real prices. Choose a data source in Settings → Data source.")
+        self.demo_badge.hide()
+        bar.addWidget(self.title)
+        bar.addWidget(self.tf_box)
+        bar.addWidget(self.kind_box)
+        bar.addSpacing(12)
+        bar.addWidget(self.info, 1)
+        bar.addWidget(self.demo_badge)
+
+        self.axis = DateAxis(orientation="bottom")
+        self.vaxis = DateAxis(orientation="bottom")
+        self.glw = pg.GraphicsLayoutWidget()
+        self.glw.setObjectName("chartCanvas")
+        self.price = self.glw.addPlot(row=0, col=0, axisItems={"bottom": self.axis})
+        self.vol = self.glw.addPlot(row=1, col=0, axisItems={"bottom": self.vaxis, "right": VolumeAxis("right")})
+        self.glw.ci.layout.setRowStretchFactor(0, 4)
+        self.glw.ci.layout.setRowStretchFactor(1, 1)
+        self.vol.setXLink(self.price)
+        self.price.hideAxis("bottom")
+        for plot in (self.price, self.vol):
+            plot.showAxis("right")
+            plot.hideAxis("left")
+            plot.setMenuEnabled(False)
+            plot.getViewBox().setMouseEnabled(x=True, y=False)
+            plot.getViewBox().setAutoVisible(y=True)
+            plot.enableAutoRange(axis="y")
+        self.vol.getAxis("right").setWidth(60)
+        self.price.getAxis("right").setWidth(60)
+        self.candles = OhlcItem()
+        self.volume = OhlcItem(volume=True)
+        self.line = pg.PlotDataItem()
+        self.price.addItem(self.candles)
+        self.price.addItem(self.line)
+        self.vol.addItem(self.volume)
+        self.markers = pg.ScatterPlotItem(size=11)
+        self.price.addItem(self.markers)
+        self.vline = pg.InfiniteLine(angle=90, movable=False)
+        self.hline = pg.InfiniteLine(angle=0, movable=False)
+        self.vline2 = pg.InfiniteLine(angle=90, movable=False)
+        self.price.addItem(self.vline, ignoreBounds=True)
+        self.price.addItem(self.hline, ignoreBounds=True)
+        self.vol.addItem(self.vline2, ignoreBounds=True)
+        self.message = pg.TextItem("", anchor=(0.5, 0.5))
+        self.price.addItem(self.message, ignoreBounds=True)
+        self._mouse_proxy = pg.SignalProxy(self.glw.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved)
+        self.glw.scene().sigMouseClicked.connect(self._on_scene_clicked)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(bar)
+        lay.addWidget(self.glw, 1)
+        style.theme_signals().changed.connect(self._on_theme_changed)
+        self._on_theme_changed(style.CHART)
+
+    # ------------------------------------------------------------------ public API
+    def open_symbol(self, symbol: str, timeframe: str | None = None) -> None:
+        """Load ``symbol`` (in a worker) and show it; emits ``bars_loaded`` or ``load_failed``."""
+        symbol = symbol.strip().upper()
+        if timeframe and timeframe != self.timeframe:
+            self.timeframe = timeframe
+            self.tf_box.blockSignals(True)
+            if self.tf_box.findText(timeframe) < 0:
+                self.tf_box.addItem(timeframe)
+            self.tf_box.setCurrentText(timeframe)
+            self.tf_box.blockSignals(False)
+        self.symbol = symbol
+        self.title.setText(f"{symbol}  ·  loading…")
+        self._load_seq += 1
+        seq = self._load_seq
+        self.tasks.submit(
+            self.data.get_bars,
+            symbol,
+            self.timeframe,
+            label=f"Loading {symbol} {self.timeframe}",
+            on_result=lambda bars, seq=seq: self._on_bars(seq, bars),
+            on_error=lambda exc, seq=seq, s=symbol: self._on_load_error(seq, s, exc),
+        )
+        self.symbol_changed.emit(symbol)
+
+    def set_bars(self, bars: Bars) -> None:
+        """Show ``bars`` directly (already loaded)."""
+        self.bars = bars
+        self.symbol = bars.symbol
+        self.timeframe = bars.timeframe
+        self._render()
+        self.bars_loaded.emit(bars)
+
+    def set_overlay(self, name: str, fn: Callable[[Bars], np.ndarray] | None) -> None:
+        """Draw ``fn(bars)`` as a line over the price (``None`` removes it)."""
+        if fn is None:
+            self._overlay_fns.pop(name, None)
+            item = self._overlays.pop(name, None)
+            if item is not None:
+                self.price.removeItem(item)
+            return
+        self._overlay_fns[name] = fn
+        self._render_overlays()
+
+    def set_markers(self, points: Sequence[tuple[int, float, str]]) -> None:
+        """Trade markers: (bar index, price, "buy"|"sell")."""
+        spots = [
+            {
+                "pos": (i, price),
+                "symbol": "t1" if side == "buy" else "t",
+                "brush": pg.mkBrush(style.CHART.up if side == "buy" else style.CHART.down),
+                "pen": pg.mkPen("w"),
+            }
+            for i, price, side in points
+        ]
+        self.markers.setData(spots)
+
+    # ------------------------------------------------------------------ rendering
+    def _render(self) -> None:
+        b = self.bars
+        if b is None:
+            return
+        self.message.setText("")
+        demo = b.is_demo
+        self.demo_badge.setVisible(demo)
+        self.title.setText(f"{b.symbol}  ·  {b.timeframe}" + ("  ·  demo" if demo else ""))
+        self.axis.times = self.vaxis.times = b.time
+        self.axis.intraday = self.vaxis.intraday = b.is_intraday
+        candles = self.kind_box.currentText() == "Candles"
+        self.candles.setVisible(candles)
+        self.line.setVisible(not candles)
+        if candles:
+            self.candles.set_data(b.open, b.high, b.low, b.close)
+            self.line.setData([], [])
+        else:
+            self.candles.set_data(np.empty(0), np.empty(0), np.empty(0), np.empty(0))
+            self.line.setData(np.arange(len(b)), b.close, pen=pg.mkPen(style.CHART.overlays[1], width=1.5))
+        self.volume.set_data(b.open, b.volume, np.zeros_like(b.volume), b.close)
+        self._render_overlays()
+        n = len(b)
+        show = min(n, 250 if not b.is_intraday else 390)
+        self.price.setXRange(n - show - 0.5, n + 2, padding=0)
+        self._show_info(n - 1)
+
+    def _render_overlays(self) -> None:
+        if self.bars is None:
+            return
+        for k, (name, fn) in enumerate(self._overlay_fns.items()):
+            item = self._overlays.get(name)
+            if item is None:
+                item = pg.PlotDataItem(name=name)
+                self.price.addItem(item)
+                self._overlays[name] = item
+            y = np.asarray(fn(self.bars), dtype=float)
+            color = style.CHART.overlays[k % len(style.CHART.overlays)]
+            item.setData(np.arange(len(y)), y, pen=pg.mkPen(color, width=1.2), connect="finite")
+
+    def _show_info(self, i: int) -> None:
+        b = self.bars
+        if b is None or not (0 <= i < len(b)):
+            return
+        t = np.datetime64(int(b.time[i]), "s").astype(object)
+        when = t.strftime("%Y-%m-%d %H:%M" if b.is_intraday else "%Y-%m-%d")
+        chg = (b.close[i] / b.close[i - 1] - 1) * 100 if i > 0 and b.close[i - 1] else 0.0
+        self.info.setText(
+            f"{when}   O {b.open[i]:.2f}  H {b.high[i]:.2f}  L {b.low[i]:.2f}  C {b.close[i]:.2f}"
+            f"  ({chg:+.2f}%)   V {b.volume[i]:,.0f}"
+        )
+
+    # ------------------------------------------------------------------ slots
+    def _on_bars(self, seq: int, bars: Bars) -> None:
+        if seq != self._load_seq:
+            return  # a newer request superseded this one
+        self.set_bars(bars)
+
+    def _on_load_error(self, seq: int, symbol: str, exc: BaseException) -> None:
+        if seq != self._load_seq:
+            return
+        self.title.setText(f"{symbol}  ·  no data")
+        self.message.setText(str(exc))
+        vr = self.price.getViewBox().viewRange()
+        self.message.setPos((vr[0][0] + vr[0][1]) / 2, (vr[1][0] + vr[1][1]) / 2)
+        self.load_failed.emit(str(exc))
+
+    def _on_timeframe_changed(self, tf: str) -> None:
+        self.timeframe = tf
+        if self.symbol:
+            self.open_symbol(self.symbol)
+
+    def _on_mouse_moved(self, evt: tuple[Any, ...]) -> None:
+        pos = evt[0]
+        if self.bars is None or not self.price.sceneBoundingRect().contains(pos):
+            return
+        pt = self.price.getViewBox().mapSceneToView(pos)
+        i = int(round(pt.x()))
+        self.vline.setPos(i)
+        self.vline2.setPos(i)
+        self.hline.setPos(pt.y())
+        self._show_info(min(max(i, 0), len(self.bars) - 1))
+
+    def _on_scene_clicked(self, ev: Any) -> None:
+        if self.bars is None or ev.button() != Qt.MouseButton.LeftButton:
+            return
+        if self.price.sceneBoundingRect().contains(ev.scenePos()):
+            y = self.price.getViewBox().mapSceneToView(ev.scenePos()).y()
+            self.price_clicked.emit(round(float(y), 2))
+
+    def _on_theme_changed(self, colors: style.ChartColors) -> None:
+        self.glw.setBackground(colors.background)
+        for plot in (self.price, self.vol):
+            plot.showGrid(x=True, y=True, alpha=colors.grid_alpha)
+            for ax in ("right", "bottom"):
+                plot.getAxis(ax).setPen(pg.mkPen(colors.foreground))
+                plot.getAxis(ax).setTextPen(pg.mkPen(colors.foreground))
+        pen = pg.mkPen(colors.crosshair, style=Qt.PenStyle.DashLine)
+        for line in (self.vline, self.hline, self.vline2):
+            line.setPen(pen)
+        self.message.setColor(colors.foreground)
+        self.candles.clear_cache()
+        self.volume.clear_cache()
+        self._render_overlays()
