@@ -7,9 +7,12 @@ increasing. ``Bars`` is frozen: it crosses threads by reference.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas costs ~0.3 s to import: only the conversions below need it
+    import pandas as pd
 
 TIMEFRAMES = ("1m", "2m", "5m", "15m", "30m", "60m", "1h", "1d", "1wk", "1mo")
 INTRADAY = frozenset({"1m", "2m", "5m", "15m", "30m", "60m", "1h"})
@@ -58,6 +61,8 @@ class Bars:
 
     def to_frame(self) -> pd.DataFrame:
         """A DataFrame indexed by UTC-naive datetime with open/high/low/close/volume."""
+        import pandas as pd
+
         return pd.DataFrame(
             {
                 "open": self.open,
@@ -91,6 +96,8 @@ class Bars:
     @classmethod
     def from_frame(cls, symbol: str, timeframe: str, df: pd.DataFrame, source: str = "csv") -> Bars:
         """From a DataFrame with a DatetimeIndex (naive = UTC) and lower-case OHLCV columns."""
+        import pandas as pd
+
         idx = pd.DatetimeIndex(df.index)
         if idx.tz is not None:
             idx = idx.tz_convert("UTC").tz_localize(None)
