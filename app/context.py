@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
     from app.settings import AppSettings
     from app.workers import TaskRunner
     from engine.data.service import DataService
+    from engine.formula.service import FormulaService
+    from engine.paper.broker import PaperBroker
+    from engine.scanner.scanner import Scanner
+    from engine.scanner.store import ScanStore
     from widgets.chart import ChartWidget
 
 log = logging.getLogger(__name__)
@@ -51,6 +56,39 @@ class AppContext:
     def __post_init__(self) -> None:
         self.watchlists = WatchlistService(self.db, self.bus)
         self.kv = KeyValueStore(self.db)
+
+    # Engine services built on first use (their docks are built on first show), so they
+    # cost nothing at start-up.
+    @cached_property
+    def formulas(self) -> "FormulaService":
+        from engine.formula.service import FormulaService
+
+        return FormulaService(self.db, self.bus)
+
+    @cached_property
+    def scan_store(self) -> "ScanStore":
+        from engine.scanner.store import ScanStore
+
+        return ScanStore(self.db)
+
+    @cached_property
+    def scanner(self) -> "Scanner":
+        from engine.scanner.scanner import Scanner
+
+        return Scanner.from_service(self.data, self.scan_store, self.formulas)
+
+    @cached_property
+    def broker(self) -> "PaperBroker":
+        from engine.paper.broker import PaperBroker
+
+        return PaperBroker.open(self.db.path, bus=self.bus)
+
+    def close(self) -> None:
+        """Release what the services hold (called once, after the window closed)."""
+        if "broker" in self.__dict__:
+            self.broker.close()
+        self.bridge.close()
+        self.db.dispose()
 
     def register_chart(self, chart: "ChartWidget") -> None:
         self.charts.append(chart)

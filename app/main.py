@@ -29,8 +29,7 @@ class Workstation:
     def close(self) -> None:
         self.window.close()  # type: ignore[attr-defined]
         self.ctx.tasks.wait_all(10000)  # type: ignore[attr-defined]
-        self.ctx.bridge.close()  # type: ignore[attr-defined]
-        self.ctx.db.dispose()  # type: ignore[attr-defined]
+        self.ctx.close()  # type: ignore[attr-defined]
 
 
 def ensure_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
@@ -209,8 +208,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         ws.ctx.tasks.submit(backup, db.path, label="Backing up the database")
         rc = app.exec()
         ws.ctx.tasks.wait_all(10000)
-        ws.ctx.bridge.close()
-        db.dispose()
+        ws.ctx.close()
         return int(rc)
     finally:
         single.release()
