@@ -1,0 +1,311 @@
+"""``DataService``: the one object the app, widgets, CLI and other engines get bars from.
+
+It owns the bar cache (``BarStore``) and the providers: demo data (the default, so the
+app works offline on first start), Yahoo Finance, and CSV/DataFrame imports. Every
+bar that reaches the user goes through the store, so imported and downloaded symbols
+survive a restart; each write publishes ``engine.events.BarsUpdated``.
+
+Cache rules (``get_bars``):
+
+- a cached series is returned as it is unless ``refresh=True``; with the Yahoo source a
+  cached *demo* series does not count (real and made-up bars are never mixed);
+- demo source: a demo symbol not yet cached is generated and cached; other symbols must
+  have been imported;
+- Yahoo source, refresh: only what is new is fetched -- from the cached last bar on
+  (inclusive, so a bar stored mid-session is completed) -- and merged into the cache.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from pathlib import Path
+
+from engine import events
+from engine.data import demo as _demo
+from engine.data.bar_store import BarStore, SeriesInfo, SymbolRecord
+from engine.data.bars import INTRADAY, Bars
+from engine.data.errors import DataError, EmptyResponseError, UnknownSymbolError
+from engine.data.symbols import normalize_symbol
+from engine.progress import Progress
+from engine.store.db import Database
+
+if TYPE_CHECKING:  # pandas/yfinance cost ~0.5 s to import: loaded when first needed
+    import pandas as pd
+
+    from engine.data.yahoo import YahooProvider
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("demo", "yahoo")
+_SOURCE_KEY = "data.source"
+
+
+def _iso(ts: int, timeframe: str) -> str:
+    import numpy as np
+
+    d = np.datetime64(int(ts), "s")
+    return str(d) if timeframe in INTRADAY else str(d.astype("datetime64[D]"))
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What an import stored. ``first``/``last``: ``YYYY-MM-DD`` (daily) or ``YYYY-MM-DDTHH:MM:SS`` (UTC)."""
+
+    symbol: str
+    timeframe: str
+    rows: int
+    first: str
+    last: str
+    source: str = "csv"
+    layout: str = ""
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {"symbol": self.symbol, "timeframe": self.timeframe, "rows": self.rows,
+                "first": self.first, "last": self.last}
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolInfo:
+    """A symbol the user can open: where its bars come from and which timeframes are cached."""
+
+    symbol: str
+    name: str
+    source: str
+    timeframes: tuple[str, ...] = field(default=())
+
+
+class DataService:
+    """Bars for everyone: cache first, then the active source (see module docstring)."""
+
+    def __init__(
+        self,
+        db: Database,
+        source: str = "demo",
+        bus: events.EventBus = events.bus,
+        yahoo: YahooProvider | None = None,
+    ) -> None:
+        if source not in SOURCES:
+            raise DataError(f"Unknown data source {source!r}; use one of {', '.join(SOURCES)}.")
+        self.db = db
+        self.store = BarStore(db)
+        self.bus = bus
+        self.demo = _demo.DemoProvider()
+        self._yahoo = yahoo
+        self._source = source
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def open_default(cls, source: str | None = None) -> DataService:
+        """The service over the default local store (``engine.paths``); the source is
+        ``source``, else the one saved by ``set_source``, else "demo".
+
+        Raises ``DataDirError``/``StoreError`` when the store cannot be opened.
+        """
+        from engine.store.db import open_database
+
+        db = open_database()
+        if source is None:
+            conn = db.raw()
+            try:
+                row = conn.execute("SELECT value FROM kv WHERE key=?", (_SOURCE_KEY,)).fetchone()
+            finally:
+                conn.close()
+            source = row[0] if row and row[0] in SOURCES else "demo"
+        return cls(db, source=source)
+
+    # ------------------------------------------------------------------ source
+    @property
+    def source(self) -> str:
+        """The active source: "demo" or "yahoo"."""
+        return self._source
+
+    @property
+    def yahoo(self) -> YahooProvider:
+        if self._yahoo is None:
+            from engine.data.yahoo import YahooProvider
+
+            self._yahoo = YahooProvider()
+        return self._yahoo
+
+    def set_source(self, source: str) -> None:
+        """Switch the active source ("demo" | "yahoo") and remember it in the store."""
+        if source not in SOURCES:
+            raise DataError(f"Unknown data source {source!r}; use one of {', '.join(SOURCES)}.")
+        self._source = source
+        conn = self.db.raw()
+        try:
+            conn.execute(
+                "INSERT INTO kv(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (_SOURCE_KEY, source),
+            )
+        finally:
+            conn.close()
+
+    # ------------------------------------------------------------------ bars
+    def load(self, symbol: str, timeframe: str = "1d") -> Bars:
+        """The cached bars of (symbol, timeframe); raises ``DataError`` if none are cached."""
+        sym = normalize_symbol(symbol)
+        bars = self.store.load(sym, timeframe)
+        if bars is None:
+            raise DataError(
+                f"No {timeframe} bars of {sym} are stored. Import a CSV, or refresh it from a data source."
+            )
+        return bars
+
+    def cached(self, symbol: str, timeframe: str = "1d") -> SeriesInfo | None:
+        """What the cache holds for (symbol, timeframe), or None."""
+        return self.store.info(normalize_symbol(symbol), timeframe)
+
+    def get_bars(self, symbol: str, timeframe: str = "1d", refresh: bool = False) -> Bars:
+        """Bars of ``symbol``: from the cache, else (or with ``refresh``) from the active source.
+
+        Raises ``DataError`` subclasses: ``UnknownSymbolError`` (not a demo symbol in
+        demo mode, or unknown to Yahoo), ``NoNetworkError``, ``RateLimitedError``, ...
+        """
+        sym = normalize_symbol(symbol)
+        info = self.store.info(sym, timeframe)
+        if self._source == "demo":
+            if info is not None and not (refresh and info.source == "demo"):
+                return self.load(sym, timeframe)
+            if not _demo.is_demo_symbol(sym):
+                raise UnknownSymbolError(
+                    "Demo data", sym,
+                    "demo mode knows only the demo symbols; import a CSV or switch the source to Yahoo",
+                )
+            bars = self.demo.fetch(sym, timeframe)
+            self._store(bars, replace=True)
+            return bars
+        # yahoo
+        usable = info is not None and info.source != "demo"
+        if usable and not refresh:
+            return self.load(sym, timeframe)
+        if usable:
+            assert info is not None
+            try:
+                new = self.yahoo.fetch(sym, timeframe, start=info.last_ts)
+            except (EmptyResponseError, UnknownSymbolError) as exc:
+                # Nothing new since the last bar (a weekend, a holiday): not an error.
+                log.info("no new %s bars of %s: %s", timeframe, sym, exc)
+                return self.load(sym, timeframe)
+            if len(new):
+                self._store(new, replace=False)
+            return self.load(sym, timeframe)
+        bars = self.yahoo.fetch(sym, timeframe)
+        if len(bars) == 0:
+            raise EmptyResponseError("Yahoo Finance", sym)
+        self._store(bars, replace=True)
+        return self.load(sym, timeframe)
+
+    def refresh_many(
+        self, symbols: Iterable[str], timeframe: str = "1d"
+    ) -> Generator[Progress, None, dict[str, Bars | DataError]]:
+        """Refresh each symbol from the active source; a generator for the worker pattern.
+
+        Yields ``Progress(done, total, text)`` before each symbol and once at the end;
+        returns ``{symbol: Bars or the DataError it raised}``. Closing the generator
+        stops after the symbol in progress (what is stored stays stored).
+        """
+        syms = list(dict.fromkeys(s.strip().upper() for s in symbols if s.strip()))
+        results: dict[str, Bars | DataError] = {}
+        total = len(syms)
+        for i, sym in enumerate(syms):
+            yield Progress(i, total, f"Refreshing {sym} ({timeframe})")
+            try:
+                results[sym] = self.get_bars(sym, timeframe, refresh=True)
+            except DataError as exc:
+                results[sym] = exc
+        failed = sum(isinstance(v, DataError) for v in results.values())
+        yield Progress(total, total, f"Refreshed {total - failed} of {total}"
+                       + (f", {failed} failed" if failed else ""))
+        return results
+
+    # ------------------------------------------------------------------ imports
+    def import_csv(self, path: str | Path, symbol: str | None = None,
+                   timeframe: str | None = None) -> ImportResult:
+        """Import a bar CSV into the store (replacing that symbol's bars of that timeframe).
+
+        The whole file is validated first; on any problem ``CsvFormatError`` lists them
+        with line numbers and the store is unchanged. Returns what was stored.
+        """
+        from engine.data.csv_import import read_bars_csv
+
+        parsed = read_bars_csv(path, symbol=symbol, timeframe=timeframe)
+        bars = parsed.bars
+        self._store(bars, replace=True, record=SymbolRecord(bars.symbol, source="csv"))
+        for note in parsed.notes:
+            log.info("import %s: %s", Path(path).name, note)
+        return ImportResult(bars.symbol, bars.timeframe, len(bars), _iso(int(bars.time[0]), bars.timeframe),
+                            _iso(int(bars.time[-1]), bars.timeframe), "csv", parsed.layout, parsed.notes)
+
+    def import_frame(self, df: pd.DataFrame, symbol: str, timeframe: str | None = None,
+                     source: str = "csv") -> ImportResult:
+        """Import an OHLCV DataFrame (DatetimeIndex or Date column) like ``import_csv``.
+
+        Problems are reported with 1-based row numbers (``CsvFormatError``); nothing is
+        stored unless all rows are valid.
+        """
+        from engine.data.csv_import import frame_to_bars
+
+        bars, notes = frame_to_bars(df, symbol, timeframe, source=source)
+        self._store(bars, replace=True, record=SymbolRecord(bars.symbol, source=source))
+        return ImportResult(bars.symbol, bars.timeframe, len(bars), _iso(int(bars.time[0]), bars.timeframe),
+                            _iso(int(bars.time[-1]), bars.timeframe), source, "frame", notes)
+
+    # ------------------------------------------------------------------ symbols
+    def demo_symbols(self) -> list[str]:
+        """The tickers of the demo universe."""
+        return _demo.demo_symbols()
+
+    def symbols(self) -> list[SymbolInfo]:
+        """Every symbol the user can open: cached or imported ones, plus (in demo mode) the
+        demo universe. Sorted by symbol."""
+        series = self.store.series()
+        records = {r.symbol: r for r in self.store.symbol_records()}
+        tfs: dict[str, list[str]] = {}
+        src: dict[str, str] = {}
+        for s in series:
+            tfs.setdefault(s.symbol, []).append(s.timeframe)
+            src.setdefault(s.symbol, s.source)
+        out: dict[str, SymbolInfo] = {}
+        if self._source == "demo":
+            for d in _demo.UNIVERSE:
+                out[d.symbol] = SymbolInfo(d.symbol, d.name, "demo", tuple(tfs.get(d.symbol, ())))
+        for sym in set(tfs) | set(records):
+            rec = records.get(sym)
+            demo_info = _demo.describe(sym)
+            name = (rec.name if rec and rec.name else (demo_info.name if demo_info else ""))
+            source = src.get(sym) or (rec.source if rec else "")
+            if source == "demo" and self._source != "demo":
+                continue
+            out[sym] = SymbolInfo(sym, name, source, tuple(tfs.get(sym, ())))
+        return [out[k] for k in sorted(out)]
+
+    def search(self, text: str, limit: int = 20) -> list[SymbolInfo]:
+        """Symbols for the search box: prefix matches on the symbol first (shortest first),
+        then case-insensitive substring matches on the name."""
+        q = text.strip()
+        if not q:
+            return self.symbols()[:limit]
+        qu, ql = q.upper(), q.lower()
+        all_syms = self.symbols()
+        first = sorted((s for s in all_syms if s.symbol.startswith(qu)), key=lambda s: (len(s.symbol), s.symbol))
+        seen = {s.symbol for s in first}
+        second = [s for s in all_syms if s.symbol not in seen and ql in s.name.lower()]
+        return (first + second)[:limit]
+
+    # ------------------------------------------------------------------ internals
+    def _store(self, bars: Bars, *, replace: bool, record: SymbolRecord | None = None) -> SeriesInfo:
+        if record is None:
+            d = _demo.describe(bars.symbol) if bars.source == "demo" else None
+            record = SymbolRecord(bars.symbol, name=d.name if d else "", sector=d.sector if d else "",
+                                  source=bars.source)
+        with self._lock:  # one transaction: the bars and the symbol's directory entry
+            info = (self.store.replace(bars, record, durable=bars.source != "demo") if replace
+                    else self.store.merge(bars, record))
+        self.bus.publish(events.BarsUpdated(bars.symbol, bars.timeframe, len(bars)))
+        return info
