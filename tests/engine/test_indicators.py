@@ -1,0 +1,526 @@
+"""engine.indicators against TA-Lib (real ORCL/NVDA bars and 1M synthetic bars), against
+hand-computed references for the indicators TA-Lib lacks, and the panel/NaN contract."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import talib
+
+import engine.indicators as ind
+
+RTOL = 1e-9
+
+
+def load(shared_data, name):
+    df = pd.read_csv(shared_data / name)
+    return {k.lower(): df[k].to_numpy(np.float64) for k in ("Open", "High", "Low", "Close", "Volume")}
+
+
+@pytest.fixture(params=["ORCL-1995-2014.csv", "NVDA-1999-2014.csv"])
+def bars(request, shared_data):
+    return load(shared_data, request.param)
+
+
+def assert_ta(ours, ref, scale=0.0, what=""):
+    """NaN exactly where TA-Lib has NaN; elsewhere within 1e-9 relative. ``scale`` is the
+    indicator's natural range (100 for 0..100 oscillators): a reference of exactly 0
+    (TA-Lib's flat-window value) is then compared to 1e-9 of that range."""
+    ours, ref = np.asarray(ours), np.asarray(ref)
+    assert ours.shape == ref.shape and ours.dtype == np.float64, what
+    nan_ours, nan_ref = np.isnan(ours), np.isnan(ref)
+    if not (nan_ours == nan_ref).all():
+        i = int(np.argmax(nan_ours != nan_ref))
+        raise AssertionError(f"{what}: NaN mismatch at bar {i}: ours {ours[i]}, TA-Lib {ref[i]}")
+    ok = ~nan_ref
+    assert ok.any(), what
+    np.testing.assert_allclose(ours[ok], ref[ok], rtol=RTOL, atol=RTOL * scale, err_msg=what)
+
+
+# --------------------------------------------------------------------------- TA-Lib parity
+
+@pytest.mark.parametrize("n", [2, 5, 14, 20, 50])
+def test_moving_averages_match_talib(bars, n):
+    c = bars["close"]
+    assert_ta(ind.sma(c, n), talib.SMA(c, n), what=f"SMA{n}")
+    assert_ta(ind.ema(c, n), talib.EMA(c, n), what=f"EMA{n}")
+    assert_ta(ind.wma(c, n), talib.WMA(c, n), what=f"WMA{n}")
+    assert_ta(ind.dema(c, n), talib.DEMA(c, n), what=f"DEMA{n}")
+    assert_ta(ind.tema(c, n), talib.TEMA(c, n), what=f"TEMA{n}")
+
+
+@pytest.mark.parametrize("n", [2, 7, 14, 30])
+def test_oscillators_match_talib(bars, n):
+    h, l, c, v = bars["high"], bars["low"], bars["close"], bars["volume"]
+    assert_ta(ind.rsi(c, n), talib.RSI(c, n), 100, f"RSI{n}")
+    assert_ta(ind.cci(h, l, c, n), talib.CCI(h, l, c, n), 100, f"CCI{n}")
+    assert_ta(ind.willr(h, l, c, n), talib.WILLR(h, l, c, n), 100, f"WILLR{n}")
+    assert_ta(ind.mfi(h, l, c, v, n), talib.MFI(h, l, c, v, n), 100, f"MFI{n}")
+    assert_ta(ind.roc(c, n), talib.ROC(c, n), what=f"ROC{n}")
+    assert_ta(ind.mom(c, n), talib.MOM(c, n), what=f"MOM{n}")
+
+
+@pytest.mark.parametrize("n", [2, 5, 14, 28])
+def test_atr_adx_di_match_talib(bars, n):
+    h, l, c = bars["high"], bars["low"], bars["close"]
+    assert_ta(ind.atr(h, l, c, n), talib.ATR(h, l, c, n), what=f"ATR{n}")
+    assert_ta(ind.natr(h, l, c, n), talib.NATR(h, l, c, n), what=f"NATR{n}")
+    assert_ta(ind.adx(h, l, c, n), talib.ADX(h, l, c, n), 100, f"ADX{n}")
+    assert_ta(ind.plus_di(h, l, c, n), talib.PLUS_DI(h, l, c, n), 100, f"+DI{n}")
+    assert_ta(ind.minus_di(h, l, c, n), talib.MINUS_DI(h, l, c, n), 100, f"-DI{n}")
+
+
+@pytest.mark.parametrize("fast,slow,signal", [(12, 26, 9), (5, 35, 5), (3, 10, 16)])
+def test_macd_matches_talib(bars, fast, slow, signal):
+    c = bars["close"]
+    ours = ind.macd(c, fast, slow, signal)
+    ref = talib.MACD(c, fast, slow, signal)
+    # Line/signal/hist are differences of prices: 1e-9 relative, or 1e-9 of the price level
+    # where TA-Lib's own difference is at rounding noise.
+    for o, r, name in zip(ours, ref, ("line", "signal", "hist")):
+        assert_ta(o, r, scale=float(np.median(c)) * 1e-3, what=f"MACD {name}")
+
+
+@pytest.mark.parametrize("n,k", [(20, 2.0), (10, 1.5), (50, 3.0)])
+def test_bbands_match_talib(bars, n, k):
+    c = bars["close"]
+    up, mid, lo = ind.bbands(c, n, k)
+    ru, rm, rl = talib.BBANDS(c, n, k, k)
+    assert_ta(up, ru, what="upper")
+    assert_ta(mid, rm, what="mid")
+    assert_ta(lo, rl, what="lower")
+    # %B and bandwidth from TA-Lib's bands.
+    w = ru - rl
+    with np.errstate(all="ignore"):
+        ref_pb = np.where(w > 0, (c - rl) / w, np.nan)
+        ref_bw = (ru - rl) / rm
+    pb = ind.bb_percent_b(c, n, k)
+    ok = ~np.isnan(ref_pb)
+    assert (np.isnan(pb) == np.isnan(ref_pb)).all()
+    np.testing.assert_allclose(pb[ok], ref_pb[ok], rtol=1e-9, atol=1e-9)
+    assert_ta(ind.bb_bandwidth(c, n, k), ref_bw, scale=1.0, what="bandwidth")
+
+
+@pytest.mark.parametrize("p", [(5, 3, 3), (14, 3, 3), (9, 1, 5)])
+def test_stoch_matches_talib(bars, p):
+    h, l, c = bars["high"], bars["low"], bars["close"]
+    k, d = ind.stoch(h, l, c, *p)
+    rk, rd = talib.STOCH(h, l, c, p[0], p[1], 0, p[2], 0)
+    assert_ta(k, rk, 100, "slow %K")
+    assert_ta(d, rd, 100, "slow %D")
+
+
+@pytest.mark.parametrize("p", [(14, 5, 3), (14, 14, 3), (7, 3, 1)])
+def test_stochrsi_matches_talib(bars, p):
+    c = bars["close"]
+    k, d = ind.stochrsi(c, *p)
+    rk, rd = talib.STOCHRSI(c, p[0], p[1], p[2], 0)
+    assert_ta(k, rk, 100, "StochRSI %K")
+    assert_ta(d, rd, 100, "StochRSI %D")
+
+
+def test_obv_and_sar_match_talib(bars):
+    h, l, c, v = bars["high"], bars["low"], bars["close"], bars["volume"]
+    assert_ta(ind.obv(c, v), talib.OBV(c, v), what="OBV")
+    assert_ta(ind.sar(h, l), talib.SAR(h, l), what="SAR")
+    assert_ta(ind.sar(h, l, 0.01, 0.1), talib.SAR(h, l, 0.01, 0.1), what="SAR(0.01,0.1)")
+
+
+def test_highest_lowest_donchian_match_talib(bars):
+    h, l = bars["high"], bars["low"]
+    np.testing.assert_array_equal(ind.highest(h, 1), h)
+    for n in (2, 20, 55):
+        assert_ta(ind.highest(h, n), talib.MAX(h, n), what=f"MAX{n}")
+        assert_ta(ind.lowest(l, n), talib.MIN(l, n), what=f"MIN{n}")
+    up, mid, lo = ind.donchian(h, l, 20)
+    assert_ta(up, talib.MAX(h, 20))
+    assert_ta(lo, talib.MIN(l, 20))
+    assert_ta(mid, (talib.MAX(h, 20) + talib.MIN(l, 20)) / 2)
+
+
+def test_keltner_is_talib_ema_plus_minus_k_atr(bars):
+    h, l, c = bars["high"], bars["low"], bars["close"]
+    up, mid, lo = ind.keltner(h, l, c, 20, 2.0, 10)
+    e, a = talib.EMA(c, 20), talib.ATR(h, l, c, 10)
+    assert np.isnan(mid[:19]).all() and not np.isnan(mid[19:]).any()
+    assert_ta(mid, e)
+    assert_ta(up, e + 2.0 * a)
+    assert_ta(lo, e - 2.0 * a)
+
+
+@pytest.fixture(scope="module")
+def walk():
+    rng = np.random.default_rng(7)
+    c = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, 1_000_000)))
+    spread = np.abs(rng.normal(0, 0.005, c.size)) * c
+    return c + spread, c - spread, c, rng.integers(1_000, 100_000, c.size).astype(float)
+
+
+def test_precision_holds_on_a_million_bars(walk):
+    """Block-wise prefix sums and the blocked IIR keep 1e-9 relative over 1M bars."""
+    h, l, c, v = walk
+    assert_ta(ind.sma(c, 20), talib.SMA(c, 20), what="SMA 1M")
+    assert_ta(ind.sma(c, 200), talib.SMA(c, 200), what="SMA200 1M")
+    assert_ta(ind.ema(c, 14), talib.EMA(c, 14), what="EMA 1M")
+    assert_ta(ind.wma(c, 30), talib.WMA(c, 30), what="WMA 1M")
+    assert_ta(ind.rsi(c), talib.RSI(c), 100, "RSI 1M")
+    assert_ta(ind.atr(h, l, c), talib.ATR(h, l, c), what="ATR 1M")
+    for o, r in zip(ind.bbands(c), talib.BBANDS(c, 20, 2, 2)):
+        assert_ta(o, r, what="BBANDS 1M")
+    for o, r in zip(ind.macd(c), talib.MACD(c)):
+        assert_ta(o, r, scale=1e-1, what="MACD 1M")
+    # long inputs run chunk by chunk: the chunk seams must not show
+    assert_ta(ind.willr(h, l, c), talib.WILLR(h, l, c), 100, "WILLR 1M")
+    assert_ta(ind.cci(h, l, c), talib.CCI(h, l, c), 100, "CCI 1M")
+    assert_ta(ind.mfi(h, l, c, v), talib.MFI(h, l, c, v), 100, "MFI 1M")
+    assert_ta(ind.tema(c, 10), talib.TEMA(c, 10), what="TEMA 1M")
+    assert_ta(ind.adx(h, l, c), talib.ADX(h, l, c), 100, "ADX 1M")
+    assert_ta(ind.obv(c, v), talib.OBV(c, v), what="OBV 1M")
+    assert_ta(ind.minus_di(h, l, c), talib.MINUS_DI(h, l, c), 100, "-DI 1M")
+    for o, r in zip(ind.stoch(h, l, c), talib.STOCH(h, l, c)):
+        assert_ta(o, r, 100, "STOCH 1M")
+
+
+# --------------------------------------------------------------------------- hand references
+
+def test_vwap_cumulative_for_daily_bars():
+    h = np.array([11.0, 12.0, 13.0])
+    l = np.array([9.0, 10.0, 11.0])
+    c = np.array([10.0, 11.0, 12.0])
+    v = np.array([100.0, 300.0, 0.0])
+    # typical prices 10, 11, 12: (1000)/100, (1000+3300)/400, unchanged (no volume)
+    expected = np.array([10.0, 4300.0 / 400.0, 4300.0 / 400.0])
+    np.testing.assert_allclose(ind.vwap(h, l, c, v), expected, rtol=1e-15)
+    daily = np.array([0, 86_400, 172_800], dtype=np.int64)
+    np.testing.assert_allclose(ind.vwap(h, l, c, v, daily), expected, rtol=1e-15)
+
+
+def test_vwap_resets_each_utc_day_on_intraday_bars():
+    day = 86_400
+    t = np.array([day + 3600 * 22, day + 3600 * 23, 2 * day + 60, 2 * day + 120], dtype=np.int64)
+    h = np.array([2.0, 4.0, 10.0, 12.0])
+    l = np.array([2.0, 4.0, 10.0, 12.0])
+    c = np.array([2.0, 4.0, 10.0, 12.0])
+    v = np.array([1.0, 3.0, 5.0, 5.0])
+    expected = [2.0, (2 + 12) / 4, 10.0, (50 + 60) / 10]
+    np.testing.assert_allclose(ind.vwap(h, l, c, v, t), expected, rtol=1e-15)
+    # Without times the same bars give one cumulative VWAP.
+    np.testing.assert_allclose(ind.vwap(h, l, c, v)[-1], (2 + 12 + 50 + 60) / 14, rtol=1e-15)
+    panel = ind.vwap(np.vstack([h, h]), np.vstack([l, l]), np.vstack([c, c]), np.vstack([v, v]), t)
+    np.testing.assert_allclose(panel, [expected, expected], rtol=1e-15)
+
+
+def test_vwap_rejects_bad_times():
+    x = np.ones(3)
+    with pytest.raises(ValueError, match="one per bar"):
+        ind.vwap(x, x, x, x, np.array([1, 2]))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        ind.vwap(x, x, x, x, np.array([1, 5, 5]))
+
+
+def _supertrend_reference(h, l, c, n, mult):
+    """TradingView's published SuperTrend script, transcribed bar by bar over TA-Lib's ATR."""
+    a = talib.ATR(h, l, c, n)
+    line = np.full(c.size, np.nan)
+    dirn = np.full(c.size, np.nan)
+    up1 = dn1 = None
+    trend = 1
+    for t in range(c.size):
+        if np.isnan(a[t]):
+            continue
+        src = (h[t] + l[t]) / 2
+        up = src - mult * a[t]
+        dn = src + mult * a[t]
+        if up1 is not None:
+            up = max(up, up1) if c[t - 1] > up1 else up
+            dn = min(dn, dn1) if c[t - 1] < dn1 else dn
+            if trend == -1 and c[t] > dn1:
+                trend = 1
+            elif trend == 1 and c[t] < up1:
+                trend = -1
+        line[t] = up if trend == 1 else dn
+        dirn[t] = trend
+        up1, dn1 = up, dn
+    return line, dirn
+
+
+def test_supertrend_matches_bar_by_bar_reference(bars):
+    h, l, c = bars["high"], bars["low"], bars["close"]
+    line, dirn = ind.supertrend(h, l, c, 10, 3.0)
+    rl, rd = _supertrend_reference(h, l, c, 10, 3.0)
+    assert_ta(line, rl, what="SuperTrend line")
+    np.testing.assert_array_equal(dirn, rd)
+    assert set(np.unique(dirn[~np.isnan(dirn)])) == {-1.0, 1.0}
+
+
+def test_supertrend_flips_down_on_a_collapse():
+    # Flat bars of range 1 (ATR(2) = 1), then a crash below the lower band.
+    h = np.array([11.0, 11, 11, 11, 11, 6])
+    l = np.array([10.0, 10, 10, 10, 10, 5])
+    c = np.array([10.5, 10.5, 10.5, 10.5, 10.5, 5.5])
+    line, dirn = ind.supertrend(h, l, c, 2, 1.0)
+    # bar 2..4: lower band = 10.5 - 1 = 9.5, direction up; bar 5: close 5.5 < 9.5 -> down,
+    # line = upper band: hl2 5.5 + ATR (TR 5.5 -> (1*1 + 5.5)/2 = 3.25) = 8.75.
+    np.testing.assert_array_equal(dirn, [np.nan, np.nan, 1, 1, 1, -1])
+    np.testing.assert_allclose(line[2:], [9.5, 9.5, 9.5, 8.75])
+
+
+def test_ichimoku_against_explicit_windows(bars):
+    h, l, c = bars["high"][:400], bars["low"][:400], bars["close"][:400]
+    tk, kj, sa, sb, ch = ind.ichimoku(h, l, c)
+
+    def mid(t, n):
+        return (max(h[t - n + 1:t + 1]) + min(l[t - n + 1:t + 1])) / 2 if t >= n - 1 else np.nan
+
+    for t in range(400):
+        assert tk[t] == pytest.approx(mid(t, 9), nan_ok=True)
+        assert kj[t] == pytest.approx(mid(t, 26), nan_ok=True)
+        src = t - 26
+        ea = (mid(src, 9) + mid(src, 26)) / 2 if src >= 0 else np.nan
+        assert sa[t] == pytest.approx(ea, nan_ok=True), t
+        assert sb[t] == pytest.approx(mid(src, 52) if src >= 0 else np.nan, nan_ok=True), t
+        assert ch[t] == pytest.approx(c[t + 26] if t + 26 < 400 else np.nan, nan_ok=True)
+    assert np.isnan(sa[:26 + 25]).all() and not np.isnan(sa[51:]).any()
+    assert np.isnan(sb[:26 + 51]).all() and not np.isnan(sb[77:]).any()
+
+
+def test_wma_small_hand_example():
+    x = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
+    # weights 1, 2, 3 (newest 3): (1*2 + 2*3 + 3*4)/6 at bar 3, (3 + 8 + 30)/6 at bar 4
+    np.testing.assert_allclose(ind.wma(x, 3), [np.nan, np.nan, 14 / 6, 20 / 6, 41 / 6])
+
+
+# --------------------------------------------------------------------------- panels and NaN
+
+def _call(spec, data, **kw):
+    args = [data[k] if k != "x" else data["close"] for k in spec.inputs]
+    out = spec.func(*args, **kw)
+    return out if isinstance(out, tuple) else (out,)
+
+
+@pytest.mark.parametrize("name", sorted(ind.REGISTRY))
+def test_panel_rows_equal_series_with_leading_nan(shared_data, name):
+    spec = ind.REGISTRY[name]
+    d = load(shared_data, "ORCL-1995-2014.csv")
+    d2 = load(shared_data, "NVDA-1999-2014.csv")
+    n = 600
+    pads = [0, 7, 150]
+    sources = [d, d2, d]
+    offs = [0, 0, 900]
+    panel = {}
+    for key in ("high", "low", "close", "volume"):
+        rows = []
+        for pad, src, off in zip(pads, sources, offs):
+            r = np.full(n, np.nan)
+            r[pad:] = src[key][off:off + n - pad]
+            rows.append(r)
+        panel[key] = np.vstack(rows)
+    outs = _call(spec, panel, **spec.defaults)
+    assert len(outs) == len(spec.outputs)
+    for row, (pad, src, off) in enumerate(zip(pads, sources, offs)):
+        trimmed = {k: src[k][off:off + n - pad] for k in ("high", "low", "close", "volume")}
+        singles = _call(spec, trimmed, **spec.defaults)
+        for o, s, oname in zip(outs, singles, spec.outputs):
+            assert o.shape == (3, n)
+            if name == "ichimoku" and oname == "chikou":
+                # close shifted back in time: bars before the history see its first closes
+                np.testing.assert_array_equal(o[row, :n - 26], panel["close"][row, 26:])
+                continue
+            assert np.isnan(o[row, :pad]).all(), f"{name}.{oname} row {row}: values in padding"
+            np.testing.assert_allclose(o[row, pad:], s, rtol=1e-12, atol=1e-12,
+                                       err_msg=f"{name}.{oname} row {row}")
+
+
+def test_gap_in_the_middle_makes_the_rest_nan(shared_data):
+    d = load(shared_data, "ORCL-1995-2014.csv")
+    c = d["close"][:300].copy()
+    c[200] = np.nan
+    for out in (ind.sma(c, 10), ind.ema(c, 10), ind.rsi(c), ind.macd(c)[0], ind.highest(c, 5)):
+        assert not np.isnan(out[40:200]).any()
+        assert np.isnan(out[200:]).all()
+    clean = ind.ema(d["close"][:200], 10)
+    np.testing.assert_allclose(ind.ema(c, 10)[:200], clean, rtol=1e-12)
+
+
+def test_panel_and_series_agree_with_talib_through_all_nan_row(shared_data):
+    d = load(shared_data, "NVDA-1999-2014.csv")
+    c = d["close"][:500]
+    panel = np.vstack([c, np.full(500, np.nan)])
+    out = ind.rsi(panel)
+    assert_ta(out[0], talib.RSI(c), 100)
+    assert np.isnan(out[1]).all()
+
+
+def test_short_series_are_all_nan_not_errors():
+    x = np.array([1.0, 2.0, 3.0])
+    for out in (ind.sma(x, 5), ind.ema(x, 5), ind.rsi(x), ind.macd(x)[2], ind.atr(x, x, x),
+                ind.adx(x, x, x), ind.bbands(x)[0], ind.stoch(x, x, x)[1], ind.supertrend(x, x, x)[0],
+                ind.wma(x, 4), ind.cci(x, x, x), ind.mfi(x, x, x, x), ind.stochrsi(x)[0]):
+        assert out.shape == (3,) and np.isnan(out).all()
+    assert ind.sma(np.empty(0), 3).shape == (0,)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def test_shift_and_change_pct():
+    x = np.array([10.0, 11.0, 0.0, 12.0])
+    np.testing.assert_array_equal(ind.shift(x, 1), [np.nan, 10, 11, 0])
+    np.testing.assert_array_equal(ind.shift(x, -2), [0, 12, np.nan, np.nan])
+    np.testing.assert_allclose(ind.change_pct(x, 1), [np.nan, 10.0, -100.0, np.nan])
+    p = np.vstack([x, 2 * x])
+    np.testing.assert_array_equal(ind.shift(p, 1)[1], [np.nan, 20, 22, 0])
+
+
+def test_crosses_above_and_below():
+    a = np.array([1.0, 2.0, 3.0, 3.0, 2.0, 1.0, np.nan, 3.0])
+    b = 2.5
+    np.testing.assert_array_equal(ind.crosses_above(a, b), [0, 0, 1, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(ind.crosses_below(a, b), [0, 0, 0, 0, 1, 0, 0, 0])
+    # Touching then leaving counts: a[t-1] <= b[t-1].
+    np.testing.assert_array_equal(ind.crosses_above([1.0, 2.0, 3.0], [1.0, 2.0, 2.0]), [0, 0, 1])
+    panel = np.vstack([a, a[::-1]])
+    got = ind.crosses_above(panel, b)
+    assert got.dtype == bool and got.shape == panel.shape
+    np.testing.assert_array_equal(got[0], ind.crosses_above(a, b))
+
+
+# --------------------------------------------------------------------------- API contract
+
+def test_bad_input_gets_a_clear_error():
+    x = np.arange(50.0)
+    with pytest.raises(ValueError, match="n must be an integer >= 2"):
+        ind.rsi(x, 1)
+    with pytest.raises(ValueError, match="low has shape"):
+        ind.atr(x, x[:-1], x)
+    with pytest.raises(ValueError, match="1-D .* or 2-D"):
+        ind.sma(np.ones((2, 2, 2)), 2)
+    with pytest.raises(ValueError, match="k must be a positive number"):
+        ind.bbands(x, 20, -1)
+    with pytest.raises(ValueError, match="cannot be read as float64"):
+        ind.ema(["a", "b"], 2)
+
+
+def test_registry_describes_every_public_indicator(shared_data):
+    d = load(shared_data, "ORCL-1995-2014.csv")
+    short = {k: v[:300] for k, v in d.items()}
+    for name, spec in ind.REGISTRY.items():
+        assert getattr(ind, name) is spec.func
+        outs = _call(spec, short, **spec.defaults)
+        assert len(outs) == len(spec.outputs), name
+        assert all(o.shape == (300,) and o.dtype == np.float64 for o in outs), name
+        assert any(np.isfinite(o).any() for o in outs), name
+    assert ind.REGISTRY["macd"].defaults == {"fast": 12, "slow": 26, "signal": 9}
+    assert ind.REGISTRY["stoch"].outputs == ("slowk", "slowd")
+    assert ind.REGISTRY["atr"].inputs == ("high", "low", "close")
+
+
+def test_flat_stretches_match_talib(shared_data):
+    """A halted stock (identical bars) makes TR, DX and ranges zero: TA-Lib keeps the
+    previous ADX, returns 0 for DI/STOCH/WILLR/CCI — so must we."""
+    d = load(shared_data, "ORCL-1995-2014.csv")
+    h, l, c, v = (d[k][:700].copy() for k in ("high", "low", "close", "volume"))
+    for a in (h, l, c):
+        a[100:160] = 5.0
+        a[300:620] = 4.0  # long enough for the smoothed true range to fall below 1e-8
+    assert_ta(ind.adx(h, l, c), talib.ADX(h, l, c), 100, "ADX flat")
+    assert_ta(ind.plus_di(h, l, c), talib.PLUS_DI(h, l, c), 100, "+DI flat")
+    assert_ta(ind.rsi(c), talib.RSI(c), 100, "RSI flat")
+    assert_ta(ind.willr(h, l, c), talib.WILLR(h, l, c), 100, "WILLR flat")
+    assert_ta(ind.cci(h, l, c), talib.CCI(h, l, c), 100, "CCI flat")
+    assert_ta(ind.stoch(h, l, c)[0], talib.STOCH(h, l, c)[0], 100, "STOCH flat")
+    assert_ta(ind.mfi(h, l, c, v), talib.MFI(h, l, c, v), 100, "MFI flat")
+    assert_ta(ind.bbands(c)[0], talib.BBANDS(c, 20, 2, 2)[0], what="BBANDS flat")
+    # and the panel path (rows > 1) takes the same branch
+    panel = ind.adx(np.vstack([h, h]), np.vstack([l, l]), np.vstack([c, c]))
+    assert_ta(panel[1], talib.ADX(h, l, c), 100, "ADX flat panel")
+
+
+def test_intraday_vwap_panel_row_with_leading_nan_equals_trimmed_series():
+    day = 86_400
+    t = np.arange(8, dtype=np.int64) * 3 * 3600  # 3-hour bars: a new UTC day every 8 bars
+    t = np.concatenate([t, t + day])
+    rng = np.random.default_rng(3)
+    c = 50 + rng.normal(size=16).cumsum()
+    h, l, v = c + 1, c - 1, rng.integers(1, 100, 16).astype(float)
+    pad = 5
+    ph, pl, pc, pv = (np.vstack([x, np.r_[np.full(pad, np.nan), x[pad:]]]) for x in (h, l, c, v))
+    out = ind.vwap(ph, pl, pc, pv, t)
+    np.testing.assert_allclose(out[0], ind.vwap(h, l, c, v, t), rtol=1e-14)
+    assert np.isnan(out[1, :pad]).all()
+    np.testing.assert_allclose(out[1, pad:], ind.vwap(h[pad:], l[pad:], c[pad:], v[pad:], t[pad:]),
+                               rtol=1e-14)
+    # the day boundary restarts the average: first bar of day two is its own typical price
+    assert out[0, 8] == pytest.approx((h[8] + l[8] + c[8]) / 3)
+
+
+def test_bbands_keep_precision_when_the_spread_is_tiny_next_to_the_price():
+    """E[x^2] - mean^2 would lose every digit here (price 100, moves of 1e-5)."""
+    rng = np.random.default_rng(11)
+    x = 100.0 + rng.normal(0, 1e-5, 3_000)
+    for o, r in zip(ind.bbands(x, 20, 2.0), talib.BBANDS(x, 20, 2, 2)):
+        assert_ta(o, r, what="BBANDS low vol")
+    width = ind.bb_bandwidth(x, 20, 2.0)
+    u, m, lo = talib.BBANDS(x, 20, 2, 2)
+    assert_ta(width, (u - lo) / m, scale=1e-6, what="bandwidth low vol")
+
+
+def test_long_panels_are_processed_in_chunks_with_the_same_results():
+    """16 symbols x 10,000 bars goes through the chunked paths (chunks of 4,096 columns)."""
+    rng = np.random.default_rng(5)
+    rows, n = 16, 10_000
+    c = 50 * np.exp(np.cumsum(rng.normal(0, 0.01, (rows, n)), axis=1))
+    h, l = c * 1.01, c * 0.99
+    pads = rng.integers(0, 3_000, rows)
+    for r, p in enumerate(pads):
+        for a in (c, h, l):
+            a[r, :p] = np.nan
+    results = {
+        "rsi": (ind.rsi(c), lambda i, p: talib.RSI(c[i, p:]), 100),
+        "atr": (ind.atr(h, l, c), lambda i, p: talib.ATR(h[i, p:], l[i, p:], c[i, p:]), 0),
+        "sma": (ind.sma(c, 30), lambda i, p: talib.SMA(c[i, p:], 30), 0),
+        "max": (ind.highest(h, 21), lambda i, p: talib.MAX(h[i, p:], 21), 0),
+        "bb": (ind.bbands(c)[0], lambda i, p: talib.BBANDS(c[i, p:], 20, 2, 2)[0], 0),
+    }
+    for name, (panel, ref, scale) in results.items():
+        for i, p in enumerate(pads):
+            assert np.isnan(panel[i, :p]).all()
+            assert_ta(panel[i, p:], ref(i, p), scale, f"{name} row {i}")
+
+
+def test_small_magnitudes_are_not_zeroed():
+    """Fractional volumes (crypto, FX lots) and penny prices: TA-Lib 0.8 computes them
+    normally, and so must we (no 1e-8 / 'below 1' cut-offs)."""
+    rng = np.random.default_rng(2)
+    c = 10 + rng.normal(0, 0.1, 200).cumsum()
+    h, l, v = c + 0.1, c - 0.1, np.full(200, 0.001)
+    assert_ta(ind.mfi(h, l, c, v), talib.MFI(h, l, c, v), 100, "MFI tiny volume")
+    assert np.nanmin(ind.mfi(h, l, c, v)) > 0
+    p = 1e-9 * (1 + 0.01 * rng.normal(size=200).cumsum())
+    assert_ta(ind.natr(p * 1.01, p * 0.99, p), talib.NATR(p * 1.01, p * 0.99, p), what="NATR tiny")
+    assert_ta(ind.rsi(p), talib.RSI(p), 100, "RSI tiny")
+    assert_ta(ind.bbands(p)[0], talib.BBANDS(p, 20, 2, 2)[0], what="BBANDS tiny")
+
+
+@pytest.mark.parametrize("uneven", [False, True])
+def test_session_vwap_over_many_days_matches_a_bar_by_bar_loop(uneven):
+    rng = np.random.default_rng(4)
+    n = 6_000
+    steps = rng.integers(60, 4_000, n)
+    if uneven:
+        steps[:3_000] = 1  # one huge first session, then many short ones
+    t = np.cumsum(steps).astype(np.int64)
+    c = 50 + rng.normal(0, 0.1, n).cumsum()
+    h, l = c + 0.2, c - 0.2
+    v = rng.integers(0, 1_000, n).astype(float)
+    v[:5] = 0.0  # no volume yet: no VWAP
+    got = ind.vwap(h, l, c, v, t)
+    expected = np.empty(n)
+    day = t // 86_400
+    pv = vol = 0.0
+    for i in range(n):
+        if i == 0 or day[i] != day[i - 1]:
+            pv = vol = 0.0
+        pv += (h[i] + l[i] + c[i]) / 3 * v[i]
+        vol += v[i]
+        expected[i] = pv / vol if vol else np.nan
+    assert_ta(got, expected, what="session VWAP")
