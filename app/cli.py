@@ -104,7 +104,7 @@ def _add_backtest(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--participation", type=float, default=0.10, metavar="F",
                    help="largest fraction of a bar's volume one order may take (default 0.10)")
     p.add_argument("--symbol", help="symbol (default: from the file name)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print trades, final_equity and metrics as JSON")
     p.set_defaults(func=cmd_backtest)
 
 

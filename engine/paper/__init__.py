@@ -1,0 +1,48 @@
+"""Paper broker and backtester: one engine for live paper trading and backtests.
+
+* ``orders``: requests, the order state machine (``Order.apply`` + ``TRANSITIONS``), fills.
+* ``fills``: the fill rules (see its docstring / FILL_RULES.md), slippage and commissions.
+* ``ledger``: cash and positions rebuilt from fills (exact ``Decimal``).
+* ``account``: ``PaperAccount`` — matching, OCO/bracket, buying power; used by both modes.
+* ``broker``: ``PaperBroker`` — the service widgets receive (persistent, publishes events).
+* ``feed``: ``QuoteFeed`` with ``DelayedQuotes`` / ``DemoQuotes`` sources.
+* ``backtest``: ``run_backtest`` of a ``RuleStrategy`` over ``Bars``.
+"""
+from engine.paper.account import AccountKind, AccountSummary, OrderNotFound, OrderNotWorking, PaperAccount
+from engine.paper.backtest import (
+    BacktestResult,
+    FixedQty,
+    PercentEquity,
+    RiskPerTrade,
+    RuleStrategy,
+    Trade,
+    run_backtest,
+)
+from engine.paper.broker import AccountExists, PaperBroker, UnknownAccount, bar_from
+from engine.paper.events import AccountChanged, FillOccurred, OrderUpdated, PaperEvent, PositionChanged
+from engine.paper.feed import DelayedQuotes, DemoQuotes, QuoteFeed
+from engine.paper.fills import FillConfig, parse_commission, parse_slippage
+from engine.paper.ledger import PositionView
+from engine.paper.orders import (
+    Bar,
+    DuplicateFill,
+    Fill,
+    IllegalTransition,
+    OrderRequest,
+    OrderState,
+    OrderType,
+    OrderView,
+    Quote,
+    Side,
+    TimeInForce,
+)
+
+__all__ = [
+    "AccountChanged", "AccountExists", "AccountKind", "AccountSummary", "BacktestResult", "Bar",
+    "DelayedQuotes", "DemoQuotes", "DuplicateFill", "Fill", "FillConfig", "FillOccurred",
+    "FixedQty", "IllegalTransition", "OrderNotFound", "OrderNotWorking", "OrderRequest",
+    "OrderState", "OrderType", "OrderUpdated", "OrderView", "PaperAccount", "PaperBroker",
+    "PaperEvent", "PercentEquity", "PositionChanged", "PositionView", "Quote", "QuoteFeed",
+    "RiskPerTrade", "RuleStrategy", "Side", "TimeInForce", "Trade", "UnknownAccount", "bar_from",
+    "parse_commission", "parse_slippage", "run_backtest",
+]

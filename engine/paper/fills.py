@@ -1,0 +1,419 @@
+"""Fill rules of the paper broker (bar mode for backtests, quote mode for live paper).
+
+Paper fills must be honest: where the data cannot tell what happened, we assume the outcome
+that is worse for the trader. The price rules are the functions of this module
+(``match_bar``, ``match_quote``, ``fill_price``, ``trail_stop``, ``participation_cap``);
+``engine.paper.account`` applies them and does the order bookkeeping (OCO, bracket, TIF).
+
+Bar mode (backtests, and live paper fed with bars)
+--------------------------------------------------
+An order can fill only on a bar that starts **after** it was submitted: an order placed on
+a bar's close (which is when a strategy sees the bar) never fills on that same bar.
+With a latency of *N* ms, the first eligible bar is also the first whose start is at or
+after submission + *N* ms. Then, for each eligible bar (O, H, L, C, V), as backtrader does:
+
+* **Market**: fills at the open of the first eligible bar (the next bar's open).
+* **Limit buy**: at the open if the bar opens at or below the limit; else at the limit if
+  the low reaches it; else no fill. **Limit sell**: at the open if it opens at or above the
+  limit; else at the limit if the high reaches it.
+* **Stop buy**: triggers at the open if the bar gaps through the stop (O ≥ stop) and fills
+  at the open; else triggers if the high reaches the stop and fills at the stop.
+  **Stop sell** mirrors it (O ≤ stop → open; L ≤ stop → stop). A triggered stop is a
+  market order from then on (a remainder fills at later opens).
+* **Stop-limit**: triggers like a stop. Triggered at the open, the limit rule is applied to
+  the whole bar. Triggered inside the bar, it fills at the stop if the limit is at or beyond
+  the stop (buy: limit ≥ stop); otherwise we cannot know whether the price came back to the
+  limit after the trigger, so it does not fill on that bar and works as a limit afterwards.
+* **Trailing stop** (amount or percent): a stop whose price trails the best price seen
+  since it became active (sell: the highest high/last; buy: the lowest low/last). On each
+  bar the trigger is checked with the stop price from *before* the bar, then the stop
+  ratchets with the bar's high (sell) or low (buy) — only in the trader's favour, never back.
+* **Several orders on one bar** are matched market first, then stops (stop, stop-limit,
+  trailing), then limits — so when both legs of an OCO pair could fill in one bar, the
+  stop-loss is assumed to have come first.
+* **OCO**: when one order of the pair fills completely the other is cancelled; a partial
+  fill reduces the other by the same quantity (IBKR's "reduce on fill" OCA behaviour).
+* **Bracket children** (take-profit limit + stop-loss stop, an OCO pair, GTC) wait until
+  the entry fills; each entry fill activates or resizes them to the quantity that is open.
+  If the entry fills inside a bar, the children are matched against the rest of that bar
+  with the entry's fill price as their "open" (so a gap through the stop-loss fills at the
+  entry price) and the bar's high/low as the range. If an exit closes everything while the
+  entry is still partly working, the entry's rest is cancelled; cancelling an entry that
+  has not filled cancels its children.
+* **Time in force**: DAY orders expire after the first eligible daily (or longer) bar, or
+  at 16:00 America/New_York for intraday bars and quotes; GTC works until cancelled; IOC
+  fills what it can on its first eligible bar and cancels the rest; FOK fills completely
+  on its first eligible bar or is cancelled.
+
+Quote mode (live paper on delayed quotes)
+-----------------------------------------
+* **Market** buys fill at the ask, sells at the bid — never inside the spread.
+* **Limit** buys fill at the ask when ask ≤ limit, sells at the bid when bid ≥ limit.
+* **Stops** trigger on the last trade price (the bid for sells / the ask for buys when no
+  last is known): buy when last ≥ stop, sell when last ≤ stop; then fill as market (stop)
+  or limit (stop-limit) against the same quote. Trailing stops trail the last price.
+* **Size**: when the quote carries a displayed size, the account's fills on that side
+  take at most that size in total; the rest waits for the next quote.
+
+Size: volume participation
+--------------------------
+In bar mode an account takes at most ``participation`` (default 10 %) of a bar's volume,
+summed over all its orders in that symbol; larger orders fill partially over several bars
+(a market remainder at each later open, a limit remainder by the limit rule). A bar with
+zero or unknown volume has no cap (many index and FX series carry no volume).
+
+Slippage, commission, latency
+-----------------------------
+Slippage always moves the price against the trader and is applied to market, stop and
+trailing-stop fills; limit and stop-limit fills are slipped too but never beyond the limit.
+In bar mode a slipped price is clipped to the bar's [low, high] (no trade happened outside
+it). Models: ``none``; ``bps:N`` fixed N basis points; ``spread:N`` half of an assumed
+N-bps spread in bar mode (in quote mode the spread is already paid by filling at bid/ask);
+``sqrt:K`` square-root market impact, price × K × σ × √(qty / bar volume) with σ the bar's
+(high − low) / open (no impact where volume is unknown). Derived prices are rounded against
+the trader (see ``engine.paper.money``).
+Commissions, rounded up to the cent: ``per_share:RATE:MIN[:MAX_PCT]`` (e.g. IBKR fixed
+0.005 per share, minimum 1.00, maximum 1 % of the trade value), ``percent:P`` (P % of the
+trade value), ``flat:A`` per fill. Latency: see bar mode above; in quote mode an order
+ignores quotes stamped earlier than submission + latency.
+
+Accounts
+--------
+A cash account can only buy with the cash it has (settlement delays are not modelled)
+and sell shares it holds. A Reg-T margin account may sell short and hold gross positions
+up to 4× its equity intraday (during regular hours, 9:30–16:00 New York, and with at least
+$25,000 of equity: the pattern day trader rule) and 2× otherwise; backtests use 4× on
+intraday bars and 2× on daily bars. Positions kept past the close above 2× are not
+liquidated; new orders that add exposure are then rejected until the account is back
+inside its buying power. An order that would exceed buying power is rejected with the
+numbers in the reason. A fill that no longer fits (the price moved) is cancelled with a
+reason.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from engine.paper.money import CENT, ZERO, fee_cents, price_against
+from engine.paper.orders import Bar, Order, OrderType, Quote, _fast_init
+
+_BPS = Decimal("0.0001")
+_ONE = Decimal(1)
+_HUNDRED = Decimal(100)
+
+# --------------------------------------------------------------------------- slippage
+
+
+@dataclass(frozen=True, slots=True)
+class NoSlippage:
+    """Fill at the rule's price."""
+
+    def spec(self) -> str:
+        return "none"
+
+    def adjust(self, price: Decimal, is_buy: bool, qty: int, volume: float, rng: float, quote: bool) -> Decimal:
+        return price
+
+
+@dataclass(frozen=True, slots=True)
+class FixedBps:
+    """A fixed ``bps`` basis points against the trader."""
+
+    bps: Decimal
+
+    def spec(self) -> str:
+        return f"bps:{self.bps}"
+
+    def adjust(self, price: Decimal, is_buy: bool, qty: int, volume: float, rng: float, quote: bool) -> Decimal:
+        f = self.bps * _BPS
+        return price_against(price * (_ONE + f if is_buy else _ONE - f), is_buy)
+
+
+@dataclass(frozen=True, slots=True)
+class SpreadSlippage:
+    """Half of an assumed ``bps`` spread in bar mode; nothing extra in quote mode."""
+
+    bps: Decimal = Decimal(10)
+
+    def spec(self) -> str:
+        return f"spread:{self.bps}"
+
+    def adjust(self, price: Decimal, is_buy: bool, qty: int, volume: float, rng: float, quote: bool) -> Decimal:
+        if quote:
+            return price
+        f = self.bps * _BPS / 2
+        return price_against(price * (_ONE + f if is_buy else _ONE - f), is_buy)
+
+
+@dataclass(frozen=True, slots=True)
+class SqrtImpact:
+    """Square-root impact: price × k × σ × √(qty / volume), σ = bar range / open."""
+
+    k: Decimal = Decimal("0.1")
+
+    def spec(self) -> str:
+        return f"sqrt:{self.k}"
+
+    def adjust(self, price: Decimal, is_buy: bool, qty: int, volume: float, rng: float, quote: bool) -> Decimal:
+        if not (volume > 0) or not (rng > 0):
+            return price
+        frac = Decimal(repr(float(self.k) * rng * math.sqrt(qty / volume)))
+        return price_against(price * (_ONE + frac if is_buy else _ONE - frac), is_buy)
+
+
+Slippage = NoSlippage | FixedBps | SpreadSlippage | SqrtImpact
+
+# --------------------------------------------------------------------------- commission
+
+
+@dataclass(frozen=True, slots=True)
+class NoCommission:
+    def spec(self) -> str:
+        return "none"
+
+    def fee(self, qty: int, price: Decimal) -> Decimal:
+        return ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class PerShare:
+    """``rate`` per share, at least ``minimum``, at most ``max_pct`` % of the value."""
+
+    rate: Decimal
+    minimum: Decimal = ZERO
+    max_pct: Decimal | None = None
+
+    def spec(self) -> str:
+        s = f"per_share:{self.rate}:{self.minimum}"
+        return s + (f":{self.max_pct}" if self.max_pct is not None else "")
+
+    def fee(self, qty: int, price: Decimal) -> Decimal:
+        f = max(self.rate * qty, self.minimum)
+        if self.max_pct is not None:
+            f = min(f, price * qty * self.max_pct / _HUNDRED)
+        return fee_cents(f)
+
+
+@dataclass(frozen=True, slots=True)
+class PercentCommission:
+    """``pct`` percent of the trade value."""
+
+    pct: Decimal
+
+    def spec(self) -> str:
+        return f"percent:{self.pct}"
+
+    def fee(self, qty: int, price: Decimal) -> Decimal:
+        return fee_cents(price * qty * self.pct / _HUNDRED)
+
+
+@dataclass(frozen=True, slots=True)
+class FlatCommission:
+    """``amount`` per fill."""
+
+    amount: Decimal
+
+    def spec(self) -> str:
+        return f"flat:{self.amount}"
+
+    def fee(self, qty: int, price: Decimal) -> Decimal:
+        return fee_cents(self.amount)
+
+
+Commission = NoCommission | PerShare | PercentCommission | FlatCommission
+
+
+def parse_commission(spec: str) -> Commission:
+    """``none`` | ``per_share:RATE[:MIN[:MAX_PCT]]`` | ``percent:P`` | ``flat:A``.
+
+    Raises ``ValueError`` with the accepted forms for anything else.
+    """
+    parts = spec.strip().lower().split(":")
+    try:
+        if parts == ["none"] or parts == [""]:
+            return NoCommission()
+        nums = [Decimal(p) for p in parts[1:]]
+        if any(not n.is_finite() or n < 0 for n in nums):
+            raise ValueError
+        if parts[0] == "per_share" and 1 <= len(nums) <= 3:
+            return PerShare(nums[0], nums[1] if len(nums) > 1 else ZERO, nums[2] if len(nums) > 2 else None)
+        if parts[0] == "percent" and len(nums) == 1:
+            return PercentCommission(nums[0])
+        if parts[0] == "flat" and len(nums) == 1:
+            return FlatCommission(nums[0])
+    except (ArithmeticError, ValueError):
+        pass
+    raise ValueError(
+        f"commission {spec!r} not understood; use none, per_share:RATE[:MIN[:MAX_PCT]], "
+        "percent:P or flat:AMOUNT (e.g. per_share:0.005:1.0)"
+    )
+
+
+def parse_slippage(spec: str) -> Slippage:
+    """``none`` | ``bps:N`` | ``spread[:N]`` | ``sqrt[:K]``; raises ``ValueError`` otherwise."""
+    parts = spec.strip().lower().split(":")
+    try:
+        nums = [Decimal(p) for p in parts[1:]]
+        if any(not n.is_finite() or n < 0 for n in nums) or len(nums) > 1:
+            raise ValueError
+        if parts[0] in ("none", "") and not nums:
+            return NoSlippage()
+        if parts[0] == "bps" and nums:
+            return FixedBps(nums[0])
+        if parts[0] == "spread":
+            return SpreadSlippage(nums[0]) if nums else SpreadSlippage()
+        if parts[0] == "sqrt":
+            return SqrtImpact(nums[0]) if nums else SqrtImpact()
+    except (ArithmeticError, ValueError):
+        pass
+    raise ValueError(
+        f"slippage {spec!r} not understood; use none, bps:N, spread[:BPS] or sqrt[:K] (e.g. bps:5)"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FillConfig:
+    """How an account's orders fill. ``participation`` is a fraction of bar volume (0 < p ≤ 1)."""
+
+    slippage: Slippage = NoSlippage()
+    commission: Commission = NoCommission()
+    participation: float = 0.10
+    latency_ms: int = 0
+
+    def __post_init__(self) -> None:
+        if not (0 < self.participation <= 1):
+            raise ValueError(f"participation must be in (0, 1], not {self.participation}")
+        if self.latency_ms < 0:
+            raise ValueError("latency must be ≥ 0 ms")
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@_fast_init
+@dataclass(frozen=True, slots=True)
+class Match:
+    """What the rules say for one order on one bar or quote.
+
+    ``price`` the fill price before slippage (None: no fill now); ``trigger`` the price at
+    which an untriggered stop was hit (None: not triggered now); ``marketable`` True when
+    the fill is market-like (slippage is not capped by a limit).
+    """
+
+    price: Decimal | None
+    trigger: Decimal | None = None
+    marketable: bool = True
+
+
+NO_MATCH = Match(None)
+
+
+def _limit_bar(is_buy: bool, limit: Decimal, o: Decimal, h: Decimal, lo: Decimal) -> Decimal | None:
+    if is_buy:
+        if o <= limit:
+            return o
+        return limit if lo <= limit else None
+    if o >= limit:
+        return o
+    return limit if h >= limit else None
+
+
+def match_bar(order: Order, o: Decimal, h: Decimal, lo: Decimal) -> Match:
+    """Apply the bar-mode rules (module docstring) to ``order`` on a bar (o, h, lo).
+
+    ``o`` is the bar's open, or the activation price for orders activated inside the bar.
+    """
+    t = order.type
+    is_buy = order.is_buy
+    if t is OrderType.MARKET:
+        return Match(o)
+    if t is OrderType.LIMIT:
+        p = _limit_bar(is_buy, order.limit_price, o, h, lo)  # type: ignore[arg-type]
+        return Match(p, None, False) if p is not None else NO_MATCH
+    if order.triggered:
+        if t is OrderType.STOP_LIMIT:
+            p = _limit_bar(is_buy, order.limit_price, o, h, lo)  # type: ignore[arg-type]
+            return Match(p, None, False) if p is not None else NO_MATCH
+        return Match(o)
+    stop: Decimal = order.stop_price  # type: ignore[assignment]
+    if is_buy:
+        gap, hit = o >= stop, h >= stop
+    else:
+        gap, hit = o <= stop, lo <= stop
+    if gap:
+        if t is OrderType.STOP_LIMIT:
+            p = _limit_bar(is_buy, order.limit_price, o, h, lo)  # type: ignore[arg-type]
+            return Match(p, o, False)
+        return Match(o, o)
+    if hit:
+        if t is OrderType.STOP_LIMIT:
+            limit: Decimal = order.limit_price  # type: ignore[assignment]
+            ok = limit >= stop if is_buy else limit <= stop
+            return Match(stop if ok else None, stop, False)
+        return Match(stop, stop)
+    return NO_MATCH
+
+
+def match_quote(order: Order, q: Quote) -> Match:
+    """Apply the quote-mode rules (module docstring) to ``order`` against quote ``q``."""
+    t = order.type
+    is_buy = order.is_buy
+    px = q.ask if is_buy else q.bid
+    if t is OrderType.MARKET:
+        return Match(px)
+    if t is OrderType.LIMIT:
+        lim = order.limit_price
+        ok = px <= lim if is_buy else px >= lim  # type: ignore[operator]
+        return Match(px, None, False) if ok else NO_MATCH
+    trig = None
+    if not order.triggered:
+        last = q.last if q.last is not None else px
+        stop: Decimal = order.stop_price  # type: ignore[assignment]
+        if not (last >= stop if is_buy else last <= stop):
+            return NO_MATCH
+        trig = last
+    if t is OrderType.STOP_LIMIT:
+        lim = order.limit_price
+        ok = px <= lim if is_buy else px >= lim  # type: ignore[operator]
+        return Match(px if ok else None, trig, False)
+    return Match(px, trig)
+
+
+def trail_stop(order: Order, ref: Decimal) -> Decimal:
+    """The trailing stop price for reference (best) price ``ref``, rounded against the trader."""
+    is_buy = order.is_buy
+    if order.trail_amount is not None:
+        raw = ref + order.trail_amount if is_buy else ref - order.trail_amount
+    else:
+        f = order.trail_percent / _HUNDRED  # type: ignore[operator]
+        raw = ref * (_ONE + f) if is_buy else ref * (_ONE - f)
+    if raw <= 0:
+        raw = CENT / 100
+    return price_against(raw, is_buy)
+
+
+def fill_price(
+    order: Order, m: Match, slippage: Slippage, qty: int, volume: float, bar: Bar | None, quote: bool,
+) -> Decimal:
+    """The final fill price: slippage against the trader, capped at the limit for limit-type
+    fills, clipped to the bar's [low, high] in bar mode."""
+    price: Decimal = m.price  # type: ignore[assignment]
+    if type(slippage) is NoSlippage:
+        return price
+    rng = 0.0
+    if bar is not None and bar.open > 0:
+        rng = float((bar.high - bar.low) / bar.open)
+    p = slippage.adjust(price, order.is_buy, qty, volume, rng, quote)
+    if not m.marketable and order.limit_price is not None:
+        p = min(p, order.limit_price) if order.is_buy else max(p, order.limit_price)
+    if bar is not None:
+        p = min(max(p, bar.low), bar.high)
+    return p
+
+
+def participation_cap(volume: float, participation: float) -> int | None:
+    """Most shares an account may take from a bar of ``volume``; None = no cap (unknown)."""
+    if not (volume > 0):
+        return None
+    return int(math.floor(volume * participation + 1e-9))
