@@ -1,7 +1,7 @@
 """Paper broker and backtester: one engine for live paper trading and backtests.
 
 * ``orders``: requests, the order state machine (``Order.apply`` + ``TRANSITIONS``), fills.
-* ``fills``: the fill rules (see its docstring / FILL_RULES.md), slippage and commissions.
+* ``fills``: the fill rules (see its docstring, also in the README), slippage and commissions.
 * ``ledger``: cash and positions rebuilt from fills (exact ``Decimal``).
 * ``account``: ``PaperAccount`` — matching, OCO/bracket, buying power; used by both modes.
 * ``broker``: ``PaperBroker`` — the service widgets receive (persistent, publishes events).
