@@ -85,6 +85,9 @@ class AppContext:
 
     def close(self) -> None:
         """Release what the services hold (called once, after the window closed)."""
+        for svc in list(self.services.values()):
+            if callable(getattr(svc, "close", None)):
+                svc.close()  # e.g. the trading session stops its quote timer
         if "broker" in self.__dict__:
             self.broker.close()
         self.bridge.close()

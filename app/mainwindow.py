@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.fullscreen_action = act("&Full screen", self._toggle_fullscreen, "F11")
         self.about_action = act("&About Stock Scanner", self.show_about)
         self.logs_action = act("Open &log folder", self._open_logs)
+        self.indicators_action = act("&Custom indicators…", self.open_indicator_builder, "Ctrl+Shift+I")
         self.theme_actions: dict[str, QAction] = {}
         for name in ("dark", "light"):
             a = act(f"{name.title()} theme", lambda _=False, n=name: self.set_theme(n))
@@ -112,6 +113,8 @@ class MainWindow(QMainWindow):
         for a in self.theme_actions.values():
             tm.addAction(a)
         self.theme_actions.get(str(self.ctx.settings.get("ui/theme")), self.theme_actions["dark"]).setChecked(True)
+        ind = mb.addMenu("&Indicators")
+        ind.addAction(self.indicators_action)
         h = mb.addMenu("&Help")
         h.addAction(self.logs_action)
         h.addAction(self.about_action)
@@ -167,6 +170,12 @@ class MainWindow(QMainWindow):
         self.addDockWidget(spec.area, dock)
         if spec.tabify_with and spec.tabify_with in self.docks:
             self.tabifyDockWidget(self.docks[spec.tabify_with], dock)
+            root = spec.tabify_with  # a tab group opens on its first dock, not its last
+            while self.specs[root].tabify_with in self.docks:
+                root = self.specs[root].tabify_with  # type: ignore[assignment]
+            self.docks[root].raise_()
+        elif spec.split_with and spec.split_with in self.docks:
+            self.splitDockWidget(self.docks[spec.split_with], dock, Qt.Orientation.Horizontal)
         toggle = dock.toggleViewAction()
         if spec.shortcut:
             toggle.setShortcut(QKeySequence(spec.shortcut))
@@ -181,8 +190,22 @@ class MainWindow(QMainWindow):
     def _apply_default_sizes(self) -> None:
         side = [d for s, d in ((self.specs[i], d) for i, d in self.docks.items())
                 if s.area in (Qt.DockWidgetArea.LeftDockWidgetArea,) and s.visible]
+        # One horizontal row: the left dock, the chart and the docks split beside it, sized in
+        # one call (separate calls would take each other's space).
+        beside = [s for s in self.specs.values() if s.split_with and s.size and s.visible]
         if side and "chart" in self.docks:
-            self.resizeDocks(side[:1] + [self.docks["chart"]], [330, 1100], Qt.Orientation.Horizontal)
+            left = min(330, int(self.width() * 0.22))
+            rest = sum(s.size or 0 for s in beside)
+            self.resizeDocks(side[:1] + [self.docks["chart"]] + [self.docks[s.id] for s in beside],
+                             [left, max(400, self.width() - left - rest)] + [s.size or 0 for s in beside],
+                             Qt.Orientation.Horizontal)
+        for s in self.specs.values():
+            if s.size and s.visible and not s.split_with and not (s.tabify_with and s.tabify_with in self.docks):
+                vertical = s.area in (Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea)
+                self.resizeDocks([self.docks[s.id]], [s.size],
+                                 Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal)
+        if "scanner" in self.docks and "chart" in self.docks and self.specs["scanner"].visible:
+            self.resizeDocks([self.docks["chart"], self.docks["scanner"]], [620, 320], Qt.Orientation.Vertical)
 
     def _ensure_content(self, dock: QDockWidget, spec: DockSpec) -> QWidget:
         w = dock.widget()
@@ -216,6 +239,9 @@ class MainWindow(QMainWindow):
             self.resize(1400, 900)
         if isinstance(state, QByteArray | bytes):
             ok = self.restoreState(QByteArray(state), LAYOUT_VERSION)
+        # Default dock sizes only stick once the window has its real size: apply them again
+        # after the first show (a restored layout keeps the user's sizes).
+        self._default_sizes_on_show = not ok
         for spec in self.specs.values():
             dock = self.docks[spec.id]
             if dock.isVisible() or (not dock.isHidden() and not ok):
@@ -272,6 +298,11 @@ class MainWindow(QMainWindow):
                 wl.refresh()
         if "data/folder" in changed:
             self.ctx.notifier.notify("Data folder", "The new data folder is used from the next start.")
+
+    def open_indicator_builder(self) -> QWidget:
+        from app.indicators import open_indicator_builder
+
+        return open_indicator_builder(self.ctx, self)
 
     def show_about(self) -> None:
         from PySide6 import __version__ as pyside_version
@@ -364,6 +395,16 @@ class MainWindow(QMainWindow):
             self.progress.setRange(0, 1)
 
     # ------------------------------------------------------------------ events
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        super().showEvent(event)
+        if getattr(self, "_default_sizes_on_show", False):
+            self._default_sizes_on_show = False
+            QTimer.singleShot(0, self, self._size_default_layout)
+
+    def _size_default_layout(self) -> None:
+        self._apply_default_sizes()
+        self._default_state = self.saveState(LAYOUT_VERSION)  # what Reset layout brings back
+
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
         self.save_layout()
         self.ctx.tasks.cancel_all()

@@ -20,7 +20,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPicture
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QInputDialog, QLabel, QMenu, QMessageBox, QToolButton, QVBoxLayout, QWidget
 
 from engine.data.bars import Bars
 from widgets import style
@@ -28,6 +28,26 @@ from widgets.tasks import TaskSubmitter
 
 CHUNK = 256
 CHART_TIMEFRAMES = ("1d", "1wk", "1m", "5m", "15m", "60m")
+#: the "+ Indicator" menu's ready-made overlays (label, formula)
+QUICK_OVERLAYS = (
+    ("SMA 20", "sma(close, 20)"), ("SMA 50", "sma(close, 50)"), ("SMA 200", "sma(close, 200)"),
+    ("EMA 20", "ema(close, 20)"), ("Bollinger upper (20, 2)", "bb_upper(close, 20, 2)"),
+    ("Bollinger lower (20, 2)", "bb_lower(close, 20, 2)"), ("RSI 14", "rsi(close, 14)"),
+    ("MACD histogram", "macd_hist(close, 12, 26, 9)"), ("ATR 14", "atr(14)"),
+)
+
+
+def is_price_like(values: np.ndarray, close: np.ndarray) -> bool:
+    """Whether an overlay lives on the price scale (an average, a band) rather than its own
+    (an oscillator, a volume measure): its values stay within about 20% of the close."""
+    if np.asarray(values).dtype == bool:
+        return False  # true/false: a 0/1 step belongs in its own pane
+    y = np.asarray(values, dtype=float)
+    ok = np.isfinite(y) & np.isfinite(close) & (close != 0)
+    if not ok.any():
+        return True  # nothing to draw yet: keep it with the price
+    dev = np.abs(y[ok] / close[ok] - 1.0)
+    return bool(np.median(dev) < 0.2 and np.quantile(dev, 0.95) < 0.5)
 
 
 class BarSource(Protocol):
@@ -205,6 +225,10 @@ class ChartWidget(QWidget):
         self.bars: Bars | None = None
         self._overlays: dict[str, pg.PlotDataItem] = {}
         self._overlay_fns: dict[str, Callable[[Bars], np.ndarray]] = {}
+        self.overlay_errors: dict[str, str] = {}
+        self.ind: pg.PlotItem | None = None  # the lower pane for oscillators, built when needed
+        self._parse_formula: Callable[[str], Any] | None = None
+        self._formula_names: Callable[[], Sequence[str]] = lambda: ()
         self._load_seq = 0
 
         bar = QHBoxLayout()
@@ -226,6 +250,7 @@ class ChartWidget(QWidget):
         self.kind_box.currentTextChanged.connect(lambda _t: self._render())
         self.info = QLabel("")
         self.info.setObjectName("chartInfo")
+        self.info.setMinimumWidth(1)  # the OHLC readout may be clipped; it must not widen the window
         self.demo_badge = QLabel("DEMO DATA")
         self.demo_badge.setObjectName("demoBadge")
         self.demo_badge.setStyleSheet(
@@ -233,9 +258,18 @@ class ChartWidget(QWidget):
         )
         self.demo_badge.setToolTip("Generated demo data, not real prices. Choose a data source in Settings → Data source.")
         self.demo_badge.hide()
+        self.indicator_btn = QToolButton(text="+ Indicator")
+        self.indicator_btn.setObjectName("chartIndicator")
+        self.indicator_btn.setToolTip("Add a formula (built-in or custom indicator) to the chart")
+        self.indicator_btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.indicator_menu = QMenu(self.indicator_btn)
+        self.indicator_menu.aboutToShow.connect(self._fill_indicator_menu)
+        self.indicator_btn.setMenu(self.indicator_menu)
+        self.indicator_btn.hide()  # until set_formula_source
         bar.addWidget(self.title)
         bar.addWidget(self.tf_box)
         bar.addWidget(self.kind_box)
+        bar.addWidget(self.indicator_btn)
         bar.addSpacing(12)
         bar.addWidget(self.info, 1)
         bar.addWidget(self.demo_badge)
@@ -320,15 +354,51 @@ class ChartWidget(QWidget):
         self.bars_loaded.emit(bars)
 
     def set_overlay(self, name: str, fn: Callable[[Bars], np.ndarray] | None) -> None:
-        """Draw ``fn(bars)`` as a line over the price (``None`` removes it)."""
+        """Draw ``fn(bars)`` as a line over the price, or in a pane under the volume when its
+        values are not on the price scale (``None`` removes it)."""
         if fn is None:
             self._overlay_fns.pop(name, None)
+            self.overlay_errors.pop(name, None)
             item = self._overlays.pop(name, None)
             if item is not None:
-                self.price.removeItem(item)
+                self._detach(item)
+            self._sync_lower_pane()
             return
         self._overlay_fns[name] = fn
         self._render_overlays()
+
+    def set_formula_source(self, parse: Callable[[str], Any] | None,
+                           names: Callable[[], Sequence[str]] | None = None) -> None:
+        """Enable "+ Indicator": ``parse(text)`` returns an object with ``evaluate(bars)`` (raising
+        ``ValueError`` for a bad formula); ``names()`` lists the custom indicators for the menu."""
+        self._parse_formula = parse
+        self._formula_names = names or (lambda: ())
+        self.indicator_btn.setVisible(parse is not None)
+
+    def add_formula_overlay(self, text: str) -> str:
+        """Overlay formula ``text`` (parsed now: raises ``ValueError``/``FormulaError``; re-parsed
+        at each render so edited custom indicators show). Returns the overlay's name."""
+        if self._parse_formula is None:
+            raise RuntimeError("this chart has no formula source")
+        name = " ".join(text.split())
+        if not name:
+            raise ValueError("type a formula, e.g. sma(close, 20)")
+        self._parse_formula(name)
+        parse = self._parse_formula
+        self.set_overlay(name, lambda bars, t=name: parse(t).evaluate(bars))
+        return name
+
+    def refresh_overlays(self) -> None:
+        """Recompute every overlay (after a custom indicator it uses was edited)."""
+        self._render_overlays()
+
+    def overlay_names(self) -> list[str]:
+        return list(self._overlay_fns)
+
+    def overlay_pane(self, name: str) -> str:
+        """Where overlay ``name`` is drawn: "price" or "lower"."""
+        item = self._overlays[name]
+        return "lower" if self.ind is not None and item.getViewBox() is self.ind.getViewBox() else "price"
 
     def set_markers(self, points: Sequence[tuple[int, float, str]]) -> None:
         """Trade markers: (bar index, price, "buy"|"sell")."""
@@ -354,6 +424,8 @@ class ChartWidget(QWidget):
         self.title.setText(f"{b.symbol}  ·  {b.timeframe}" + ("  ·  demo" if demo else ""))
         self.axis.times = self.vaxis.times = b.time
         self.axis.intraday = self.vaxis.intraday = b.is_intraday
+        if self.ind is not None:
+            self.iaxis.times, self.iaxis.intraday = b.time, b.is_intraday
         candles = self.kind_box.currentText() == "Candles"
         self.candles.setVisible(candles)
         self.line.setVisible(not candles)
@@ -374,14 +446,105 @@ class ChartWidget(QWidget):
         if self.bars is None:
             return
         for k, (name, fn) in enumerate(self._overlay_fns.items()):
+            try:
+                y = np.asarray(fn(self.bars), dtype=float)
+                self.overlay_errors.pop(name, None)
+            except Exception as exc:  # noqa: BLE001 - e.g. a custom indicator deleted since; shown, not fatal
+                y = np.full(len(self.bars), np.nan)
+                self.overlay_errors[name] = str(exc)
+            plot = self.price if is_price_like(y, self.bars.close) else self._lower_pane()
             item = self._overlays.get(name)
+            if item is not None and item.getViewBox() is not plot.getViewBox():
+                self._detach(item)
+                item = None
             if item is None:
+                if plot.legend is None:
+                    plot.addLegend(offset=(8, 4), labelTextSize="8pt", labelTextColor=style.CHART.foreground)
                 item = pg.PlotDataItem(name=name)
-                self.price.addItem(item)
+                plot.addItem(item)
                 self._overlays[name] = item
-            y = np.asarray(fn(self.bars), dtype=float)
             color = style.CHART.overlays[k % len(style.CHART.overlays)]
             item.setData(np.arange(len(y)), y, pen=pg.mkPen(color, width=1.2), connect="finite")
+        self._sync_lower_pane()
+
+    def _lower_pane(self) -> pg.PlotItem:
+        if self.ind is None:
+            self.iaxis = DateAxis(orientation="bottom")
+            if self.bars is not None:
+                self.iaxis.times, self.iaxis.intraday = self.bars.time, self.bars.is_intraday
+            self.ind = self.glw.addPlot(row=2, col=0, axisItems={"bottom": self.iaxis})
+            self.glw.ci.layout.setRowStretchFactor(2, 1)
+            self.ind.getViewBox().disableAutoRange(axis=pg.ViewBox.XAxis)  # keep the price pane's x range
+            self.ind.setXLink(self.price)
+            self.vol.hideAxis("bottom")  # the dates go under the lowest pane
+            vline = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(style.CHART.crosshair, style=Qt.PenStyle.DashLine))
+            self.ind.addItem(vline, ignoreBounds=True)
+            self._ind_follow = lambda line, v=vline: v.setPos(line.value())
+            self.vline.sigPositionChanged.connect(self._ind_follow)
+            self.ind.showAxis("right")
+            self.ind.hideAxis("left")
+            self.ind.setMenuEnabled(False)
+            self.ind.getViewBox().setMouseEnabled(x=True, y=False)
+            self.ind.getViewBox().setAutoVisible(y=True)
+            self.ind.enableAutoRange(axis="y")
+            self.ind.getAxis("right").setWidth(60)
+            self._style_plot(self.ind, style.CHART)
+        return self.ind
+
+    def _detach(self, item: pg.PlotDataItem) -> None:
+        vb = item.getViewBox()
+        for plot in (self.price, self.ind):
+            if plot is not None and vb is plot.getViewBox():
+                plot.removeItem(item)  # also drops its legend entry
+
+    def _sync_lower_pane(self) -> None:
+        """Drop the lower pane when no overlay is drawn in it."""
+        if self.ind is None:
+            return
+        vb = self.ind.getViewBox()
+        if not any(item.getViewBox() is vb for item in self._overlays.values()):
+            self.glw.removeItem(self.ind)
+            self.vline.sigPositionChanged.disconnect(self._ind_follow)
+            self.ind = None
+            self.vol.showAxis("bottom")
+
+    def _style_plot(self, plot: pg.PlotItem, colors: style.ChartColors) -> None:
+        plot.showGrid(x=True, y=True, alpha=colors.grid_alpha)
+        if plot.legend is not None:
+            plot.legend.setLabelTextColor(colors.foreground)
+        for ax in ("right", "bottom"):
+            plot.getAxis(ax).setPen(pg.mkPen(colors.foreground))
+            plot.getAxis(ax).setTextPen(pg.mkPen(colors.foreground))
+
+    def _fill_indicator_menu(self) -> None:
+        m = self.indicator_menu
+        m.clear()
+        for label, formula in QUICK_OVERLAYS:
+            m.addAction(f"{label}    {formula}", lambda f=formula: self._add_overlay_interactive(f))
+        names = list(self._formula_names())
+        if names:
+            m.addSection("Custom indicators")
+            for n in names:
+                m.addAction(n, lambda f=n: self._add_overlay_interactive(f))
+        m.addSeparator()
+        m.addAction("Formula…", self._on_formula_overlay)
+        if self._overlay_fns:
+            rm = m.addMenu("Remove")
+            for n in self._overlay_fns:
+                rm.addAction(n, lambda n=n: self.set_overlay(n, None))
+            rm.addSeparator()
+            rm.addAction("All", lambda: [self.set_overlay(n, None) for n in list(self._overlay_fns)])
+
+    def _add_overlay_interactive(self, text: str) -> None:
+        try:
+            self.add_formula_overlay(text)
+        except (ValueError, RuntimeError) as exc:
+            QMessageBox.warning(self, "Indicator", f"{text}\n\n{exc}")
+
+    def _on_formula_overlay(self) -> None:
+        text, ok = QInputDialog.getText(self, "Add an indicator", "Formula (e.g. sma(close, 20), rsi(close) or my_osc):")
+        if ok and text.strip():
+            self._add_overlay_interactive(text)
 
     def _show_info(self, i: int) -> None:
         b = self.bars
@@ -435,11 +598,9 @@ class ChartWidget(QWidget):
 
     def _on_theme_changed(self, colors: style.ChartColors) -> None:
         self.glw.setBackground(colors.background)
-        for plot in (self.price, self.vol):
-            plot.showGrid(x=True, y=True, alpha=colors.grid_alpha)
-            for ax in ("right", "bottom"):
-                plot.getAxis(ax).setPen(pg.mkPen(colors.foreground))
-                plot.getAxis(ax).setTextPen(pg.mkPen(colors.foreground))
+        for plot in (self.price, self.vol, self.ind):
+            if plot is not None:
+                self._style_plot(plot, colors)
         pen = pg.mkPen(colors.crosshair, style=Qt.PenStyle.DashLine)
         for line in (self.vline, self.hline, self.vline2):
             line.setPen(pen)

@@ -1,0 +1,40 @@
+"""Opening the custom indicator builder from the menu and from the scanner dock."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+    from widgets.indicator_builder import IndicatorBuilderDialog
+
+
+def open_indicator_builder(ctx: "AppContext", parent: QWidget | None = None) -> "IndicatorBuilderDialog":
+    """Show the builder (non-modal) previewing the active chart's symbol; returns the dialog.
+
+    Saving or deleting publishes ``CustomIndicatorsChanged`` on the bus; the chart and
+    scanner docks listen for it (``app/docks.py``).
+    """
+    from widgets.indicator_builder import IndicatorBuilderDialog
+
+    existing = ctx.services.get("indicator_builder")
+    if existing is not None and existing.isVisible():
+        existing.raise_()
+        existing.activateWindow()
+        return existing
+    chart = ctx.active_chart
+    symbol = chart.symbol if chart is not None and chart.symbol else None
+    timeframe = chart.timeframe if chart is not None else "1d"
+    if symbol is None:
+        names = ctx.watchlists.names()
+        syms = ctx.watchlists.symbols(names[0]) if names else []
+        symbol = syms[0] if syms else None
+    dlg = IndicatorBuilderDialog(ctx.formulas, ctx.data, ctx.tasks, symbol=symbol, timeframe=timeframe, parent=parent)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dlg.destroyed.connect(lambda *_: ctx.services.pop("indicator_builder", None))
+    ctx.services["indicator_builder"] = dlg
+    dlg.show()
+    return dlg
+

@@ -1,0 +1,71 @@
+"""Paper trading in the shell: docks in the default layout, the app's quote source, the
+chosen account remembered across restarts."""
+from decimal import Decimal as D
+
+from PySide6.QtCore import Qt
+
+from app.main import build_workstation
+from app.trading import AppQuotes, trading_session
+
+TRADING_DOCKS = ("order_ticket", "positions", "orders", "fills", "order_history", "account")
+
+
+def test_trading_docks_in_the_default_layout(home, qtbot):
+    ws = build_workstation()
+    win = ws.window
+    qtbot.addWidget(win)
+    win.resize(1600, 1000)
+    win.show()
+    try:
+        titles = {a.text() for a in win.view_menu.actions()}
+        assert {"Order Ticket", "Positions", "Working Orders", "Fills", "Order History", "Account"} <= titles
+        ticket, chart = win.docks["order_ticket"], win.docks["chart"]
+        assert ticket.isVisible() and not win.docks["order_history"].isVisible()  # history: View menu
+        # the ticket sits to the right of the chart, at a usable width, and the default
+        # sizes hold at the real window size (applied once the window is shown)
+        qtbot.waitUntil(lambda: chart.width() > 800, timeout=3000)
+        assert ticket.geometry().left() >= chart.geometry().right()
+        assert 270 <= ticket.width() <= 340 and win.docks["watchlist"].width() >= 280
+        # the blotters share one tab group (with the scanner when it is there)
+        group = {d.objectName() for d in win.tabifiedDockWidgets(win.docks["positions"])}
+        assert {"orders", "fills", "account"} <= group
+        assert win.dockWidgetArea(win.docks["positions"]) in (Qt.DockWidgetArea.BottomDockWidgetArea,
+                                                             win.dockWidgetArea(chart))
+        s = trading_session(ws.ctx)
+        assert s.accounts() == ["Paper"] and s.summary.cash == D("100000")
+        assert s.driver.timer.isActive() and s.quote_label == "demo quotes"
+        qtbot.waitUntil(lambda: not ws.ctx.tasks.active, timeout=15000)
+    finally:
+        ws.close()
+    assert s.driver.closed and not s.driver.timer.isActive()  # nothing quotes a closed broker
+
+
+def test_chosen_account_is_remembered(home, qtbot):
+    ws = build_workstation()
+    qtbot.addWidget(ws.window)
+    s = trading_session(ws.ctx)
+    assert s.create_account("Swing", D("25000"), "margin")
+    assert s.account == "Swing"
+    ws.close()
+    ws2 = build_workstation()
+    qtbot.addWidget(ws2.window)
+    try:
+        s2 = trading_session(ws2.ctx)
+        assert s2.account == "Swing" and s2.summary.kind.value == "margin"
+        assert ws2.window.show_dock("account").chooser.box.currentText() == "Swing"
+    finally:
+        ws2.close()
+
+
+def test_app_quotes_demo_ticks_start_at_the_last_close(home, qtbot):
+    ws = build_workstation()
+    qtbot.addWidget(ws.window)
+    try:
+        src = AppQuotes(ws.ctx.data)
+        sym = ws.ctx.data.demo_symbols()[0]
+        last = float(ws.ctx.data.get_bars(sym, "1d").close[-1])
+        q = src.quote(sym, 1_800_000_000_000)
+        assert q.bid < q.ask and abs(float(q.last) / last - 1) < 0.01  # one small step away
+        assert src.label == "demo quotes" and "Not market prices" in src.description
+    finally:
+        ws.close()

@@ -1,0 +1,295 @@
+"""Paper-trading docks: working orders (modify/cancel), history, fills, positions
+(P&L, flatten, reverse), account summary + equity curve, account chooser, chart markers,
+the quote driver — over a real PaperBroker on a temp store."""
+from decimal import Decimal as D
+
+import pytest
+from PySide6.QtWidgets import QDialog
+
+from engine.paper import OrderRequest, OrderState, OrderType, Side, TimeInForce
+from engine.paper.orders import Fill
+from tests.widgets.stubs import FakeData, SyncTasks, make_bars
+from tests.widgets.trading_stubs import Trading
+from widgets import style
+from widgets.chart import ChartWidget
+from widgets.trading import (
+    AccountWidget,
+    ChartTradeMarkers,
+    FillsWidget,
+    ModifyOrderDialog,
+    NewAccountDialog,
+    OrderHistoryWidget,
+    PositionsWidget,
+    WorkingOrdersWidget,
+    fill_markers,
+    fmt_money,
+    fmt_price,
+)
+
+
+@pytest.fixture
+def tr(tmp_path):
+    t = Trading(tmp_path / "paper.sqlite3")
+    yield t
+    t.close()
+
+
+def _show(qtbot, w):
+    qtbot.addWidget(w)
+    w.resize(1000, 300)
+    w.show()
+    return w
+
+
+def _rows(model):
+    return [model.row_texts(i) for i in range(model.rowCount())]
+
+
+def _limit(side="buy", qty=10, px="95", tif=TimeInForce.GTC, sym="ACME"):
+    return OrderRequest(sym, Side(side), qty, OrderType.LIMIT, limit_price=D(px), tif=tif)
+
+
+def test_money_and_price_formatting():
+    assert fmt_money(D("1234.5")) == "$1,234.50"
+    assert fmt_money(D("-1234.567")) == "-$1,234.57"
+    assert fmt_money(D("105"), signed=True) == "+$105.00"
+    assert fmt_money(D("0"), signed=True) == "$0.00"
+    assert fmt_money(None) == "—"
+    assert fmt_price(D("1234.5")) == "1,234.50"
+    assert fmt_price(D("100.055")) == "100.055"
+
+
+def test_working_orders_show_modify_and_cancel(tr, qtbot):
+    wo = _show(qtbot, WorkingOrdersWidget(tr.session))
+    hist = _show(qtbot, OrderHistoryWidget(tr.session))
+    assert wo.empty.isVisible() and not wo.cancel_btn.isEnabled()
+    tr.quote("ACME", "99.95", "100.05")
+    o = tr.session.submit(_limit())
+    [row] = _rows(wo.model)
+    assert row[1:9] == ["ACME", "BUY", "10", "Limit", "lmt 95.00", "GTC", "accepted", ""]
+    assert not wo.empty.isVisible()
+
+    dlg = ModifyOrderDialog(o, wo)
+    qtbot.addWidget(dlg)
+    assert dlg.limit.parent() is dlg and dlg.stop.parent() is None  # a limit order has no stop field
+    dlg.limit.setText("abc")
+    dlg.accept()
+    assert "not a number" in dlg.error.text() and dlg.result() != QDialog.DialogCode.Accepted
+    dlg.limit.setText("96.5")
+    dlg.qty.setValue(20)
+    dlg.accept()
+    assert dlg.changes == {"qty": 20, "limit_price": D("96.5")}
+    tr.session.modify(o.order_id, **dlg.changes)
+    assert _rows(wo.model)[0][3:6] == ["20", "Limit", "lmt 96.50"]
+
+    wo.table.selectRow(0)
+    wo.cancel_btn.click()
+    assert wo.model.rowCount() == 0 and wo.empty.isVisible()
+    [h] = _rows(hist.model)
+    assert h[1] == "ACME" and h[8] == "cancelled" and h[-1] == "cancelled by user"
+
+    for px in ("90", "91"):
+        tr.session.submit(_limit(px=px))
+    assert wo.model.rowCount() == 2 and [r[8] for r in _rows(hist.model)][:2] == ["accepted", "accepted"]
+    wo.cancel_all_btn.click()
+    assert wo.model.rowCount() == 0
+    assert [r[8] for r in _rows(hist.model)] == ["cancelled"] * 3
+
+
+def test_a_failed_command_is_shown_in_the_dock(tr, qtbot):
+    pos = _show(qtbot, PositionsWidget(tr.session))
+    tr.quote("ACME", "99.95", "100.05")
+    tr.session.submit(OrderRequest("ACME", Side.BUY, 10))
+    tr.quote("ACME", "99.95", "100.05")
+    pos.table.selectRow(0)
+    pos.reverse_btn.click()  # a cash account cannot turn a long into a short
+    assert pos.error.isVisible() and "cannot sell short" in pos.error.text()
+    fills = _show(qtbot, FillsWidget(tr.session))
+    tr.session.command_failed.emit("anything")
+    assert fills.error.parent() is None and not fills.error.isVisible()  # no stray window
+
+
+def test_fills_positions_pnl_flatten(tr, qtbot):
+    pos = _show(qtbot, PositionsWidget(tr.session))
+    fills = _show(qtbot, FillsWidget(tr.session))
+    assert pos.total.text() == "No open positions." and fills.total.text() == "No fills yet."
+    tr.quote("ACME", "99.95", "100.05")
+    tr.session.submit(OrderRequest("ACME", Side.BUY, 100))
+    tr.quote("ACME", "99.95", "100.05")
+    [f] = _rows(fills.model)
+    assert f[1:7] == ["ACME", "BUY", "100", "100.05", "$10,005.00", "$0.00"]
+    assert fills.total.text() == "1 fill · fees $0.00"
+
+    tr.quote("ACME", "100.95", "101.05")  # last = mid 101.00
+    [p] = _rows(pos.model)
+    assert p == ["ACME", "100", "100.05", "101.00", "$10,100.00", "+$95.00", "$0.00"]
+    assert "unrealized" in pos.total.text() and "+$95.00" in pos.total.text()
+
+    pos.table.selectRow(0)
+    pos.flatten_btn.click()
+    tr.quote("ACME", "100.95", "101.05")  # the closing market order sells at the bid
+    assert pos.model.rowCount() == 0 and pos.total.text() == "No open positions."
+    assert [r[2] for r in _rows(fills.model)] == ["SELL", "BUY"]  # newest first
+    assert tr.session.summary.realized_pnl == D("90.00")  # (100.95 - 100.05) × 100
+
+
+def test_reverse_in_a_margin_account(tmp_path, qtbot):
+    t = Trading(tmp_path / "m.sqlite3", kind="margin")
+    try:
+        pos = _show(qtbot, PositionsWidget(t.session))
+        t.quote("ACME", "49.99", "50.01")
+        t.session.submit(OrderRequest("ACME", Side.BUY, 100))
+        t.quote("ACME", "49.99", "50.01")
+        pos.reverse_btn.click()
+        t.quote("ACME", "49.99", "50.01")
+        [p] = _rows(pos.model)
+        assert p[:2] == ["ACME", "-100"]
+    finally:
+        t.close()
+
+
+def test_events_of_another_account_stay_out(tr, qtbot):
+    wo = _show(qtbot, WorkingOrdersWidget(tr.session))
+    tr.broker.create_account("Other", 50_000)
+    tr.quote("ACME", "99.95", "100.05")
+    tr.broker.submit("Other", _limit())
+    assert wo.model.rowCount() == 0
+    tr.session.set_account("Other")  # switching accounts reloads the blotters
+    assert wo.model.rowCount() == 1
+
+
+def test_account_summary_equity_curve_and_new_account(tr, qtbot):
+    acc = _show(qtbot, AccountWidget(tr.session))
+    assert acc.values["equity"].text() == "$100,000.00"
+    assert acc.kind.text() == "cash account · started with $100,000.00"
+    assert "demo quotes" in acc.quote_note.text()
+    tr.quote("ACME", "99.95", "100.05")
+    tr.session.submit(OrderRequest("ACME", Side.BUY, 100))
+    tr.quote("ACME", "99.95", "100.05")
+    tr.session.submit(OrderRequest("ACME", Side.SELL, 100))
+    tr.quote("ACME", "101.95", "102.05")
+    assert acc.values["realized_pnl"].text() == "+$190.00"  # sold at the bid 101.95
+    assert acc.values["total_pnl"].text() == "+$190.00"
+    assert acc.values["equity"].text() == "$100,190.00"
+    assert acc.values["return"].text() == "+0.19%"
+    assert style.CHART.up in acc.values["realized_pnl"].styleSheet()  # coloured as a gain
+    ys = [float(e) for _t, e in acc.points]
+    assert ys[0] == 100_000 and ys[-1] == 100_190  # one point per fill batch
+    n = len(acc.points)
+    tr.session.snapshot_equity()  # flat: no point
+    assert len(acc.points) == n
+    tr.session.submit(OrderRequest("ACME", Side.BUY, 10))
+    tr.quote("ACME", "101.95", "102.05")
+    tr.quote("ACME", "104.95", "105.05")
+    tr.session.snapshot_equity()  # open position: a point with its unrealized P&L
+    assert float(acc.points[-1][1]) == 100_190 + 10 * (105.00 - 102.05)
+    assert float(tr.broker.equity_curve("Paper")[-1][1]) == float(acc.points[-1][1])
+    tr.session.submit(OrderRequest("ACME", Side.SELL, 10))
+    tr.quote("ACME", "104.95", "105.05")
+
+    dlg = NewAccountDialog(tr.session, acc)
+    qtbot.addWidget(dlg)
+    dlg.name.setText("Paper")
+    dlg.accept()
+    assert "exists already" in dlg.error.text()
+    dlg.name.setText("Swing")
+    dlg.cash.setText("lots")
+    dlg.accept()
+    assert "Starting cash" in dlg.error.text()
+    dlg.cash.setText("25,000")
+    dlg.kind.setCurrentIndex(1)  # margin
+    dlg.accept()
+    assert dlg.result() == QDialog.DialogCode.Accepted
+    assert tr.session.account == "Swing"
+    assert acc.chooser.box.currentText() == "Swing"
+    assert [acc.chooser.box.itemText(i) for i in range(acc.chooser.box.count())] == ["Paper", "Swing"]
+    assert acc.values["equity"].text() == "$25,000.00"
+    assert acc.kind.text().startswith("margin account")
+    acc.chooser.box.setCurrentText("Paper")
+    assert tr.session.account == "Paper" and acc.values["equity"].text() == "$100,219.00"
+
+
+def test_fill_markers_land_on_the_bar_of_the_fill():
+    bars = make_bars("ACME", n=50)
+    t = [int(x) for x in bars.time]
+
+    def fill(sym, sec, side="buy", price="100"):
+        return Fill("f", "o", "Paper", sym, Side(side), 1, D(price), D(0), sec * 1000)
+
+    fills = [fill("ACME", t[10] + 5), fill("ACME", t[-1] + 86400 * 3, "sell", "101.5"),
+             fill("OTHER", t[12]), fill("ACME", t[0] - 86400)]
+    assert fill_markers(fills, bars) == [(10, 100.0, "buy"), (49, 101.5, "sell")]
+    assert fill_markers(fills, None) == []
+
+
+def test_chart_shows_markers_of_the_accounts_fills(tr, qtbot):
+    chart = ChartWidget(FakeData(), SyncTasks())
+    qtbot.addWidget(chart)
+    markers = ChartTradeMarkers(tr.session)
+    markers.attach(chart)
+    chart.open_symbol("ACME")
+    assert len(chart.markers.data) == 0
+    tr.quote("ACME", "99.95", "100.05")
+    tr.session.submit(OrderRequest("ACME", Side.BUY, 5))
+    tr.quote("ACME", "99.95", "100.05")
+    assert len(chart.markers.data) == 1
+    x, y = chart.markers.data[0]["x"], chart.markers.data[0]["y"]
+    assert (x, y) == (len(chart.bars) - 1, 100.05)  # live fill after the history: last bar
+    chart.open_symbol("GLOBX")
+    assert len(chart.markers.data) == 0
+
+
+def test_quote_driver_quotes_watched_symbols_once_at_a_time(tr):
+    d = tr.driver
+    assert not d.poll_now()  # nothing to quote yet
+    tr.session.extra_symbols = {"ACME"}
+    tr.quotes.set("ACME", "9.99", "10.01")
+    d.busy = True  # a round in flight: the next tick is skipped
+    assert not d.poll_now()
+    d.busy = False
+    assert d.poll_now() and not d.busy
+    assert tr.quotes.asked == ["ACME"]
+    assert tr.session.quote("ACME").ask == D("10.01")
+    o = tr.session.submit(_limit(px="10.02", tif=TimeInForce.DAY, sym="ACME"))
+    tr.session.extra_symbols = set()
+    assert d.poll_now()  # the working order keeps ACME quoted
+    assert tr.broker.order(o.order_id).state is OrderState.FILLED
+
+
+def test_closed_session_stops_quoting(tr):
+    tr.session.extra_symbols = {"ACME"}
+    tr.quotes.set("ACME", "9.99", "10.01")
+    tr.driver.start()
+    tr.session.close()
+    assert tr.driver.closed and not tr.driver.timer.isActive()
+    assert not tr.driver.poll_now()
+    tr.driver._on_quotes([tr.quotes.quote("ACME", 0)])  # a round that was in flight is dropped
+    assert tr.session.quote("ACME") is None
+
+
+def test_delayed_quote_bars_refresh_at_most_once_a_minute(monkeypatch):
+    from widgets import trading
+
+    calls = []
+
+    class Data:
+        fail = False
+
+        def get_bars(self, symbol, timeframe="1d", refresh=False):
+            calls.append(refresh)
+            if refresh and self.fail:
+                raise ConnectionError("offline")
+            return make_bars(symbol, n=5, timeframe=timeframe)
+
+    now = [1000.0]
+    monkeypatch.setattr(trading.time, "monotonic", lambda: now[0])
+    data = Data()
+    bars_for = trading.ThrottledBars(data, "1m", refresh_s=60)
+    bars_for("ACME")
+    bars_for("ACME")
+    now[0] += 61
+    data.fail = True
+    assert len(bars_for("ACME")) == 5  # the refresh failed: the cached bars still quote
+    now[0] += 2
+    bars_for("ACME")  # offline: no new try at every quote round
+    assert calls == [True, False, True, False, False]

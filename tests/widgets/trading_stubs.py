@@ -1,0 +1,56 @@
+"""Builders for the paper-trading widget tests: a real broker on a temp store, scripted quotes."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from engine.events import EventBus
+from engine.paper import PaperBroker
+from engine.paper.orders import Quote
+from tests.widgets.stubs import SyncTasks
+from widgets.trading import QuoteDriver, TradingSession
+
+
+class ScriptedQuotes:
+    """A quote source whose prices the test sets: ``set("ACME", bid, ask)``."""
+
+    label = "demo quotes"
+    description = "scripted test quotes"
+
+    def __init__(self) -> None:
+        self.prices: dict[str, tuple[Decimal, Decimal]] = {}
+        self.asked: list[str] = []
+
+    def set(self, symbol: str, bid: str, ask: str) -> None:
+        self.prices[symbol] = (Decimal(bid), Decimal(ask))
+
+    def quote(self, symbol: str, now_ms: int) -> Quote | None:
+        self.asked.append(symbol)
+        p = self.prices.get(symbol)
+        if p is None:
+            return None
+        return Quote(symbol, p[0], p[1], (p[0] + p[1]) / 2, now_ms)
+
+
+class Trading:
+    """A session over a real ``PaperBroker`` (temp SQLite file) with bus events delivered
+    synchronously, a synchronous task runner and a scripted quote driver (timer stopped)."""
+
+    def __init__(self, path, cash: int = 100_000, kind: str = "cash") -> None:
+        self.bus = EventBus()
+        self.broker = PaperBroker.open(path, bus=self.bus)
+        self.broker.create_account("Paper", cash, kind)
+        self.tasks = SyncTasks()
+        self.session = TradingSession(self.broker, self.tasks, self.bus.subscribe)
+        self.quotes = ScriptedQuotes()
+        self.driver = QuoteDriver(self.broker, self.tasks, self.quotes, self.session.watched_symbols,
+                                  parent=self.session)
+        self.session.set_driver(self.driver)
+
+    def quote(self, symbol: str, bid: str, ask: str) -> None:
+        """Quote ``symbol`` at bid/ask and run one driver round (the broker matches it)."""
+        self.quotes.set(symbol, bid, ask)
+        self.session.extra_symbols.add(symbol)
+        assert self.driver.poll_now()
+
+    def close(self) -> None:
+        self.broker.close()

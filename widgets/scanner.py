@@ -1,0 +1,1036 @@
+"""The scanner dock: choose a universe and a filter, run it in a worker, browse the matches.
+
+* Universe: a watchlist, the demo universe, every imported symbol, or a bundled index
+  list (S&P 500, Nasdaq-100). It is resolved inside the worker (it may read the store).
+* Filter: condition rows joined with AND/OR, or a free formula, validated as you type
+  (the red line names the column and a suggestion); Run is disabled while it is invalid.
+  Presets (built-in and the user's) load into the builder; "Save as…" keeps an edited one.
+* Results: a ``QAbstractTableModel`` behind a sort proxy, a sparkline delegate, columns
+  chosen from the header's context menu (plus formula columns), rows new since the
+  previous run tinted and the dropped symbols listed. Click opens the chart, a
+  multi-selection goes to a watchlist, "Export CSV" writes the rows.
+* Scheduled rescans (every minute, every 10 minutes, after the daily close) use a
+  single-shot ``QTimer`` armed with ``engine.scanner.next_run_time``; each run is a
+  cancellable generator worker with progress, so the GUI never waits.
+
+The diff: the first run in a session compares with the stored previous run of the same
+scan on the same universe (the engine's ``new``/``dropped``); later runs compare with
+the result shown in the dock, so changing the filter and running again highlights what
+the change brought in and what it dropped.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from collections.abc import Callable, Generator
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.formula import FormulaError
+from engine.progress import Progress
+from engine.scanner import (
+    BUNDLED,
+    OPERATORS,
+    SCHEDULES,
+    Condition,
+    Group,
+    PresetError,
+    ScanDefinition,
+    Scanner,
+    ScanResult,
+    ScanRow,
+    ScanStore,
+    Universe,
+    bundled_universe,
+    demo_universe,
+    imported_universe,
+    next_run_time,
+)
+from engine.watchlists import WatchlistError, WatchlistService
+from widgets import style
+from widgets.sparkline import SPARKLINE_ROLE, SparklineDelegate
+from widgets.tasks import CancellableTask, TaskSubmitter
+
+ERROR_COLOR = "#e5534b"
+OK_COLOR = "#3fa66a"
+NEW_TINT = QColor(63, 166, 106, 70)  # translucent green: readable on dark and light bases
+SORT_ROLE = int(Qt.ItemDataRole.UserRole)
+
+#: what the schedule box shows → the engine's schedule key (None: manual only)
+SCHEDULE_CHOICES: tuple[tuple[str, str | None], ...] = (
+    ("Manual", None),
+    ("Every 1 min", "1min"),
+    ("Every 10 min", "10min"),
+    ("After the daily close", "after_close"),
+)
+assert all(k in SCHEDULES for _, k in SCHEDULE_CHOICES if k)
+
+OP_LABELS = {"crosses_above": "crosses above", "crosses_below": "crosses below"}
+
+
+# ---------------------------------------------------------------------- helpers
+def _fmt(v: float) -> str:
+    if v != v:  # NaN
+        return "—"
+    a = abs(v)
+    for unit, div in (("B", 1e9), ("M", 1e6)):
+        if a >= div:
+            return f"{v / div:.2f}{unit}"
+    if a >= 1:
+        return f"{v:,.2f}"
+    if a == 0:
+        return "0"
+    return f"{v:.4f}"
+
+
+def _elide(text: str, n: int = 28) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def scan_job(scanner: Scanner, definition: ScanDefinition, resolve: Callable[[], Universe], *,
+             refresh: bool = False, columns: tuple[str, ...] | None = None, now: _dt.datetime | None = None
+             ) -> Generator[Progress, None, ScanResult]:
+    """Resolve the universe, then run the scan (a generator for the worker pattern)."""
+    yield Progress(0, 1, "Resolving the universe…")
+    universe = resolve()
+    result = yield from scanner.run(definition, universe, refresh=refresh, columns=columns, now=now)
+    return result
+
+
+# ---------------------------------------------------------------------- results model
+class ScanResultModel(QAbstractTableModel):
+    """The rows of a ``ScanResult``: fixed columns, then the scan's formula columns."""
+
+    FIXED = ("Symbol", "Trend", "Last", "Chg %", "Volume")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[ScanRow] = []
+        self.columns: tuple[str, ...] = ()
+        self.new: set[str] = set()
+
+    def set_result(self, rows: list[ScanRow] | tuple[ScanRow, ...], columns: tuple[str, ...],
+                   new: set[str] | tuple[str, ...] = ()) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.columns = tuple(columns)
+        self.new = set(new)
+        self.endResetModel()
+
+    def headers(self) -> list[str]:
+        return list(self.FIXED) + list(self.columns)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802,B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802,B008
+        return 0 if parent.isValid() else len(self.FIXED) + len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < self.columnCount():
+            return None
+        name = self.headers()[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _elide(name)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return name if section >= len(self.FIXED) else None
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        col = index.column()
+        is_new = r.symbol in self.new
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return r.symbol
+            if col == 1:
+                return None
+            if col == 2:
+                return _fmt(r.close)
+            if col == 3:
+                return "—" if r.change_pct != r.change_pct else f"{r.change_pct:+.2f}%"
+            if col == 4:
+                return _fmt(r.volume) if r.volume >= 1e6 else f"{r.volume:,.0f}"
+            return _fmt(r.values[col - len(self.FIXED)])
+        if role == SORT_ROLE:
+            if col == 0:
+                return r.symbol
+            if col == 1:
+                s = r.sparkline
+                return (s[-1] / s[0] - 1.0) if len(s) >= 2 and s[0] else 0.0
+            v = (r.close, r.change_pct, r.volume)[col - 2] if col < len(self.FIXED) else r.values[col - len(self.FIXED)]
+            return -np.inf if v != v else v
+        if role == SPARKLINE_ROLE and col == 1:
+            return r.sparkline
+        if role == Qt.ItemDataRole.BackgroundRole and is_new:
+            return NEW_TINT
+        if role == Qt.ItemDataRole.FontRole and is_new and col == 0:
+            f = QFont()
+            f.setBold(True)
+            return f
+        if role == Qt.ItemDataRole.ToolTipRole:
+            tip = "new since the previous run" if is_new else ""
+            if r.is_demo:
+                tip = (tip + " · " if tip else "") + "demo data"
+            return tip or None
+        if role == Qt.ItemDataRole.ForegroundRole and col == 3 and r.change_pct == r.change_pct:
+            return QColor(style.CHART.up if r.change_pct >= 0 else style.CHART.down)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col >= 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+# ---------------------------------------------------------------------- condition rows
+class ConditionRow(QWidget):
+    """``left  op  right`` with a remove button; ``changed`` on every edit."""
+
+    changed = Signal()
+    remove_requested = Signal(object)
+
+    def __init__(self, condition: Condition | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.left = QLineEdit(placeholderText="rsi(close, 14)")
+        self.left.setObjectName("conditionLeft")
+        self.op = QComboBox()
+        self.op.setObjectName("conditionOp")
+        for o in OPERATORS:
+            self.op.addItem(OP_LABELS.get(o, o), o)
+        self.op.setCurrentIndex(OPERATORS.index("<"))
+        self.right = QLineEdit(placeholderText="30")
+        self.right.setObjectName("conditionRight")
+        self.remove = QToolButton(text="✕", toolTip="Remove this condition")
+        self.remove.setAutoRaise(True)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(4)
+        self.op.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        lay.addWidget(self.left, 1)
+        lay.addWidget(self.op)
+        lay.addWidget(self.right, 1)
+        lay.addWidget(self.remove)
+        if condition is not None:
+            self.set_condition(condition)
+        self.left.textChanged.connect(self.changed)
+        self.right.textChanged.connect(self.changed)
+        self.op.currentIndexChanged.connect(self.changed)
+        self.remove.clicked.connect(lambda: self.remove_requested.emit(self))
+
+    def set_condition(self, c: Condition) -> None:
+        self.left.setText(c.left)
+        i = self.op.findData(c.op)
+        self.op.setCurrentIndex(max(i, 0))
+        self.right.setText(str(c.right))
+        self.left.setCursorPosition(0)
+        self.right.setCursorPosition(0)
+
+    def condition(self) -> Condition:
+        return Condition(self.left.text().strip(), str(self.op.currentData()), self.right.text().strip())
+
+
+# ---------------------------------------------------------------------- the dock
+class ScannerWidget(QWidget):
+    """The scanner dock (see the module docstring).
+
+    ``scanner`` runs scans; ``store`` holds presets; ``formulas`` (a ``FormulaService``)
+    validates as you type; ``watchlists`` provides universes and takes selections;
+    ``data`` gives the demo and imported symbol lists; ``tasks`` runs the workers.
+    """
+
+    symbol_activated = Signal(str)
+    added_to_watchlist = Signal(str, list)  # watchlist name, symbols
+    scan_started = Signal()
+    scan_finished = Signal(object)  # ScanResult
+    scan_cancelled = Signal()
+    scan_failed = Signal(str)
+    indicator_builder_requested = Signal()
+
+    def __init__(self, scanner: Scanner, store: ScanStore, formulas: Any, watchlists: WatchlistService,
+                 data: Any, tasks: TaskSubmitter, parent: QWidget | None = None,
+                 clock: Callable[[], _dt.datetime] | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("scannerWidget")
+        self.scanner = scanner
+        self.store = store
+        self.formulas = formulas
+        self.watchlists = watchlists
+        self.data = data
+        self.tasks = tasks
+        self.clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
+        self.result: ScanResult | None = None
+        self.new: tuple[str, ...] = ()
+        self.dropped: tuple[str, ...] = ()
+        self.valid = False
+        self.running = False
+        self.extra_columns: list[str] = []
+        self._task: CancellableTask | None = None
+        self._run_seq = 0
+        self._started_at = 0.0
+        self._loading_preset = False
+        self._preset: ScanDefinition | None = None
+        self.condition_rows: list[ConditionRow] = []
+
+        self._build_filter_panel()
+        self._build_results_panel()
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("scannerSplit")
+        split.addWidget(self.filter_panel)
+        split.addWidget(self.results_panel)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setSizes([430, 900])
+        split.setChildrenCollapsible(False)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(split)
+
+        self.schedule_timer = QTimer(self)
+        self.schedule_timer.setSingleShot(True)
+        self.schedule_timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse timer may fire early
+        self.schedule_timer.timeout.connect(self._on_schedule_timeout)
+        self.next_run: _dt.datetime | None = None
+
+        self.reload_universes()
+        self.reload_presets()
+        self._validate()
+
+    # ------------------------------------------------------------------ building
+    def _build_filter_panel(self) -> None:
+        p = self.filter_panel = QWidget()
+        p.setObjectName("scannerFilterPanel")
+        p.setMinimumWidth(340)
+        self.universe_box = QComboBox()
+        self.universe_box.setObjectName("scannerUniverse")
+        self.universe_box.setToolTip("Which symbols to scan")
+        self.preset_box = QComboBox()
+        self.preset_box.setObjectName("scannerPreset")
+        self.preset_box.currentIndexChanged.connect(self._on_preset_chosen)
+        self.save_preset_btn = QToolButton(text="Save as…", toolTip="Save this filter as your own preset")
+        self.save_preset_btn.setObjectName("scannerSavePreset")
+        self.save_preset_btn.clicked.connect(self._on_save_preset_clicked)
+        self.delete_preset_btn = QToolButton(text="Delete", toolTip="Delete this preset (your own presets only)")
+        self.delete_preset_btn.setObjectName("scannerDeletePreset")
+        self.delete_preset_btn.clicked.connect(self._on_delete_preset_clicked)
+        preset_row = QHBoxLayout()
+        preset_row.setSpacing(4)
+        preset_row.addWidget(self.preset_box, 1)
+        preset_row.addWidget(self.save_preset_btn)
+        preset_row.addWidget(self.delete_preset_btn)
+        self.description = QLabel("")
+        self.description.setObjectName("hint")
+        self.description.setWordWrap(True)
+
+        # conditions tab
+        cond = QWidget()
+        self.join_box = QComboBox()
+        self.join_box.setObjectName("scannerJoin")
+        self.join_box.addItem("all conditions (AND)", "and")
+        self.join_box.addItem("any condition (OR)", "or")
+        self.join_box.currentIndexChanged.connect(self._validate)
+        self.add_condition_btn = QToolButton(text="+ Condition", toolTip="Add a condition row")
+        self.add_condition_btn.setObjectName("scannerAddCondition")
+        self.add_condition_btn.clicked.connect(lambda: self.add_condition())
+        head = QHBoxLayout()
+        head.addWidget(QLabel("Match"))
+        head.addWidget(self.join_box, 1)
+        head.addWidget(self.add_condition_btn)
+        self.rows_box = QWidget()
+        self.rows_layout = QVBoxLayout(self.rows_box)
+        self.rows_layout.setContentsMargins(0, 0, 0, 0)
+        self.rows_layout.setSpacing(3)
+        self.rows_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.rows_box)
+        cl = QVBoxLayout(cond)
+        cl.setContentsMargins(4, 4, 4, 4)
+        cl.addLayout(head)
+        cl.addWidget(scroll, 1)
+
+        # formula tab
+        form = QWidget()
+        self.formula_edit = QLineEdit()
+        self.formula_edit.setObjectName("scannerFormula")
+        self.formula_edit.setPlaceholderText("e.g. close > sma(close, 50) and rsi(close) < 30")
+        self.formula_edit.setClearButtonEnabled(True)
+        self.formula_edit.textChanged.connect(self._on_filter_edited)
+        self.formula_edit.returnPressed.connect(self.run_scan)
+        fhint = QLabel("Fields open high low close volume; functions such as sma, ema, rsi, macd, atr, "
+                       "highest, crosses_above; your custom indicators by name.")
+        fhint.setObjectName("hint")
+        fhint.setWordWrap(True)
+        fl = QVBoxLayout(form)
+        fl.setContentsMargins(4, 4, 4, 4)
+        fl.addWidget(self.formula_edit)
+        fl.addWidget(fhint)
+        fl.addStretch(1)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("scannerFilterTabs")
+        self.tabs.addTab(form, "Formula")
+        self.tabs.addTab(cond, "Conditions")
+        self.tabs.currentChanged.connect(self._on_filter_edited)
+
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("scannerError")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.schedule_box = QComboBox()
+        self.schedule_box.setObjectName("scannerSchedule")
+        for text, key in SCHEDULE_CHOICES:
+            self.schedule_box.addItem(text, key)
+        self.schedule_box.setToolTip("Rescan automatically")
+        self.schedule_box.currentIndexChanged.connect(self._on_schedule_changed)
+        self.refresh_box = QCheckBox("Refresh data")
+        self.refresh_box.setObjectName("scannerRefresh")
+        self.refresh_box.setToolTip("Fetch new bars from the data source before scanning")
+        self.next_run_label = QLabel("")
+        self.next_run_label.setObjectName("hint")
+        self.indicators_btn = QToolButton(text="Indicators…", toolTip="Build and manage custom indicators")
+        self.indicators_btn.setObjectName("scannerIndicators")
+        self.indicators_btn.clicked.connect(self.indicator_builder_requested)
+        self.run_btn = QPushButton("Run scan")
+        self.run_btn.setObjectName("scannerRun")
+        self.run_btn.setDefault(True)
+        self.run_btn.clicked.connect(self.run_scan)
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.setObjectName("scannerCancel")
+        self.cancel_btn.clicked.connect(self.cancel_scan)
+        self.cancel_btn.setEnabled(False)
+
+        top = QFormLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        top.addRow("Universe", self.universe_box)
+        top.addRow("Preset", preset_row)
+        sched = QHBoxLayout()
+        sched.addWidget(QLabel("Rescan"))
+        sched.addWidget(self.schedule_box, 1)
+        sched.addWidget(self.refresh_box)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.indicators_btn)
+        buttons.addWidget(self.next_run_label, 1)
+        buttons.addWidget(self.cancel_btn)
+        buttons.addWidget(self.run_btn)
+        lay = QVBoxLayout(p)
+        lay.setContentsMargins(0, 0, 4, 0)
+        lay.setSpacing(4)
+        lay.addLayout(top)
+        lay.addWidget(self.description)
+        lay.addWidget(self.tabs, 1)
+        lay.addWidget(self.error_label)
+        lay.addLayout(sched)
+        lay.addLayout(buttons)
+
+    def _build_results_panel(self) -> None:
+        p = self.results_panel = QWidget()
+        p.setObjectName("scannerResultsPanel")
+        self.model = ScanResultModel()
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.status = QLabel("Choose a universe and a filter, then Run scan.")
+        self.status.setObjectName("scannerStatus")
+        self.status.setWordWrap(True)
+        # a long message must not widen the dock: it wraps (and is clipped at worst)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("scannerProgress")
+        self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.add_to_watchlist_btn = QToolButton(text="Add to watchlist")
+        self.add_to_watchlist_btn.setObjectName("scannerAddToWatchlist")
+        self.add_to_watchlist_btn.setToolTip("Add the selected symbols to a watchlist")
+        self.add_to_watchlist_btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.watchlist_menu = QMenu(self.add_to_watchlist_btn)
+        self.watchlist_menu.aboutToShow.connect(self._fill_watchlist_menu)
+        self.add_to_watchlist_btn.setMenu(self.watchlist_menu)
+        self.export_btn = QToolButton(text="Export CSV…")
+        self.export_btn.setObjectName("scannerExport")
+        self.export_btn.clicked.connect(self._on_export_clicked)
+        self.columns_btn = QToolButton(text="Columns")
+        self.columns_btn.setObjectName("scannerColumns")
+        self.columns_btn.setToolTip("Choose the columns; add formula columns")
+        self.columns_btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.columns_menu = QMenu(self.columns_btn)
+        self.columns_menu.aboutToShow.connect(lambda: self._fill_columns_menu(self.columns_menu))
+        self.columns_btn.setMenu(self.columns_menu)
+        bar = QHBoxLayout()
+        bar.setSpacing(4)
+        bar.addWidget(self.status, 1)
+        bar.addWidget(self.progress)
+        bar.addWidget(self.columns_btn)
+        bar.addWidget(self.add_to_watchlist_btn)
+        bar.addWidget(self.export_btn)
+
+        self.table = QTableView()
+        self.table.setObjectName("scannerTable")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setItemDelegateForColumn(1, SparklineDelegate(self.table))
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        hh.customContextMenuRequested.connect(self._on_header_menu)
+        self.table.clicked.connect(self._on_row_clicked)
+        self.table.activated.connect(self._on_row_clicked)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._sync_buttons())
+
+        self.diff_label = QLabel("")
+        self.diff_label.setObjectName("scannerDiff")
+        self.diff_label.setWordWrap(True)
+        self.diff_label.hide()
+        lay = QVBoxLayout(p)
+        lay.setContentsMargins(4, 0, 0, 0)
+        lay.setSpacing(4)
+        lay.addLayout(bar)
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.diff_label)
+        self._sync_buttons()
+
+    # ------------------------------------------------------------------ universes & presets
+    def reload_universes(self) -> None:
+        """Fill the universe box: watchlists, demo, imported, bundled lists (keeps the choice)."""
+        cur = self.universe_box.currentData()
+        self.universe_box.blockSignals(True)
+        self.universe_box.clear()
+        for name in self.watchlists.names():
+            self.universe_box.addItem(f"Watchlist: {name}", f"watchlist:{name}")
+        self.universe_box.addItem("Demo universe", "demo:")
+        self.universe_box.addItem("All imported symbols", "imported:")
+        for key, title in BUNDLED.items():
+            self.universe_box.addItem(title, f"bundled:{key}")
+        i = self.universe_box.findData(cur) if cur is not None else -1
+        self.universe_box.setCurrentIndex(i if i >= 0 else 0)
+        self.universe_box.blockSignals(False)
+
+    def set_universe(self, kind: str, key: str = "") -> None:
+        """Choose the universe ("watchlist" + name, "demo", "imported", "bundled" + "sp500"/"nasdaq100")."""
+        i = self.universe_box.findData(f"{kind}:{key}")
+        if i < 0:
+            raise ValueError(f"no universe {kind} {key!r} in the list")
+        self.universe_box.setCurrentIndex(i)
+
+    def universe_resolver(self) -> Callable[[], Universe]:
+        """A function (run in the worker) that returns the chosen universe."""
+        kind, key = str(self.universe_box.currentData()).split(":", 1)
+        watchlists, data = self.watchlists, self.data
+        if kind == "watchlist":
+            return lambda: Universe(f"Watchlist: {key}", tuple(watchlists.symbols(key)), "watchlist")
+        if kind == "demo":
+            return lambda: demo_universe(data)
+        if kind == "imported":
+            return lambda: imported_universe(data)
+        return lambda: bundled_universe(key)
+
+    def reload_presets(self, select: str | None = None) -> None:
+        cur = select or self.preset_box.currentData()
+        self._loading_preset = True
+        self.preset_box.blockSignals(True)
+        self.preset_box.clear()
+        self.preset_box.addItem("(custom filter)", None)
+        self._presets = {p.name: p for p in self.store.presets()}
+        builtin = [p for p in self._presets.values() if p.builtin]
+        mine = [p for p in self._presets.values() if not p.builtin]
+        for p in builtin:
+            self.preset_box.addItem(p.name, p.name)
+        if mine:
+            self.preset_box.insertSeparator(self.preset_box.count())
+            for p in mine:
+                self.preset_box.addItem(f"★ {p.name}", p.name)
+        self.preset_box.blockSignals(False)
+        self._loading_preset = False
+        i = self.preset_box.findData(cur) if cur else -1
+        self.preset_box.setCurrentIndex(max(i, 0))
+        self._on_preset_chosen(max(i, 0))
+
+    def load_preset(self, name: str) -> None:
+        """Put preset ``name`` into the builder (raises ``KeyError`` if there is none)."""
+        i = self.preset_box.findData(name)
+        if i < 0:
+            raise KeyError(f"no scan preset named {name!r}")
+        self.preset_box.setCurrentIndex(i)
+        self._on_preset_chosen(i)
+
+    def _on_preset_chosen(self, index: int) -> None:
+        if self._loading_preset:
+            return
+        name = self.preset_box.itemData(index)
+        p = self._presets.get(name) if name else None
+        self._preset = p
+        self.delete_preset_btn.setEnabled(p is not None and not p.builtin)
+        if p is None:
+            self.description.setText("")
+            self._validate()
+            return
+        self._loading_preset = True
+        try:
+            self.extra_columns = []
+            if isinstance(p.filter, str):
+                self.formula_edit.setText(p.filter)
+                self.tabs.setCurrentIndex(0)
+            else:
+                group = p.filter if isinstance(p.filter, Group) else Group("and", (p.filter,))
+                self.set_conditions(group)
+                self.tabs.setCurrentIndex(1)
+        finally:
+            self._loading_preset = False
+        self.description.setText(p.description)
+        self._validate()
+
+    # ------------------------------------------------------------------ conditions
+    def add_condition(self, condition: Condition | None = None) -> ConditionRow:
+        row = ConditionRow(condition)
+        row.setObjectName(f"conditionRow{len(self.condition_rows)}")
+        row.changed.connect(self._on_filter_edited)
+        row.remove_requested.connect(self._remove_condition)
+        self.rows_layout.insertWidget(self.rows_layout.count() - 1, row)
+        self.condition_rows.append(row)
+        self._on_filter_edited()
+        return row
+
+    def _remove_condition(self, row: ConditionRow) -> None:
+        self.condition_rows.remove(row)
+        row.setParent(None)
+        row.deleteLater()
+        self._on_filter_edited()
+
+    def set_conditions(self, group: Group) -> None:
+        """Show ``group``'s conditions as rows (a nested group becomes a formula row)."""
+        for row in list(self.condition_rows):
+            self.condition_rows.remove(row)
+            row.setParent(None)
+            row.deleteLater()
+        self.join_box.setCurrentIndex(max(self.join_box.findData(group.mode), 0))
+        for item in group.items:
+            if isinstance(item, Condition):
+                self.add_condition(item)
+            else:
+                self.add_condition(Condition(item.to_formula(), "==", "true"))
+
+    # ------------------------------------------------------------------ the filter
+    def current_filter(self) -> str | Group:
+        if self.tabs.currentIndex() == 0:
+            return self.formula_edit.text().strip()
+        return Group(str(self.join_box.currentData()), tuple(r.condition() for r in self.condition_rows))
+
+    def current_columns(self) -> tuple[str, ...]:
+        """The preset's formula columns (kept while its filter is edited) and the added ones."""
+        base = self._preset.columns if self._preset is not None else ()
+        return tuple(dict.fromkeys((*base, *self.extra_columns)))
+
+    def _edited_since_preset(self) -> bool:
+        p = self._preset
+        return p is not None and p.filter != self.current_filter()
+
+    def current_definition(self) -> ScanDefinition:
+        """The scan the Run button would run (named after the preset while unchanged)."""
+        p = self._preset
+        f = self.current_filter()
+        if p is not None and p.filter == f:
+            return ScanDefinition(p.name, f, self.current_columns(), p.timeframe, p.lookback, p.description)
+        return ScanDefinition("", f, self.current_columns(), p.timeframe if p else "1d", p.lookback if p else 300)
+
+    def _on_filter_edited(self, *_: Any) -> None:
+        if self._loading_preset:
+            return
+        if self._preset is not None and self._edited_since_preset():
+            # keep the preset selected (its columns and "Save as" still apply) but say it changed
+            self.description.setText(f"Edited from “{self._preset.name}” — Save as… to keep it.")
+        elif self._preset is not None:
+            self.description.setText(self._preset.description)
+        self._validate()
+
+    def revalidate(self) -> None:
+        """Check the filter again (custom indicators it uses may have changed)."""
+        self._validate()
+
+    def _validate(self) -> None:
+        """Check the filter now (a parse costs well under a millisecond); show the first problem."""
+        msg = ""
+        custom = self.formulas.custom_map()
+        if self.tabs.currentIndex() == 0:
+            text = self.formula_edit.text().strip()
+            if not text:
+                msg = "Type a filter formula, e.g. rsi(close) < 30"
+            else:
+                try:
+                    ScanDefinition("", text).compile(custom)
+                except FormulaError as exc:
+                    msg = str(exc)
+        else:
+            if not self.condition_rows:
+                msg = "Add a condition (+ Condition)"
+            for n, row in enumerate(self.condition_rows, 1):
+                c = row.condition()
+                for side, text in (("left", c.left), ("right", str(c.right))):
+                    if not text:
+                        msg = f"Condition {n}: the {side} side is empty"
+                        break
+                    errs = self.formulas.validate(text)
+                    if errs:
+                        msg = f"Condition {n}, {side} side: {errs[0]}"
+                        break
+                if msg:
+                    break
+            if not msg:
+                try:
+                    ScanDefinition("", self.current_filter()).compile(custom)
+                except FormulaError as exc:
+                    msg = str(exc)
+        self.valid = not msg
+        if msg and (msg.startswith("Type a filter") or msg.startswith("Add a condition")):
+            self.error_label.setText(msg)  # nothing typed yet: a hint, not an error
+            self.error_label.setStyleSheet(f"color: {self.palette().placeholderText().color().name()};")
+        elif msg:
+            self.error_label.setText(msg)
+            self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
+        else:
+            self.error_label.setText("✓ Valid filter")
+            self.error_label.setStyleSheet(f"color: {OK_COLOR};")
+        self._sync_buttons()
+
+    # ------------------------------------------------------------------ running
+    def run_scan(self, *, scheduled: bool = False) -> bool:
+        """Start a scan in a worker. False (and nothing starts) while invalid or already running."""
+        if not self.valid or self.running:
+            return False
+        definition = self.current_definition()
+        self._run_seq += 1
+        seq = self._run_seq
+        self.running = True
+        self._got_result = False
+        self._started_at = time.perf_counter()
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.status.setStyleSheet("")  # a previous failure's red
+        label = definition.name or definition.formula_text
+        self.status.setText(("Scheduled scan: " if scheduled else "Scanning: ") + _elide(label, 60))
+        self._sync_buttons()
+        self.scan_started.emit()
+        self._task = self.tasks.submit(
+            scan_job, self.scanner, definition, self.universe_resolver(),
+            refresh=self.refresh_box.isChecked(), columns=definition.columns, now=self.clock(),
+            label=f"Scan: {_elide(label, 40)}",
+            on_result=lambda r, seq=seq: self._on_scan_result(seq, r),
+            on_error=lambda exc, seq=seq: self._on_scan_error(seq, exc),
+            on_progress=lambda pr, seq=seq: self._on_scan_progress(seq, pr),
+            on_finished=lambda seq=seq: self._on_scan_finished(seq),
+        )
+        return True
+
+    def cancel_scan(self) -> None:
+        if self._task is not None and self.running:
+            self.status.setText("Cancelling…")
+            self._task.cancel()
+
+    def _on_scan_progress(self, seq: int, p: Progress) -> None:
+        if seq != self._run_seq:
+            return
+        self.progress.setRange(0, max(1, p.total))
+        self.progress.setValue(p.done)
+        self.progress.setFormat(f"{p.done}/{p.total}")
+        if p.text:
+            self.status.setText(_elide(p.text, 80))
+
+    def _on_scan_result(self, seq: int, result: ScanResult) -> None:
+        if seq != self._run_seq:
+            return
+        self._got_result = True
+        prev = self.result
+        since: _dt.datetime | None
+        if prev is not None and prev.universe == result.universe:
+            before = set(prev.symbols)
+            now = set(result.symbols)
+            self.new = tuple(s for s in result.symbols if s not in before)
+            self.dropped = tuple(sorted(before - now))
+            since = prev.ran_at
+        else:
+            self.new, self.dropped = result.new, result.dropped
+            since = _dt.datetime.fromisoformat(result.previous_run) if result.previous_run else None
+        self.result = result
+        headers_before = self.model.headers()
+        self.model.set_result(result.rows, result.columns, self.new)
+        if self.model.headers() != headers_before or prev is None:
+            self.table.resizeColumnsToContents()
+            self.table.setColumnWidth(1, max(self.table.columnWidth(1), 90))
+            for c in range(len(ScanResultModel.FIXED), self.model.columnCount()):
+                self.table.setColumnWidth(c, min(self.table.columnWidth(c), 160))
+        else:  # keep the user's widths, but never cut a value off
+            for c in (0, 2, 3, 4):
+                hint = max(self.table.sizeHintForColumn(c), self.table.horizontalHeader().sectionSizeHint(c))
+                self.table.setColumnWidth(c, max(self.table.columnWidth(c), hint))
+        secs = time.perf_counter() - self._started_at
+        text = f"{len(result.rows)} of {result.scanned} match · {result.universe} · {secs:.1f} s"
+        if result.errors and not result.scanned:
+            text = f"None of the {len(result.errors)} symbols of {result.universe} could be loaded: {result.errors[0][1]}"
+            self.status.setToolTip("\n".join(f"{s}: {why}" for s, why in result.errors[:30]))
+        elif result.errors:
+            text += f" · {len(result.errors)} could not be loaded (hover for why)"
+            self.status.setToolTip("\n".join(f"{s}: {why}" for s, why in result.errors[:30]))
+        else:
+            self.status.setToolTip("")
+        self.status.setText(text)
+        self._show_diff(since)
+        self.scan_finished.emit(result)
+
+    def _show_diff(self, since: _dt.datetime | None) -> None:
+        parts = []
+        if since is not None:
+            when = since.astimezone().strftime("%H:%M:%S")
+            if self.new:
+                parts.append(f"<b>New</b> since {when}: " + ", ".join(self.new))
+            if self.dropped:
+                parts.append(f"<b>Dropped</b>: " + ", ".join(self.dropped))
+            if not parts:
+                parts.append(f"Same symbols as the run at {when}.")
+        self.diff_label.setText(" · ".join(parts))
+        self.diff_label.setVisible(bool(parts))
+
+    def _on_scan_error(self, seq: int, exc: BaseException) -> None:
+        if seq != self._run_seq:
+            return
+        self._got_result = True
+        self.status.setText(f"Scan failed: {exc}")
+        self.status.setStyleSheet(f"color: {ERROR_COLOR};")
+        self.scan_failed.emit(str(exc))
+
+    def _on_scan_finished(self, seq: int) -> None:
+        if seq != self._run_seq:
+            return
+        self.running = False
+        self._task = None
+        self.progress.hide()
+        if not self._got_result:
+            self.status.setText("Scan cancelled." + (" Showing the previous results." if self.result else ""))
+            self.scan_cancelled.emit()
+        self._sync_buttons()
+
+    # ------------------------------------------------------------------ scheduling
+    @property
+    def schedule(self) -> str | None:
+        return self.schedule_box.currentData()
+
+    def set_schedule(self, key: str | None) -> None:
+        i = self.schedule_box.findData(key)
+        if i < 0:
+            raise ValueError(f"unknown schedule {key!r}; use one of {', '.join(SCHEDULES)}")
+        self.schedule_box.setCurrentIndex(i)
+
+    def _on_schedule_changed(self, _i: int = 0) -> None:
+        self._arm_schedule()
+
+    def _arm_schedule(self) -> None:
+        key = self.schedule
+        if key is None:
+            self.schedule_timer.stop()
+            self.next_run = None
+            self.next_run_label.setText("")
+            return
+        now = self.clock()
+        self.next_run = next_run_time(key, now)
+        # a few ms late, so the clock has passed the run time when it fires (the next one is then later)
+        ms = max(0, int((self.next_run - now).total_seconds() * 1000) + 20)
+        self.schedule_timer.start(ms)
+        local = self.next_run.astimezone()
+        fmt = "%H:%M" if key != "after_close" else "%a %H:%M"
+        self.next_run_label.setText(f"next run {local.strftime(fmt)}")
+        self.next_run_label.setToolTip(local.strftime("%Y-%m-%d %H:%M:%S %Z"))
+
+    def _on_schedule_timeout(self) -> None:
+        if not self.running:
+            self.run_scan(scheduled=True)
+        self._arm_schedule()
+
+    # ------------------------------------------------------------------ results actions
+    def selected_symbols(self) -> list[str]:
+        rows = sorted(self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows())
+        return [self.model.rows[r].symbol for r in rows]
+
+    def add_selected_to_watchlist(self, name: str) -> int:
+        """Add the selected symbols to watchlist ``name`` (created if new); returns how many were new."""
+        syms = self.selected_symbols()
+        if not syms:
+            return 0
+        if name not in self.watchlists.names():
+            self.watchlists.create(name)
+        added = self.watchlists.add(name, syms)
+        self.status.setText(f"Added {added} of {len(syms)} to the watchlist {name}"
+                            + ("" if added == len(syms) else " (the others were there already)"))
+        self.added_to_watchlist.emit(name, syms)
+        self.reload_universes()
+        return added
+
+    def export_csv(self, path: str) -> None:
+        """Write the shown result as CSV (raises ``RuntimeError`` before any scan, ``OSError``)."""
+        if self.result is None:
+            raise RuntimeError("run a scan first")
+        self.result.to_csv(path)
+        self.status.setText(f"Exported {len(self.result.rows)} rows to {path}")
+
+    def add_column(self, formula: str) -> None:
+        """Add a formula column (validated; raises ``FormulaError``); shown from the next run."""
+        formula = formula.strip()
+        errs = self.formulas.validate(formula)
+        if errs:
+            raise errs[0]
+        if formula not in self.extra_columns:
+            self.extra_columns.append(formula)
+
+    def set_column_visible(self, header: str, visible: bool) -> None:
+        col = self.model.headers().index(header)
+        self.table.setColumnHidden(col, not visible)
+
+    # ------------------------------------------------------------------ slots
+    def _sync_buttons(self) -> None:
+        self.run_btn.setEnabled(self.valid and not self.running)
+        self.cancel_btn.setEnabled(self.running)
+        self.run_btn.setToolTip("" if self.valid else self.error_label.text())
+        has_sel = self.table.selectionModel() is not None and self.table.selectionModel().hasSelection()
+        self.add_to_watchlist_btn.setEnabled(has_sel)
+        self.export_btn.setEnabled(self.result is not None)
+
+    def _on_row_clicked(self, index: QModelIndex) -> None:
+        src = self.proxy.mapToSource(index)
+        if src.isValid() and not (self.table.selectionModel().selectedRows().__len__() > 1):
+            self.symbol_activated.emit(self.model.rows[src.row()].symbol)
+
+    def _fill_watchlist_menu(self) -> None:
+        m = self.watchlist_menu
+        m.clear()
+        for name in self.watchlists.names():
+            m.addAction(name, lambda n=name: self.add_selected_to_watchlist(n))
+        m.addSeparator()
+        m.addAction("New watchlist…", self._on_new_watchlist)
+
+    def _on_new_watchlist(self) -> None:
+        name, ok = QInputDialog.getText(self, "New watchlist", "Name:")
+        if ok and name.strip():
+            try:
+                self.add_selected_to_watchlist(name.strip())
+            except WatchlistError as exc:
+                self.status.setText(str(exc))
+
+    def _on_export_clicked(self) -> None:
+        if self.result is None:
+            return
+        stem = (self.result.name or "scan").replace(" ", "_").replace("/", "-")
+        path, _ = QFileDialog.getSaveFileName(self, "Export scan results", f"{stem}.csv", "CSV files (*.csv)")
+        if path:
+            try:
+                self.export_csv(path)
+            except OSError as exc:
+                self.status.setText(f"Could not write {path}: {exc}")
+
+    def _fill_columns_menu(self, menu: QMenu) -> None:
+        menu.clear()
+        for col, header in enumerate(self.model.headers()):
+            if col == 0:
+                continue
+            a = QAction(_elide(header, 40), menu)
+            a.setCheckable(True)
+            a.setChecked(not self.table.isColumnHidden(col))
+            a.toggled.connect(lambda on, c=col: self.table.setColumnHidden(c, not on))
+            menu.addAction(a)
+        menu.addSeparator()
+        menu.addAction("Add formula column…", self._on_add_column)
+
+    def _on_header_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        self._fill_columns_menu(menu)
+        menu.exec(self.table.horizontalHeader().mapToGlobal(pos))
+
+    def _on_add_column(self) -> None:
+        text, ok = QInputDialog.getText(self, "Add a column", "Formula (e.g. rsi(close) or my_osc):")
+        if not ok or not text.strip():
+            return
+        try:
+            self.add_column(text)
+        except FormulaError as exc:
+            self.status.setText(f"Column not added: {exc}")
+            return
+        self.status.setText(f"Column {text.strip()} is added; it shows from the next run.")
+        if self.valid and not self.running:
+            self.run_scan()
+
+    def _on_save_preset_clicked(self) -> None:
+        suggested = self._preset.name + " (mine)" if self._preset is not None and self._preset.builtin else (
+            self._preset.name if self._preset is not None else "")
+        name, ok = QInputDialog.getText(self, "Save preset", "Preset name:", text=suggested)
+        if ok and name.strip():
+            self.save_preset_as(name.strip())
+
+    def save_preset_as(self, name: str) -> bool:
+        """Save the current filter as the user's preset ``name``; False (message shown) if refused."""
+        d = self.current_definition()
+        p = self._preset
+        try:
+            self.store.save_preset(ScanDefinition(name, d.filter, d.columns, d.timeframe, d.lookback,
+                                                  p.description if p is not None and not self._edited_since_preset()
+                                                  else ""))
+        except (PresetError, FormulaError) as exc:
+            self.error_label.setText(str(exc))
+            self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
+            return False
+        self.reload_presets(select=name)
+        self.status.setText(f"Saved the preset “{name}”.")
+        return True
+
+    def _on_delete_preset_clicked(self) -> None:
+        p = self._preset
+        if p is None or p.builtin:
+            return
+        try:
+            self.store.delete_preset(p.name)
+        except PresetError as exc:
+            self.error_label.setText(str(exc))
+            return
+        self.reload_presets()
+        self.status.setText(f"Deleted the preset “{p.name}”.")
