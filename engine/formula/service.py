@@ -13,8 +13,6 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import text as sql
-
 from engine.events import Event, EventBus
 from engine.events import bus as default_bus
 from engine.formula.errors import FormulaError
@@ -108,8 +106,8 @@ class FormulaService:
     # ------------------------------------------------------------------ reads
     def list(self) -> builtins.list[CustomIndicator]:
         """All custom indicators, by name."""
-        with self.db.engine.connect() as c:
-            rows = c.execute(sql(
+        with self.db.connect(write=False) as c:
+            rows = c.execute((
                 "SELECT name, expression, description, created_at, updated_at FROM custom_indicators ORDER BY name"
             ))
             return [CustomIndicator(*r) for r in rows]
@@ -117,10 +115,10 @@ class FormulaService:
     def get(self, name: str) -> CustomIndicator:
         """The custom indicator ``name`` (case-insensitive). Raises ``KeyError`` if there is none."""
         n = name.strip().lower()
-        with self.db.engine.connect() as c:
-            r = c.execute(sql(
+        with self.db.connect(write=False) as c:
+            r = c.execute((
                 "SELECT name, expression, description, created_at, updated_at FROM custom_indicators WHERE name=:n"
-            ), {"n": n}).first()
+            ), {"n": n}).fetchone()
         if r is None:
             hint = suggest(n, set(self.custom_map()))
             raise KeyError(f"no custom indicator named '{n}'" + (f" — did you mean '{hint}'?" if hint else ""))
@@ -130,8 +128,8 @@ class FormulaService:
         """name → expression of every custom indicator (a copy; pass it to ``parse``)."""
         with self._lock:
             if self._map is None:
-                with self.db.engine.connect() as c:
-                    self._map = {r[0]: r[1] for r in c.execute(sql("SELECT name, expression FROM custom_indicators"))}
+                with self.db.connect(write=False) as c:
+                    self._map = {r[0]: r[1] for r in c.execute(("SELECT name, expression FROM custom_indicators"))}
             return dict(self._map)
 
     def parse(self, text: str) -> Formula:
@@ -198,14 +196,14 @@ class FormulaService:
                 raise FormulaError(f"saving '{n}' would break custom indicator '{other}': {exc.message}",
                                    1, text=expression) from None
         now = _now()
-        with self.db.engine.begin() as c:
-            exists = c.execute(sql("SELECT 1 FROM custom_indicators WHERE name=:n"), {"n": n}).first()
+        with self.db.connect() as c:
+            exists = c.execute(("SELECT 1 FROM custom_indicators WHERE name=:n"), {"n": n}).fetchone()
             if exists:
-                c.execute(sql(
+                c.execute((
                     "UPDATE custom_indicators SET expression=:e, description=:d, updated_at=:u WHERE name=:n"
                 ), {"e": expression, "d": description, "u": now, "n": n})
             else:
-                c.execute(sql(
+                c.execute((
                     "INSERT INTO custom_indicators(name, expression, description, created_at, updated_at) "
                     "VALUES (:n, :e, :d, :u, :u)"
                 ), {"e": expression, "d": description, "u": now, "n": n})
@@ -230,8 +228,8 @@ class FormulaService:
         users = self.dependents(n)
         if users:
             raise FormulaError(f"'{n}' is used by {', '.join(repr(u) for u in users)}; change those first", 1)
-        with self.db.engine.begin() as c:
-            c.execute(sql("DELETE FROM custom_indicators WHERE name=:n"), {"n": n})
+        with self.db.connect() as c:
+            c.execute(("DELETE FROM custom_indicators WHERE name=:n"), {"n": n})
         with self._lock:
             self._map = None
         self.bus.publish(CustomIndicatorsChanged(n))

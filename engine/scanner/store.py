@@ -5,8 +5,6 @@ import datetime as _dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import text
-
 from engine.scanner.filters import BUILTIN_PRESETS, ScanDefinition
 from engine.store.db import Database
 
@@ -33,9 +31,9 @@ class ScanStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.engine.begin() as c:
+        with db.connect() as c:
             for p in BUILTIN_PRESETS:
-                c.execute(text(
+                c.execute((
                     "INSERT INTO scan_presets(name, definition, builtin) VALUES (:n, :d, 1) "
                     "ON CONFLICT(name) DO UPDATE SET definition=excluded.definition, builtin=1"
                 ), {"n": p.name, "d": p.to_json()})
@@ -44,15 +42,15 @@ class ScanStore:
     def presets(self) -> list[ScanDefinition]:
         """Built-ins first (in their fixed order), then the user's by name."""
         order = {p.name: i for i, p in enumerate(BUILTIN_PRESETS)}
-        with self.db.engine.connect() as c:
-            rows = list(c.execute(text("SELECT name, definition, builtin FROM scan_presets")))
+        with self.db.connect(write=False) as c:
+            rows = list(c.execute(("SELECT name, definition, builtin FROM scan_presets")))
         out = [ScanDefinition.from_json(d, builtin=bool(b)) for _, d, b in rows]
         return sorted(out, key=lambda p: (0, order.get(p.name, 0), "") if p.builtin else (1, 0, p.name.lower()))
 
     def get_preset(self, name: str) -> ScanDefinition:
         """Raises ``PresetError`` if there is no preset ``name``."""
-        with self.db.engine.connect() as c:
-            r = c.execute(text("SELECT definition, builtin FROM scan_presets WHERE name=:n"), {"n": name}).first()
+        with self.db.connect(write=False) as c:
+            r = c.execute(("SELECT definition, builtin FROM scan_presets WHERE name=:n"), {"n": name}).fetchone()
         if r is None:
             raise PresetError(f"there is no scan preset named {name!r}")
         return ScanDefinition.from_json(r[0], builtin=bool(r[1]))
@@ -65,46 +63,46 @@ class ScanStore:
         if not name:
             raise PresetError("a preset needs a name")
         definition.compile()  # FormulaError with the column if the filter is bad
-        with self.db.engine.begin() as c:
-            r = c.execute(text("SELECT builtin FROM scan_presets WHERE name=:n"), {"n": name}).first()
+        with self.db.connect() as c:
+            r = c.execute(("SELECT builtin FROM scan_presets WHERE name=:n"), {"n": name}).fetchone()
             if r is not None and r[0]:
                 raise PresetError(f"{name!r} is a built-in preset and cannot be changed; save it under another name")
             d = ScanDefinition(name, definition.filter, definition.columns, definition.timeframe,
                                definition.lookback, definition.description).to_json()
-            c.execute(text(
+            c.execute((
                 "INSERT INTO scan_presets(name, definition, builtin) VALUES (:n, :d, 0) "
                 "ON CONFLICT(name) DO UPDATE SET definition=excluded.definition"
             ), {"n": name, "d": d})
 
     def delete_preset(self, name: str) -> None:
         """Raises ``PresetError`` for a built-in or a missing preset."""
-        with self.db.engine.begin() as c:
-            r = c.execute(text("SELECT builtin FROM scan_presets WHERE name=:n"), {"n": name}).first()
+        with self.db.connect() as c:
+            r = c.execute(("SELECT builtin FROM scan_presets WHERE name=:n"), {"n": name}).fetchone()
             if r is None:
                 raise PresetError(f"there is no scan preset named {name!r}")
             if r[0]:
                 raise PresetError(f"{name!r} is a built-in preset and cannot be deleted")
-            c.execute(text("DELETE FROM scan_presets WHERE name=:n"), {"n": name})
+            c.execute(("DELETE FROM scan_presets WHERE name=:n"), {"n": name})
 
     # ------------------------------------------------------------------ runs
     def save_run(self, key: str, universe: str, definition: str, symbols: list[str] | tuple[str, ...],
                  ran_at: _dt.datetime) -> None:
         """Record a run (keeps the newest ``RUNS_KEPT`` per scan and universe)."""
         stamp = ran_at.astimezone(_dt.timezone.utc).isoformat(timespec="microseconds")
-        with self.db.engine.begin() as c:
-            c.execute(text(
+        with self.db.connect() as c:
+            c.execute((
                 "INSERT INTO scan_runs(scan_key, universe, definition, ran_at, symbols) "
                 "VALUES (:k, :u, :d, :t, :s)"
             ), {"k": key, "u": universe, "d": definition, "t": stamp, "s": json.dumps(list(symbols))})
-            c.execute(text(
+            c.execute((
                 "DELETE FROM scan_runs WHERE scan_key=:k AND universe=:u AND id NOT IN ("
                 "SELECT id FROM scan_runs WHERE scan_key=:k AND universe=:u ORDER BY ran_at DESC, id DESC LIMIT :n)"
             ), {"k": key, "u": universe, "n": RUNS_KEPT})
 
     def runs(self, key: str, universe: str, limit: int = 20) -> list[ScanRun]:
         """Past runs of scan ``key`` on ``universe``, newest first."""
-        with self.db.engine.connect() as c:
-            rows = c.execute(text(
+        with self.db.connect(write=False) as c:
+            rows = c.execute((
                 "SELECT scan_key, universe, ran_at, symbols FROM scan_runs WHERE scan_key=:k AND universe=:u "
                 "ORDER BY ran_at DESC, id DESC LIMIT :n"
             ), {"k": key, "u": universe, "n": limit})

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from engine.store.db import Database
 
 UNIVERSES_DIR = Path(__file__).resolve().parent.parent.parent / "resources" / "universes"
@@ -88,14 +86,13 @@ def bundled_universe(key: str) -> Universe:
 
 def watchlist_universe(db: Database, name: str) -> Universe:
     """The symbols of watchlist ``name`` in the user's order. Raises ``UniverseError`` if it does not exist."""
-    with db.engine.connect() as c:
-        wid = c.execute(text("SELECT id FROM watchlists WHERE name=:n"), {"n": name}).scalar()
-        if wid is None:
-            raise UniverseError(f"there is no watchlist named {name!r}")
-        rows = c.execute(
-            text("SELECT symbol FROM watchlist_items WHERE watchlist_id=:w ORDER BY position, id"), {"w": wid}
-        )
-        return Universe(f"Watchlist: {name}", _clean(r[0] for r in rows), "watchlist")
+    from engine.watchlists import WatchlistError, WatchlistService
+
+    try:
+        symbols = WatchlistService(db).symbols(name)
+    except WatchlistError as exc:
+        raise UniverseError(str(exc)) from exc
+    return Universe(f"Watchlist: {name}", _clean(symbols), "watchlist")
 
 
 def demo_universe(data_service: Any) -> Universe:
