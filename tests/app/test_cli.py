@@ -64,3 +64,22 @@ def test_screenshot_renders_the_demo_workspace(tmp_path):
     # not a blank image: many distinct colours (candles, text, badge)
     colors = {img.pixel(x, y) for x in range(0, 1200, 7) for y in range(0, 800, 7)}
     assert len(colors) > 50
+
+
+def test_window_refuses_a_damaged_database_and_leaves_it_untouched(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    db = home / "stockscanner.sqlite3"
+    junk = b"definitely not sqlite" * 64
+    db.write_bytes(junk)
+    r = run_cli(home=home, check=False)  # no verb: the window
+    assert r.returncode == 1
+    assert "damaged" in r.stderr and "has not been changed" in r.stderr
+    assert db.read_bytes() == junk
+
+
+def test_window_on_an_unwritable_data_dir_explains(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = run_cli(home=blocker / "sub", check=False)
+    assert r.returncode == 1 and "cannot be written" in r.stderr
