@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import numpy as np
-from scipy.signal import lfilter  # type: ignore[import-untyped]
 
 Array = np.ndarray
 T = TypeVar("T")
@@ -112,6 +111,23 @@ def apply(kernel: Callable[..., T], inputs: Sequence[Array], shape: tuple[int, .
     return cast(T, tuple(o.reshape(shape) for o in out))
 
 
+def run(kernel: Callable[..., Any], inputs: Sequence[Array], shape: tuple[int, ...],
+        n_out: int, n_scratch: int, *params: Any) -> Any:
+    """Run a compiled kernel (``engine/indicators/_nb.py``) as
+    ``kernel(*inputs, *outputs, *scratch, *params)``: inputs as 2-D C-contiguous float64,
+    ``n_out`` outputs of that shape and ``n_scratch`` scratch rows allocated here. The
+    kernel applies the leading-NaN and gap rules itself. Returns the output (a tuple when
+    n_out > 1) reshaped to ``shape``."""
+    xs = [np.ascontiguousarray(a.reshape(1, -1) if a.ndim == 1 else a) for a in inputs]
+    rows, n = xs[0].shape
+    outs = [np.empty((rows, n)) for _ in range(n_out)]
+    scratch = [np.empty(n) for _ in range(n_scratch)]
+    kernel(*xs, *outs, *scratch, *params)
+    if n_out == 1:
+        return outs[0].reshape(shape)
+    return tuple(o.reshape(shape) for o in outs)
+
+
 def _apply_ragged(kernel: Callable[..., Any], xs: list[Array], rows: int, n: int,
                   n_out: int) -> Any:
     valid = np.isfinite(xs[0])
@@ -169,6 +185,10 @@ def iir(x: Array, alpha: float, y0: Array, gain: float | None = None,
     own inputs (a lower-triangular Toeplitz matrix product) plus the decayed carried state.
     Written into ``out`` (shape of x) when given.
     """
+    # scipy.signal costs ~0.7 s to import; only the numpy fallback needs it, so it is
+    # imported here rather than with the package (start-up time).
+    from scipy.signal import lfilter  # type: ignore[import-untyped]
+
     rows, m = x.shape
     if out is None:
         out = np.empty((rows, m))

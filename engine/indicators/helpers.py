@@ -8,8 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from engine.indicators._backend import kernels
 from engine.indicators._core import (
-    Array, apply, as_inputs, as_series, check_period, rolling_max, rolling_min, shift_cols,
+    Array, apply, as_inputs, as_series, check_period, rolling_max, rolling_min, run,
+    shift_cols,
 )
 
 
@@ -28,6 +30,8 @@ def highest(x: Any, n: int) -> Array:
     Raises ValueError if n < 1."""
     n = check_period("n", n, 1)
     (a,), shape = as_inputs(x=x)
+    if (nb := kernels()) is not None:
+        return run(nb.rolling_max, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
     return apply(lambda v: rolling_max(v, n), [a], shape)
 
 
@@ -36,6 +40,8 @@ def lowest(x: Any, n: int) -> Array:
     Raises ValueError if n < 1."""
     n = check_period("n", n, 1)
     (a,), shape = as_inputs(x=x)
+    if (nb := kernels()) is not None:
+        return run(nb.rolling_min, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
     return apply(lambda v: rolling_min(v, n), [a], shape)
 
 

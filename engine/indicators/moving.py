@@ -10,8 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from engine.indicators._backend import kernels
 from engine.indicators._core import (
-    Array, apply, as_inputs, check_period, ema_seeded, rolling_mean, rolling_wsum, windowed,
+    Array, apply, as_inputs, check_period, ema_seeded, rolling_mean, rolling_wsum, run,
+    windowed,
 )
 
 
@@ -50,6 +52,8 @@ def sma(x: Any, n: int) -> Array:
     Units: those of ``x``. Raises ValueError if n < 1."""
     n = check_period("n", n, 1)
     (a,), shape = as_inputs(x=x)
+    if (nb := kernels()) is not None:
+        return run(nb.sma, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
     return apply(lambda v: _sma_k(v, n), [a], shape)
 
 
@@ -58,6 +62,8 @@ def ema(x: Any, n: int) -> Array:
     values at bar n-1 (TA-Lib default). Raises ValueError if n < 1."""
     n = check_period("n", n, 1)
     (a,), shape = as_inputs(x=x)
+    if (nb := kernels()) is not None:
+        return run(nb.ema, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
     return apply(lambda v: _ema_k(v, n), [a], shape)
 
 
@@ -66,6 +72,8 @@ def wma(x: Any, n: int) -> Array:
     first n-1 bars NaN. Raises ValueError if n < 1."""
     n = check_period("n", n, 1)
     (a,), shape = as_inputs(x=x)
+    if (nb := kernels()) is not None:
+        return run(nb.wma, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
     return apply(windowed(lambda v: _wma_k(v, n), n - 1), [a], shape)
 
 
@@ -74,6 +82,8 @@ def dema(x: Any, n: int) -> Array:
     Raises ValueError if n < 1."""
     n = check_period("n", n, 1)
     (a,), shape = as_inputs(x=x)
+    if (nb := kernels()) is not None:
+        return run(nb.dema, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
     return apply(lambda v: _dema_k(v, n), [a], shape)
 
 
@@ -82,4 +92,6 @@ def tema(x: Any, n: int) -> Array:
     Raises ValueError if n < 1."""
     n = check_period("n", n, 1)
     (a,), shape = as_inputs(x=x)
+    if (nb := kernels()) is not None:
+        return run(nb.tema, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
     return apply(lambda v: _tema_k(v, n), [a], shape)

@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from engine.indicators._backend import kernels
 from engine.indicators._core import (
     TA_REL_EQ, Array, apply, as_inputs, check_period, chunk_len, ema_seeded, iir, windowed,
-    rolling_max, rolling_mean, rolling_min, ta_equal,
+    rolling_max, rolling_mean, rolling_min, run, ta_equal,
 )
 
 
@@ -60,6 +61,8 @@ def rsi(x: Any, n: int = 14) -> Array:
     Raises ValueError if n < 2."""
     n = check_period("n", n, 2)
     (a,), shape = as_inputs(x=x)
+    if (nb := kernels()) is not None:
+        return run(nb.rsi, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
     return apply(lambda v: _rsi_k(v, n), [a], shape)
 
 
@@ -87,6 +90,8 @@ def macd(x: Any, fast: int = 12, slow: int = 26, signal: int = 9) -> tuple[Array
     slow = check_period("slow", slow, 2)
     signal = check_period("signal", signal, 1)
     (a,), shape = as_inputs(x=x)
+    if (nb := kernels()) is not None:
+        return run(nb.macd, [a], shape, 3, 0, fast, slow, signal)  # type: ignore[no-any-return]
     return apply(lambda v: _macd_k(v, fast, slow, signal), [a], shape, n_out=3)
 
 
@@ -124,6 +129,8 @@ def stoch(high: Any, low: Any, close: Any, fastk: int = 5, slowk: int = 3,
     slowk = check_period("slowk", slowk, 1)
     slowd = check_period("slowd", slowd, 1)
     arrs, shape = as_inputs(high=high, low=low, close=close)
+    if (nb := kernels()) is not None:
+        return run(nb.stoch, arrs, shape, 2, 2, fastk, slowk, slowd)  # type: ignore[no-any-return]
     kern = windowed(lambda h, l, c: _stoch_k(h, l, c, fastk, slowk, slowd),
                     fastk + slowk + slowd - 3, 2)
     return apply(kern, arrs, shape, n_out=2)
@@ -155,6 +162,8 @@ def stochrsi(x: Any, n: int = 14, fastk: int = 5, fastd: int = 3) -> tuple[Array
     fastk = check_period("fastk", fastk, 1)
     fastd = check_period("fastd", fastd, 1)
     (a,), shape = as_inputs(x=x)
+    if (nb := kernels()) is not None:
+        return run(nb.stochrsi, [a], shape, 2, 3, n, fastk, fastd)  # type: ignore[no-any-return]
     return apply(lambda v: _stochrsi_k(v, n, fastk, fastd), [a], shape, n_out=2)
 
 
@@ -189,6 +198,8 @@ def cci(high: Any, low: Any, close: Any, n: int = 14) -> Array:
     Raises ValueError if n < 2."""
     n = check_period("n", n, 2)
     arrs, shape = as_inputs(high=high, low=low, close=close)
+    if (nb := kernels()) is not None:
+        return run(nb.cci, arrs, shape, 1, 1, n)  # type: ignore[no-any-return]
     return apply(windowed(lambda h, l, c: _cci_k(h, l, c, n), n - 1), arrs, shape)
 
 
@@ -205,6 +216,8 @@ def willr(high: Any, low: Any, close: Any, n: int = 14) -> Array:
     NaN, 0 on a flat window (TA-Lib WILLR). Raises ValueError if n < 2."""
     n = check_period("n", n, 2)
     arrs, shape = as_inputs(high=high, low=low, close=close)
+    if (nb := kernels()) is not None:
+        return run(nb.willr, arrs, shape, 1, 1, n)  # type: ignore[no-any-return]
     return apply(windowed(lambda h, l, c: _willr_k(h, l, c, n), n - 1), arrs, shape)
 
 

@@ -2,7 +2,8 @@
 
 Inputs 1-D ``(time,)`` or 2-D ``(symbols, time)`` float64, outputs of the same shape.
 ADX/DI and SAR follow TA-Lib exactly (warm-up and values). SuperTrend and SAR are path
-dependent and run a scalar loop per row (about 0.5 µs per bar; see bench/).
+dependent: a compiled loop per row (engine/indicators/_nb.py; ~5-7 ns per bar), or the
+Python loop below (~0.5 µs per bar) when numba is unavailable.
 Raise ValueError for bad periods or mismatched shapes.
 """
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.signal import lfilter  # type: ignore[import-untyped]
 
+from engine.indicators._backend import kernels
 from engine.indicators._core import (
     Array, apply, as_inputs, check_period, check_positive, chunk_len, iir,
-    rolling_max, rolling_min, shift_cols,
+    rolling_max, rolling_min, run, shift_cols,
 )
 from engine.indicators.volatility import _atr_k
 
@@ -139,6 +140,8 @@ def _adx_whole(h: Array, l: Array, c: Array, n: int) -> Array:
         else:
             # TA-Lib keeps the previous ADX where DX is undefined: run the recursion over
             # the defined bars only and carry the value forward across the others.
+            from scipy.signal import lfilter  # type: ignore[import-untyped]  # (slow import)
+
             a = 1.0 - 1.0 / n
             for r in range(rows):
                 okr = rest_ok[r]
@@ -159,6 +162,8 @@ def adx(high: Any, low: Any, close: Any, n: int = 14) -> Array:
     NaN. Raises ValueError if n < 2."""
     n = check_period("n", n, 2)
     arrs, shape = as_inputs(high=high, low=low, close=close)
+    if (nb := kernels()) is not None:
+        return run(nb.dmi, arrs, shape, 1, 0, n, 2)  # type: ignore[no-any-return]
     return apply(lambda h, l, c: _adx_k(h, l, c, n), arrs, shape)
 
 
@@ -167,6 +172,8 @@ def plus_di(high: Any, low: Any, close: Any, n: int = 14) -> Array:
     bars NaN. Raises ValueError if n < 2."""
     n = check_period("n", n, 2)
     arrs, shape = as_inputs(high=high, low=low, close=close)
+    if (nb := kernels()) is not None:
+        return run(nb.dmi, arrs, shape, 1, 0, n, 0)  # type: ignore[no-any-return]
     return apply(lambda h, l, c: _plus_di_k(h, l, c, n), arrs, shape)
 
 
@@ -175,6 +182,8 @@ def minus_di(high: Any, low: Any, close: Any, n: int = 14) -> Array:
     bars NaN. Raises ValueError if n < 2."""
     n = check_period("n", n, 2)
     arrs, shape = as_inputs(high=high, low=low, close=close)
+    if (nb := kernels()) is not None:
+        return run(nb.dmi, arrs, shape, 1, 0, n, 1)  # type: ignore[no-any-return]
     return apply(lambda h, l, c: _minus_di_k(h, l, c, n), arrs, shape)
 
 
@@ -204,8 +213,11 @@ def ichimoku(high: Any, low: Any, close: Any, tenkan: int = 9, kijun: int = 26,
     kijun = check_period("kijun", kijun, 1)
     senkou_b = check_period("senkou_b", senkou_b, 1)
     arrs, shape = as_inputs(high=high, low=low, close=close)
-    tk, kj, sa, sb = apply(lambda h, l, c: _ichimoku_k(h, l, tenkan, kijun, senkou_b),
-                           arrs, shape, n_out=4)
+    if (nb := kernels()) is not None:
+        tk, kj, sa, sb = run(nb.ichimoku, arrs, shape, 4, 2, tenkan, kijun, senkou_b)
+    else:
+        tk, kj, sa, sb = apply(lambda h, l, c: _ichimoku_k(h, l, tenkan, kijun, senkou_b),
+                               arrs, shape, n_out=4)
     c2 = arrs[2].reshape(1, -1) if arrs[2].ndim == 1 else arrs[2]
     chikou = shift_cols(c2, -kijun).reshape(shape)
     return tk, kj, sa, sb, chikou
@@ -264,6 +276,8 @@ def supertrend(high: Any, low: Any, close: Any, n: int = 10,
     n = check_period("n", n, 1)
     mult = check_positive("mult", mult)
     arrs, shape = as_inputs(high=high, low=low, close=close)
+    if (nb := kernels()) is not None:
+        return run(nb.supertrend, arrs, shape, 2, 1, n, mult)  # type: ignore[no-any-return]
     return apply(lambda h, l, c: _supertrend_k(h, l, c, n, mult), arrs, shape, n_out=2)
 
 
@@ -360,4 +374,6 @@ def sar(high: Any, low: Any, accel: float = 0.02, maximum: float = 0.2) -> Array
     if accel > maximum:
         accel = maximum  # TA-Lib clamps the same way
     arrs, shape = as_inputs(high=high, low=low)
+    if (nb := kernels()) is not None:
+        return run(nb.sar, arrs, shape, 1, 0, accel, maximum)  # type: ignore[no-any-return]
     return apply(lambda h, l: _sar_k(h, l, accel, maximum), arrs, shape)

@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from engine.indicators._backend import kernels
 from engine.indicators._core import (
     Array, apply, as_inputs, check_period, check_positive, chunk_len, ema_seeded, iir,
     windowed,
-    rolling_max, rolling_mean, rolling_min, rolling_var, true_range, wilder_mean,
+    rolling_max, rolling_mean, rolling_min, rolling_var, run, true_range, wilder_mean,
 )
 
 
@@ -32,6 +33,8 @@ def bbands(x: Any, n: int = 20, k: float = 2.0) -> tuple[Array, Array, Array]:
     n = check_period("n", n, 2)
     k = check_positive("k", k)
     (a,), shape = as_inputs(x=x)
+    if (nb := kernels()) is not None:
+        return run(nb.bbands, [a], shape, 3, 0, n, k)  # type: ignore[no-any-return]
     return apply(windowed(lambda v: _bb_k(v, n, k), n - 1, 3), [a], shape, n_out=3)
 
 
@@ -78,6 +81,8 @@ def atr(high: Any, low: Any, close: Any, n: int = 14) -> Array:
     n true ranges (TA-Lib ATR): first n bars NaN. Raises ValueError if n < 1."""
     n = check_period("n", n, 1)
     arrs, shape = as_inputs(high=high, low=low, close=close)
+    if (nb := kernels()) is not None:
+        return run(nb.atr, arrs, shape, 1, 0, n)  # type: ignore[no-any-return]
     return apply(lambda h, l, c: _atr_k(h, l, c, n), arrs, shape)
 
 
@@ -92,6 +97,8 @@ def natr(high: Any, low: Any, close: Any, n: int = 14) -> Array:
     Raises ValueError if n < 1."""
     n = check_period("n", n, 1)
     arrs, shape = as_inputs(high=high, low=low, close=close)
+    if (nb := kernels()) is not None:
+        return run(nb.natr, arrs, shape, 1, 0, n)  # type: ignore[no-any-return]
     return apply(lambda h, l, c: _natr_k(h, l, c, n), arrs, shape)
 
 
@@ -108,6 +115,8 @@ def donchian(high: Any, low: Any, n: int = 20) -> tuple[Array, Array, Array]:
     Raises ValueError if n < 1."""
     n = check_period("n", n, 1)
     arrs, shape = as_inputs(high=high, low=low)
+    if (nb := kernels()) is not None:
+        return run(nb.donchian, arrs, shape, 3, 0, n)  # type: ignore[no-any-return]
     return apply(lambda h, l: _donchian_k(h, l, n), arrs, shape, n_out=3)
 
 
@@ -129,4 +138,6 @@ def keltner(high: Any, low: Any, close: Any, n: int = 20, k: float = 2.0,
     atr_n = check_period("atr_n", atr_n, 1)
     k = check_positive("k", k)
     arrs, shape = as_inputs(high=high, low=low, close=close)
+    if (nb := kernels()) is not None:
+        return run(nb.keltner, arrs, shape, 3, 1, n, k, atr_n)  # type: ignore[no-any-return]
     return apply(lambda h, l, c: _keltner_k(h, l, c, n, k, atr_n), arrs, shape, n_out=3)

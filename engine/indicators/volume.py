@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.indicators._backend import kernels
 from engine.indicators._core import (
-    Array, apply, as_inputs, check_period, chunk_len, rolling_sum, ta_equal, windowed,
+    Array, apply, as_inputs, check_period, chunk_len, rolling_sum, run, ta_equal, windowed,
 )
 
 _DAY = 86_400
@@ -36,6 +37,8 @@ def obv(close: Any, volume: Any) -> Array:
     """On-Balance Volume (volume units): starts at volume[0], then adds the bar's volume
     when the close rises, subtracts it when it falls (TA-Lib OBV; no warm-up)."""
     arrs, shape = as_inputs(close=close, volume=volume)
+    if (nb := kernels()) is not None:
+        return run(nb.obv, arrs, shape, 1, 0)  # type: ignore[no-any-return]
     return apply(_obv_k, arrs, shape)
 
 
@@ -66,6 +69,8 @@ def mfi(high: Any, low: Any, close: Any, volume: Any, n: int = 14) -> Array:
     so fractional volumes work). Raises ValueError if n < 1."""
     n = check_period("n", n, 1)
     arrs, shape = as_inputs(high=high, low=low, close=close, volume=volume)
+    if (nb := kernels()) is not None:
+        return run(nb.mfi, arrs, shape, 1, 2, n)  # type: ignore[no-any-return]
     return apply(windowed(lambda h, l, c, v: _mfi_k(h, l, c, v, n), n), arrs, shape)
 
 
@@ -163,8 +168,13 @@ def vwap(high: Any, low: Any, close: Any, volume: Any, time: Any = None) -> Arra
                              f"bar {bad - 1}")
         if steps.size and steps.min() < _DAY:
             starts = _session_starts(t)
+    nb = kernels()
     if starts is None:
+        if nb is not None:
+            return run(nb.vwap, arrs, shape, 1, 0)  # type: ignore[no-any-return]
         return apply(lambda h, l, c, v: _vwap_k(h, l, c, v, None), arrs, shape)
+    if nb is not None:
+        return run(nb.vwap_sessions, arrs, shape, 1, 0, starts)  # type: ignore[no-any-return]
     # Sessions are tied to bar times, so leading NaNs must not shift rows: compute on the
     # raw layout (NaN rows propagate through the cumulative sums only within a session).
     return _vwap_sessions(arrs, shape, starts)

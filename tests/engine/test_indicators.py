@@ -524,3 +524,182 @@ def test_session_vwap_over_many_days_matches_a_bar_by_bar_loop(uneven):
         vol += v[i]
         expected[i] = pv / vol if vol else np.nan
     assert_ta(got, expected, what="session VWAP")
+
+
+# --------------------------------------------------------------------------- backends
+# The compiled numba kernels are what users run; the numpy kernels are the fallback for a
+# platform without numba. Both must give TA-Lib's numbers and the same panel/NaN contract.
+
+import os  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from engine.indicators import _backend  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(params=["numba", "numpy"])
+def backend(request):
+    previous = _backend.set_backend(request.param)
+    yield request.param
+    _backend.set_backend(previous)
+
+
+def test_numba_kernels_are_what_runs_by_default():
+    assert _backend.backend() == "numba"
+
+
+def test_both_backends_match_talib(bars, backend):
+    h, l, c, v = bars["high"], bars["low"], bars["close"], bars["volume"]
+    assert _backend.backend() == backend
+    assert_ta(ind.sma(c, 20), talib.SMA(c, 20), what=f"{backend} SMA")
+    assert_ta(ind.ema(c, 14), talib.EMA(c, 14), what=f"{backend} EMA")
+    assert_ta(ind.wma(c, 10), talib.WMA(c, 10), what=f"{backend} WMA")
+    assert_ta(ind.tema(c, 9), talib.TEMA(c, 9), what=f"{backend} TEMA")
+    assert_ta(ind.rsi(c), talib.RSI(c), 100, f"{backend} RSI")
+    assert_ta(ind.atr(h, l, c), talib.ATR(h, l, c), what=f"{backend} ATR")
+    assert_ta(ind.adx(h, l, c), talib.ADX(h, l, c), 100, f"{backend} ADX")
+    assert_ta(ind.willr(h, l, c), talib.WILLR(h, l, c), 100, f"{backend} WILLR")
+    assert_ta(ind.cci(h, l, c), talib.CCI(h, l, c), 100, f"{backend} CCI")
+    assert_ta(ind.mfi(h, l, c, v), talib.MFI(h, l, c, v), 100, f"{backend} MFI")
+    assert_ta(ind.obv(c, v), talib.OBV(c, v), what=f"{backend} OBV")
+    assert_ta(ind.sar(h, l), talib.SAR(h, l), what=f"{backend} SAR")
+    for o, r in zip(ind.bbands(c), talib.BBANDS(c, 20, 2, 2)):
+        assert_ta(o, r, what=f"{backend} BBANDS")
+    for o, r in zip(ind.stoch(h, l, c), talib.STOCH(h, l, c)):
+        assert_ta(o, r, 100, f"{backend} STOCH")
+    for o, r in zip(ind.stochrsi(c), talib.STOCHRSI(c)):
+        assert_ta(o, r, 100, f"{backend} STOCHRSI")
+    for o, r in zip(ind.macd(c), talib.MACD(c)):
+        assert_ta(o, r, scale=float(np.median(c)) * 1e-3, what=f"{backend} MACD")
+
+
+@pytest.mark.parametrize("name", sorted(ind.REGISTRY))
+def test_backends_agree_on_panels_with_leading_nan_and_gaps(shared_data, name):
+    """Every registry indicator, numba vs numpy, on a panel whose rows start late, stop
+    early, and have a missing bar in the middle: same NaN pattern, same values."""
+    spec = ind.REGISTRY[name]
+    d = load(shared_data, "NVDA-1999-2014.csv")
+    n = 400
+    panel = {}
+    for key in ("high", "low", "close", "volume"):
+        rows = np.vstack([d[key][i * 500:i * 500 + n] for i in range(4)])
+        rows[1, :37] = np.nan     # short history
+        rows[2, 250] = np.nan     # a missing bar: the rest of the row is NaN
+        rows[3, :] = np.nan       # no data at all
+        panel[key] = rows
+    panel["volume"][0, 300] = np.inf  # one bad input is enough to end the run
+
+    def compute(which):
+        previous = _backend.set_backend(which)
+        try:
+            return _call(spec, panel, **spec.defaults)
+        finally:
+            _backend.set_backend(previous)
+
+    fast, slow = compute("numba"), compute("numpy")
+    for a, b, oname in zip(fast, slow, spec.outputs):
+        what = f"{name}.{oname}"
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=what)
+        ok = ~np.isnan(b)
+        # (change_pct is elementwise and chikou is the close shifted: no gap rule)
+        if name != "change_pct" and oname != "chikou":
+            assert np.isnan(a[2, 250:]).all() and np.isnan(a[3]).all(), what
+        if ok.any():
+            scale = float(np.abs(b[ok]).max())
+            np.testing.assert_allclose(a[ok], b[ok], rtol=1e-9, atol=1e-12 * scale,
+                                       err_msg=what)
+
+
+def test_set_backend_rejects_unknown_names():
+    with pytest.raises(ValueError, match="backend must be one of"):
+        _backend.set_backend("cuda")
+
+
+def test_numba_cache_dir_moves_to_the_user_cache_when_the_package_is_read_only(tmp_path):
+    # A regular file named __pycache__ makes the folder unwritable even for root.
+    pkg = tmp_path / "installed"
+    pkg.mkdir()
+    (pkg / "__pycache__").write_text("")
+    env: dict[str, str] = {}
+    folder = _backend.configure_numba_cache(pkg, env)
+    assert folder is not None and env["NUMBA_CACHE_DIR"] == folder
+    assert Path(folder).parts[-2:] == ("StockScanner", "numba") or "StockScanner" in folder
+    # The user's own choice wins; a writable source checkout keeps numba's default.
+    mine = {"NUMBA_CACHE_DIR": str(tmp_path / "mine")}
+    assert _backend.configure_numba_cache(pkg, mine) is None
+    assert mine == {"NUMBA_CACHE_DIR": str(tmp_path / "mine")}
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    untouched: dict[str, str] = {}
+    assert _backend.configure_numba_cache(checkout, untouched) is None and untouched == {}
+
+
+def _copy_engine(dest: Path) -> None:
+    (dest / "engine").mkdir(parents=True)
+    for f in ("__init__.py", "paths.py"):
+        shutil.copy(REPO / "engine" / f, dest / "engine" / f)
+    shutil.copytree(REPO / "engine" / "indicators", dest / "engine" / "indicators",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("NUMBA_", "PYTHON")) and k != "XDG_CACHE_HOME"}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(extra)
+    return env
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG cache dir layout")
+def test_read_only_installed_package_compiles_and_caches_in_the_user_cache(tmp_path):
+    """An installed app cannot write next to its modules: the kernels still run, and their
+    compiled code lands in the user cache dir, where the next process finds it."""
+    site = tmp_path / "site"
+    _copy_engine(site)
+    (site / "engine" / "indicators" / "__pycache__").write_text("")  # unwritable
+    cache = tmp_path / "xdg-cache"
+    env = _clean_env(PYTHONPATH=str(site), XDG_CACHE_HOME=str(cache))
+    code = ("import os, numpy as np, engine.indicators as ind\n"
+            "from engine.indicators import _backend\n"
+            "print(ind.sma(np.arange(10.0), 3)[-1], _backend.backend(),"
+            " os.environ['NUMBA_CACHE_DIR'])")
+    for _ in range(2):  # the second process loads what the first one cached
+        done = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        value, which, folder = done.stdout.split()
+        assert (float(value), which) == (8.0, "numba")
+        assert Path(folder) == cache / "StockScanner" / "numba"
+        assert "NumbaWarning" not in done.stderr, done.stderr
+    assert list(Path(folder).rglob("*.nbi")), "no numba cache index written"
+
+
+def test_import_is_cheap_and_numpy_is_the_fallback_without_numba(tmp_path):
+    """``import engine.indicators`` must not import numba or scipy.signal (~0.3 s and
+    ~0.7 s of the app's start-up); with numba broken or absent, indicators still work, on
+    the numpy kernels."""
+    code = ("import sys, numpy as np, engine.indicators as ind\n"
+            "assert 'numba' not in sys.modules, 'numba imported at import time'\n"
+            "assert 'scipy.signal' not in sys.modules, 'scipy.signal imported at import'\n"
+            "from engine.indicators import _backend\n"
+            "out = ind.rsi(np.linspace(1.0, 2.0, 30) ** 2)\n"
+            "print(_backend.backend(), out[-1])")
+    ok = subprocess.run([sys.executable, "-c", code], env=_clean_env(PYTHONPATH=str(REPO)),
+                        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.split()[0] == "numba"
+    fake = tmp_path / "fake"
+    (fake / "numba").mkdir(parents=True)
+    (fake / "numba" / "__init__.py").write_text("raise ImportError('numba is not built for "
+                                                 "this platform')\n")
+    broken = subprocess.run([sys.executable, "-c", code],
+                            env=_clean_env(PYTHONPATH=os.pathsep.join([str(fake), str(REPO)])),
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert broken.returncode == 0, broken.stderr
+    which, last = broken.stdout.split()
+    assert which == "numpy" and float(last) == 100.0  # a steady rise: RSI 100
+    assert "numba unavailable" in broken.stderr and "numpy fallback" in broken.stderr
