@@ -101,6 +101,21 @@ def open_workspace(ws: Workstation) -> None:
         chart.open_symbol(str(symbol), tf)
 
 
+def schedule_indicator_warm_up(ws: Workstation, delay_ms: int = 3000) -> None:
+    """Prepare the indicator kernels in a worker shortly after start-up (see
+    ``engine.indicators.warmup``). ``STOCKSCANNER_WARMUP=0`` turns it off (the tests do)."""
+    if os.environ.get("STOCKSCANNER_WARMUP", "1") == "0":
+        return
+    from PySide6.QtCore import QTimer
+
+    def start() -> None:
+        from engine.indicators.warmup import warm_up
+
+        ws.ctx.tasks.submit(warm_up, label="Preparing indicators")  # type: ignore[attr-defined]
+
+    QTimer.singleShot(delay_ms, start)
+
+
 def install_excepthooks(show_dialog: bool = True) -> None:
     """Route uncaught errors (any thread) to the log and a dialog instead of a dead app."""
     from PySide6.QtCore import QObject, Signal
@@ -206,6 +221,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         open_workspace(ws)
         # A daily backup of the healthy store, off the GUI thread, after start-up.
         ws.ctx.tasks.submit(backup, db.path, label="Backing up the database")
+        schedule_indicator_warm_up(ws)
         rc = app.exec()
         ws.ctx.tasks.wait_all(10000)
         ws.ctx.close()

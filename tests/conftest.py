@@ -2,7 +2,7 @@
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("STOCKSCANNER_TESTING", "1")
+os.environ.setdefault("STOCKSCANNER_WARMUP", "0")  # no background JIT warm-up in app tests
 
 from pathlib import Path  # noqa: E402
 

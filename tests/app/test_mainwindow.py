@@ -140,3 +140,19 @@ def test_settings_dialog_validates_and_saves(ws, qtbot):
                            "network/proxy": "http://proxy.local:3128"}
     raw = QSettings(str(ws.ctx.settings.path), QSettings.Format.IniFormat)
     assert raw.value("service/url") == "https://api.example.com"
+
+
+def test_indicator_kernels_are_prepared_in_a_worker_after_start(ws, qtbot, monkeypatch):
+    from app.main import schedule_indicator_warm_up
+
+    monkeypatch.setenv("STOCKSCANNER_WARMUP", "1")
+    started = []
+    ws.ctx.tasks.task_started.connect(lambda w: started.append(w.label))
+    schedule_indicator_warm_up(ws, delay_ms=0)
+    qtbot.waitUntil(lambda: "Preparing indicators" in started, timeout=3000)
+    _wait_idle(ws, qtbot)
+    monkeypatch.setenv("STOCKSCANNER_WARMUP", "0")
+    started.clear()
+    schedule_indicator_warm_up(ws, delay_ms=0)
+    qtbot.wait(50)
+    assert started == []
