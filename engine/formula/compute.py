@@ -225,9 +225,9 @@ class Evaluator:
                 b = _as_float(self.tail(node.args[1], k + 1))
                 a, b = np.broadcast_arrays(a, b) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) \
                     else (np.full((self.shape[0], k + 1), a), np.full((self.shape[0], k + 1), b))
-                if op == "crosses_above":
-                    return (a[:, 1:] > b[:, 1:]) & (a[:, :-1] <= b[:, :-1])
-                return (a[:, 1:] < b[:, 1:]) & (a[:, :-1] >= b[:, :-1])
+                from engine.indicators import helpers
+
+                return helpers._crossed(helpers.cross_diff(a, b), up=op == "crosses_above")[:, 1:]
         elif op == "rsi":
             return self._rsi_tail(node, k)
         v = self.full(node)

@@ -58,22 +58,43 @@ def _pair(a: Any, b: Any) -> tuple[Array, Array]:
     return aa, bb
 
 
+#: Two values closer than this (relative) are equal for ``crosses_above/below``: a
+#: running-sum SMA and an exactly summed one differ by ~1e-15 relative, and a crossing
+#: must not appear or vanish on rounding noise (two averages that tie exactly, as SMA 10
+#: and SMA 30 of ORCL on 2004-06-29, are equal, not "crossed").
+CROSS_RTOL = 1e-12
+
+
+def cross_diff(a: Any, b: Any) -> Array:
+    """a - b with differences within ``CROSS_RTOL`` of the operands' size set to 0 (NaN stays NaN)."""
+    aa, bb = _pair(a, b)
+    d = aa - bb
+    with np.errstate(invalid="ignore"):
+        noise = np.abs(d) <= CROSS_RTOL * np.maximum(np.abs(aa), np.abs(bb))
+    return np.where(noise, 0.0, d)
+
+
+def _crossed(d: Array, up: bool) -> Array:
+    out = np.zeros(d.shape, dtype=bool)
+    if up:
+        out[..., 1:] = (d[..., 1:] > 0) & (d[..., :-1] <= 0)
+    else:
+        out[..., 1:] = (d[..., 1:] < 0) & (d[..., :-1] >= 0)
+    return out
+
+
 def crosses_above(a: Any, b: Any) -> Array:
     """Bool array: True at bar t when a[t] > b[t] and a[t-1] <= b[t-1] (False at bar 0 and
-    wherever a NaN is involved). ``b`` (or ``a``) may be a scalar level."""
-    aa, bb = _pair(a, b)
-    out = np.zeros(aa.shape, dtype=bool)
-    out[..., 1:] = (aa[..., 1:] > bb[..., 1:]) & (aa[..., :-1] <= bb[..., :-1])
-    return out
+    wherever a NaN is involved). ``b`` (or ``a``) may be a scalar level. Values equal
+    within ``CROSS_RTOL`` count as equal."""
+    return _crossed(cross_diff(a, b), up=True)
 
 
 def crosses_below(a: Any, b: Any) -> Array:
     """Bool array: True at bar t when a[t] < b[t] and a[t-1] >= b[t-1] (False at bar 0 and
-    wherever a NaN is involved). ``b`` (or ``a``) may be a scalar level."""
-    aa, bb = _pair(a, b)
-    out = np.zeros(aa.shape, dtype=bool)
-    out[..., 1:] = (aa[..., 1:] < bb[..., 1:]) & (aa[..., :-1] >= bb[..., :-1])
-    return out
+    wherever a NaN is involved). ``b`` (or ``a``) may be a scalar level. Values equal
+    within ``CROSS_RTOL`` count as equal."""
+    return _crossed(cross_diff(a, b), up=False)
 
 
 def change_pct(x: Any, n: int = 1) -> Array:

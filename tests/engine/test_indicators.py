@@ -703,3 +703,27 @@ def test_import_is_cheap_and_numpy_is_the_fallback_without_numba(tmp_path):
     which, last = broken.stdout.split()
     assert which == "numpy" and float(last) == 100.0  # a steady rise: RSI 100
     assert "numba unavailable" in broken.stderr and "numpy fallback" in broken.stderr
+
+
+def test_crossings_ignore_rounding_noise_but_not_real_differences():
+    from engine.indicators import crosses_above, crosses_below
+
+    a = np.array([1.0, 2.0, 2.0 + 4e-16 * 2, 2.1, 1.9])
+    b = np.array([1.5, 2.0, 2.0, 2.0, 2.0])
+    # bar 2 differs from a tie only by rounding: the crossing is on bar 3, not bar 2
+    assert crosses_above(a, b).tolist() == [False, False, False, True, False]
+    assert crosses_below(a, b).tolist() == [False, False, False, False, True]
+    # a real (tiny but above noise) difference still counts
+    assert crosses_above(np.array([1.0, 1.0 + 1e-9]), 1.0).tolist() == [False, True]
+
+
+def test_sma_tie_on_orcl_2004_06_29_is_not_a_crossing(shared_data):
+    import pandas as pd
+
+    from engine.indicators import crosses_above, sma
+
+    df = pd.read_csv(shared_data / "ORCL-1995-2014.csv")
+    c = df["Close"].to_numpy()
+    up = crosses_above(sma(c, 10), sma(c, 30))
+    dates = set(df["Date"][up])
+    assert "2004-06-29" not in dates and "2004-06-30" in dates  # as backtrader's CrossOver
