@@ -52,6 +52,7 @@ class AppContext:
     services: dict[str, Any] = field(default_factory=dict)  # later features' engines
     signals: _ContextSignals = field(default_factory=_ContextSignals)
     show_dock: Any = None  # set by the main window: show_dock(id) -> QWidget
+    on_close: list[Any] = field(default_factory=list)  # docks' "save my state" callbacks
 
     def __post_init__(self) -> None:
         self.watchlists = WatchlistService(self.db, self.bus)

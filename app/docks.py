@@ -65,6 +65,12 @@ def _scanner(ctx: "AppContext") -> QWidget:
     from widgets.scanner import ScannerWidget
 
     w = ScannerWidget(ctx.scanner, ctx.scan_store, ctx.formulas, ctx.watchlists, ctx.data, ctx.tasks)
+    saved = ctx.kv.get("scanner.state")
+    if isinstance(saved, dict):
+        w.restore_state(saved)
+    # the dock's setup survives a restart: saved when a scan starts and when the app closes
+    w.scan_started.connect(lambda w=w: ctx.kv.set("scanner.state", w.state()))
+    ctx.on_close.append(lambda w=w: ctx.kv.set("scanner.state", w.state()))
     w.symbol_activated.connect(ctx.open_symbol)
     w.indicator_builder_requested.connect(lambda: open_indicator_builder(ctx, w.window()))
     ctx.bridge.connect(WatchlistChanged, lambda _e, w=w: w.reload_universes())

@@ -407,5 +407,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
         self.save_layout()
+        for save in self.ctx.on_close:
+            try:
+                save()
+            except Exception:  # noqa: BLE001 - one dock's state must not block closing
+                log.exception("saving a dock's state failed")
         self.ctx.tasks.cancel_all()
         super().closeEvent(event)

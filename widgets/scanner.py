@@ -20,6 +20,8 @@ the change brought in and what it dropped.
 """
 from __future__ import annotations
 
+import json
+
 import datetime as _dt
 import time
 from collections.abc import Callable, Generator
@@ -852,6 +854,48 @@ class ScannerWidget(QWidget):
             self.status.setText("Scan cancelled." + (" Showing the previous results." if self.result else ""))
             self.scan_cancelled.emit()
         self._sync_buttons()
+
+    # ------------------------------------------------------------------ state across restarts
+    def state(self) -> dict[str, Any]:
+        """What the dock shows (universe, preset, filter, extra columns, schedule), JSON-ready."""
+        f = self.current_filter()
+        return {
+            "universe": self.universe_box.currentData(),
+            "preset": self.preset_box.currentData(),
+            "filter": f if isinstance(f, str) else f.to_dict(),
+            "tab": self.tabs.currentIndex(),
+            "columns": list(self.extra_columns),
+            "schedule": self.schedule,
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Put back a ``state()``; parts that no longer apply (a deleted watchlist or preset,
+        a damaged entry) are skipped and the rest restored."""
+        i = self.universe_box.findData(state.get("universe"))
+        if i >= 0:
+            self.universe_box.setCurrentIndex(i)
+        preset = state.get("preset")
+        if preset and self.preset_box.findData(preset) >= 0:
+            self.load_preset(str(preset))
+        try:
+            filt = ScanDefinition.from_json(json.dumps({"filter": state.get("filter", "")})).filter
+        except (ValueError, KeyError, TypeError):
+            filt = ""
+        if isinstance(filt, str):
+            if filt:
+                self.formula_edit.setText(filt)
+        else:
+            self.set_conditions(filt)
+        tab = state.get("tab")
+        if tab in (0, 1):
+            self.tabs.setCurrentIndex(int(tab))
+        for c in state.get("columns") or []:
+            if isinstance(c, str) and c not in self.extra_columns:
+                self.extra_columns.append(c)
+        sched = state.get("schedule")
+        if sched is None or self.schedule_box.findData(sched) >= 0:
+            self.set_schedule(sched)
+        self._validate()
 
     # ------------------------------------------------------------------ scheduling
     @property

@@ -39,3 +39,28 @@ def test_first_run_search_close_reopen_restores(home, qtbot):
     assert ws2.window.docks["chart"].isVisible()
     qtbot.waitUntil(lambda: not ws2.ctx.tasks.active, timeout=15000)
     ws2.close()
+
+
+def test_scanner_setup_survives_a_restart(home, qtbot):
+    ws = build_workstation()
+    qtbot.addWidget(ws.window)
+    ws.window.show()
+    scanner = ws.window.show_dock("scanner")
+    scanner.set_universe("demo")
+    scanner.load_preset("Oversold RSI")
+    scanner.formula_edit.setText("rsi(close, 14) < 35")
+    scanner.add_column("sma(close, 20)")
+    scanner.set_schedule("10min")
+    ws.close()
+
+    ws2 = build_workstation()
+    qtbot.addWidget(ws2.window)
+    ws2.window.show()
+    s2 = ws2.window.show_dock("scanner")
+    assert s2.universe_box.currentData() == "demo:"
+    assert s2.preset_box.currentData() == "Oversold RSI"
+    assert s2.formula_edit.text() == "rsi(close, 14) < 35"
+    assert "sma(close, 20)" in s2.current_columns()
+    assert s2.schedule == "10min"
+    s2.set_schedule(None)
+    ws2.close()

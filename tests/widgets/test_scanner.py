@@ -321,3 +321,18 @@ def test_a_condition_preset_round_trips_into_rows(db, qtbot):
     w2.condition_rows[1].remove.click()
     assert len(w2.condition_rows) == 1
     assert w2.current_filter().to_formula() == "(rsi(close, 14)) < (30)"
+
+
+def test_restore_state_skips_what_no_longer_applies(db, qtbot):
+    w = _make(db, qtbot)
+    w.restore_state({
+        "universe": "watchlist:Deleted list", "preset": "A preset someone deleted",
+        "filter": {"not": "a filter"}, "tab": 7, "columns": ["rsi(close)", 42], "schedule": "hourly",
+    })
+    assert w.universe_box.currentIndex() == 0  # unknown universe: left as it was
+    assert w.preset_box.currentData() is None
+    assert w.extra_columns == ["rsi(close)"]
+    assert w.schedule is None
+    w.restore_state({"universe": "demo:", "filter": "close > 1", "tab": 0})
+    assert w.universe_box.currentData() == "demo:" and w.formula_edit.text() == "close > 1"
+    assert w.state()["filter"] == "close > 1"
