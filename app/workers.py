@@ -24,6 +24,8 @@ from engine.progress import Progress
 
 log = logging.getLogger(__name__)
 
+MIN_THREADS = 6
+
 
 class WorkerSignals(QObject):
     started = Signal()
@@ -99,6 +101,10 @@ class TaskRunner(QObject):
     def __init__(self, pool: QThreadPool | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pool = pool or QThreadPool.globalInstance()
+        # Qt's default is one thread per core (2 here). Our tasks mostly wait on SQLite, the
+        # disk or the network, so a quick one (the chart's bars) must not queue behind two
+        # slow ones (a universe refresh, watchlist quotes).
+        self.pool.setMaxThreadCount(max(self.pool.maxThreadCount(), MIN_THREADS))
         self.active: list[Worker] = []
 
     def submit(
