@@ -142,9 +142,53 @@ def _ema_row(x, n, start, k, out):  # type: ignore[no-untyped-def]
     out[seed_at] = prev
     xs = x[seed_at + 1:]
     o = out[seed_at + 1:]
+    if m - seed_at - 1 >= _EMA_LANES_MIN:
+        _ema_lanes(xs, prev, k, o)
+        return
     for i in range(m - seed_at - 1):
         prev = ((xs[i] - prev) * k) + prev
         o[i] = prev
+
+
+_EMA_LANES = 8
+_EMA_LANES_MIN = 8192  # shorter tails run the plain recurrence (bit-identical to TA-Lib)
+
+
+@_jit
+def _ema_lanes(xs, prev, k, o):  # type: ignore[no-untyped-def]
+    """o[i] = prev_i = (xs[i] - prev_{i-1})*k + prev_{i-1}, long tails.
+
+    The plain loop is one long dependency chain (latency-bound). Here the tail is cut into
+    8 segments run side by side from a zero state (8 independent chains the CPU overlaps),
+    then each segment gets its true start added back: prev_{s+j} = z_j + (1-k)^(j+1) *
+    prev_{s-1}, a vectorised pass. Same recurrence, different rounding order: agrees with
+    the plain loop to ~1e-15 relative (tests hold it to TA-Lib within 1e-9)."""
+    m = xs.shape[0]
+    b = 1.0 - k
+    seg = (m + _EMA_LANES - 1) // _EMA_LANES
+    z = np.zeros(_EMA_LANES)
+    z[0] = prev
+    for j in range(seg):
+        for c in range(_EMA_LANES):
+            i = c * seg + j
+            if i < m:
+                zc = ((xs[i] - z[c]) * k) + z[c]
+                z[c] = zc
+                o[i] = zc
+    pw = np.empty(seg)
+    p = 1.0
+    for j in range(seg):
+        p *= b
+        pw[j] = p
+    for c in range(1, _EMA_LANES):
+        s0 = c * seg
+        if s0 >= m:
+            break
+        carry = o[s0 - 1]
+        e = min(m, s0 + seg)
+        og = o[s0:e]
+        for j in range(e - s0):
+            og[j] += pw[j] * carry
 
 
 @_jit

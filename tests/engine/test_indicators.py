@@ -727,3 +727,20 @@ def test_sma_tie_on_orcl_2004_06_29_is_not_a_crossing(shared_data):
     up = crosses_above(sma(c, 10), sma(c, 30))
     dates = set(df["Date"][up])
     assert "2004-06-29" not in dates and "2004-06-30" in dates  # as backtrader's CrossOver
+
+
+def test_long_ema_tails_run_in_lanes_and_still_match_talib_and_the_plain_loop():
+    import talib
+
+    from engine.indicators import _backend, ema
+
+    if _backend.backend() != "numba":
+        pytest.skip("numba backend not available")
+    rng = np.random.default_rng(5)
+    for m in (8_000, 8_192 + 30, 100_003):  # below, just above and well above the lane threshold
+        x = 50 * np.exp(np.cumsum(rng.normal(0, 0.01, m)))
+        for n in (2, 12, 200):
+            ours, ref = ema(x, n), talib.EMA(x, n)
+            assert np.array_equal(np.isnan(ours), np.isnan(ref))
+            ok = ~np.isnan(ref)
+            np.testing.assert_allclose(ours[ok], ref[ok], rtol=1e-12)
