@@ -58,7 +58,7 @@ def build_workstation(db=None):  # type: ignore[no-untyped-def]
     from app.context import AppContext
     from app.mainwindow import MainWindow
     from app.notify import Notifier
-    from app.settings import AppSettings
+    from app.settings import DATA_SOURCES, AppSettings
     from app.theme import apply_theme
     from app.workers import TaskRunner
     from engine.data.service import DataService
@@ -69,7 +69,14 @@ def build_workstation(db=None):  # type: ignore[no-untyped-def]
     settings.apply_proxy()
     apply_theme(app, str(settings.get("ui/theme")))
     db = db or open_database()
-    data = DataService(db, source=str(settings.get("data/source")), bus=bus)
+    data = DataService.open_default_on(db, bus=bus)
+    chosen = str(settings.get("data/source"))
+    if chosen not in DATA_SOURCES:
+        chosen = "demo"
+    if data.source != chosen:
+        # The settings file holds what the user chose in the dialog; the store remembers it
+        # for the headless CLI. Keep the two in agreement (e.g. after a settings reset).
+        data.set_source(chosen)
     ctx = AppContext(
         db=db, data=data, settings=settings, bus=bus, bridge=QtBridge(bus),
         tasks=TaskRunner(), notifier=Notifier(),

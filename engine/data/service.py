@@ -108,7 +108,12 @@ class DataService:
         """
         from engine.store.db import open_database
 
-        db = open_database()
+        return cls.open_default_on(open_database(), source)
+
+    @classmethod
+    def open_default_on(cls, db: Database, source: str | None = None,
+                        bus: events.EventBus = events.bus) -> DataService:
+        """The service over ``db`` with ``source``, else the one saved by ``set_source``, else "demo"."""
         if source is None:
             conn = db.raw()
             try:
@@ -116,7 +121,7 @@ class DataService:
             finally:
                 conn.close()
             source = row[0] if row and row[0] in SOURCES else "demo"
-        return cls(db, source=source)
+        return cls(db, source=source, bus=bus)
 
     # ------------------------------------------------------------------ source
     @property

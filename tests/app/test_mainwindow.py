@@ -156,3 +156,19 @@ def test_indicator_kernels_are_prepared_in_a_worker_after_start(ws, qtbot, monke
     schedule_indicator_warm_up(ws, delay_ms=0)
     qtbot.wait(50)
     assert started == []
+
+
+def test_data_source_chosen_in_settings_is_what_the_cli_uses(home, qtbot):
+    from app.settings import AppSettings
+    from engine.data.service import DataService
+
+    s = AppSettings()
+    s.set("data/source", "yahoo")
+    s.sync()
+    w = build_workstation()
+    qtbot.addWidget(w.window)
+    try:
+        assert w.ctx.data.source == "yahoo"
+        assert DataService.open_default_on(w.ctx.db).source == "yahoo"  # what `stockscanner import` sees
+    finally:
+        w.close()
