@@ -189,6 +189,14 @@ class PaperAccount:
         self.prices: dict[str, Decimal] = {}
         self.listeners: list[Callable[[PaperAccount, list[OrderEvent], list[Fill]], None]] = []
         self._working: dict[str, list[Order]] = {}
+        # What working orders hold back, kept incrementally so a buying-power check does
+        # not scan every working order: limit and stop-limit orders outside OCO groups
+        # reserve a fixed leaves × limit, summed per (symbol, is_buy) in ``_static``; the
+        # rest (market, stop, trailing, OCO members) depend on the last price or on their
+        # group and are in ``_dynamic``, scanned at each check (usually a handful).
+        self._static: dict[tuple[str, bool], list[int | Decimal]] = {}
+        self._static_of: dict[str, tuple[tuple[str, bool], int, Decimal]] = {}
+        self._dynamic: dict[str, dict[str, Order]] = {}
         self._children: dict[str, list[Order]] = {}
         self._groups: dict[str, list[Order]] = {}
         self._events: list[OrderEvent] = []
@@ -209,6 +217,30 @@ class PaperAccount:
                     lst.remove(order)
                 except ValueError:
                     pass
+        self._track(order)
+
+    def _track(self, o: Order) -> None:
+        """Bring ``o``'s part of the reserved totals up to date (after any change of it)."""
+        old = self._static_of.pop(o.order_id, None)
+        if old is not None:
+            tot = self._static[old[0]]
+            tot[0] -= old[1]
+            tot[1] -= old[2]
+        dyn = self._dynamic.get(o.symbol)
+        if dyn is not None:
+            dyn.pop(o.order_id, None)
+        if not o.is_working or o.state is OrderState.WAITING:
+            return
+        if o.oco_group is None and o.type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+            key = (o.symbol, o.is_buy)
+            leaves = o.leaves_qty
+            money = leaves * (o.limit_price or ZERO)
+            tot = self._static.setdefault(key, [0, ZERO])
+            tot[0] += leaves
+            tot[1] += money
+            self._static_of[o.order_id] = (key, leaves, money)
+        else:
+            self._dynamic.setdefault(o.symbol, {})[o.order_id] = o
 
     def _commit(self) -> None:
         """Make the batch durable, then tell listeners. Called at the end of every public call."""
@@ -236,6 +268,7 @@ class PaperAccount:
 
     def _activate_working(self, o: Order) -> None:
         self._working.setdefault(o.symbol, []).append(o)
+        self._track(o)
 
     # ------------------------------------------------------------------ restore
 
@@ -277,33 +310,40 @@ class PaperAccount:
         return Decimal(2)
 
     def _reserved(self, symbol: str | None, buy: bool, exclude_group: str | None = None) -> tuple[int, Decimal]:
-        """Shares and money held back by working orders (an OCO group counts once)."""
+        """Shares and money held back by working orders (an OCO group counts once).
+
+        ``symbol=None``: money over all symbols (shares then count every symbol too).
+        """
+        symbols = [symbol] if symbol is not None else [s for s, lst in self._working.items() if lst]
         shares = 0
         money = ZERO
-        if symbol is not None:
-            lists = [self._working.get(symbol) or []]
-        else:
-            lists = [lst for lst in self._working.values() if lst]
-        if not any(lists):
-            return shares, money
         seen: set[str] = set()
-        for lst in lists:
-            for o in lst:
-                if o.is_buy != buy or o.state is OrderState.WAITING:
+        for sym in symbols:
+            tot = self._static.get((sym, buy))
+            if tot is not None:
+                shares += tot[0]
+                money += tot[1]
+            for o in (self._dynamic.get(sym) or {}).values():
+                if o.is_buy != buy:
                     continue
                 g = o.oco_group
-                if g is not None:
-                    if g in seen or g == exclude_group:
-                        continue
-                    seen.add(g)
-                    leaves = max(x.leaves_qty for x in self._groups.get(g, [o]) if x.is_working)
-                else:
-                    leaves = o.leaves_qty
-                px = self._ref_price(o.symbol, o.type, o.limit_price, o.stop_price, o.is_buy)
-                if o.symbol == symbol or symbol is None:
-                    shares += leaves
-                money += leaves * (px or ZERO)
+                if g is None:
+                    shares += o.leaves_qty
+                    money += o.leaves_qty * (self._order_ref_price(o) or ZERO)
+                    continue
+                if g in seen or g == exclude_group:
+                    continue
+                seen.add(g)
+                # at most one member of a group can fill all the way: it holds back the
+                # most that any one working member could take (shares and money)
+                members = [x for x in self._groups.get(g, [o]) if x.is_working and x.is_buy == buy
+                           and x.state is not OrderState.WAITING] or [o]
+                shares += max(x.leaves_qty for x in members)
+                money += max(x.leaves_qty * (self._order_ref_price(x) or ZERO) for x in members)
         return shares, money
+
+    def _order_ref_price(self, o: Order) -> Decimal | None:
+        return self._ref_price(o.symbol, o.type, o.limit_price, o.stop_price, o.is_buy)
 
     def _ref_price(
         self, symbol: str, type_: OrderType, limit: Decimal | None, stop: Decimal | None, buy: bool,

@@ -103,6 +103,11 @@ def test_random_orders_on_random_bars_keep_every_invariant(data, bars, slip, par
             else:
                 a.submit(_request(kind, side, qty, off, off2, tif, ref), t)
 
+        # the incrementally kept reserves equal a full scan of the working orders
+        for buy in (True, False):
+            assert a._reserved(S, buy) == _reserved_by_scan(a, S, buy)
+            assert a._reserved(None, buy) == _reserved_by_scan(a, None, buy)
+
     fills_by_order = defaultdict(list)
     for f in a.fill_log:
         fills_by_order[f.order_id].append(f)
@@ -182,3 +187,26 @@ def test_quote_mode_market_fills_never_inside_the_spread(data, n, sized):
             assert f.price <= o.limit_price if o.is_buy else f.price >= o.limit_price
     for o in a.orders.values():
         assert o.filled_qty <= o.qty
+
+
+def _reserved_by_scan(a, symbol, buy):
+    """Reference: what working orders hold back, by scanning every one; an OCO group holds
+    the most that any one of its working members could take."""
+    from engine.paper.orders import OrderState
+
+    def px(o):
+        return a._ref_price(o.symbol, o.type, o.limit_price, o.stop_price, o.is_buy) or D(0)
+
+    live = [o for o in a.orders.values()
+            if o.is_working and o.state is not OrderState.WAITING and o.is_buy == buy
+            and (symbol is None or o.symbol == symbol)]
+    shares, money = 0, D(0)
+    for o in live:
+        if o.oco_group is None:
+            shares += o.leaves_qty
+            money += o.leaves_qty * px(o)
+    for g in {o.oco_group for o in live if o.oco_group is not None}:
+        members = [o for o in live if o.oco_group == g]
+        shares += max(o.leaves_qty for o in members)
+        money += max(o.leaves_qty * px(o) for o in members)
+    return shares, money
