@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Generator, Iterable
+import time
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine import events
 from engine.data import demo as _demo
 from engine.data.bar_store import BarStore, SeriesInfo, SymbolRecord
 from engine.data.bars import INTRADAY, Bars
-from engine.data.errors import DataError, EmptyResponseError, UnknownSymbolError
+from engine.data.errors import DataError, EmptyResponseError, ProviderError, UnknownSymbolError
 from engine.data.symbols import normalize_symbol
 from engine.progress import Progress
 from engine.store.db import Database
@@ -41,6 +42,11 @@ log = logging.getLogger(__name__)
 
 SOURCES = ("demo", "yahoo")
 _SOURCE_KEY = "data.source"
+#: Cached Yahoo bars are topped up when opened if the last bar is older than one bar of its
+#: timeframe, at most once per RECHECK_S per (symbol, timeframe).
+RECHECK_S = 60.0
+_BAR_SECONDS = {"1m": 60, "2m": 120, "5m": 300, "15m": 900, "30m": 1800, "60m": 3600, "1h": 3600,
+                "1d": 86_400, "1wk": 7 * 86_400, "1mo": 28 * 86_400}
 
 
 def _iso(ts: int, timeframe: str) -> str:
@@ -97,6 +103,9 @@ class DataService:
         self._yahoo = yahoo
         self._source = source
         self._lock = threading.Lock()
+        #: wall clock in epoch seconds (tests replace it)
+        self.clock: Callable[[], float] = time.time
+        self._checked: dict[tuple[str, str], float] = {}
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -187,8 +196,10 @@ class DataService:
             return bars
         # yahoo
         usable = info is not None and info.source != "demo"
-        if usable and not refresh:
+        key = (sym, timeframe)
+        if usable and not refresh and not self._due(key, info):
             return self.load(sym, timeframe)
+        self._checked[key] = self.clock()
         if usable:
             assert info is not None
             try:
@@ -196,6 +207,12 @@ class DataService:
             except (EmptyResponseError, UnknownSymbolError) as exc:
                 # Nothing new since the last bar (a weekend, a holiday): not an error.
                 log.info("no new %s bars of %s: %s", timeframe, sym, exc)
+                return self.load(sym, timeframe)
+            except ProviderError as exc:
+                if refresh:
+                    raise
+                # An automatic top-up that fails (offline, rate limited) keeps the cache.
+                log.warning("could not update %s %s, showing cached bars: %s", sym, timeframe, exc)
                 return self.load(sym, timeframe)
             if len(new):
                 self._store(new, replace=False)
@@ -205,6 +222,16 @@ class DataService:
             raise EmptyResponseError("Yahoo Finance", sym)
         self._store(bars, replace=True)
         return self.load(sym, timeframe)
+
+    def _due(self, key: tuple[str, str], info: SeriesInfo | None) -> bool:
+        """True when cached Yahoo bars should be topped up: the last bar is older than one
+        bar of the timeframe and the last attempt is more than ``RECHECK_S`` ago."""
+        if info is None:
+            return True
+        now = self.clock()
+        if now - self._checked.get(key, float("-inf")) < RECHECK_S:
+            return False
+        return now - info.last_ts > _BAR_SECONDS.get(key[1], 86_400)
 
     def refresh_many(
         self, symbols: Iterable[str], timeframe: str = "1d"

@@ -275,3 +275,44 @@ def test_yahoo_mode_replaces_cached_demo_bars_instead_of_mixing(db):
     bars = svc.get_bars("ACME")
     assert rec.calls[0]["period"] == "max"  # a full download, not an increment on demo data
     assert bars.source == "yahoo" and bars.close.tolist() == [7.0, 8.0]
+
+
+def test_stale_cache_is_topped_up_when_opened_and_kept_when_offline(db):
+    from engine.data.service import RECHECK_S, DataService
+
+    first = yf_like({"AAPL": daily_history(["2024-01-02", "2024-01-03", "2024-01-04"], [1.0, 2.0, 3.0])})
+    later = yf_like({"AAPL": daily_history(["2024-01-04", "2024-01-05"], [3.5, 4.0])})
+    rec = Recorder(first, later)
+    svc = DataService(db, source="yahoo", bus=EventBus(), yahoo=provider(rec))
+    now = [1_767_225_600.0]  # 2026-01-01: the cached bars are two years old
+    svc.clock = lambda: now[0]
+    assert len(svc.get_bars("AAPL")) == 3
+    assert len(svc.get_bars("AAPL")) == 3 and len(rec.calls) == 1  # checked a moment ago: cache
+    now[0] += RECHECK_S + 1
+    assert svc.get_bars("AAPL").close.tolist() == [1.0, 2.0, 3.5, 4.0]  # stale: topped up
+    assert rec.calls[1]["start"] == "2024-01-04"
+    # offline later: opening the chart still shows the cached bars; an explicit refresh says why
+    rec.answers = [empty_answer(
+        "Failed to get ticker 'AAPL' reason: Failed to perform, curl: (6) Could not resolve host: x")]
+    now[0] += RECHECK_S + 1
+    yf_quiet = YF_LOG.level
+    YF_LOG.setLevel(logging.CRITICAL)
+    try:
+        assert svc.get_bars("AAPL").close.tolist() == [1.0, 2.0, 3.5, 4.0]
+        with pytest.raises(NoNetworkError):
+            svc.get_bars("AAPL", refresh=True)
+    finally:
+        YF_LOG.setLevel(yf_quiet)
+
+
+def test_fresh_cache_is_not_fetched_again(db):
+    from engine.data.service import RECHECK_S, DataService
+
+    rec = Recorder(yf_like({"AAPL": daily_history(["2024-01-02", "2024-01-03"], [1.0, 2.0])}))
+    svc = DataService(db, source="yahoo", bus=EventBus(), yahoo=provider(rec))
+    now = [1_704_240_000.0 + 3600]  # 2024-01-03 01:00 UTC: the last bar is an hour old
+    svc.clock = lambda: now[0]
+    svc.get_bars("AAPL")
+    now[0] += RECHECK_S + 1
+    svc.get_bars("AAPL")
+    assert len(rec.calls) == 1
