@@ -31,6 +31,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from engine.indicators import _loops
 from engine.indicators._core import TA_REL_EQ
 
 _NAN = np.nan
@@ -1044,87 +1045,8 @@ def supertrend(h, l, c, line, direction, a, n, mult):  # type: ignore[no-untyped
             dr[t] = d
 
 
-@_jit
-def _sar_row(high, low, accel, maximum, out):  # type: ignore[no-untyped-def]
-    """TA-Lib SAR, step for step (the same loop as trend._sar_row)."""
-    n = high.shape[0]
-    if n < 2:
-        _nan_head(out, n)
-        return
-    out[0] = _NAN
-    af = accel
-    dm = low[0] - low[1]
-    dp = high[1] - high[0]
-    is_long = not (dm > 0 and dm > dp)
-    if is_long:
-        ep = high[1]
-        sar = low[0]
-    else:
-        ep = low[1]
-        sar = high[0]
-    new_low = low[1]
-    new_high = high[1]
-    for t in range(1, n):
-        prev_low = new_low
-        prev_high = new_high
-        new_low = low[t]
-        new_high = high[t]
-        if is_long:
-            if new_low <= sar:
-                is_long = False
-                sar = ep
-                if sar < prev_high:
-                    sar = prev_high
-                if sar < new_high:
-                    sar = new_high
-                out[t] = sar
-                af = accel
-                ep = new_low
-                sar = sar + af * (ep - sar)
-                if sar < prev_high:
-                    sar = prev_high
-                if sar < new_high:
-                    sar = new_high
-            else:
-                out[t] = sar
-                if new_high > ep:
-                    ep = new_high
-                    af += accel
-                    if af > maximum:
-                        af = maximum
-                sar = sar + af * (ep - sar)
-                if sar > prev_low:
-                    sar = prev_low
-                if sar > new_low:
-                    sar = new_low
-        else:
-            if new_high >= sar:
-                is_long = True
-                sar = ep
-                if sar > prev_low:
-                    sar = prev_low
-                if sar > new_low:
-                    sar = new_low
-                out[t] = sar
-                af = accel
-                ep = new_high
-                sar = sar + af * (ep - sar)
-                if sar > prev_low:
-                    sar = prev_low
-                if sar > new_low:
-                    sar = new_low
-            else:
-                out[t] = sar
-                if new_low < ep:
-                    ep = new_low
-                    af += accel
-                    if af > maximum:
-                        af = maximum
-                sar = sar + af * (ep - sar)
-                if sar < prev_high:
-                    sar = prev_high
-                if sar < new_high:
-                    sar = new_high
+# TA-Lib SAR's step loop lives in _loops (shared with the numpy fallback)
+_sar_row = _jit(_loops.sar_row)
 
 
 @_jit

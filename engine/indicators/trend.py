@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from engine.indicators._backend import kernels
+from engine.indicators._loops import sar_row
 from engine.indicators._core import (
     Array, apply, as_inputs, check_period, check_positive, chunk_len, iir,
     rolling_max, rolling_min, run, shift_cols,
@@ -281,87 +282,12 @@ def supertrend(high: Any, low: Any, close: Any, n: int = 10,
     return apply(lambda h, l, c: _supertrend_k(h, l, c, n, mult), arrs, shape, n_out=2)
 
 
-def _sar_row(high: list[float], low: list[float], accel: float, maximum: float) -> list[float]:
-    n = len(high)
-    out = [float("nan")] * n
-    if n < 2:
-        return out
-    af = accel
-    # TA-Lib decides the first direction with MINUS_DM(1) of the first two bars.
-    dm = low[0] - low[1]
-    dp = high[1] - high[0]
-    is_long = not (dm > 0 and dm > dp)
-    if is_long:
-        ep, sar = high[1], low[0]
-    else:
-        ep, sar = low[1], high[0]
-    new_low, new_high = low[1], high[1]
-    for t in range(1, n):
-        prev_low, prev_high = new_low, new_high
-        new_low, new_high = low[t], high[t]
-        if is_long:
-            if new_low <= sar:
-                is_long = False
-                sar = ep
-                if sar < prev_high:
-                    sar = prev_high
-                if sar < new_high:
-                    sar = new_high
-                out[t] = sar
-                af = accel
-                ep = new_low
-                sar = sar + af * (ep - sar)
-                if sar < prev_high:
-                    sar = prev_high
-                if sar < new_high:
-                    sar = new_high
-            else:
-                out[t] = sar
-                if new_high > ep:
-                    ep = new_high
-                    af += accel
-                    if af > maximum:
-                        af = maximum
-                sar = sar + af * (ep - sar)
-                if sar > prev_low:
-                    sar = prev_low
-                if sar > new_low:
-                    sar = new_low
-        else:
-            if new_high >= sar:
-                is_long = True
-                sar = ep
-                if sar > prev_low:
-                    sar = prev_low
-                if sar > new_low:
-                    sar = new_low
-                out[t] = sar
-                af = accel
-                ep = new_high
-                sar = sar + af * (ep - sar)
-                if sar > prev_low:
-                    sar = prev_low
-                if sar > new_low:
-                    sar = new_low
-            else:
-                out[t] = sar
-                if new_low < ep:
-                    ep = new_low
-                    af += accel
-                    if af > maximum:
-                        af = maximum
-                sar = sar + af * (ep - sar)
-                if sar < prev_high:
-                    sar = prev_high
-                if sar < new_high:
-                    sar = new_high
-    return out
-
-
 def _sar_k(h: Array, l: Array, accel: float, maximum: float) -> Array:
     out = np.full(h.shape, np.nan)
     for r in range(h.shape[0]):
-        out[r] = _sar_row(h[r].tolist(), l[r].tolist(), accel, maximum)
+        row = [0.0] * h.shape[1]  # plain lists: several times faster than numpy scalars here
+        sar_row(h[r].tolist(), l[r].tolist(), accel, maximum, row)
+        out[r] = row
     return out
 
 
