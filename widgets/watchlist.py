@@ -132,6 +132,7 @@ class WatchlistWidget(QWidget):
         self.data = data
         self.tasks = tasks
         self.model = QuoteTableModel()
+        self._computing: list[str] | None = None  # symbols whose quotes a worker computes now
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
@@ -197,14 +198,20 @@ class WatchlistWidget(QWidget):
             self.model.set_rows([])
             return
         symbols = self.watchlists.symbols(name)
+        if symbols == self._computing:
+            return  # the same quotes are being computed already (a list change can arrive twice)
+        self._computing = symbols
         self.model.set_rows([QuoteRow(s) for s in symbols])
         self.tasks.submit(compute_quotes, self.data, symbols, label=f"Quotes for {name}",
-                          on_result=self._on_quotes)
+                          on_result=self._on_quotes, on_finished=self._on_quotes_finished)
 
     def symbols(self) -> list[str]:
         return [r.symbol for r in self.model.rows]
 
     # ------------------------------------------------------------------ slots
+    def _on_quotes_finished(self) -> None:
+        self._computing = None
+
     def _on_quotes(self, rows: list[QuoteRow]) -> None:
         if [r.symbol for r in rows] == self.symbols():
             self.model.set_rows(rows)

@@ -35,7 +35,8 @@ class ScanStore:
             for p in BUILTIN_PRESETS:
                 c.execute((
                     "INSERT INTO scan_presets(name, definition, builtin) VALUES (:n, :d, 1) "
-                    "ON CONFLICT(name) DO UPDATE SET definition=excluded.definition, builtin=1"
+                    "ON CONFLICT(name) DO UPDATE SET definition=excluded.definition, builtin=1 "
+                    "WHERE scan_presets.definition != excluded.definition OR scan_presets.builtin != 1"
                 ), {"n": p.name, "d": p.to_json()})
 
     # ------------------------------------------------------------------ presets
