@@ -14,7 +14,8 @@ from PySide6.QtCore import QObject, Signal
 
 from engine.events import EventBus, SymbolActivated
 from engine.store.db import Database
-from engine.watchlists import KeyValueStore, WatchlistService
+from engine.store.kv import KeyValueStore
+from engine.watchlists import WatchlistService
 
 if TYPE_CHECKING:
     from app.bridge import QtBridge

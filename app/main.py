@@ -1,8 +1,9 @@
 """Start-up: the QApplication, the workstation and its first-run demo workspace.
 
 ``build_workstation`` is shared by the GUI, the ``screenshot`` verb and the tests.
-Start-up is kept fast: only the chart and watchlist are built before the window shows;
-hidden docks are built on first show; heavy modules (Alembic, yfinance) load on demand.
+Start-up is kept fast: only the visible docks are built when the window first shows
+(hidden ones on their first show); heavy modules (SQLAlchemy, Alembic, pandas, yfinance,
+numba) load on demand.
 """
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ Plain sqlite3 (``Database.connect``): this runs at start-up, before SQLAlchemy i
 """
 from __future__ import annotations
 
-import json
 import sqlite3
 
 from engine.events import EventBus, WatchlistChanged
@@ -112,22 +111,3 @@ class WatchlistService:
         if row is None:
             raise WatchlistError(f"there is no watchlist named {name!r}")
         return int(row[0])
-
-
-class KeyValueStore:
-    """Small workspace state (e.g. the open symbol) in the ``kv`` table, JSON values."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def get(self, key: str, default: object = None) -> object:
-        with self.db.connect(write=False) as c:
-            row = c.execute("SELECT value FROM kv WHERE key=:k", {"k": key}).fetchone()
-        return json.loads(row[0]) if row else default
-
-    def set(self, key: str, value: object) -> None:
-        with self.db.connect() as c:
-            c.execute(
-                ("INSERT INTO kv(key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value=:v"),
-                {"k": key, "v": json.dumps(value)},
-            )

@@ -32,6 +32,7 @@ from engine.data.errors import DataError, EmptyResponseError, ProviderError, Unk
 from engine.data.symbols import normalize_symbol
 from engine.progress import Progress
 from engine.store.db import Database
+from engine.store.kv import KeyValueStore
 
 if TYPE_CHECKING:  # pandas/yfinance cost ~0.5 s to import: loaded when first needed
     import pandas as pd
@@ -124,12 +125,8 @@ class DataService:
                         bus: events.EventBus = events.bus) -> DataService:
         """The service over ``db`` with ``source``, else the one saved by ``set_source``, else "demo"."""
         if source is None:
-            conn = db.raw()
-            try:
-                row = conn.execute("SELECT value FROM kv WHERE key=?", (_SOURCE_KEY,)).fetchone()
-            finally:
-                conn.close()
-            source = row[0] if row and row[0] in SOURCES else "demo"
+            saved = KeyValueStore(db).get(_SOURCE_KEY)
+            source = saved if saved in SOURCES else "demo"
         return cls(db, source=source, bus=bus)
 
     # ------------------------------------------------------------------ source
@@ -151,14 +148,7 @@ class DataService:
         if source not in SOURCES:
             raise DataError(f"Unknown data source {source!r}; use one of {', '.join(SOURCES)}.")
         self._source = source
-        conn = self.db.raw()
-        try:
-            conn.execute(
-                "INSERT INTO kv(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                (_SOURCE_KEY, source),
-            )
-        finally:
-            conn.close()
+        KeyValueStore(self.db).set(_SOURCE_KEY, source)
 
     # ------------------------------------------------------------------ bars
     def load(self, symbol: str, timeframe: str = "1d") -> Bars:

@@ -148,8 +148,13 @@ def test_yahoo_mode_hides_demo_bars_and_source_is_remembered(db):
     svc.get_bars("ACME")
     svc.set_source("yahoo")
     assert "ACME" not in {s.symbol for s in svc.symbols()}
-    reopened_source = db.raw().execute("SELECT value FROM kv WHERE key='data.source'").fetchone()[0]
+    import json
+
+    from engine.data.service import DataService
+
+    reopened_source = json.loads(db.raw().execute("SELECT value FROM kv WHERE key='data.source'").fetchone()[0])
     assert reopened_source == "yahoo"
+    assert DataService.open_default_on(db).source == "yahoo"
     with pytest.raises(DataError, match="Unknown data source"):
         svc.set_source("bloomberg")
 

@@ -1,7 +1,8 @@
 import pytest
 
 from engine.events import EventBus, WatchlistChanged
-from engine.watchlists import KeyValueStore, WatchlistError, WatchlistService
+from engine.store.kv import KeyValueStore
+from engine.watchlists import WatchlistError, WatchlistService
 
 
 def test_watchlist_lifecycle_keeps_order_and_publishes(db):
@@ -45,3 +46,9 @@ def test_kv_roundtrip(db):
     kv.set("open", {"symbol": "ACME", "tf": "1d"})
     kv.set("open", {"symbol": "GLOBX", "tf": "1d"})
     assert kv.get("open") == {"symbol": "GLOBX", "tf": "1d"}
+
+
+def test_kv_treats_an_unreadable_value_as_unset(db):
+    with db.connect() as c:
+        c.execute("INSERT INTO kv(key, value) VALUES ('broken', '{not json')")
+    assert KeyValueStore(db).get("broken", "fallback") == "fallback"
