@@ -150,8 +150,6 @@ def test_yahoo_mode_hides_demo_bars_and_source_is_remembered(db):
     assert "ACME" not in {s.symbol for s in svc.symbols()}
     import json
 
-    from engine.data.service import DataService
-
     reopened_source = json.loads(db.raw().execute("SELECT value FROM kv WHERE key='data.source'").fetchone()[0])
     assert reopened_source == "yahoo"
     assert DataService.open_default_on(db).source == "yahoo"
