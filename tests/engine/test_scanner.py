@@ -326,6 +326,22 @@ def test_imported_universe_leaves_out_demo_symbols():
     ("after_close", dt.datetime(2024, 1, 10, 21, 9, tzinfo=UTC), dt.datetime(2024, 1, 10, 21, 10, tzinfo=UTC)),
     # exactly at 16:10 → the next weekday
     ("after_close", dt.datetime(2024, 6, 4, 16, 10, tzinfo=NY), dt.datetime(2024, 6, 5, 16, 10, tzinfo=NY)),
+    # Thanksgiving week 2024: Wednesday evening skips the closed Thursday, and Friday closes
+    # early at 13:00 New York, so its scan runs at 13:10
+    ("after_close", dt.datetime(2024, 11, 27, 17, 0, tzinfo=NY), dt.datetime(2024, 11, 29, 13, 10, tzinfo=NY)),
+    ("after_close", dt.datetime(2024, 11, 28, 12, 0, tzinfo=NY), dt.datetime(2024, 11, 29, 13, 10, tzinfo=NY)),
+    ("after_close", dt.datetime(2024, 11, 29, 13, 10, tzinfo=NY), dt.datetime(2024, 12, 2, 16, 10, tzinfo=NY)),
+    # Christmas Eve closes at 13:00, Christmas Day is closed
+    ("after_close", dt.datetime(2024, 12, 24, 12, 0, tzinfo=UTC), dt.datetime(2024, 12, 24, 18, 10, tzinfo=UTC)),
+    ("after_close", dt.datetime(2024, 12, 24, 14, 0, tzinfo=NY), dt.datetime(2024, 12, 26, 16, 10, tzinfo=NY)),
+    # New Year's Day and Good Friday 2025 are skipped
+    ("after_close", dt.datetime(2024, 12, 31, 16, 30, tzinfo=NY), dt.datetime(2025, 1, 2, 16, 10, tzinfo=NY)),
+    ("after_close", dt.datetime(2025, 4, 17, 16, 30, tzinfo=NY), dt.datetime(2025, 4, 21, 16, 10, tzinfo=NY)),
+    # the DST change week: Friday 2024-03-08 closes 21:00 UTC, Monday 03-11 at 20:00 UTC
+    ("after_close", dt.datetime(2024, 3, 8, 21, 0, tzinfo=UTC), dt.datetime(2024, 3, 8, 21, 10, tzinfo=UTC)),
+    ("after_close", dt.datetime(2024, 3, 8, 21, 10, tzinfo=UTC), dt.datetime(2024, 3, 11, 20, 10, tzinfo=UTC)),
+    # and back in November: Friday 11-01 20:10 UTC, Monday 11-04 21:10 UTC
+    ("after_close", dt.datetime(2024, 11, 1, 20, 10, tzinfo=UTC), dt.datetime(2024, 11, 4, 21, 10, tzinfo=UTC)),
 ])
 def test_next_run_time(schedule, now, want):
     got = next_run_time(schedule, now)
@@ -337,6 +353,23 @@ def test_next_run_time_refuses_naive_times_and_unknown_schedules():
         next_run_time("1min", dt.datetime(2024, 1, 1))
     with pytest.raises(ValueError, match="unknown schedule"):
         next_run_time("hourly", dt.datetime(2024, 1, 1, tzinfo=UTC))
+    with pytest.raises(ValueError, match="unknown exchange"):
+        next_run_time("after_close", dt.datetime(2024, 1, 1, tzinfo=UTC), exchange="XXXX")
+
+
+def test_after_close_runs_once_per_session_through_a_holiday_month():
+    """Walking the schedule from run to run visits every session once, 10 minutes after its
+    close, and no holiday or weekend (December 2024: Christmas closed, the 24th closes early)."""
+    now = dt.datetime(2024, 11, 30, 12, 0, tzinfo=NY)
+    runs = []
+    while now < dt.datetime(2025, 1, 1, tzinfo=NY):
+        now = next_run_time("after_close", now)
+        runs.append(now)
+    days = [r.date() for r in runs[:-1]]
+    assert dt.date(2024, 12, 25) not in days and len(days) == len(set(days)) == 21
+    assert all(d.weekday() < 5 for d in days)
+    times = {r.date(): r.time() for r in runs}
+    assert times[dt.date(2024, 12, 24)] == dt.time(13, 10) and times[dt.date(2024, 12, 23)] == dt.time(16, 10)
 
 
 # --------------------------------------------------------------------------- CLI
