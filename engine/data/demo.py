@@ -13,11 +13,15 @@ universe has ``len(UNIVERSE)`` fictional companies (tickers, names and sectors i
 - high/low: wicks proportional to the day's volatility; volume: a per-symbol base level
   with log-normal noise, rising with the size of the move (spikes on big days).
 
-Daily bars are business days (Mon-Fri) from ``DAILY_START`` to ``DAILY_END``; 1-minute bars
-cover the regular session 09:30-16:00 America/New_York (as UTC epoch seconds) of the last
-``INTRADAY_DAYS`` daily bars, and agree with them: the minutes of a day open at the day's
-open, close at its close, and reach exactly its high and low; their volumes add up to the
-day's. Other timeframes are resampled from these.
+Daily bars are the NYSE sessions from ``DAILY_START`` to ``DAILY_END``: the model runs on
+every weekday and the exchange's full-day closures (``_NYSE_CLOSED``) are then dropped, so a
+holiday's move shows in the next session's gap, as news over a long weekend does, and every
+other bar is what it was when holidays were not known. 1-minute bars cover the sessions
+(``engine.market.calendar``, XNYS: 09:30-16:00 America/New_York as UTC epoch seconds across
+daylight-saving changes, 09:30-13:00 on early closes) of the last ``INTRADAY_DAYS`` daily
+bars, and agree with them: the minutes of a day open at the day's open, close at its close,
+and reach exactly its high and low; their volumes add up to the day's. Other timeframes are
+resampled from these.
 
 Determinism: every random stream is numpy's PCG64 seeded from ``zlib.crc32`` of a fixed
 label (never Python's salted ``hash()``); prices are rounded to cents and volumes to whole
@@ -25,7 +29,6 @@ shares, so float differences in the last bit between machines cannot show.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,7 +41,8 @@ from engine.data.errors import DataError, UnknownSymbolError
 DAILY_START = np.datetime64("2014-01-02", "D")
 DAILY_END = np.datetime64("2026-10-30", "D")  # a Friday; fixed so the data never changes
 INTRADAY_DAYS = 22
-SESSION_MINUTES = 390  # 09:30-16:00
+SESSION_MINUTES = 390  # 09:30-16:00, a regular session
+DEMO_EXCHANGE = "XNYS"
 _T_DF = 4.0
 _T_SCALE = float(np.sqrt((_T_DF - 2.0) / _T_DF))  # unit-variance Student-t
 
@@ -132,11 +136,52 @@ def _rng(label: str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(_seed("stockscanner-demo/" + label)))
 
 
+# NYSE full-day closures from DAILY_START to DAILY_END (month-day per year), as exchange_calendars
+# 4.13 has them; tests/engine/test_data_demo.py checks them against engine.market.calendar.
+# Kept here, not asked of the calendar, so the daily demo bars (shown at start-up) need neither
+# exchange_calendars nor pandas, and stay the same whatever a later library release adds.
+_NYSE_CLOSED = {
+    2014: "01-20 02-17 04-18 05-26 07-04 09-01 11-27 12-25",
+    2015: "01-01 01-19 02-16 04-03 05-25 07-03 09-07 11-26 12-25",
+    2016: "01-01 01-18 02-15 03-25 05-30 07-04 09-05 11-24 12-26",
+    2017: "01-02 01-16 02-20 04-14 05-29 07-04 09-04 11-23 12-25",
+    2018: "01-01 01-15 02-19 03-30 05-28 07-04 09-03 11-22 12-05 12-25",
+    2019: "01-01 01-21 02-18 04-19 05-27 07-04 09-02 11-28 12-25",
+    2020: "01-01 01-20 02-17 04-10 05-25 07-03 09-07 11-26 12-25",
+    2021: "01-01 01-18 02-15 04-02 05-31 07-05 09-06 11-25 12-24",
+    2022: "01-17 02-21 04-15 05-30 06-20 07-04 09-05 11-24 12-26",
+    2023: "01-02 01-16 02-20 04-07 05-29 06-19 07-04 09-04 11-23 12-25",
+    2024: "01-01 01-15 02-19 03-29 05-27 06-19 07-04 09-02 11-28 12-25",
+    2025: "01-01 01-09 01-20 02-17 04-18 05-26 06-19 07-04 09-01 11-27 12-25",
+    2026: "01-01 01-19 02-16 04-03 05-25 06-19 07-03 09-07",
+}
+
+
+def exchange_holidays() -> np.ndarray:
+    """The weekdays from ``DAILY_START`` to ``DAILY_END`` without demo bars (datetime64[D])."""
+    return np.array([f"{y}-{md}" for y, mds in _NYSE_CLOSED.items() for md in mds.split()],
+                    dtype="datetime64[D]")
+
+
 @lru_cache(maxsize=1)
-def business_days() -> np.ndarray:
-    """The daily bar dates (datetime64[D], Mon-Fri) of the demo data."""
+def _weekdays() -> np.ndarray:
+    """Every Mon-Fri from DAILY_START to DAILY_END: the days the model runs on."""
     days = np.arange(DAILY_START, DAILY_END + 1, dtype="datetime64[D]")
     return days[np.is_busday(days)]
+
+
+@lru_cache(maxsize=1)
+def _session_mask() -> np.ndarray:
+    mask = ~np.isin(_weekdays(), exchange_holidays())
+    mask.setflags(write=False)
+    return mask
+
+
+@lru_cache(maxsize=1)
+def business_days() -> np.ndarray:
+    """The daily bar dates (datetime64[D]) of the demo data: NYSE sessions, Mon-Fri without
+    the exchange's holidays."""
+    return _weekdays()[_session_mask()]
 
 
 def _garch(z: np.ndarray, omega: float, alpha: float, beta: float) -> np.ndarray:
@@ -154,7 +199,7 @@ def _garch(z: np.ndarray, omega: float, alpha: float, beta: float) -> np.ndarray
 @lru_cache(maxsize=1)
 def market_factor() -> tuple[np.ndarray, np.ndarray]:
     """(daily market log returns, their conditional volatility), cached."""
-    n = len(business_days())
+    n = len(_weekdays())
     rng = _rng("market")
     z = rng.standard_t(_T_DF, n) * _T_SCALE
     var = (0.18 / np.sqrt(252)) ** 2
@@ -175,7 +220,7 @@ def is_demo_symbol(symbol: str) -> bool:
 @lru_cache(maxsize=128)
 def _daily_arrays(symbol: str) -> tuple[np.ndarray, ...]:
     info = _BY_SYMBOL[symbol]
-    days = business_days()
+    days = _weekdays()
     n = len(days)
     m, m_sigma = market_factor()
     rng = _rng(symbol)
@@ -213,40 +258,32 @@ def _daily_arrays(symbol: str) -> tuple[np.ndarray, ...]:
     move = np.abs(r) / sigma_day
     volume = np.round(base_volume * np.exp(rng.normal(0.0, 0.25, n)) * (0.6 + 0.35 * move * move))
     t = days.astype("datetime64[s]").astype(np.int64)
-    for a in (t, open_, high, low, close, volume):
+    keep = _session_mask()
+    out = tuple(a[keep] for a in (t, open_, high, low, close, volume))
+    for a in out:
         a.setflags(write=False)
-    return t, open_, high, low, close, volume
-
-
-def _ny_offset_hours(day: np.datetime64) -> int:
-    """UTC offset of New York on ``day`` (-4 in daylight saving time, else -5).
-
-    US rule since 2007: from the second Sunday of March to the first Sunday of November.
-    Computed here so the demo needs no time-zone database.
-    """
-    d = day.astype(object)
-    assert isinstance(d, _dt.date)
-    y = d.year
-
-    def nth_sunday(month: int, nth: int) -> _dt.date:
-        first = _dt.date(y, month, 1)
-        return first + _dt.timedelta(days=(6 - first.weekday()) % 7 + 7 * (nth - 1))
-
-    return -4 if nth_sunday(3, 2) <= d < nth_sunday(11, 1) else -5
+    return out
 
 
 @lru_cache(maxsize=32)
-def _minute_arrays(symbol: str) -> tuple[np.ndarray, ...]:
+def _minute_arrays(symbol: str, last_day: np.datetime64 = DAILY_END) -> tuple[np.ndarray, ...]:
+    """1-minute bars of the ``INTRADAY_DAYS`` daily bars up to ``last_day`` (the provider uses
+    ``DAILY_END``; tests pick a window with holidays, an early close and a DST change)."""
+    from engine.market.calendar import get_calendar  # builds exchange_calendars on first use
+
+    cal = get_calendar(DEMO_EXCHANGE)
     t_d, o_d, h_d, l_d, c_d, v_d = _daily_arrays(symbol)
-    days = business_days()[-INTRADAY_DAYS:]
+    end = int(np.searchsorted(business_days(), np.datetime64(last_day, "D"), side="right"))
+    days = business_days()[max(0, end - INTRADAY_DAYS):end]
     k = len(days)
-    o_d, h_d, l_d, c_d, v_d = (a[-k:] for a in (o_d, h_d, l_d, c_d, v_d))
+    o_d, h_d, l_d, c_d, v_d = (a[end - k:end] for a in (o_d, h_d, l_d, c_d, v_d))
     rng = _rng(symbol + "/1m")
-    n = SESSION_MINUTES
-    u = np.linspace(-1.0, 1.0, n)
-    profile = 0.6 + 1.4 * u * u  # U-shaped intraday activity
     out_t, out_o, out_h, out_l, out_c, out_v = [], [], [], [], [], []
     for j in range(k):
+        minutes = cal.minutes(days[j])  # the real session: shorter on early closes
+        n = len(minutes)
+        u = np.linspace(-1.0, 1.0, n)
+        profile = 0.6 + 1.4 * u * u  # U-shaped intraday activity
         lo0, lc = 0.0, float(np.log(c_d[j] / o_d[j]))
         lh, ll = float(np.log(h_d[j] / o_d[j])), float(np.log(l_d[j] / o_d[j]))
         steps = rng.standard_t(_T_DF, n) * _T_SCALE * np.sqrt(profile)
@@ -284,9 +321,7 @@ def _minute_arrays(symbol: str) -> tuple[np.ndarray, ...]:
         w = profile * rng.gamma(2.0, 1.0, n) * (1.0 + 40.0 * np.abs(np.diff(path)))
         vol = np.floor(v_d[j] * w / w.sum())
         vol[int(np.argmax(w))] += v_d[j] - vol.sum()  # minutes add up to the day
-        open_utc = int(days[j].astype("datetime64[s]").astype(np.int64)) + (9 * 3600 + 1800) \
-            - _ny_offset_hours(days[j]) * 3600
-        out_t.append(open_utc + 60 * np.arange(n, dtype=np.int64))
+        out_t.append(minutes)
         out_o.append(po)
         out_h.append(ph)
         out_l.append(pl)
