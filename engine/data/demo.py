@@ -181,7 +181,8 @@ def _session_mask() -> np.ndarray:
 def business_days() -> np.ndarray:
     """The daily bar dates (datetime64[D]) of the demo data: NYSE sessions, Mon-Fri without
     the exchange's holidays."""
-    return _weekdays()[_session_mask()]
+    days: np.ndarray = _weekdays()[_session_mask()]
+    return days
 
 
 def _garch(z: np.ndarray, omega: float, alpha: float, beta: float) -> np.ndarray:
@@ -273,8 +274,9 @@ def _minute_arrays(symbol: str, last_day: np.datetime64 = DAILY_END) -> tuple[np
 
     cal = get_calendar(DEMO_EXCHANGE)
     t_d, o_d, h_d, l_d, c_d, v_d = _daily_arrays(symbol)
-    end = int(np.searchsorted(business_days(), np.datetime64(last_day, "D"), side="right"))
-    days = business_days()[max(0, end - INTRADAY_DAYS):end]
+    sessions = business_days()
+    end = int(np.searchsorted(sessions, sessions.dtype.type(last_day), side="right"))
+    days = sessions[max(0, end - INTRADAY_DAYS):end]
     k = len(days)
     o_d, h_d, l_d, c_d, v_d = (a[end - k:end] for a in (o_d, h_d, l_d, c_d, v_d))
     rng = _rng(symbol + "/1m")
