@@ -652,7 +652,19 @@ def _macd_row(x, fast, slow, signal, ln, sg, hs):  # type: ignore[no-untyped-def
     lo = ln[lookback + 1:]
     so = sg[lookback + 1:]
     ho = hs[lookback + 1:]
-    for i in range(m - lookback - 1):
+    tail = m - lookback - 1
+    if tail >= _EMA_LANES_MIN:
+        # Long tails: each EMA in lanes (see _ema_lanes), the slow one through ho as
+        # scratch; the line is their difference, the signal an EMA of the line.
+        _ema_lanes(xs, ef, kf, lo)
+        _ema_lanes(xs, es, ks, ho)
+        for i in range(tail):
+            lo[i] -= ho[i]
+        _ema_lanes(lo, sig, kg, so)
+        for i in range(tail):
+            ho[i] = lo[i] - so[i]
+        return
+    for i in range(tail):
         v = xs[i]
         ef = ((v - ef) * kf) + ef
         es = ((v - es) * ks) + es
