@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bench.core import Result, registry
+from bench.core import Result, machine_line, registry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     for mod in sorted(Path(__file__).parent.glob("bench_*.py")):
         importlib.import_module(f"bench.{mod.stem}")
     results: list[Result] = []
+    print(machine_line())
     print(f"{'benchmark':44} {'ours':>11} {'peer':>24} {'peer time':>11} {'ratio':>8}")
     for name, fn in sorted(registry().items()):
         if args.only and args.only not in name:

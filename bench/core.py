@@ -8,6 +8,9 @@ absolute times on a noisy machine mislead.
 """
 from __future__ import annotations
 
+import functools
+import os
+import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -36,7 +39,44 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["ratio"] = self.ratio
+        d["machine"] = machine_info()
         return d
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _version(module: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(module)
+    except Exception:  # noqa: BLE001 - not installed or no metadata: say so
+        return "n/a"
+
+
+@functools.cache
+def machine_info() -> dict[str, str | int]:
+    """The machine and libraries a run measured (ratios depend on them): CPU model, core
+    count, Python, numpy, numba and TA-Lib versions."""
+    return {"cpu": _cpu_model(), "cores": os.cpu_count() or 0,
+            "python": platform.python_version(), "numpy": _version("numpy"),
+            "numba": _version("numba"), "talib": _version("TA-Lib")}
+
+
+def machine_line() -> str:
+    """machine_info() as one line for the text output."""
+    m = machine_info()
+    return (f"machine: {m['cpu']}, {m['cores']} cores; Python {m['python']}, "
+            f"numpy {m['numpy']}, numba {m['numba']}, TA-Lib {m['talib']}")
 
 
 _REGISTRY: dict[str, Callable[[], Result | list[Result]]] = {}

@@ -17,7 +17,7 @@ bounded by the block size, not by the series length (relative error ~1e-14 on 1M
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast, overload
 
 import numpy as np
 
@@ -111,13 +111,41 @@ def apply(kernel: Callable[..., T], inputs: Sequence[Array], shape: tuple[int, .
     return cast(T, tuple(o.reshape(shape) for o in out))
 
 
-def run(kernel: Callable[..., Any], inputs: Sequence[Array], shape: tuple[int, ...],
-        n_out: int, n_scratch: int, *params: Any) -> Any:
+# A compiled kernel (engine/indicators/_nb.py): writes its outputs in place, returns None.
+Kernel = Callable[..., None]
+# Its parameters after the arrays: periods, factors, or a per-bar array (session starts).
+Param = int | float | Array
+
+
+@overload
+def run(kernel: Kernel, inputs: Sequence[Array], shape: tuple[int, ...],
+        n_out: Literal[1], n_scratch: int, *params: Param) -> Array: ...
+
+
+@overload
+def run(kernel: Kernel, inputs: Sequence[Array], shape: tuple[int, ...],
+        n_out: Literal[2], n_scratch: int, *params: Param) -> tuple[Array, Array]: ...
+
+
+@overload
+def run(kernel: Kernel, inputs: Sequence[Array], shape: tuple[int, ...],
+        n_out: Literal[3], n_scratch: int, *params: Param) -> tuple[Array, Array, Array]: ...
+
+
+@overload
+def run(kernel: Kernel, inputs: Sequence[Array], shape: tuple[int, ...],
+        n_out: Literal[4], n_scratch: int,
+        *params: Param) -> tuple[Array, Array, Array, Array]: ...
+
+
+def run(kernel: Kernel, inputs: Sequence[Array], shape: tuple[int, ...],
+        n_out: int, n_scratch: int, *params: Param) -> Array | tuple[Array, ...]:
     """Run a compiled kernel (``engine/indicators/_nb.py``) as
     ``kernel(*inputs, *outputs, *scratch, *params)``: inputs as 2-D C-contiguous float64,
     ``n_out`` outputs of that shape and ``n_scratch`` scratch rows allocated here. The
-    kernel applies the leading-NaN and gap rules itself. Returns the output (a tuple when
-    n_out > 1) reshaped to ``shape``."""
+    kernel applies the leading-NaN and gap rules itself. Returns the output (a tuple of
+    ``n_out`` arrays when n_out > 1) reshaped to ``shape``; the overloads give each
+    ``n_out`` its exact type, so no ``Any`` leaks from the untyped numba dispatch."""
     xs = [np.ascontiguousarray(a.reshape(1, -1) if a.ndim == 1 else a) for a in inputs]
     rows, n = xs[0].shape
     outs = [np.empty((rows, n)) for _ in range(n_out)]

@@ -6,10 +6,26 @@ Python) and write into ``out``.
 """
 from __future__ import annotations
 
+from typing import Protocol
+
 _NAN = float("nan")
 
 
-def sar_row(high, low, accel, maximum, out):  # type: ignore[no-untyped-def]
+class Row(Protocol):
+    """What the loops read: a list of floats or a 1-D float64 array."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, i: int, /) -> float: ...
+
+
+class OutRow(Row, Protocol):
+    """What the loops write into."""
+
+    def __setitem__(self, i: int, value: float, /) -> None: ...
+
+
+def sar_row(high: Row, low: Row, accel: float, maximum: float, out: OutRow) -> None:
     """TA-Lib SAR, step for step, into ``out`` (same length as high/low; bar 0 NaN)."""
     n = len(high)
     if n < 2:

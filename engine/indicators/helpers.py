@@ -31,7 +31,7 @@ def highest(x: Any, n: int) -> Array:
     n = check_period("n", n, 1)
     (a,), shape = as_inputs(x=x)
     if (nb := kernels()) is not None:
-        return run(nb.rolling_max, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
+        return run(nb.rolling_max, [a], shape, 1, 0, n)
     return apply(lambda v: rolling_max(v, n), [a], shape)
 
 
@@ -41,7 +41,7 @@ def lowest(x: Any, n: int) -> Array:
     n = check_period("n", n, 1)
     (a,), shape = as_inputs(x=x)
     if (nb := kernels()) is not None:
-        return run(nb.rolling_min, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
+        return run(nb.rolling_min, [a], shape, 1, 0, n)
     return apply(lambda v: rolling_min(v, n), [a], shape)
 
 

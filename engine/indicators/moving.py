@@ -53,7 +53,7 @@ def sma(x: Any, n: int) -> Array:
     n = check_period("n", n, 1)
     (a,), shape = as_inputs(x=x)
     if (nb := kernels()) is not None:
-        return run(nb.sma, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
+        return run(nb.sma, [a], shape, 1, 0, n)
     return apply(lambda v: _sma_k(v, n), [a], shape)
 
 
@@ -63,7 +63,7 @@ def ema(x: Any, n: int) -> Array:
     n = check_period("n", n, 1)
     (a,), shape = as_inputs(x=x)
     if (nb := kernels()) is not None:
-        return run(nb.ema, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
+        return run(nb.ema, [a], shape, 1, 0, n)
     return apply(lambda v: _ema_k(v, n), [a], shape)
 
 
@@ -73,7 +73,7 @@ def wma(x: Any, n: int) -> Array:
     n = check_period("n", n, 1)
     (a,), shape = as_inputs(x=x)
     if (nb := kernels()) is not None:
-        return run(nb.wma, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
+        return run(nb.wma, [a], shape, 1, 0, n)
     return apply(windowed(lambda v: _wma_k(v, n), n - 1), [a], shape)
 
 
@@ -83,7 +83,7 @@ def dema(x: Any, n: int) -> Array:
     n = check_period("n", n, 1)
     (a,), shape = as_inputs(x=x)
     if (nb := kernels()) is not None:
-        return run(nb.dema, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
+        return run(nb.dema, [a], shape, 1, 0, n)
     return apply(lambda v: _dema_k(v, n), [a], shape)
 
 
@@ -93,5 +93,5 @@ def tema(x: Any, n: int) -> Array:
     n = check_period("n", n, 1)
     (a,), shape = as_inputs(x=x)
     if (nb := kernels()) is not None:
-        return run(nb.tema, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
+        return run(nb.tema, [a], shape, 1, 0, n)
     return apply(lambda v: _tema_k(v, n), [a], shape)

@@ -62,7 +62,7 @@ def rsi(x: Any, n: int = 14) -> Array:
     n = check_period("n", n, 2)
     (a,), shape = as_inputs(x=x)
     if (nb := kernels()) is not None:
-        return run(nb.rsi, [a], shape, 1, 0, n)  # type: ignore[no-any-return]
+        return run(nb.rsi, [a], shape, 1, 0, n)
     return apply(lambda v: _rsi_k(v, n), [a], shape)
 
 
@@ -91,7 +91,7 @@ def macd(x: Any, fast: int = 12, slow: int = 26, signal: int = 9) -> tuple[Array
     signal = check_period("signal", signal, 1)
     (a,), shape = as_inputs(x=x)
     if (nb := kernels()) is not None:
-        return run(nb.macd, [a], shape, 3, 0, fast, slow, signal)  # type: ignore[no-any-return]
+        return run(nb.macd, [a], shape, 3, 0, fast, slow, signal)
     return apply(lambda v: _macd_k(v, fast, slow, signal), [a], shape, n_out=3)
 
 
@@ -130,7 +130,7 @@ def stoch(high: Any, low: Any, close: Any, fastk: int = 5, slowk: int = 3,
     slowd = check_period("slowd", slowd, 1)
     arrs, shape = as_inputs(high=high, low=low, close=close)
     if (nb := kernels()) is not None:
-        return run(nb.stoch, arrs, shape, 2, 2, fastk, slowk, slowd)  # type: ignore[no-any-return]
+        return run(nb.stoch, arrs, shape, 2, 2, fastk, slowk, slowd)
     kern = windowed(lambda h, l, c: _stoch_k(h, l, c, fastk, slowk, slowd),
                     fastk + slowk + slowd - 3, 2)
     return apply(kern, arrs, shape, n_out=2)
@@ -163,7 +163,7 @@ def stochrsi(x: Any, n: int = 14, fastk: int = 5, fastd: int = 3) -> tuple[Array
     fastd = check_period("fastd", fastd, 1)
     (a,), shape = as_inputs(x=x)
     if (nb := kernels()) is not None:
-        return run(nb.stochrsi, [a], shape, 2, 3, n, fastk, fastd)  # type: ignore[no-any-return]
+        return run(nb.stochrsi, [a], shape, 2, 3, n, fastk, fastd)
     return apply(lambda v: _stochrsi_k(v, n, fastk, fastd), [a], shape, n_out=2)
 
 
@@ -199,7 +199,7 @@ def cci(high: Any, low: Any, close: Any, n: int = 14) -> Array:
     n = check_period("n", n, 2)
     arrs, shape = as_inputs(high=high, low=low, close=close)
     if (nb := kernels()) is not None:
-        return run(nb.cci, arrs, shape, 1, 1, n)  # type: ignore[no-any-return]
+        return run(nb.cci, arrs, shape, 1, 1, n)
     return apply(windowed(lambda h, l, c: _cci_k(h, l, c, n), n - 1), arrs, shape)
 
 
@@ -217,7 +217,7 @@ def willr(high: Any, low: Any, close: Any, n: int = 14) -> Array:
     n = check_period("n", n, 2)
     arrs, shape = as_inputs(high=high, low=low, close=close)
     if (nb := kernels()) is not None:
-        return run(nb.willr, arrs, shape, 1, 1, n)  # type: ignore[no-any-return]
+        return run(nb.willr, arrs, shape, 1, 1, n)
     return apply(windowed(lambda h, l, c: _willr_k(h, l, c, n), n - 1), arrs, shape)
 
 

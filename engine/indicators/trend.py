@@ -164,7 +164,7 @@ def adx(high: Any, low: Any, close: Any, n: int = 14) -> Array:
     n = check_period("n", n, 2)
     arrs, shape = as_inputs(high=high, low=low, close=close)
     if (nb := kernels()) is not None:
-        return run(nb.dmi, arrs, shape, 1, 0, n, 2)  # type: ignore[no-any-return]
+        return run(nb.dmi, arrs, shape, 1, 0, n, 2)
     return apply(lambda h, l, c: _adx_k(h, l, c, n), arrs, shape)
 
 
@@ -174,7 +174,7 @@ def plus_di(high: Any, low: Any, close: Any, n: int = 14) -> Array:
     n = check_period("n", n, 2)
     arrs, shape = as_inputs(high=high, low=low, close=close)
     if (nb := kernels()) is not None:
-        return run(nb.dmi, arrs, shape, 1, 0, n, 0)  # type: ignore[no-any-return]
+        return run(nb.dmi, arrs, shape, 1, 0, n, 0)
     return apply(lambda h, l, c: _plus_di_k(h, l, c, n), arrs, shape)
 
 
@@ -184,7 +184,7 @@ def minus_di(high: Any, low: Any, close: Any, n: int = 14) -> Array:
     n = check_period("n", n, 2)
     arrs, shape = as_inputs(high=high, low=low, close=close)
     if (nb := kernels()) is not None:
-        return run(nb.dmi, arrs, shape, 1, 0, n, 1)  # type: ignore[no-any-return]
+        return run(nb.dmi, arrs, shape, 1, 0, n, 1)
     return apply(lambda h, l, c: _minus_di_k(h, l, c, n), arrs, shape)
 
 
@@ -278,7 +278,7 @@ def supertrend(high: Any, low: Any, close: Any, n: int = 10,
     mult = check_positive("mult", mult)
     arrs, shape = as_inputs(high=high, low=low, close=close)
     if (nb := kernels()) is not None:
-        return run(nb.supertrend, arrs, shape, 2, 1, n, mult)  # type: ignore[no-any-return]
+        return run(nb.supertrend, arrs, shape, 2, 1, n, mult)
     return apply(lambda h, l, c: _supertrend_k(h, l, c, n, mult), arrs, shape, n_out=2)
 
 
@@ -301,5 +301,5 @@ def sar(high: Any, low: Any, accel: float = 0.02, maximum: float = 0.2) -> Array
         accel = maximum  # TA-Lib clamps the same way
     arrs, shape = as_inputs(high=high, low=low)
     if (nb := kernels()) is not None:
-        return run(nb.sar, arrs, shape, 1, 0, accel, maximum)  # type: ignore[no-any-return]
+        return run(nb.sar, arrs, shape, 1, 0, accel, maximum)
     return apply(lambda h, l: _sar_k(h, l, accel, maximum), arrs, shape)

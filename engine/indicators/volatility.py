@@ -34,7 +34,7 @@ def bbands(x: Any, n: int = 20, k: float = 2.0) -> tuple[Array, Array, Array]:
     k = check_positive("k", k)
     (a,), shape = as_inputs(x=x)
     if (nb := kernels()) is not None:
-        return run(nb.bbands, [a], shape, 3, 0, n, k)  # type: ignore[no-any-return]
+        return run(nb.bbands, [a], shape, 3, 0, n, k)
     return apply(windowed(lambda v: _bb_k(v, n, k), n - 1, 3), [a], shape, n_out=3)
 
 
@@ -82,7 +82,7 @@ def atr(high: Any, low: Any, close: Any, n: int = 14) -> Array:
     n = check_period("n", n, 1)
     arrs, shape = as_inputs(high=high, low=low, close=close)
     if (nb := kernels()) is not None:
-        return run(nb.atr, arrs, shape, 1, 0, n)  # type: ignore[no-any-return]
+        return run(nb.atr, arrs, shape, 1, 0, n)
     return apply(lambda h, l, c: _atr_k(h, l, c, n), arrs, shape)
 
 
@@ -98,7 +98,7 @@ def natr(high: Any, low: Any, close: Any, n: int = 14) -> Array:
     n = check_period("n", n, 1)
     arrs, shape = as_inputs(high=high, low=low, close=close)
     if (nb := kernels()) is not None:
-        return run(nb.natr, arrs, shape, 1, 0, n)  # type: ignore[no-any-return]
+        return run(nb.natr, arrs, shape, 1, 0, n)
     return apply(lambda h, l, c: _natr_k(h, l, c, n), arrs, shape)
 
 
@@ -116,7 +116,7 @@ def donchian(high: Any, low: Any, n: int = 20) -> tuple[Array, Array, Array]:
     n = check_period("n", n, 1)
     arrs, shape = as_inputs(high=high, low=low)
     if (nb := kernels()) is not None:
-        return run(nb.donchian, arrs, shape, 3, 0, n)  # type: ignore[no-any-return]
+        return run(nb.donchian, arrs, shape, 3, 0, n)
     return apply(lambda h, l: _donchian_k(h, l, n), arrs, shape, n_out=3)
 
 
@@ -139,5 +139,5 @@ def keltner(high: Any, low: Any, close: Any, n: int = 20, k: float = 2.0,
     k = check_positive("k", k)
     arrs, shape = as_inputs(high=high, low=low, close=close)
     if (nb := kernels()) is not None:
-        return run(nb.keltner, arrs, shape, 3, 1, n, k, atr_n)  # type: ignore[no-any-return]
+        return run(nb.keltner, arrs, shape, 3, 1, n, k, atr_n)
     return apply(lambda h, l, c: _keltner_k(h, l, c, n, k, atr_n), arrs, shape, n_out=3)

@@ -38,7 +38,7 @@ def obv(close: Any, volume: Any) -> Array:
     when the close rises, subtracts it when it falls (TA-Lib OBV; no warm-up)."""
     arrs, shape = as_inputs(close=close, volume=volume)
     if (nb := kernels()) is not None:
-        return run(nb.obv, arrs, shape, 1, 0)  # type: ignore[no-any-return]
+        return run(nb.obv, arrs, shape, 1, 0)
     return apply(_obv_k, arrs, shape)
 
 
@@ -70,7 +70,7 @@ def mfi(high: Any, low: Any, close: Any, volume: Any, n: int = 14) -> Array:
     n = check_period("n", n, 1)
     arrs, shape = as_inputs(high=high, low=low, close=close, volume=volume)
     if (nb := kernels()) is not None:
-        return run(nb.mfi, arrs, shape, 1, 2, n)  # type: ignore[no-any-return]
+        return run(nb.mfi, arrs, shape, 1, 2, n)
     return apply(windowed(lambda h, l, c, v: _mfi_k(h, l, c, v, n), n), arrs, shape)
 
 
@@ -171,10 +171,10 @@ def vwap(high: Any, low: Any, close: Any, volume: Any, time: Any = None) -> Arra
     nb = kernels()
     if starts is None:
         if nb is not None:
-            return run(nb.vwap, arrs, shape, 1, 0)  # type: ignore[no-any-return]
+            return run(nb.vwap, arrs, shape, 1, 0)
         return apply(lambda h, l, c, v: _vwap_k(h, l, c, v, None), arrs, shape)
     if nb is not None:
-        return run(nb.vwap_sessions, arrs, shape, 1, 0, starts)  # type: ignore[no-any-return]
+        return run(nb.vwap_sessions, arrs, shape, 1, 0, starts)
     # Sessions are tied to bar times, so leading NaNs must not shift rows: compute on the
     # raw layout (NaN rows propagate through the cumulative sums only within a session).
     return _vwap_sessions(arrs, shape, starts)
