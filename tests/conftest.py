@@ -4,20 +4,71 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("STOCKSCANNER_WARMUP", "0")  # no background JIT warm-up in app tests
 
+import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+from tests import netguard  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
+#: Bar files the tests read (public Yahoo/backtrader price history, see tests/data/README.md).
+TEST_DATA = Path(__file__).resolve().parent / "data"
+#: Reference data kept outside the repository; only what may not be redistributed is read there.
 SHARED_DATA = REPO.parent / "shared" / "data"
+PHRASEBANK = SHARED_DATA / "financial-phrasebank-dev.csv"
+
+# No test touches the network (tests/netguard.py): this process and its child Pythons refuse
+# non-loopback connections; the autouse fixture below fails the test that tried one.
+_fd, _NETGUARD_LOG = tempfile.mkstemp(prefix="stockscanner-netguard-", suffix=".log")
+os.close(_fd)
+netguard.install()
+netguard.install_in_children(_NETGUARD_LOG)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    try:
+        os.unlink(_NETGUARD_LOG)
+    except OSError:
+        pass
+
+
+def _fail_if_refused(when: str) -> None:
+    refused = netguard.take_violations()
+    if refused:
+        pytest.fail(f"this test tried to reach the network{when} (tests/netguard.py):\n"
+                    + "\n".join(refused), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_network():
+    netguard.take_violations()  # anything left from outside a test is not this test's
+    yield
+    _fail_if_refused(" in its teardown")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    # The test fails even if the code under test caught the refusal (an OSError).
+    result = yield
+    _fail_if_refused("")
+    return result
 
 
 @pytest.fixture
 def shared_data() -> Path:
-    """The reference data folder (../shared/data); skips if this checkout has none."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip("../shared/data is not present")
-    return SHARED_DATA
+    """The folder of bar files tests read (tests/data: ORCL, NVDA daily, FUT 1-minute)."""
+    return TEST_DATA
+
+
+@pytest.fixture
+def phrasebank() -> Path:
+    """../shared/data/financial-phrasebank-dev.csv, which is not in the repository (its
+    licence, CC BY-NC-SA 3.0, is non-commercial); skips when this checkout has none."""
+    if not PHRASEBANK.is_file():
+        pytest.skip("needs ../shared/data/financial-phrasebank-dev.csv (non-commercial licence, "
+                    "not kept in the repository)")
+    return PHRASEBANK
 
 
 @pytest.fixture

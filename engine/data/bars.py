@@ -87,7 +87,9 @@ class Bars:
         volume: np.ndarray,
         source: str = "csv",
     ) -> Bars:
-        f = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+        def f(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a, dtype=np.float64)
+
         return cls(
             symbol, timeframe, np.ascontiguousarray(time, dtype=np.int64),
             f(open), f(high), f(low), f(close), f(volume), source,

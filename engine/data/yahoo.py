@@ -28,6 +28,7 @@ import random
 import threading
 import time as _time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -104,11 +105,40 @@ class _LogCatcher(logging.Handler):
             self.messages.append(str(record.msg))
 
 
+_cache_lock = threading.Lock()
+_cache_dir: Path | None = None  # where yfinance's caches were last pointed
+
+
+def yfinance_cache_dir() -> Path:
+    """The folder for yfinance's own caches: ``<data dir>/cache/yfinance``."""
+    from engine import paths
+
+    return paths.data_dir() / "cache" / "yfinance"
+
+
+def use_data_dir_cache(yf: Any) -> Path:
+    """Point yfinance's caches (time zones, cookies, ISINs) into the data folder.
+
+    yfinance keeps them in ``~/.cache/py-yfinance`` unless told otherwise; the app keeps
+    every file in its data folder instead. Called before each download, so it follows a
+    data folder changed at run time; re-pointing only when the folder changed keeps
+    yfinance's open cache databases. Returns the folder (created by yfinance when used).
+    """
+    global _cache_dir
+    folder = yfinance_cache_dir()
+    with _cache_lock:
+        if folder != _cache_dir:
+            yf.set_tz_cache_location(str(folder))  # sets the cookie and ISIN caches too
+            _cache_dir = folder
+    return folder
+
+
 def _default_download(**kwargs: Any) -> Any:
     import warnings
 
     import yfinance as yf
 
+    use_data_dir_cache(yf)
     with warnings.catch_warnings():
         # yfinance 1.x trips pandas' deprecation warnings on every call; not ours to fix.
         warnings.simplefilter("ignore")

@@ -158,10 +158,16 @@ def test_indicator_kernels_are_prepared_in_a_worker_after_start(ws, qtbot, monke
     assert started == []
 
 
-def test_data_source_chosen_in_settings_is_what_the_cli_uses(home, qtbot):
+def _offline_download(**kwargs):
+    raise OSError("Network is unreachable (test stub: no test reaches Yahoo)")
+
+
+def test_data_source_chosen_in_settings_is_what_the_cli_uses(home, qtbot, monkeypatch):
     from app.settings import AppSettings
     from engine.data.service import DataService
 
+    # The window opens its symbols on the Yahoo source: answer as Yahoo does when offline.
+    monkeypatch.setattr("engine.data.yahoo._default_download", _offline_download)
     s = AppSettings()
     s.set("data/source", "yahoo")
     s.sync()
