@@ -9,6 +9,7 @@ set explicitly, else to the platform's user log dir.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 APP_NAME = "StockScanner"
@@ -92,7 +93,7 @@ def ensure_writable(path: Path) -> Path:
     """Create ``path`` (a folder) and prove it is writable, or raise ``DataDirError``."""
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
+        probe = path / f".write-test-{os.getpid()}-{threading.get_ident()}"  # unique: starts may race
         probe.write_bytes(b"ok")
         probe.unlink()
     except OSError as exc:

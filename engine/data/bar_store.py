@@ -6,7 +6,9 @@ source, first/last time and row count; ``bar_chunks`` holds the bars themselves,
 
     time int64[n] | open f8[n] | high f8[n] | low f8[n] | close f8[n] | volume f8[n]
 
-so a chunk is ``48 * n`` bytes. Loading is one query, ``numpy.frombuffer`` views and one
+so a chunk is ``48 * n`` bytes. Each chunk row also holds ``crc``, the CRC-32 of the blob
+(migration 0005), checked on every load: a damaged blob raises ``CorruptChunk`` naming
+the series instead of loading wrong prices (a chunk without one, NULL, is loaded unchecked). Loading is one query, ``numpy.frombuffer`` views and one
 copy into preallocated arrays (a million bars in a few tens of ms). Blobs are not
 compressed: price and volume floats barely compress and zlib would triple the load time.
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import sqlite3
 import time as _time
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +30,7 @@ import numpy as np
 
 from engine.data.bars import Bars
 from engine.data.errors import DataError
-from engine.store.db import Database
+from engine.store.db import CorruptChunk, Database, store_errors
 
 CHUNK_BARS = 65_536
 _MMAP_BYTES = 1 << 30
@@ -93,13 +96,15 @@ class BarStore:
     # ------------------------------------------------------------------ plumbing
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
-        conn = self.db.raw()
-        # Memory-mapped reads skip one copy of every page through SQLite's page cache.
-        conn.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
-        try:
-            yield conn
-        finally:
-            conn.close()
+        # Known SQLite failures (locked, disk full, read-only...) leave as StoreErrors.
+        with store_errors(self.db.path):
+            conn = self.db.raw()
+            try:
+                # Memory-mapped reads skip one copy of every page through SQLite's page cache.
+                conn.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
+                yield conn
+            finally:
+                conn.close()
 
     @contextmanager
     def _write(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
@@ -110,10 +115,11 @@ class BarStore:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
 
     # ------------------------------------------------------------------ reads
     def info(self, symbol: str, timeframe: str) -> SeriesInfo | None:
@@ -153,14 +159,17 @@ class BarStore:
             t_hi = 2**63 - 1 if end is None else int(end) - 1
             if start is None and end is None:
                 chunks = conn.execute(
-                    "SELECT n, data FROM bar_chunks WHERE series_id=? ORDER BY seq", (sid,)
+                    "SELECT n, data, crc, seq FROM bar_chunks WHERE series_id=? ORDER BY seq", (sid,)
                 ).fetchall()
             else:
                 chunks = conn.execute(
-                    "SELECT n, data FROM bar_chunks WHERE series_id=? AND last_ts>=? AND first_ts<=? "
+                    "SELECT n, data, crc, seq FROM bar_chunks WHERE series_id=? AND last_ts>=? AND first_ts<=? "
                     "ORDER BY seq",
                     (sid, t_lo, t_hi),
                 ).fetchall()
+        for n, blob, crc, seq in chunks:
+            if len(blob) != 48 * n or (crc is not None and zlib.crc32(blob) != crc):
+                raise CorruptChunk(self.db.path, symbol, timeframe, seq)
         out_t, outs = _unpack_many(chunks)
         n_total = len(out_t)
         o, h, lo, c, v = outs
@@ -231,9 +240,12 @@ class BarStore:
                 else:
                     start_seq = last[0] + 1
             old = conn.execute(
-                "SELECT n, data FROM bar_chunks WHERE series_id=? AND seq>=? ORDER BY seq",
+                "SELECT n, data, crc, seq FROM bar_chunks WHERE series_id=? AND seq>=? ORDER BY seq",
                 (sid, start_seq),
             ).fetchall()
+            for n, blob, crc, seq in old:  # never merge new bars into damaged ones
+                if len(blob) != 48 * n or (crc is not None and zlib.crc32(blob) != crc):
+                    raise CorruptChunk(self.db.path, bars.symbol, bars.timeframe, seq)
             old_t, old_cols = _unpack_many(old)
             new_cols = [getattr(bars, c) for c in _COLS]
             # New bars first so that np.unique's first occurrence (the new one) wins.
@@ -299,9 +311,9 @@ class BarStore:
         for k, i in enumerate(range(0, len(t), CHUNK_BARS)):
             j = min(i + CHUNK_BARS, len(t))
             blob = pack_chunk(t[i:j], *(c[i:j] for c in cols))
-            rows.append((sid, seq0 + k, int(t[i]), int(t[j - 1]), j - i, blob))
+            rows.append((sid, seq0 + k, int(t[i]), int(t[j - 1]), j - i, blob, zlib.crc32(blob)))
         conn.executemany(
-            "INSERT INTO bar_chunks(series_id, seq, first_ts, last_ts, n, data) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO bar_chunks(series_id, seq, first_ts, last_ts, n, data, crc) VALUES (?,?,?,?,?,?,?)",
             rows,
         )
 
@@ -322,12 +334,12 @@ class BarStore:
         return SeriesInfo(*row)
 
 
-def _unpack_many(chunks: list[tuple[int, bytes]]) -> tuple[np.ndarray, list[np.ndarray]]:
-    total = sum(n for n, _ in chunks)
+def _unpack_many(chunks: list[tuple[int, bytes, int | None, int]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    total = sum(c[0] for c in chunks)
     t = np.empty(total, dtype=np.int64)
     cols = [np.empty(total, dtype=np.float64) for _ in _COLS]
     pos = 0
-    for n, blob in chunks:
+    for n, blob, *_ in chunks:
         t[pos:pos + n] = np.frombuffer(blob, dtype=_I8, count=n)
         for k, arr in enumerate(cols):
             arr[pos:pos + n] = np.frombuffer(blob, dtype=_F8, count=n, offset=8 * n * (k + 1))

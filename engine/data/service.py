@@ -31,7 +31,7 @@ from engine.data.bars import INTRADAY, Bars
 from engine.data.errors import DataError, EmptyResponseError, ProviderError, UnknownSymbolError
 from engine.data.symbols import normalize_symbol
 from engine.progress import Progress
-from engine.store.db import Database
+from engine.store.db import CorruptChunk, Database
 from engine.store.kv import KeyValueStore
 
 if TYPE_CHECKING:  # pandas/yfinance cost ~0.5 s to import: loaded when first needed
@@ -169,8 +169,21 @@ class DataService:
         """Bars of ``symbol``: from the cache, else (or with ``refresh``) from the active source.
 
         Raises ``DataError`` subclasses: ``UnknownSymbolError`` (not a demo symbol in
-        demo mode, or unknown to Yahoo), ``NoNetworkError``, ``RateLimitedError``, ...
+        demo mode, or unknown to Yahoo), ``NoNetworkError``, ``RateLimitedError``, ... A cached
+        series that fails its checksum is fetched again when it came from the active source;
+        otherwise its ``CorruptChunk`` (a ``StoreError``) says to re-import it.
         """
+        try:
+            return self._get_bars(symbol, timeframe, refresh)
+        except CorruptChunk as exc:
+            info = self.store.info(exc.symbol, exc.timeframe)
+            if info is None or info.source != self._source:
+                raise
+            log.warning("%s Fetching it again from %s.", exc, self._source)
+            self.store.delete(exc.symbol, exc.timeframe)
+            return self._get_bars(symbol, timeframe, refresh)
+
+    def _get_bars(self, symbol: str, timeframe: str, refresh: bool) -> Bars:
         sym = normalize_symbol(symbol)
         info = self.store.info(sym, timeframe)
         if self._source == "demo":
