@@ -252,7 +252,7 @@ def parse_commission(spec: str) -> Commission:
         pass
     raise ValueError(
         f"commission {spec!r} not understood; use none, per_share:RATE[:MIN[:MAX_PCT]], "
-        "percent:P or flat:AMOUNT (e.g. per_share:0.005:1.0)"
+        "percent:P or flat:AMOUNT (e.g. per_share:0.005:1.0), with RATE and P at most 100 and amounts at most 1000000"
     )
 
 
@@ -278,7 +278,8 @@ def parse_slippage(spec: str) -> Slippage:
     except (ArithmeticError, ValueError):
         pass
     raise ValueError(
-        f"slippage {spec!r} not understood; use none, bps:N, spread[:BPS] or sqrt[:K] (e.g. bps:5)"
+        f"slippage {spec!r} not understood; use none, bps:N (N at most 5000), spread[:BPS] (at most 10000) "
+        "or sqrt[:K] (K at most 10), e.g. bps:5"
     )
 
 
