@@ -110,20 +110,31 @@ def _add_backtest(sub: argparse._SubParsersAction) -> None:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from engine.data.csv_import import read_bars_csv
-    from engine.paper.backtest import FixedQty, RuleStrategy, run_backtest
+    from engine.formula import FormulaError
+    from engine.paper.backtest import FixedQty, RuleStrategy, rule_formula, run_backtest
     from engine.paper.fills import FillConfig, parse_commission, parse_slippage
+    from engine.paper.money import to_money, to_qty
+    from engine.scanner.headless import formula_error_text
 
-    if args.qty <= 0:
-        raise CliError(f"--qty must be a positive number of shares, not {args.qty}")
     try:
+        qty = to_qty(args.qty, "--qty")
+        cash = to_money(args.cash, "--cash")
+        if cash <= 0:
+            raise ValueError(f"--cash must be a positive amount, not {args.cash}")
         config = FillConfig(parse_slippage(args.slippage), parse_commission(args.commission),
                             args.participation)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
+    for what, text in (("entry", args.entry), ("exit", args.exit)):
+        try:
+            rule_formula(text, what)
+        except FormulaError as exc:
+            raise CliError(f"--{what}: {formula_error_text(exc, text)}") from exc
     bars = read_bars_csv(args.path, symbol=args.symbol).bars
-    result = run_backtest(
-        bars, RuleStrategy(args.entry, args.exit, FixedQty(args.qty)), cash=args.cash, config=config
-    )
+    try:
+        result = run_backtest(bars, RuleStrategy(args.entry, args.exit, FixedQty(qty)), cash=cash, config=config)
+    except ArithmeticError as exc:  # a value out of Decimal's range that slipped past the checks
+        raise CliError(f"the backtest cannot be computed exactly with these values ({type(exc).__name__})") from exc
     out = result.to_dict()
     if args.json:
         _print_json(out)
@@ -134,6 +145,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
               f"{t['exit_time']} sell @ {t['exit_price']:.4f}  P&L {t['pnl']:,.2f}")
     print(f"{len(out['trades'])} trades, final equity {out['final_equity']:,.2f}, "
           f"total return {m['total_return']:.2%}, max drawdown {m['max_drawdown']:.2%}")
+    if result.rejections:
+        n = sum(result.rejections.values())
+        why = "; ".join(f"{reason} ({count}×)" for reason, count in result.rejections.items())
+        print(f"{n} order{'s were' if n != 1 else ' was'} rejected: {why}")
+        print(f"  first: {result.rejected[0]}")
     return 0
 
 

@@ -5,10 +5,11 @@
 * ``ledger``: cash and positions rebuilt from fills (exact ``Decimal``).
 * ``account``: ``PaperAccount`` — matching, OCO/bracket, buying power; used by both modes.
 * ``broker``: ``PaperBroker`` — the service widgets receive (persistent, publishes events).
+* ``errors``: ``PaperError`` and its kinds — every refusal of the public API.
 * ``feed``: ``QuoteFeed`` with ``DelayedQuotes`` / ``DemoQuotes`` sources.
 * ``backtest``: ``run_backtest`` of a ``RuleStrategy`` over ``Bars``.
 """
-from engine.paper.account import AccountKind, AccountSummary, OrderNotFound, OrderNotWorking, PaperAccount
+from engine.paper.account import AccountKind, AccountSummary, PaperAccount
 from engine.paper.backtest import (
     BacktestResult,
     FixedQty,
@@ -18,7 +19,18 @@ from engine.paper.backtest import (
     Trade,
     run_backtest,
 )
-from engine.paper.broker import AccountExists, PaperBroker, UnknownAccount, bar_from
+from engine.paper.broker import PaperBroker, bar_from
+from engine.paper.errors import (
+    AccountExists,
+    InvalidMarketData,
+    InvalidOrder,
+    InvalidValue,
+    OrderNotFound,
+    OrderNotWorking,
+    PaperError,
+    Quarantined,
+    UnknownAccount,
+)
 from engine.paper.events import AccountChanged, FillOccurred, OrderUpdated, PaperEvent, PositionChanged
 from engine.paper.feed import DelayedQuotes, DemoQuotes, QuoteFeed
 from engine.paper.fills import FillConfig, parse_commission, parse_slippage
@@ -40,9 +52,10 @@ from engine.paper.orders import (
 __all__ = [
     "AccountChanged", "AccountExists", "AccountKind", "AccountSummary", "BacktestResult", "Bar",
     "DelayedQuotes", "DemoQuotes", "DuplicateFill", "Fill", "FillConfig", "FillOccurred",
-    "FixedQty", "IllegalTransition", "OrderNotFound", "OrderNotWorking", "OrderRequest",
+    "FixedQty", "IllegalTransition", "InvalidMarketData", "InvalidOrder", "InvalidValue", "OrderNotFound", "OrderNotWorking", "OrderRequest",
     "OrderState", "OrderType", "OrderUpdated", "OrderView", "PaperAccount", "PaperBroker",
-    "PaperEvent", "PercentEquity", "PositionChanged", "PositionView", "Quote", "QuoteFeed",
+    "PaperError", "PaperEvent", "PercentEquity", "PositionChanged", "PositionView", "Quarantined", "Quote",
+    "QuoteFeed",
     "RiskPerTrade", "RuleStrategy", "Side", "TimeInForce", "Trade", "UnknownAccount", "bar_from",
     "parse_commission", "parse_slippage", "run_backtest",
 ]

@@ -16,12 +16,14 @@ import datetime as _dt
 import enum
 import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from engine.paper.errors import InvalidOrder, OrderNotFound, OrderNotWorking
 from engine.paper.fills import (
     FillConfig,
     Match,
@@ -73,17 +75,6 @@ PDT_MIN_EQUITY = Decimal(25000)
 class AccountKind(enum.StrEnum):
     CASH = "cash"
     MARGIN = "margin"
-
-
-class OrderNotFound(KeyError):
-    """No order with that id in this account."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "order not found"
-
-
-class OrderNotWorking(ValueError):
-    """The order is already filled, cancelled, rejected or expired."""
 
 
 def session_close_after(ms: int) -> int:
@@ -203,6 +194,8 @@ class PaperAccount:
         self._fills: list[Fill] = []
         self._late: list[tuple[Order, Decimal]] = []
         self._record = journal is not None
+        #: True after a call failed half-way: memory no longer matches the journal
+        self.stale = False
 
     # ------------------------------------------------------------------ plumbing
 
@@ -242,6 +235,26 @@ class PaperAccount:
         else:
             self._dynamic.setdefault(o.symbol, {})[o.order_id] = o
 
+    @contextmanager
+    def _call(self) -> Iterator[None]:
+        """One public call: its batch is committed if it returns, discarded if it raises."""
+        try:
+            yield
+        except BaseException:
+            self._discard()
+            raise
+        self._commit()
+
+    def _discard(self) -> None:
+        """A call failed: nothing of its batch is written or announced. Orders may already
+        have moved in memory, so the account is marked ``stale`` (the broker rebuilds it
+        from the store)."""
+        if self._events or self._fills:
+            self.stale = True
+        self._events.clear()
+        self._fills.clear()
+        self._late.clear()
+
     def _commit(self) -> None:
         """Make the batch durable, then tell listeners. Called at the end of every public call."""
         if not self._record or (not self._events and not self._fills):
@@ -251,7 +264,11 @@ class PaperAccount:
         events, fills = self._events, self._fills
         self._events, self._fills = [], []
         if self.journal is not None:
-            self.journal.commit(self, events, fills)
+            try:
+                self.journal.commit(self, events, fills)
+            except BaseException:
+                self.stale = True  # memory is ahead of the store
+                raise
         for listener in list(self.listeners):
             listener(self, events, fills)
 
@@ -430,10 +447,8 @@ class PaperAccount:
         A request with take-profit/stop-loss becomes a bracket: the entry plus two children
         waiting (``waiting``) for the entry to fill.
         """
-        try:
+        with self._call():
             return self._submit(req, now_ms, check=check, group=None, role=Role.SINGLE)
-        finally:
-            self._commit()
 
     def _submit(self, req: OrderRequest, now_ms: int, *, check: bool, group: str | None, role: Role) -> Order:
         self.now_ms = now_ms
@@ -492,7 +507,7 @@ class PaperAccount:
 
         If either is rejected the other is cancelled, so an OCO pair is never half-placed.
         """
-        try:
+        with self._call():
             group = f"G{self.ids.order_id()}"
             a = self._submit(first, now_ms, check=True, group=group, role=Role.OCO)
             b = self._submit(second, now_ms, check=True, group=group, role=Role.OCO)
@@ -500,8 +515,6 @@ class PaperAccount:
                 if x.state is OrderState.REJECTED and y.is_working:
                     self._emit(y, OrderCancelled(y.order_id, now_ms, reason="its OCO partner was rejected"))
             return a, b
-        finally:
-            self._commit()
 
     def modify(
         self,
@@ -518,29 +531,33 @@ class PaperAccount:
         ``ValueError`` (with the reason) for a change that does not fit the order."""
         o = self._get_working(order_id)
         self.now_ms = now_ms
-        if qty is not None and (not isinstance(qty, int) or qty <= o.filled_qty):
-            raise ValueError(f"new quantity must be a whole number above the {o.filled_qty} already filled")
+        if qty is not None and (type(qty) is not int or qty <= o.filled_qty):
+            raise InvalidOrder(f"new quantity must be a whole number above the {o.filled_qty} already filled")
         if limit_price is not None and o.type not in (OrderType.LIMIT, OrderType.STOP_LIMIT):
-            raise ValueError(f"a {o.type.value} order has no limit price")
+            raise InvalidOrder(f"a {o.type.value} order has no limit price")
         if stop_price is not None and o.type not in (OrderType.STOP, OrderType.STOP_LIMIT):
-            raise ValueError(f"a {o.type.value} order has no stop price to change")
+            raise InvalidOrder(f"a {o.type.value} order has no stop price to change")
         if (trail_amount is not None or trail_percent is not None) and o.type is not OrderType.TRAILING_STOP:
-            raise ValueError("only a trailing stop has a trail")
+            raise InvalidOrder("only a trailing stop has a trail")
+        if trail_amount is not None and trail_percent is not None:
+            raise InvalidOrder("a trailing stop takes a trail amount or a trail percent, not both")
+        if trail_amount is not None and o.trail_amount is None or trail_percent is not None and o.trail_percent is None:
+            raise InvalidOrder("a trailing stop keeps its kind of trail (amount or percent)")
         for v in (limit_price, stop_price, trail_amount, trail_percent):
-            if v is not None and not v > 0:
-                raise ValueError("prices and trails must be positive")
+            if v is not None and not (isinstance(v, Decimal) and v.is_finite() and v > 0):
+                raise InvalidOrder("prices and trails must be positive finite Decimals")
+        if trail_percent is not None and not trail_percent < 100:
+            raise InvalidOrder("trail percent must be below 100")
         if qty is not None and qty > o.qty and o.role not in (Role.TAKE_PROFIT, Role.STOP_LOSS):
             req = OrderRequest(o.symbol, o.side, qty - o.qty, o.type, limit_price or o.limit_price,
                                stop_price or o.stop_price, o.trail_amount, o.trail_percent, TimeInForce.GTC)
             reason = self._check_buying_power(req, qty - o.qty, o.oco_group)
             if reason:
-                raise ValueError(reason)
-        try:
+                raise InvalidOrder(reason)
+        with self._call():
             self._emit(o, OrderModified(order_id, now_ms, qty, limit_price, stop_price, trail_amount, trail_percent))
             if o.type is OrderType.TRAILING_STOP and (trail_amount or trail_percent) and o.trail_ref is not None:
                 self._emit(o, OrderTrailMoved(order_id, now_ms, stop_price=trail_stop(o, o.trail_ref), ref_price=o.trail_ref))
-        finally:
-            self._commit()
         return o
 
     def cancel(self, order_id: str, now_ms: int, reason: str = "cancelled by user") -> Order:
@@ -549,10 +566,8 @@ class PaperAccount:
         Raises ``OrderNotFound`` or ``OrderNotWorking``.
         """
         o = self._get_working(order_id)
-        try:
+        with self._call():
             self._cancel(o, now_ms, reason)
-        finally:
-            self._commit()
         return o
 
     def _cancel(self, o: Order, now_ms: int, reason: str, expired: bool = False) -> None:
@@ -576,7 +591,7 @@ class PaperAccount:
 
         Returns the closing order, or None if there was no position.
         """
-        try:
+        with self._call():
             for o in list(self._working.get(symbol, ())):
                 if o.is_working:
                     self._cancel(o, now_ms, "cancelled by flatten")
@@ -586,13 +601,11 @@ class PaperAccount:
             side = Side.SELL if qty > 0 else Side.BUY
             return self._submit(OrderRequest(symbol, side, abs(qty), tif=TimeInForce.GTC, tag="flatten"),
                                 now_ms, check=True, group=None, role=Role.SINGLE)
-        finally:
-            self._commit()
 
     def reverse(self, symbol: str, now_ms: int) -> Order | None:
         """Cancel the symbol's working orders and turn the position around at market
         (long 100 → short 100). A cash account's reversal into a short is rejected."""
-        try:
+        with self._call():
             for o in list(self._working.get(symbol, ())):
                 if o.is_working:
                     self._cancel(o, now_ms, "cancelled by reverse")
@@ -602,29 +615,23 @@ class PaperAccount:
             side = Side.SELL if qty > 0 else Side.BUY
             return self._submit(OrderRequest(symbol, side, 2 * abs(qty), tif=TimeInForce.GTC, tag="reverse"),
                                 now_ms, check=True, group=None, role=Role.SINGLE)
-        finally:
-            self._commit()
 
     def expire_due(self, now_ms: int) -> list[Order]:
         """Expire DAY orders whose session has closed by ``now_ms``."""
         out = []
-        try:
+        with self._call():
             for o in self.working_orders():
                 if o.expire_at_ms is not None and o.expire_at_ms <= now_ms and o.is_working:
                     self._cancel(o, now_ms, "DAY order expired at the session close", expired=True)
                     out.append(o)
-        finally:
-            self._commit()
         return out
 
     # ------------------------------------------------------------------ matching
 
     def on_bar(self, symbol: str, bar: Bar) -> list[Fill]:
         """Match the symbol's working orders against ``bar`` (bar-mode rules); returns fills."""
-        try:
+        with self._call():
             return self._on_bar(symbol, bar)
-        finally:
-            self._commit()
 
     def _on_bar(self, symbol: str, bar: Bar) -> list[Fill]:
         self.now_ms = bar.time_ms
@@ -672,7 +679,7 @@ class PaperAccount:
 
     def on_quote(self, q: Quote) -> list[Fill]:
         """Match the symbol's working orders against quote ``q`` (quote-mode rules)."""
-        try:
+        with self._call():
             fills: list[Fill] = []
             t = q.time_ms
             self.now_ms = t
@@ -711,8 +718,6 @@ class PaperAccount:
             else:
                 self.prices[q.symbol] = q.last if q.last is not None else (q.bid + q.ask) / 2
             return fills
-        finally:
-            self._commit()
 
     def _after_attempt(self, o: Order, t: int) -> None:
         """IOC/FOK: what did not fill at the first chance is cancelled."""

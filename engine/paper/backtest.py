@@ -28,7 +28,8 @@ import numpy as np
 from engine.data.bars import INTRADAY, Bars
 from engine.paper.account import AccountKind, IdSource, PaperAccount
 from engine.paper.fills import FillConfig
-from engine.paper.money import CENT, ZERO, to_money, to_price
+from engine.paper.errors import InvalidValue
+from engine.paper.money import CENT, MAX_PRICE, ZERO, to_money, to_price
 from engine.paper.orders import Bar, Fill, OrderRequest, OrderState, OrderType, Role, Side, TimeInForce
 
 SignalFn = Callable[[Bars], np.ndarray]
@@ -107,6 +108,8 @@ class BacktestResult:
     bars_visited: int
     orders: int
     rejected: list[str] = field(default_factory=list)
+    #: why orders were rejected: reason (its text before the first ":") → how many
+    rejections: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The CLI's JSON shape (prices and money as numbers; times ISO dates/datetimes)."""
@@ -129,14 +132,28 @@ class BacktestResult:
             "final_cash": float(self.final_cash.quantize(CENT)),
             "open_qty": self.open_qty,
             "metrics": self.metrics,
+            "rejections": dict(self.rejections),
         }
+
+
+def rule_formula(text: str, what: str) -> Any:
+    """``text`` parsed as a rule: it must be a condition (true/false), as a scan filter must.
+
+    Raises ``FormulaError`` (with the column) for a bad formula or one that gives numbers.
+    """
+    from engine.formula import FormulaError, parse  # lazy: a sibling package
+
+    f = parse(text)
+    if not f.is_boolean:
+        raise FormulaError(f"a backtest {what} rule must be a condition (true/false), e.g. "
+                           "'crosses_above(sma(close,10), sma(close,30))'; this formula gives numbers",
+                           1, text=text)
+    return f
 
 
 def _signal(sig: Signal, bars: Bars, what: str) -> np.ndarray:
     if isinstance(sig, str):
-        from engine.formula import evaluate  # lazy: the formula language is a sibling package
-
-        arr = evaluate(sig, bars)
+        arr = rule_formula(sig, what).evaluate(bars)
     else:
         arr = sig(bars)
     arr = np.asarray(arr)
@@ -157,8 +174,11 @@ def run_backtest(
 ) -> BacktestResult:
     """Run ``strategy`` over ``bars`` (see module docstring); returns trades, equity, metrics.
 
-    Raises ``ValueError`` for empty bars, malformed signals or a bad cash amount, and
-    whatever ``engine.formula`` raises for a bad expression.
+    ``cash`` must be positive (below 1e13, whole cents). Raises ``InvalidValue`` (a
+    ``ValueError``) for a bad cash amount or bars the broker cannot trade on (a price that is
+    not finite, not positive or too large, high < low), ``ValueError`` for empty bars or
+    malformed signals, and ``FormulaError`` for a bad expression or a rule that gives numbers
+    rather than true/false.
     """
     # The loop allocates many small objects that never form cycles; the cyclic collector
     # would only pause it (a third of the run time on 100k bars), so it is off meanwhile.
@@ -178,7 +198,10 @@ def _run(
     n = len(bars)
     if n == 0:
         raise ValueError("no bars to backtest")
-    cash_d = to_money(cash)
+    cash_d = to_money(cash, "starting cash")
+    if cash_d <= 0:
+        raise InvalidValue(f"starting cash must be positive, not {cash_d:,}")
+    _check_prices(bars)
     entry = _signal(strategy.entry, bars, "entry")
     exit_ = _signal(strategy.exit, bars, "exit") if strategy.exit is not None else np.zeros(n, np.bool_)
     acct = PaperAccount(
@@ -245,6 +268,8 @@ def _run(
             o = acct._submit(OrderRequest(sym, Side.SELL, qty_now, tif=TimeInForce.GTC), t_ms,
                              check=True, group=None, role=Role.SINGLE)
             norders += 1
+            if o.state is OrderState.REJECTED:
+                rejected.append(f"{_iso(t_ms)}: {o.reason}")
     last_close = to_price(c_[-1].item())
     open_qty = ledger.qty(sym)
     final_equity = ledger.cash + open_qty * last_close
@@ -253,10 +278,32 @@ def _run(
     metrics = compute_metrics(
         equity, position, bars.time, trades, float(cash_d), bars.is_intraday, float(final_equity)
     )
+    counted: dict[str, int] = {}
+    for r in rejected:
+        key = r.split(": ", 1)[1].split(":", 1)[0].split(";", 1)[0].strip()
+        counted[key] = counted.get(key, 0) + 1
     return BacktestResult(
         sym, bars.timeframe, trades, fills_all, final_equity, ledger.cash, open_qty, cash_d,
         equity, bars.time, metrics, visited, norders, rejected,
+        dict(sorted(counted.items(), key=lambda kv: -kv[1])),
     )
+
+
+def _check_prices(bars: Bars) -> None:
+    """Refuse bars no order can be matched against (before anything runs)."""
+    o, h, lo, c = (np.asarray(a, dtype=np.float64) for a in (bars.open, bars.high, bars.low, bars.close))
+    ok = np.isfinite(o) & np.isfinite(h) & np.isfinite(lo) & np.isfinite(c)
+    ok &= (o > 0) & (h > 0) & (lo > 0) & (c > 0) & (h >= lo)
+    ok &= (o < float(MAX_PRICE)) & (h < float(MAX_PRICE)) & (lo < float(MAX_PRICE)) & (c < float(MAX_PRICE))
+    bad = np.flatnonzero(~ok)
+    if len(bad):
+        i = int(bad[0])
+        when = _iso(int(bars.time[i]) * 1000)[:10] if not bars.is_intraday else _iso(int(bars.time[i]) * 1000)
+        raise InvalidValue(
+            f"bar {i + 1} ({when}) cannot be traded on: open {o[i]:g}, high {h[i]:g}, low {lo[i]:g}, "
+            f"close {c[i]:g} (prices must be finite, positive, below {MAX_PRICE:,} and high ≥ low)"
+            + (f"; {len(bad) - 1} more such bars" if len(bad) > 1 else "")
+        )
 
 
 def _iso(ms: int) -> str:

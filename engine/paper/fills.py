@@ -101,6 +101,9 @@ from engine.paper.orders import Bar, Order, OrderType, Quote, _fast_init
 _BPS = Decimal("0.0001")
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
+_MAX_PER_SHARE = Decimal(100)
+_MAX_FEE = Decimal(1_000_000)
+_MAX_SLIP = {"bps": Decimal(5000), "spread": Decimal(10000), "sqrt": Decimal(10)}
 
 # --------------------------------------------------------------------------- slippage
 
@@ -227,6 +230,7 @@ Commission = NoCommission | PerShare | PercentCommission | FlatCommission
 def parse_commission(spec: str) -> Commission:
     """``none`` | ``per_share:RATE[:MIN[:MAX_PCT]]`` | ``percent:P`` | ``flat:A``.
 
+    Bounds: RATE ≤ 100 per share, MIN and A ≤ 1,000,000, P and MAX_PCT ≤ 100 (%).
     Raises ``ValueError`` with the accepted forms for anything else.
     """
     parts = spec.strip().lower().split(":")
@@ -236,26 +240,32 @@ def parse_commission(spec: str) -> Commission:
         nums = [Decimal(p) for p in parts[1:]]
         if any(not n.is_finite() or n < 0 for n in nums):
             raise ValueError
-        if parts[0] == "per_share" and 1 <= len(nums) <= 3:
+        # sane bounds (they also keep fee arithmetic far inside Decimal's precision)
+        if parts[0] == "per_share" and 1 <= len(nums) <= 3 and nums[0] <= _MAX_PER_SHARE \
+                and (len(nums) < 2 or nums[1] <= _MAX_FEE) and (len(nums) < 3 or nums[2] <= _HUNDRED):
             return PerShare(nums[0], nums[1] if len(nums) > 1 else ZERO, nums[2] if len(nums) > 2 else None)
-        if parts[0] == "percent" and len(nums) == 1:
+        if parts[0] == "percent" and len(nums) == 1 and nums[0] <= _HUNDRED:
             return PercentCommission(nums[0])
-        if parts[0] == "flat" and len(nums) == 1:
+        if parts[0] == "flat" and len(nums) == 1 and nums[0] <= _MAX_FEE:
             return FlatCommission(nums[0])
     except (ArithmeticError, ValueError):
         pass
     raise ValueError(
         f"commission {spec!r} not understood; use none, per_share:RATE[:MIN[:MAX_PCT]], "
-        "percent:P or flat:AMOUNT (e.g. per_share:0.005:1.0)"
+        "percent:P or flat:AMOUNT (e.g. per_share:0.005:1.0), with RATE and P at most 100 and amounts at most 1000000"
     )
 
 
 def parse_slippage(spec: str) -> Slippage:
-    """``none`` | ``bps:N`` | ``spread[:N]`` | ``sqrt[:K]``; raises ``ValueError`` otherwise."""
+    """``none`` | ``bps:N`` | ``spread[:N]`` | ``sqrt[:K]``; raises ``ValueError`` otherwise.
+
+    Bounds: bps ≤ 5000 (50 %), spread ≤ 10000 bps, K ≤ 10."""
     parts = spec.strip().lower().split(":")
     try:
         nums = [Decimal(p) for p in parts[1:]]
         if any(not n.is_finite() or n < 0 for n in nums) or len(nums) > 1:
+            raise ValueError
+        if nums and nums[0] > _MAX_SLIP.get(parts[0], ZERO):
             raise ValueError
         if parts[0] in ("none", "") and not nums:
             return NoSlippage()
@@ -268,7 +278,8 @@ def parse_slippage(spec: str) -> Slippage:
     except (ArithmeticError, ValueError):
         pass
     raise ValueError(
-        f"slippage {spec!r} not understood; use none, bps:N, spread[:BPS] or sqrt[:K] (e.g. bps:5)"
+        f"slippage {spec!r} not understood; use none, bps:N (N at most 5000), spread[:BPS] (at most 10000) "
+        "or sqrt[:K] (K at most 10), e.g. bps:5"
     )
 
 
@@ -282,6 +293,13 @@ class FillConfig:
     latency_ms: int = 0
 
     def __post_init__(self) -> None:
+        p, lat = self.participation, self.latency_ms
+        if isinstance(p, bool) or not isinstance(p, (int, float)):
+            raise ValueError(f"participation must be a number in (0, 1], not {p!r}")
+        if isinstance(lat, bool) or not isinstance(lat, int) or lat > 86_400_000:
+            raise ValueError(f"latency must be whole milliseconds up to a day, not {lat!r}")
+        if not isinstance(self.slippage, Slippage) or not isinstance(self.commission, Commission):  # type: ignore[arg-type]
+            raise ValueError("slippage and commission must be models of engine.paper.fills")
         if not (0 < self.participation <= 1):
             raise ValueError(f"participation must be in (0, 1], not {self.participation}")
         if self.latency_ms < 0:

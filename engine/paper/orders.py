@@ -28,8 +28,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
+from engine.paper.errors import InvalidOrder, InvalidValue
+from engine.paper.money import show, to_number, to_price, to_qty
+
 _PRICE_Q = Decimal("0.000001")
 _T = TypeVar("_T")
+_E = TypeVar("_E", bound=enum.Enum)
 
 
 def _fast_init(cls: type[_T]) -> type[_T]:
@@ -117,8 +121,62 @@ class Role(enum.StrEnum):
 # --------------------------------------------------------------------------- values
 
 
-@_fast_init
-@dataclass(frozen=True, slots=True)
+def to_enum(cls: type[_E], v: object, what: str) -> _E:
+    """``v`` as a member of ``cls``: a member, or a string naming one by value or name
+    (any case, surrounding blanks ignored). Raises ``InvalidValue`` otherwise."""
+    if isinstance(v, cls):
+        return v
+    if isinstance(v, str):
+        key = v.strip().lower()
+        for m in cls:  # type: ignore[attr-defined]
+            if key == str(m.value) or key == m.name.lower():
+                return m  # type: ignore[no-any-return]
+    allowed = ", ".join(str(m.value) for m in cls)  # type: ignore[attr-defined]
+    raise InvalidValue(f"{what} must be one of {allowed}, not {show(v)}")
+
+
+def to_symbol(v: object, what: str = "symbol") -> str:
+    """A ticker symbol: text of 1-32 printable characters without blanks (blanks around it
+    are removed, the case is kept). Raises ``InvalidValue``."""
+    if not isinstance(v, str):
+        raise InvalidValue(f"{what} must be text, not {show(v)}")
+    s = v.strip()
+    if not s:
+        raise InvalidValue(f"{what} is empty")
+    if len(s) > 32 or not s.isprintable() or any(c.isspace() for c in s):
+        raise InvalidValue(f"{what} {show(v)} is not a ticker symbol (1-32 characters, no blanks)")
+    return s
+
+
+def to_text(v: object, what: str, limit: int = 200) -> str:
+    """Free text of at most ``limit`` characters (``None`` is ""). Raises ``InvalidValue``."""
+    if v is None:
+        return ""
+    if not isinstance(v, str):
+        raise InvalidValue(f"{what} must be text, not {show(v)}")
+    if len(v) > limit:
+        raise InvalidValue(f"{what} is longer than {limit} characters")
+    return v
+
+
+def _opt_price(v: object, what: str) -> Decimal | None:
+    return None if v is None else to_price(v, what)  # type: ignore[arg-type]
+
+
+_HUNDRED = Decimal(100)
+
+
+def to_trail_percent(v: object) -> Decimal | None:
+    """A trailing percent, 0 < p < 100, quantized to 1e-6 (None stays None)."""
+    if v is None:
+        return None
+    d = to_number(v, "trail percent", Decimal(0), _HUNDRED).quantize(_PRICE_Q)
+    if not d > 0:
+        raise InvalidValue(f"trail percent must be between 0 and 100 (exclusive), not {show(v)}")
+    return d
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class OrderRequest:
     """What a user (or a strategy) asks for.
 
@@ -126,20 +184,62 @@ class OrderRequest:
     stop / stop-limit, ``trail_amount`` (price units) *or* ``trail_percent`` (e.g. 2.5 for
     2.5 %) for a trailing stop. ``take_profit`` / ``stop_loss`` (prices) make this the entry
     of a bracket. ``tag`` is free text (a strategy name, a note).
+
+    Construction validates and normalises every value, so a bad one never reaches an
+    account: prices may be given as ``Decimal``, ``int``, ``float`` or numeric text and
+    become exact Decimals quantized to 1e-6 (``engine.paper.money.to_price``: a float is
+    taken at its exact binary value, ``44.5`` → ``44.500000``); ``side``/``type``/``tif``
+    may be members or strings naming one (``"buy"``, ``"LIMIT"``). Raises ``InvalidOrder``
+    (one sentence) for a wrong type, NaN/infinity, a non-positive or too large price or
+    quantity (``MAX_PRICE``, ``MAX_QTY``), an unknown enum name or an empty symbol. What
+    only makes sense in combination (a limit order without a limit price, a bracket the
+    wrong way round) is not refused here: ``problems`` lists it and the account rejects
+    the order with that reason.
     """
 
     symbol: str
     side: Side
     qty: int
-    type: OrderType = OrderType.MARKET
-    limit_price: Decimal | None = None
-    stop_price: Decimal | None = None
-    trail_amount: Decimal | None = None
-    trail_percent: Decimal | None = None
-    tif: TimeInForce = TimeInForce.DAY
-    take_profit: Decimal | None = None
-    stop_loss: Decimal | None = None
-    tag: str = ""
+    type: OrderType
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    trail_amount: Decimal | None
+    trail_percent: Decimal | None
+    tif: TimeInForce
+    take_profit: Decimal | None
+    stop_loss: Decimal | None
+    tag: str
+
+    def __init__(
+        self,
+        symbol: str,
+        side: Side | str,
+        qty: int,
+        type: OrderType | str = OrderType.MARKET,  # noqa: A002 - the field's name
+        limit_price: Decimal | float | int | str | None = None,
+        stop_price: Decimal | float | int | str | None = None,
+        trail_amount: Decimal | float | int | str | None = None,
+        trail_percent: Decimal | float | int | str | None = None,
+        tif: TimeInForce | str = TimeInForce.DAY,
+        take_profit: Decimal | float | int | str | None = None,
+        stop_loss: Decimal | float | int | str | None = None,
+        tag: str = "",
+    ) -> None:
+        try:
+            values = (
+                to_symbol(symbol), to_enum(Side, side, "side"), to_qty(qty),
+                to_enum(OrderType, type, "order type"), _opt_price(limit_price, "limit price"),
+                _opt_price(stop_price, "stop price"), _opt_price(trail_amount, "trail amount"),
+                to_trail_percent(trail_percent), to_enum(TimeInForce, tif, "time in force"),
+                _opt_price(take_profit, "take profit"), _opt_price(stop_loss, "stop loss"),
+                to_text(tag, "tag"),
+            )
+        except InvalidOrder:
+            raise
+        except InvalidValue as exc:
+            raise InvalidOrder(str(exc)) from None
+        for setter, v in zip(_REQUEST_SETTERS, values, strict=True):
+            setter(self, v)
 
     def problems(self) -> list[str]:
         """Reasons this request cannot be an order (empty when it is well formed)."""
@@ -181,6 +281,14 @@ class OrderRequest:
         if (self.tif is TimeInForce.IOC or self.tif is TimeInForce.FOK) and (tp is not None or sl is not None):
             out.append("a bracket entry cannot be IOC or FOK")
         return out
+
+
+_REQUEST_SETTERS = tuple(
+    getattr(OrderRequest, f).__set__ for f in (
+        "symbol", "side", "qty", "type", "limit_price", "stop_price", "trail_amount", "trail_percent",
+        "tif", "take_profit", "stop_loss", "tag",
+    )
+)
 
 
 @_fast_init

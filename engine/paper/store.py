@@ -1,7 +1,9 @@
 """Durable journal of paper accounts: every order event and fill, committed before the
 broker acknowledges the call that produced it (one SQLite transaction per call, WAL,
 ``synchronous=FULL``). On start-up orders are replayed from their events and the ledger is
-rebuilt from the fills; the two are checked against each other.
+rebuilt from the fills; the two are checked against each other, and every stored value is
+checked on the way in: an order whose history is unreadable is quarantined (left out and
+reported), never allowed to stop the store from opening.
 """
 from __future__ import annotations
 
@@ -14,14 +16,20 @@ from decimal import Decimal
 from typing import Any
 
 from engine.paper.account import AccountKind, PaperAccount
+from engine.paper.errors import Quarantined
 from engine.paper.fills import FillConfig, parse_commission, parse_slippage
+from engine.paper.money import MAX_CASH, MAX_PRICE, MAX_QTY, show
 from engine.paper.orders import (
     EVENT_TYPES,
     Fill,
     Order,
+    OrderActivated,
     OrderEvent,
     OrderFilled,
+    OrderModified,
     OrderSubmitted,
+    OrderTrailMoved,
+    OrderTriggered,
     OrderType,
     Role,
     Side,
@@ -29,10 +37,6 @@ from engine.paper.orders import (
 )
 
 _ENUMS = {"side": Side, "type": OrderType, "tif": TimeInForce, "role": Role}
-
-
-class LedgerMismatch(RuntimeError):
-    """The stored fills and the stored order events disagree (should never happen)."""
 
 
 def _enc(v: Any) -> Any:
@@ -54,6 +58,88 @@ def _dec(name: str, v: Any) -> Any:
     if name in _ENUMS and v is not None:
         return _ENUMS[name](v)
     return v
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+_PRICES = frozenset({"limit_price", "stop_price", "trail_amount", "price", "ref_price"})
+_TEXTS = frozenset({"account", "symbol", "tag", "reason"})
+_IDS = frozenset({"parent_id", "oco_group"})
+_TIMES = frozenset({"time_ms", "active_from_ms", "expire_at_ms"})
+
+
+def _int(v: object, what: str, low: int, optional: bool = False) -> None:
+    if v is None and optional:
+        return
+    if type(v) is not int or v < low:
+        raise ValueError(f"{what} is {show(v)}, expected a whole number of at least {low}")
+
+
+def _price(v: object, what: str) -> None:
+    if type(v) is not Decimal or not v.is_finite() or not (0 < v < MAX_PRICE):
+        raise ValueError(f"{what} is {show(v)}, expected a positive Decimal below {MAX_PRICE:,}")
+
+
+def check_fill(f: Fill) -> None:
+    """Raise ``ValueError`` unless every value of a stored fill is usable."""
+    for n in ("fill_id", "order_id", "account", "symbol"):
+        if not isinstance(getattr(f, n), str) or not getattr(f, n):
+            raise ValueError(f"fill {n} is {show(getattr(f, n))}")
+    if not isinstance(f.side, Side):
+        raise ValueError(f"fill side is {show(f.side)}")
+    _int(f.qty, "fill quantity", 1)
+    if f.qty >= MAX_QTY:
+        raise ValueError(f"fill quantity {f.qty} is too large")
+    _price(f.price, "fill price")
+    if type(f.fee) is not Decimal or not f.fee.is_finite() or not (0 <= f.fee < MAX_CASH):
+        raise ValueError(f"fill fee is {show(f.fee)}")
+    _int(f.time_ms, "fill time", 0)
+
+
+def check_event(ev: OrderEvent, order_id: str) -> None:
+    """Raise ``ValueError`` unless every value of a stored order event is usable (types,
+    finite, ranges), so replaying it cannot put a float or a NaN into an account."""
+    if ev.order_id != order_id:
+        raise ValueError(f"an event of order {show(ev.order_id)} is filed under {order_id}")
+    for f in dataclasses.fields(ev):
+        n = f.name
+        v = getattr(ev, n)
+        if n == "order_id":
+            if not isinstance(v, str) or not v:
+                raise ValueError(f"order id is {show(v)}")
+        elif n in _TIMES:
+            _int(v, n, 0, optional=n == "expire_at_ms")
+        elif n in _PRICES:
+            if v is not None or type(ev) is OrderTriggered or type(ev) is OrderTrailMoved:
+                _price(v, n.replace("_", " "))
+        elif n == "trail_percent":
+            if v is not None and (type(v) is not Decimal or not v.is_finite() or not (0 < v < 100)):
+                raise ValueError(f"trail percent is {show(v)}")
+        elif n == "qty":
+            low = 0 if type(ev) is OrderActivated else 1
+            _int(v, "quantity", low, optional=type(ev) is OrderModified)
+            if v is not None and v >= MAX_QTY:
+                raise ValueError(f"quantity {v} is too large")
+        elif n == "leaves_qty":
+            _int(v, "leaves quantity", 0)
+        elif n == "fill":
+            if not isinstance(v, Fill):
+                raise ValueError(f"fill is {show(v)}")
+            check_fill(v)
+        elif n in _TEXTS:
+            if not isinstance(v, str):
+                raise ValueError(f"{n} is {show(v)}, expected text")
+        elif n in _IDS:
+            if v is not None and not isinstance(v, str):
+                raise ValueError(f"{n} is {show(v)}, expected text")
+        elif n in _ENUMS:
+            if not isinstance(v, _ENUMS[n]):
+                raise ValueError(f"{n} is {show(v)}")
+    if type(ev) is OrderSubmitted and not ev.symbol:
+        raise ValueError("the order has no symbol")
 
 
 def encode_event(ev: OrderEvent) -> str:
@@ -115,9 +201,15 @@ class PaperStore:
             self._ids[r[1]] = r[0]
         return rows
 
-    def load(self, account_id: int) -> tuple[list[Order], list[Fill]]:
-        """Orders replayed from events and fills in booking order; raises ``LedgerMismatch``
-        if a fill in the events is missing from the fills table or the other way round."""
+    def load(self, account_id: int) -> tuple[list[Order], list[Fill], list[Quarantined]]:
+        """Orders replayed from events, fills in booking order, and what was quarantined.
+
+        An order whose stored history cannot be rebuilt (an event that does not decode, a
+        value of the wrong type, NaN or out of range, a transition the life cycle does not
+        allow, fills that disagree with the fills table) is left out together with its
+        fills and its bracket children, and reported as ``Quarantined``: one bad row must
+        not keep the other orders and accounts from opening.
+        """
         with self.lock:
             evs = self.conn.execute(
                 "SELECT order_id, type, payload FROM paper_order_events WHERE account_id=? ORDER BY seq",
@@ -128,26 +220,72 @@ class PaperStore:
                 "WHERE account_id=? ORDER BY seq", (account_id,),
             ).fetchall()
             name = self.conn.execute("SELECT name FROM paper_accounts WHERE id=?", (account_id,)).fetchone()[0]
-        by_order: dict[str, list[OrderEvent]] = {}
-        event_fills: set[str] = set()
+        rows: dict[str, list[tuple[str, str]]] = {}
         for oid, tname, payload in evs:
-            ev = decode_event(tname, payload)
-            by_order.setdefault(oid, []).append(ev)
-            if isinstance(ev, OrderFilled):
-                event_fills.add(ev.fill.fill_id)
-        orders = [Order.from_events(lst) for lst in by_order.values()]
-        fills = [
-            Fill(r[0], r[1], name, r[2], Side(r[3]), int(r[4]), Decimal(r[5]), Decimal(r[6]), int(r[7]))
-            for r in frows
-        ]
+            rows.setdefault(str(oid), []).append((tname, payload))
+        bad: dict[str, str] = {}
+        orders: dict[str, Order] = {}
+        event_fills: dict[str, set[str]] = {}
+        for oid, lst in rows.items():
+            try:
+                events = [decode_event(t, p) for t, p in lst]
+                for ev in events:
+                    check_event(ev, oid)
+                order = Order.from_events(events)
+            except Exception as exc:  # noqa: BLE001 - whatever is wrong, the order is left out
+                bad[oid] = _why(exc)
+                continue
+            orders[oid] = order
+            event_fills[oid] = {ev.fill.fill_id for ev in events if isinstance(ev, OrderFilled)}
+        fills: list[Fill] = []
+        table_fills: dict[str, set[str]] = {}
+        for r in frows:
+            oid = str(r[1])
+            try:
+                f = Fill(str(r[0]), oid, name, str(r[2]), Side(r[3]), int(r[4]), Decimal(r[5]), Decimal(r[6]), int(r[7]))
+                check_fill(f)
+            except Exception as exc:  # noqa: BLE001
+                bad.setdefault(oid, f"fill {r[0]}: {_why(exc)}")
+                continue
+            fills.append(f)
+            table_fills.setdefault(oid, set()).add(f.fill_id)
+        for oid in table_fills.keys() | event_fills.keys():
+            if oid not in bad and table_fills.get(oid, set()) != event_fills.get(oid, set()):
+                bad[oid] = "its fills in the fills table and in its order history disagree" \
+                    if oid in orders else "fills without an order history"
+        changed = True
+        while changed:  # a bracket child cannot live without its entry
+            changed = False
+            for oid, o in orders.items():
+                if oid not in bad and o.parent_id is not None and (o.parent_id in bad or o.parent_id not in orders):
+                    bad[oid] = f"its entry order {o.parent_id} was left out"
+                    changed = True
         self._fill_seq[account_id] = max((r[8] for r in frows), default=0)
-        table_fills = {f.fill_id for f in fills}
-        if table_fills != event_fills:
-            raise LedgerMismatch(
-                f"paper account {name}: fills {sorted(table_fills ^ event_fills)[:5]} are in only one of "
-                "the fills table and the order history"
-            )
-        return orders, fills
+        count: dict[str, int] = {}
+        for r in frows:
+            count[str(r[1])] = count.get(str(r[1]), 0) + 1
+        quarantined = [Quarantined(name, oid, why, count.get(oid, 0)) for oid, why in bad.items()]
+        return (
+            [o for oid, o in orders.items() if oid not in bad],
+            [f for f in fills if f.order_id not in bad],
+            quarantined,
+        )
+
+    def mark_quarantined(self, order_ids: list[str]) -> None:
+        """Set the snapshot state of these orders to ``quarantined`` (their history is kept
+        untouched for inspection). Raises ``sqlite3.Error`` if the store cannot be written."""
+        if not order_ids:
+            return
+        with self.lock:
+            c = self.conn
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                c.executemany("UPDATE paper_orders SET state='quarantined' WHERE order_id=?",
+                              [(oid,) for oid in order_ids])
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
 
     # ---------------------------------------------------------------- journal
 

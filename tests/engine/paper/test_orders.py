@@ -3,6 +3,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from engine.paper.errors import InvalidOrder
 from engine.paper.orders import (
     TRANSITIONS,
     DuplicateFill,
@@ -128,7 +129,6 @@ def test_every_table_entry_leaves_from_a_working_or_new_state():
 
 
 @pytest.mark.parametrize("req, msg", [
-    (OrderRequest("AAPL", Side.BUY, 0), "positive whole number"),
     (OrderRequest("AAPL", Side.BUY, 10, OrderType.LIMIT), "needs a limit price"),
     (OrderRequest("AAPL", Side.BUY, 10, OrderType.STOP), "needs a stop price"),
     (OrderRequest("AAPL", Side.BUY, 10, OrderType.TRAILING_STOP), "exactly one of trail"),
@@ -137,3 +137,41 @@ def test_every_table_entry_leaves_from_a_working_or_new_state():
 ])
 def test_malformed_requests_explain_themselves(req, msg):
     assert any(msg in p for p in req.problems())
+
+
+@pytest.mark.parametrize("kw, msg", [
+    (dict(qty=0), "positive whole number"),
+    (dict(qty=-5), "positive whole number"),
+    (dict(qty=10**30), "too large"),
+    (dict(qty=5.0), "whole number"),
+    (dict(qty=True), "whole number"),
+    (dict(limit_price=D("NaN")), "finite"),
+    (dict(limit_price=D("sNaN")), "finite"),
+    (dict(limit_price=float("inf")), "finite"),
+    (dict(limit_price=D("-1")), "positive"),
+    (dict(limit_price=D("1e22")), "too large"),
+    (dict(limit_price="abc"), "not a number"),
+    (dict(limit_price=[1]), "number"),
+    (dict(side="up"), "side must be one of buy, sell"),
+    (dict(type="limt"), "order type must be one of"),
+    (dict(tif=3), "time in force must be one of"),
+    (dict(symbol=""), "symbol is empty"),
+    (dict(symbol=None), "symbol must be text"),
+    (dict(trail_percent=D(100)), "between 0 and 100"),
+    (dict(tag=5), "tag must be text"),
+])
+def test_bad_values_are_refused_when_the_request_is_built(kw, msg):
+    args = dict(symbol="AAPL", side=Side.BUY, qty=10, type=OrderType.LIMIT, limit_price=D(10))
+    args.update(kw)
+    with pytest.raises(InvalidOrder, match=msg) as err:
+        OrderRequest(**args)
+    assert "\n" not in str(err.value) and str(err.value).count(". ") == 0  # one sentence
+
+
+def test_floats_and_strings_are_normalised_to_exact_values():
+    r = OrderRequest("ORCL", "BUY", 5, "limit", limit_price=44.5, tif="gtc", stop_loss="40.25")
+    assert (r.side, r.type, r.tif) == (Side.BUY, OrderType.LIMIT, TimeInForce.GTC)
+    assert r.limit_price == D("44.5") and type(r.limit_price) is D
+    assert r.limit_price.as_tuple().exponent == -6  # quantized to 1e-6
+    assert r.stop_loss == D("40.25")
+    assert OrderRequest("ORCL", Side.BUY, 5, limit_price=0.1).limit_price == D("0.1")
