@@ -3,21 +3,147 @@
 One function per verb (``cmd_<verb>``), each registered by ``_add_<verb>`` on the parser.
 Verbs call the same engine functions as the widgets. Imports are lazy so that
 ``stockscanner --version`` and the window start fast.
-Exit codes: 0 ok, 1 user error (bad input, clear message on stderr), 2 usage error.
+Exit codes:
+
+* 0 – done;
+* 1 – bad input (a file, a formula, a value the engine refuses) or a store or disk problem
+  (locked, full, read-only, newer or damaged database, unwritable data folder): one
+  sentence ``error: ...`` on stderr, never a traceback (that goes to the log file), and
+  nothing is changed;
+* 2 – usage error, from argparse: an unknown verb or option, or an option value that is
+  wrong on its face without reading anything (``--qty abc``, ``--size 0x0``,
+  ``--data-dir ''``).
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import logging
+import re
+import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from engine import __version__
 
+log = logging.getLogger(__name__)
+
+#: ``screenshot --size`` bounds: a small laptop window up to 8K (40000x40000 took 67 s).
+MIN_SIZE = (320, 240)
+MAX_SIZE = (7680, 4320)
+_SIZE_RE = re.compile(r"\s*(\d{1,6})\s*[x×]\s*(\d{1,6})\s*", re.IGNORECASE)
+
 
 class CliError(Exception):
     """A user-facing error: printed without a traceback, exit status 1."""
+
+
+def screen_size(text: str) -> tuple[int, int]:
+    """``"1600x1000"`` as (1600, 1000); argparse type of ``screenshot --size``.
+
+    Raises ``argparse.ArgumentTypeError`` (exit 2) for malformed text or a size outside
+    ``MIN_SIZE`` … ``MAX_SIZE``.
+    """
+    m = _SIZE_RE.fullmatch(text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"must look like 1600x1000 (WIDTHxHEIGHT in pixels), not '{text}'")
+    w, h = int(m.group(1)), int(m.group(2))
+    (w0, h0), (w1, h1) = MIN_SIZE, MAX_SIZE
+    if not (w0 <= w <= w1 and h0 <= h <= h1):
+        raise argparse.ArgumentTypeError(
+            f"{w}x{h} is outside the sizes a window can have here ({w0}x{h0} to {w1}x{h1})")
+    return w, h
+
+
+def data_dir_arg(text: str) -> str:
+    """argparse type of ``--data-dir``: refuses an empty or blank path (exit 2), which
+    would otherwise silently mean the default folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "is empty (or only spaces); give a folder, or leave --data-dir out to use the default one")
+    return text
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc``, then what it wraps (SQLAlchemy's ``orig``, ``__cause__``, ``__context__``)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        orig = getattr(e, "orig", None)
+        context = None if e.__suppress_context__ else e.__context__
+        todo += [orig if isinstance(orig, BaseException) else None, e.__cause__, context]
+
+
+def summarise(text: str, max_lines: int = 3, max_chars: int = 400) -> str:
+    """A long message (an integrity check's list of problems) shortened to its first
+    ``max_lines`` lines, each at most ``max_chars`` characters, and a count of the rest."""
+    lines = [ln.rstrip() for ln in str(text).strip().splitlines() if ln.strip()] or [""]
+    shown = [ln if len(ln) <= max_chars else ln[:max_chars].rstrip() + " …" for ln in lines[:max_lines]]
+    if len(lines) > max_lines:
+        shown.append(f"… ({len(lines) - max_lines} more lines)")
+    return "\n".join(shown)
+
+
+def store_error_sentence(exc: BaseException) -> str | None:
+    """One sentence for a store or disk failure anywhere in ``exc``'s chain, else None.
+
+    Our own ``StoreError`` (locked, damaged, newer, foreign, read-only, disk full) is shown
+    as it is (summarised); raw ``sqlite3`` / SQLAlchemy / Alembic errors and ``OSError``
+    with ENOSPC, EROFS or EACCES are translated.
+    """
+    from engine import paths
+    from engine.store.db import StoreError
+
+    db = paths.database_path()
+    for e in _causes(exc):
+        if isinstance(e, (StoreError, paths.DataDirError)):
+            return summarise(str(e))
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            where = e.filename or db.parent
+            return f"There is no space left on the disk for {where}, so nothing was saved; free some space and try again."
+        if isinstance(e, OSError) and e.errno == errno.EROFS:
+            where = e.filename or db.parent
+            return f"{where} is on a read-only disk, so nothing was saved; choose another place to write to."
+        if isinstance(e, OSError) and e.errno in (errno.EACCES, errno.EPERM):
+            where = e.filename or db.parent
+            return f"Permission denied for {where}, so nothing was done; check its permissions or choose another place."
+        if type(e).__name__ == "CommandError" and type(e).__module__.startswith("alembic"):
+            m = re.search(r"Can't locate revision identified by '([^']*)'", str(e))
+            if m:
+                return (f"The database {db} was written by a newer version of Stock Scanner (schema "
+                        f"{m.group(1)}); this version leaves it unchanged: use the newer version, or choose "
+                        "another folder with --data-dir.")
+            return f"The database {db} cannot be upgraded ({summarise(str(e), 1, 200)}); it was left unchanged."
+        if isinstance(e, sqlite3.Error):
+            msg = str(e)
+            low = msg.lower()
+            if "locked" in low or "busy" in low:
+                return (f"The database {db} is locked by another process (another Stock Scanner or import); "
+                        "nothing was changed: try again when it has finished.")
+            if "disk is full" in low or "disk full" in low:
+                return (f"The disk holding the database {db} is full, so nothing was saved; "
+                        "free some space and try again.")
+            if "readonly" in low or "read-only" in low:
+                return (f"The database {db} is read-only, so nothing was saved; make it writable or choose "
+                        "another folder with --data-dir.")
+            if "no such table" in low or "no such column" in low:
+                return (f"The database {db} is not a complete Stock Scanner store ({msg}); nothing was changed: "
+                        f"restore a backup from {db.parent / 'backups'} or choose another folder with --data-dir.")
+            if "malformed" in low or "not a database" in low or "corrupt" in low:
+                return (f"The database {db} is damaged ({summarise(msg, 1, 200)}); nothing was changed: "
+                        f"restore a backup from {db.parent / 'backups'}.")
+            if "unable to open" in low:
+                return (f"The database {db} cannot be opened ({msg}); check that its folder exists and "
+                        "can be written.")
+            return f"The database {db} cannot be used ({summarise(msg, 1, 200)})."
+    return None
 
 
 def _print_json(obj: Any) -> None:
@@ -61,17 +187,16 @@ def cmd_import(args: argparse.Namespace) -> int:
 def _add_screenshot(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("screenshot", help="render the main window offscreen to a PNG")
     p.add_argument("out")
-    p.add_argument("--size", default="1600x1000", help="WIDTHxHEIGHT (default 1600x1000)")
+    p.add_argument("--size", default=(1600, 1000), type=screen_size, metavar="WxH",
+                   help=f"window size in pixels, {MIN_SIZE[0]}x{MIN_SIZE[1]} to {MAX_SIZE[0]}x{MAX_SIZE[1]} "
+                        "(default 1600x1000)")
     p.set_defaults(func=cmd_screenshot)
 
 
 def cmd_screenshot(args: argparse.Namespace) -> int:
     from app.main import screenshot
 
-    try:
-        w, h = (int(v) for v in args.size.lower().split("x"))
-    except ValueError as exc:
-        raise CliError(f"--size must look like 1600x1000, not {args.size!r}") from exc
+    w, h = args.size
     screenshot(args.out, w, h)
     print(args.out)
     return 0
@@ -186,10 +311,14 @@ def _add_scan(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from engine.formula import FormulaError
+    from engine.formula import FormulaError, parse
     from engine.scanner.headless import formula_error_text, scan_directory
 
     try:
+        if not parse(args.where).is_boolean:
+            shown = args.where.strip() if len(args.where.strip()) <= 60 else args.where.strip()[:60] + "…"
+            raise CliError(f"--where must be a condition that is true or false, such as 'rsi(close) < 30' "
+                           f"or 'close > sma(close, 50)'; '{shown}' gives numbers")
         found = scan_directory(args.data, args.where)
     except FormulaError as exc:
         raise CliError(formula_error_text(exc, args.where)) from exc
@@ -218,7 +347,8 @@ _VERBS: list[Callable[[argparse._SubParsersAction], None]] = [
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stockscanner", description="Stock Scanner trading workstation")
     p.add_argument("--version", action="version", version=f"stockscanner {__version__}")
-    p.add_argument("--data-dir", metavar="DIR", help="keep every file in DIR (also: STOCKSCANNER_HOME)")
+    p.add_argument("--data-dir", metavar="DIR", type=data_dir_arg,
+                   help="keep every file in DIR (also: STOCKSCANNER_HOME)")
     p.add_argument("--verbose", "-v", action="store_true", help="log debug messages to stderr")
     sub = p.add_subparsers(dest="verb", metavar="VERB")
     for add in _VERBS:
@@ -231,21 +361,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from engine import paths
 
-    if args.data_dir:
+    if args.data_dir is not None:
         paths.set_data_dir(args.data_dir)
     from app.logging_setup import setup_logging
 
     setup_logging(verbose=args.verbose, console=args.verb is not None)
+    if args.verb is not None:
+        # A log file on a full or read-only disk must not add "--- Logging error ---"
+        # tracebacks to the one-sentence error below.
+        logging.raiseExceptions = False
     try:
         return int(args.func(args) or 0)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (ValueError, OSError, RuntimeError) as exc:
-        # Engine errors carry user-facing messages (bad CSV, unwritable folder, ...).
-        if args.verb is None:
+    except Exception as exc:
+        if args.verb is None:  # the window reports its own start-up errors
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        sentence = store_error_sentence(exc)
+        if sentence is None:
+            if not isinstance(exc, (ValueError, OSError, RuntimeError)):
+                raise  # a bug: keep the traceback
+            # Engine errors carry user-facing messages (bad CSV, unwritable folder, ...).
+            sentence = str(exc)
+        log.info("%s failed: %s", args.verb, sentence, exc_info=exc)  # the details, for the log file
+        print(f"error: {sentence}", file=sys.stderr)
         return 1
 
 

@@ -239,7 +239,17 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
 
 
 def screenshot(out: str, width: int = 1600, height: int = 1000, timeout_ms: int = 15000) -> str:
-    """Render the main window (current workspace) offscreen to a PNG at ``out``."""
+    """Render the main window (current workspace) offscreen to a PNG at ``out``.
+
+    Raises ``ValueError`` for a size outside ``app.cli.MIN_SIZE`` … ``MAX_SIZE`` (a huge
+    window took a minute to render; 0x0 silently became the minimum window size).
+    """
+    from app.cli import MAX_SIZE, MIN_SIZE
+
+    if not (isinstance(width, int) and isinstance(height, int)
+            and MIN_SIZE[0] <= width <= MAX_SIZE[0] and MIN_SIZE[1] <= height <= MAX_SIZE[1]):
+        raise ValueError(f"a screenshot is {MIN_SIZE[0]}x{MIN_SIZE[1]} to {MAX_SIZE[0]}x{MAX_SIZE[1]} pixels, "
+                         f"not {width}x{height}")
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEventLoop, QTimer

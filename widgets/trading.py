@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data.bars import Bars
+from engine.formatting import money
 from engine.paper.account import AccountKind, AccountSummary
 from engine.paper.events import AccountChanged, FillOccurred, OrderUpdated, PositionChanged
 from engine.paper.ledger import PositionView
@@ -72,8 +73,7 @@ def fmt_money(d: Decimal | None, signed: bool = False) -> str:
     """``$1,234.56`` (``+$1,234.56`` / ``-$1,234.56`` with ``signed``); ``—`` for None."""
     if d is None:
         return "—"
-    sign = "-" if d < 0 else ("+" if signed and d > 0 else "")
-    return f"{sign}${abs(d):,.2f}"
+    return money(d, signed=signed)
 
 
 def fmt_price(d: Decimal | None) -> str:

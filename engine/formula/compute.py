@@ -102,12 +102,21 @@ def _apply(node: Node, vals: list[Value]) -> Value:
     return _arith(op, vals[0], vals[1])
 
 
-def _finite_preserving(node: Node) -> bool:
-    """True when ``node`` is finite wherever the bar fields are (fields, numbers, + - *)."""
+def _finite_preserving(node: Node, memo: dict[Node, bool] | None = None) -> bool:
+    """True when ``node`` is finite wherever the bar fields are (fields, numbers, + - *).
+
+    Memoised per node: a shared sub-expression (a custom indicator used twice) is checked
+    once, so a chain of ``previous + previous`` costs linear, not exponential, time.
+    """
     if node.kind in ("field", "num"):
         return True
     if node.kind == "neg" or (node.kind == "bin" and node.op in ("+", "-", "*")):
-        return all(_finite_preserving(a) for a in node.args)
+        memo = {} if memo is None else memo
+        hit = memo.get(node)
+        if hit is None:
+            hit = all(_finite_preserving(a, memo) for a in node.args)
+            memo[node] = hit
+        return hit
     return False
 
 

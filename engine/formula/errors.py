@@ -1,5 +1,7 @@
-"""The one error type of the formula language."""
+"""The one error type of the formula language, and how its messages show long chains."""
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class FormulaError(ValueError):
@@ -25,3 +27,16 @@ class FormulaError(ValueError):
         if not self.text:
             return str(self)
         return f"{self.text}\n{' ' * max(self.column - 1, 0)}^"
+
+
+def summarise_chain(names: Sequence[str], sep: str = " → ", head: int = 4) -> str:
+    """``names`` joined by ``sep``, shortened when long: the first ``head`` names,
+    ``… (N more)`` and the last one (``a → b → c → d → … (45 more) → a``).
+
+    For messages that name a custom-indicator cycle, a nesting path or a list of users.
+    """
+    items = [str(n) for n in names]
+    if len(items) <= head + 2:
+        return sep.join(items)
+    hidden = len(items) - head - 1
+    return sep.join([*items[:head], f"… ({hidden} more)", items[-1]])

@@ -12,6 +12,8 @@ from engine.formula.errors import FormulaError
 from engine.formula.panel import Panel
 from engine.formula.parser import Builder, Node, Parser
 
+MAX_CANONICAL = 100_000  # characters of Formula.canonical(); 10 × the longest formula text
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Formula:
@@ -36,8 +38,18 @@ class Formula:
         return self.root.lookback
 
     def canonical(self) -> str:
-        """The formula fully parenthesised with defaults filled in (custom names expanded)."""
-        return self.root.to_text()
+        """The formula fully parenthesised with defaults filled in (custom names expanded).
+
+        Raises ``FormulaError`` when that text would exceed ``MAX_CANONICAL`` characters:
+        custom indicators that each use the previous one twice double the expanded text per
+        level (31 levels: billions of characters), although parsing and evaluation share
+        the repeated parts and stay fast.
+        """
+        try:
+            return self.root.to_text(limit=MAX_CANONICAL)
+        except ValueError as exc:
+            raise FormulaError(f"the formula cannot be written out in full: {exc}, because its custom "
+                               "indicators repeat each other", 1, text=self.text) from None
 
     def evaluate(self, bars: Bars) -> np.ndarray:
         """Values for every bar of ``bars`` (1-D, len(bars)): bool for a boolean formula, else float64 (NaN during warm-up).

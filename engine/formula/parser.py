@@ -26,10 +26,11 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from engine.formula.errors import FormulaError
+from engine.formula.errors import FormulaError, summarise_chain
 from engine.formula.functions import FIELDS, FUNCTIONS, KEYWORDS, MAX_PERIOD, FunctionSpec
 
 MAX_LENGTH = 10_000
@@ -56,6 +57,23 @@ _MISTAKES = {
 
 class CycleError(FormulaError):
     """Custom indicators that refer to themselves (reported once, not nested per level)."""
+
+
+class InCustomError(FormulaError):
+    """A problem inside a custom indicator used by the formula: ``path`` is the chain of
+    custom indicators from the one the formula names to the one whose text is wrong,
+    ``reason`` and ``inner_column`` the problem in that text."""
+
+    def __init__(self, path: tuple[str, ...], reason: str, inner_column: int, column: int,
+                 suggestion: str | None, text: str) -> None:
+        self.path = path
+        self.reason = reason
+        self.inner_column = inner_column
+        if len(path) == 1:
+            where = f"in custom indicator '{path[0]}'"
+        else:
+            where = f"in custom indicator '{path[-1]}' (used through {summarise_chain(path)})"
+        super().__init__(f"{where}: {reason} (column {inner_column} of its formula)", column, suggestion, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +129,7 @@ def tokenize(text: str) -> list[Token]:
                     raise FormulaError(msg, col, sug, text=text)
             if ch == ".":
                 raise FormulaError("unexpected '.': formulas have no attributes or methods", col, text=text)
-            shown = ch if ch.isprintable() else repr(ch)
-            raise FormulaError(f"unexpected character '{shown}'", col, text=text)
+            raise FormulaError(f"unexpected character {_show_char(ch)}", col, text=text)
     out.append(Token("end", "", n + 1))
     return out
 
@@ -143,31 +160,66 @@ class Node:
     def __repr__(self) -> str:
         return f"Node({self.kind}, {self.op!r}, #{self.uid})"
 
-    def to_text(self) -> str:
-        """Canonical formula text of this node (fully parenthesised, defaults filled in)."""
+    def _pieces(self) -> list[str | Node]:
+        """This node's canonical text as literal strings and child nodes, in order."""
         if self.kind == "num":
             v = self.value
             if self.is_bool:
-                return "true" if v == 1 else "false"
-            return f"({_fmt(v)})" if v < 0 else _fmt(v)
+                return ["true" if v == 1 else "false"]
+            return [f"({_fmt(v)})" if v < 0 else _fmt(v)]
         if self.kind == "field":
-            return self.op
+            return [self.op]
         if self.kind == "neg":
-            return f"(-{self.args[0].to_text()})"
+            return ["(-", self.args[0], ")"]
         if self.kind == "not":
-            return f"(not {self.args[0].to_text()})"
+            return ["(not ", self.args[0], ")"]
         if self.kind == "bin":
-            return f"({self.args[0].to_text()} {self.op} {self.args[1].to_text()})"
+            return ["(", self.args[0], f" {self.op} ", self.args[1], ")"]
         assert self.spec is not None
-        parts, ai, pi = [], 0, 0
-        for p in self.spec.params:
+        out: list[str | Node] = [f"{self.op}("]
+        ai = pi = 0
+        for i, p in enumerate(self.spec.params):
+            if i:
+                out.append(", ")
             if p.kind == "series":
-                parts.append(self.args[ai].to_text())
+                out.append(self.args[ai])
                 ai += 1
             else:
-                parts.append(_fmt(self.params[pi]))
+                out.append(_fmt(self.params[pi]))
                 pi += 1
-        return f"{self.op}({', '.join(parts)})"
+        out.append(")")
+        return out
+
+    def text_length(self, memo: dict[int, int] | None = None) -> int:
+        """Length of ``to_text()`` in characters, computed once per distinct node (so a
+        formula whose custom indicators use each other twice per level costs linear time,
+        although its text doubles with every level)."""
+        memo = {} if memo is None else memo
+        hit = memo.get(self.uid)
+        if hit is None:
+            hit = sum(len(x) if isinstance(x, str) else x.text_length(memo) for x in self._pieces())
+            memo[self.uid] = hit
+        return hit
+
+    def to_text(self, limit: int | None = None) -> str:
+        """Canonical formula text of this node (fully parenthesised, defaults filled in).
+
+        Raises ``ValueError`` when the text would be longer than ``limit`` characters
+        (checked before any text is built).
+        """
+        if limit is not None:
+            n = self.text_length()
+            if n > limit:
+                raise ValueError(f"the text would be {n:,} characters long (at most {limit:,})")
+        parts: list[str] = []
+        stack: list[str | Node] = [self]
+        while stack:  # iterative: the expanded tree may be far deeper than it is wide
+            x = stack.pop()
+            if isinstance(x, str):
+                parts.append(x)
+            else:
+                stack.extend(reversed(x._pieces()))
+        return "".join(parts)
 
 
 def _fmt(v: float) -> str:
@@ -419,7 +471,7 @@ class Parser:
         if len(self.stack) >= MAX_CUSTOM_NESTING:
             raise self.err(f"custom indicators are nested too deeply (more than {MAX_CUSTOM_NESTING})", column)
         if name in self.stack:
-            cycle = " → ".join((*self.stack[self.stack.index(name):], name))
+            cycle = summarise_chain((*self.stack[self.stack.index(name):], name))
             raise CycleError(f"custom indicator '{name}' refers to itself ({cycle})", column, text=self.text)
         self.used_custom.add(name)
         cached = self.custom_nodes.get(name)
@@ -431,9 +483,11 @@ class Parser:
             node = sub.parse()
         except CycleError as exc:
             raise CycleError(exc.message, column, text=self.text) from None
+        except InCustomError as exc:  # deeper down: one message naming the path, not one per level
+            raise InCustomError((name, *exc.path), exc.reason, exc.inner_column, column, exc.suggestion,
+                                self.text) from None
         except FormulaError as exc:
-            raise self.err(f"in custom indicator '{name}': {exc.message} (column {exc.column} of "
-                           f"its formula)", column, exc.suggestion) from None
+            raise InCustomError((name,), exc.message, exc.column, column, exc.suggestion, self.text) from None
         self.depth -= 1
         self.used_custom |= sub.used_custom
         self.custom_nodes[name] = node
@@ -496,6 +550,16 @@ class Parser:
         node = self.b.make("call", spec.name, tuple(series), tuple(params), is_bool=spec.returns_bool,
                            own_lookback=own, spec=spec)
         return self.check(node, name_tok.column)
+
+
+def _show_char(ch: str) -> str:
+    """A character for a message, quoted once: ``'@'``, ``"'"``, ``U+00A0 (no-break space)``."""
+    if ch == "'":
+        return '"\'"'
+    if ch.isprintable() and not ch.isspace():
+        return f"'{ch}'"
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}" + (f" ({name.lower()})" if name else "")
 
 
 def _describe(t: Token) -> str:

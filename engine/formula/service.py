@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from engine.events import Event, EventBus
 from engine.events import bus as default_bus
-from engine.formula.errors import FormulaError
+from engine.formula.errors import FormulaError, summarise_chain
 from engine.formula.formula import Formula, parse
 from engine.formula.functions import FIELDS, FUNCTIONS, RESERVED
 from engine.formula.parser import suggest
@@ -227,7 +227,8 @@ class FormulaService:
         self.get(n)
         users = self.dependents(n)
         if users:
-            raise FormulaError(f"'{n}' is used by {', '.join(repr(u) for u in users)}; change those first", 1)
+            names = summarise_chain([f"'{u}'" for u in users], sep=", ")
+            raise FormulaError(f"'{n}' is used by {names}; change those first", 1)
         with self.db.connect() as c:
             c.execute(("DELETE FROM custom_indicators WHERE name=:n"), {"n": n})
         with self._lock:

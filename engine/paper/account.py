@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from engine.formatting import money
 from engine.paper.errors import InvalidOrder, OrderNotFound, OrderNotWorking
 from engine.paper.fills import (
     FillConfig,
@@ -412,8 +413,8 @@ class PaperAccount:
                 avail = self.buying_power()
                 if need > avail:
                     return (
-                        f"insufficient cash: this order needs ${need:,.2f}, "
-                        f"${avail:,.2f} is available"
+                        f"insufficient cash: this order needs {money(need)}, "
+                        f"{money(avail)} is available"
                     )
                 return None
             held, _ = self._reserved(req.symbol, False, group)
@@ -434,8 +435,8 @@ class PaperAccount:
         if need > avail:
             eq = self.ledger.equity(self.prices)
             return (
-                f"insufficient buying power: this order needs ${need:,.2f}, "
-                f"${max(avail, ZERO):,.2f} is available ({self.leverage()}× equity ${eq:,.2f})"
+                f"insufficient buying power: this order needs {money(need)}, "
+                f"{money(max(avail, ZERO))} is available ({self.leverage()}× equity {money(eq)})"
             )
         return None
 
@@ -783,7 +784,7 @@ class PaperAccount:
             cost = qty * price + fee
             if cost > self.ledger.cash:
                 return (f"insufficient cash at fill time: {qty} {o.symbol} at {price} costs "
-                        f"${cost:,.2f}, cash is ${self.ledger.cash:,.2f}")
+                        f"{money(cost)}, cash is {money(self.ledger.cash)}")
             return None
         prices = dict(self.prices)
         prices[o.symbol] = price
@@ -791,8 +792,8 @@ class PaperAccount:
         gross = self.ledger.gross_exposure(prices) - abs(pos) * price + abs(pos + signed) * price
         limit = self.leverage() * eq
         if gross > limit:
-            return (f"insufficient buying power at fill time: exposure would be ${gross:,.2f}, "
-                    f"the limit is ${limit:,.2f}")
+            return (f"insufficient buying power at fill time: exposure would be {money(gross)}, "
+                    f"the limit is {money(limit)}")
         return None
 
     def _sync_children(self, parent: Order, t: int, price: Decimal) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+from engine.formatting import money
 from engine.paper.account import AccountKind
 from engine.paper.money import CENT, ZERO
 from engine.paper.orders import OrderRequest, OrderType, Side
@@ -117,7 +118,7 @@ def preview_order(
             cost = notional + fee
             after = buying_power - cost
             if cost > buying_power:
-                problems.append(f"exceeds buying power by ${cost - buying_power:,.2f}")
+                problems.append(f"exceeds buying power by {money(cost - buying_power)}")
         else:
             cost = ZERO
             after = buying_power + notional - fee
@@ -133,7 +134,7 @@ def preview_order(
         cost = opening * px
         after = buying_power - cost + closing * px - fee
         if cost > buying_power:
-            problems.append(f"exceeds buying power by ${cost - max(buying_power, ZERO):,.2f}")
+            problems.append(f"exceeds buying power by {money(cost - max(buying_power, ZERO))}")
     return OrderPreview(px, notional, cost, after, tuple(dict.fromkeys(problems)))
 
 

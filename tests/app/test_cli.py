@@ -83,3 +83,203 @@ def test_window_on_an_unwritable_data_dir_explains(tmp_path):
     blocker.write_text("x")
     r = run_cli(home=blocker / "sub", check=False)
     assert r.returncode == 1 and "cannot be written" in r.stderr
+
+
+# --------------------------------------------------------------------------- usage errors (exit 2)
+
+def _one_error_line(stderr: str) -> str:
+    """The single ``error: ...`` line of a failed verb (warnings about the log file aside)."""
+    assert "Traceback" not in stderr and "Logging error" not in stderr, stderr
+    lines = [ln for ln in stderr.splitlines() if ln.strip() and not ln.startswith("warning:")]
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("size, why", [
+    ("0x0", "outside"),            # silently became 949x530
+    ("40000x40000", "outside"),    # took 67 s
+    ("319x1000", "outside"),
+    ("1600x4321", "outside"),
+    ("abc", "must look like 1600x1000"),
+    ("1600x", "must look like 1600x1000"),
+    ("-5x100", "must look like 1600x1000"),
+])
+def test_screenshot_refuses_sizes_before_starting(tmp_path, size, why):
+    out = tmp_path / "shot.png"
+    r = run_cli("screenshot", str(out), f"--size={size}", home=tmp_path / "home", check=False)
+    assert r.returncode == 2 and "argument --size" in r.stderr and why in r.stderr
+    assert "Traceback" not in r.stderr and not out.exists()
+    assert not (tmp_path / "home").exists()  # refused before anything was opened
+
+
+def test_the_screenshot_function_refuses_sizes_too():
+    from app.main import screenshot
+
+    with pytest.raises(ValueError, match="320x240 to 7680x4320 pixels, not 0x0"):
+        screenshot("never.png", 0, 0)
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_an_empty_data_dir_is_refused(value):
+    r = run_cli(f"--data-dir={value}", "scan", "--data", ".", "--where", "close > 1", check=False)
+    assert r.returncode == 2
+    assert "argument --data-dir: is empty" in r.stderr and "Traceback" not in r.stderr
+    assert r.stdout == ""
+
+
+def test_scan_refuses_a_rule_that_is_a_number(tmp_path, shared_data):
+    r = run_cli("scan", "--data", str(shared_data), "--where", "5", home=tmp_path, check=False)
+    assert r.returncode == 1 and r.stdout == ""
+    line = _one_error_line(r.stderr)
+    assert line == ("error: --where must be a condition that is true or false, such as 'rsi(close) < 30' "
+                    "or 'close > sma(close, 50)'; '5' gives numbers")
+
+
+def test_formula_errors_quote_odd_characters_once(tmp_path, shared_data):
+    r = run_cli("compute", str(shared_data / "ORCL-1995-2014.csv"), "--expr", "close\xa0> 1",
+                "--out", str(tmp_path / "o.csv"), home=tmp_path, check=False)
+    assert r.returncode == 1
+    assert "unexpected character U+00A0 (no-break space) at column 6" in r.stderr
+    assert "''" not in r.stderr
+
+
+# --------------------------------------------------------------------------- store and disk faults (exit 1)
+
+def _imported_home(tmp_path, shared_data):
+    home = tmp_path / "home"
+    run_cli("import", str(shared_data / "ORCL-1995-2014.csv"), home=home)
+    return home, home / "stockscanner.sqlite3"
+
+
+def _series(db_file):
+    import sqlite3
+
+    c = sqlite3.connect(db_file)
+    try:
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return sorted(r[0] for r in c.execute("SELECT symbol FROM bar_series"))
+    finally:
+        c.close()
+
+
+def test_a_newer_database_is_refused_and_left_alone(tmp_path, shared_data):
+    import sqlite3
+
+    home, db_file = _imported_home(tmp_path, shared_data)
+    with sqlite3.connect(db_file) as c:
+        c.execute("UPDATE alembic_version SET version_num='9999'")
+    r = run_cli("import", str(shared_data / "NVDA-1999-2014.csv"), home=home, check=False)
+    assert r.returncode == 1
+    line = _one_error_line(r.stderr)
+    assert "newer version of Stock Scanner (schema 9999)" in line
+    with sqlite3.connect(db_file) as c:
+        assert c.execute("SELECT version_num FROM alembic_version").fetchall() == [("9999",)]
+    assert _series(db_file) == ["ORCL"]
+
+
+def test_a_missing_table_is_one_sentence(tmp_path, shared_data):
+    import sqlite3
+
+    home, db_file = _imported_home(tmp_path, shared_data)
+    with sqlite3.connect(db_file) as c:
+        c.execute("DROP TABLE bar_chunks")
+    r = run_cli("import", str(shared_data / "NVDA-1999-2014.csv"), home=home, check=False)
+    assert r.returncode == 1
+    line = _one_error_line(r.stderr)
+    assert "not a complete Stock Scanner store (no such table: bar_chunks)" in line
+
+
+@pytest.fixture
+def in_process(monkeypatch):
+    """Run ``app.cli.main`` in this process without touching global logging or paths for good."""
+    import logging
+
+    import app.logging_setup
+    from engine import paths
+
+    monkeypatch.setattr(app.logging_setup, "_configured", True)
+    monkeypatch.setattr(logging, "raiseExceptions", True)
+    monkeypatch.setattr(paths, "_override", None)
+    monkeypatch.delenv("STOCKSCANNER_HOME", raising=False)
+    from app.cli import main
+
+    return main
+
+
+def test_a_locked_database_is_one_sentence_and_unchanged(tmp_path, shared_data, monkeypatch, capsys, in_process):
+    import sqlite3
+
+    import engine.store.db as store_db
+
+    home, db_file = _imported_home(tmp_path, shared_data)
+    original = store_db._on_connect
+
+    def short_timeout(conn, record):
+        original(conn, record)
+        conn.execute("PRAGMA busy_timeout=200")
+
+    monkeypatch.setattr(store_db, "_on_connect", short_timeout)
+    holder = sqlite3.connect(db_file, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        rc = in_process([f"--data-dir={home}", "import", str(shared_data / "NVDA-1999-2014.csv")])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "is locked by another process" in _one_error_line(err)
+    assert _series(db_file) == ["ORCL"]
+
+
+def test_integrity_check_output_is_summarised(tmp_path, monkeypatch, capsys, in_process, shared_data):
+    import engine.store.db as store_db
+
+    home = tmp_path / "home"
+    home.mkdir()
+    problems = "\n".join(f"row {i} missing from index bar_idx" for i in range(40))
+
+    def damaged(path):
+        raise store_db.DatabaseCorrupt(path, f"integrity check:\n{problems}", [])
+
+    monkeypatch.setattr(store_db, "check_file", damaged)
+    rc = in_process([f"--data-dir={home}", "import", str(shared_data / "ORCL-1995-2014.csv")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 4, err
+    assert err[0].startswith("error: The database") and err[-1] == "… (38 more lines)"
+
+
+def _mount(args, target):
+    r = subprocess.run(["mount", *args, str(target)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount here ({r.stderr.strip() or 'not root'}): the fault needs a real mount")
+
+
+def test_a_read_only_database_file_is_one_sentence(tmp_path, shared_data):
+    home, db_file = _imported_home(tmp_path, shared_data)
+    _mount(["--bind", str(db_file)], db_file)  # root ignores chmod: a read-only bind mount does not
+    try:
+        _mount(["-o", "remount,bind,ro"], db_file)
+        r = run_cli("import", str(shared_data / "NVDA-1999-2014.csv"), home=home, check=False)
+    finally:
+        subprocess.run(["umount", str(db_file)], check=False)
+    assert r.returncode == 1
+    assert "is read-only, so nothing was saved" in _one_error_line(r.stderr)
+    assert _series(db_file) == ["ORCL"]
+
+
+def test_a_full_disk_during_import_is_one_sentence_and_changes_nothing(tmp_path, shared_data):
+    home = tmp_path / "home"
+    home.mkdir()
+    _mount(["-t", "tmpfs", "-o", "size=1m", "tmpfs"], home)  # room for ORCL's daily bars, not for 30,889 minutes
+    try:
+        run_cli("import", str(shared_data / "ORCL-1995-2014.csv"), home=home)
+        before = _series(home / "stockscanner.sqlite3")
+        r = run_cli("import", str(shared_data / "FUT-2006-1min.csv"), "--symbol", "FUT", home=home, check=False)
+        after = _series(home / "stockscanner.sqlite3")
+    finally:
+        subprocess.run(["umount", str(home)], check=False)
+    assert r.returncode == 1
+    line = _one_error_line(r.stderr)
+    assert "stockscanner.sqlite3 is full, so nothing was saved" in line
+    assert before == after == ["ORCL"]
