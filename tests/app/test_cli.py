@@ -171,7 +171,7 @@ def test_a_newer_database_is_refused_and_left_alone(tmp_path, shared_data):
     r = run_cli("import", str(shared_data / "NVDA-1999-2014.csv"), home=home, check=False)
     assert r.returncode == 1
     line = _one_error_line(r.stderr)
-    assert "newer version of Stock Scanner (schema 9999)" in line
+    assert "newer Stock Scanner (schema 9999" in line and "has not been changed" in line
     with sqlite3.connect(db_file) as c:
         assert c.execute("SELECT version_num FROM alembic_version").fetchall() == [("9999",)]
     assert _series(db_file) == ["ORCL"]
@@ -186,7 +186,7 @@ def test_a_missing_table_is_one_sentence(tmp_path, shared_data):
     r = run_cli("import", str(shared_data / "NVDA-1999-2014.csv"), home=home, check=False)
     assert r.returncode == 1
     line = _one_error_line(r.stderr)
-    assert "not a complete Stock Scanner store (no such table: bar_chunks)" in line
+    assert "is damaged (table bar_chunks is missing)" in line and "has not been changed" in line
 
 
 @pytest.fixture
@@ -242,7 +242,7 @@ def test_integrity_check_output_is_summarised(tmp_path, monkeypatch, capsys, in_
     def damaged(path):
         raise store_db.DatabaseCorrupt(path, f"integrity check:\n{problems}", [])
 
-    monkeypatch.setattr(store_db, "check_file", damaged)
+    monkeypatch.setattr(store_db, "probe_file", damaged)
     rc = in_process([f"--data-dir={home}", "import", str(shared_data / "ORCL-1995-2014.csv")])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 1 and len(err) == 4, err
