@@ -26,7 +26,6 @@ from pathlib import Path
 
 from engine.data.bars import Bars
 from engine.events import EventBus
-from engine.events import bus as default_bus
 from engine.paper.account import (
     AccountKind,
     AccountSummary,
@@ -70,12 +69,12 @@ class PaperBroker:
         self,
         store: PaperStore,
         *,
-        bus: EventBus | None = None,
+        bus: EventBus,
         clock: Callable[[], int] = wall_clock_ms,
         default_config: FillConfig | None = None,
     ) -> None:
         self.store = store
-        self.bus = bus if bus is not None else default_bus
+        self.bus = bus
         self.clock = clock
         self.default_config = default_config or FillConfig()
         self.ids = IdSource()
