@@ -9,8 +9,10 @@ changes and price clicks with the chart's instance id so tickets can follow thei
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -55,8 +57,8 @@ class ChartRegistry(QObject):
         self.chart_added.emit(instance_id, chart)
 
     def remove(self, instance_id: str) -> None:
-        if self.charts.pop(instance_id, None) is None:
-            return
+        if self.charts.pop(instance_id, None) is None or not shiboken6.isValid(self):
+            return  # unknown, or the app is shutting down (the registry went first)
         if self.active_id == instance_id:
             self.active_id = next(iter(self.charts), None)
         self.chart_removed.emit(instance_id)
@@ -102,3 +104,35 @@ class ChartRegistry(QObject):
             if iid is not None:
                 self.activate(iid)
         return False
+
+
+class ChartFollower(QObject):
+    """Passes the symbol changes and price clicks of the charts that dock ``instance_id``
+    follows (link-group rules, ``Links.follows``) to ``on_symbol``/``on_price``. A child of
+    ``owner`` (the following widget), so it stops when the widget is destroyed. Starts with
+    the symbol of the first followed chart that shows one."""
+
+    def __init__(self, registry: ChartRegistry, instance_id: str, owner: QObject,
+                 on_symbol: Callable[[str], object], on_price: Callable[[float], object]) -> None:
+        super().__init__(owner)
+        self.registry = registry
+        self.instance_id = instance_id
+        self._on_symbol = on_symbol
+        self._on_price = on_price
+        registry.symbol_changed.connect(self.chart_symbol_changed)
+        registry.price_clicked.connect(self.chart_price_clicked)
+        for chart_id, chart in registry.charts.items():
+            if chart.symbol and self.follows(chart_id):
+                on_symbol(chart.symbol)
+                break
+
+    def follows(self, chart_id: str) -> bool:
+        return self.registry.ctx.links.follows(self.instance_id, chart_id, self.registry.active_id)
+
+    def chart_symbol_changed(self, chart_id: str, symbol: str) -> None:
+        if self.follows(chart_id):
+            self._on_symbol(symbol)
+
+    def chart_price_clicked(self, chart_id: str, price: float) -> None:
+        if self.follows(chart_id):
+            self._on_price(price)

@@ -263,7 +263,9 @@ class MainWindow(QMainWindow):
         siblings = [self.docks[i] for i, s in self.instance_spec.items() if s is spec and not self.docks[i].isHidden()]
         if extra and siblings:
             self.addDockWidget(self.dockWidgetArea(siblings[-1]), dock)
-            self.splitDockWidget(siblings[-1], dock, Qt.Orientation.Horizontal)
+            # below the last one: beside it, two charts' tool rows would not fit 1280 px
+            self.splitDockWidget(siblings[-1], dock, Qt.Orientation.Vertical)
+            QTimer.singleShot(0, self, lambda a=siblings[-1], b=dock: self._share_height(a, b))
         else:
             self.addDockWidget(_AREAS[spec.area], dock)
         if not extra and spec.tabify_with and spec.tabify_with in self.docks:
@@ -287,6 +289,11 @@ class MainWindow(QMainWindow):
         self.docks[instance_id] = dock
         self.instance_spec[instance_id] = spec
         return dock
+
+    def _share_height(self, a: QDockWidget, b: QDockWidget) -> None:
+        """Once laid out, a new instance gets half of the height of the one it split."""
+        h = a.height() + b.height()
+        self.resizeDocks([a, b], [h // 2, h - h // 2], Qt.Orientation.Vertical)
 
     def _remove_instance(self, instance_id: str) -> None:
         """An extra instance the user closed is gone (not hidden): its content, state and link."""

@@ -29,25 +29,10 @@ def _ticket(ctx: "AppContext", instance_id: str) -> "QWidget":
     """The ticket trades the symbol of the charts in its link group (an unlinked ticket:
     of the active chart) and takes prices clicked on them."""
     from app import trading
+    from app.chart_registry import ChartFollower
 
     w = trading.order_ticket(ctx)
-    reg = ctx.chart_registry
-
-    def on_symbol(chart_id: str, symbol: str) -> None:
-        if ctx.links.follows(instance_id, chart_id, reg.active_id):
-            w.set_symbol(symbol)
-
-    def on_price(chart_id: str, price: float) -> None:
-        if ctx.links.follows(instance_id, chart_id, reg.active_id):
-            w.set_clicked_price(price)
-
-    reg.symbol_changed.connect(on_symbol)
-    reg.price_clicked.connect(on_price)
-    w.destroyed.connect(lambda *_: (reg.symbol_changed.disconnect(on_symbol), reg.price_clicked.disconnect(on_price)))
-    for chart_id, chart in reg.charts.items():
-        if chart.symbol and ctx.links.follows(instance_id, chart_id, reg.active_id):
-            w.set_symbol(chart.symbol)
-            break
+    ChartFollower(ctx.chart_registry, instance_id, w, w.set_symbol, w.set_clicked_price)
     return w
 
 
