@@ -292,6 +292,9 @@ class MainWindow(QMainWindow):
 
     def _share_height(self, a: QDockWidget, b: QDockWidget) -> None:
         """Once laid out, a new instance gets half of the height of the one it split."""
+        live = list(self.docks.values())
+        if not (any(a is d for d in live) and any(b is d for d in live)):
+            return  # one of them was closed before the layout settled
         h = a.height() + b.height()
         self.resizeDocks([a, b], [h // 2, h - h // 2], Qt.Orientation.Vertical)
 
