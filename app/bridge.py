@@ -1,18 +1,41 @@
-"""The one place that turns engine bus events into Qt signals on the GUI thread.
+"""The one place that turns engine bus events into Qt calls on the GUI thread.
 
-``QtBridge.watch(EventType)`` subscribes to the bus; each event is re-emitted through
-``event_received`` (a queued ``Signal(object)``), so slots run on the GUI thread whatever
-thread published it (vnpy ``BaseMonitor.register_event``, improved with typed events).
-Views connect with ``bridge.connect(EventType, slot)``.
+The bridge subscribes to the bus once (for every ``Event``); each event that some slot
+wants is re-emitted through ``event_received`` (a queued ``Signal(object)``), so slots run
+on the GUI thread whatever thread published it (vnpy ``BaseMonitor.register_event``,
+improved with typed events). Views connect with ``bridge.connect(EventType, slot, owner)``.
+
+Rules:
+
+* **One delivery per subscription.** A slot connected to ``EventType`` is called once for
+  each published ``EventType`` or subclass (a slot connected to a base class *and* a
+  subclass has two subscriptions and is called twice, once for each).
+* **Isolation.** A slot that raises, or whose widget has been deleted, is logged and never
+  stops delivery to the other slots.
+* **Lifetime.** Slots connected with an ``owner`` (a ``QObject``, typically the widget the
+  slot updates; a bound method of a ``QObject`` is its own owner) are disconnected when the
+  owner is destroyed.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 
 from engine.events import Event, EventBus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class _Slot:
+    event_type: type[Event]
+    fn: Callable[[Any], None]
+    owner: QObject | None
 
 
 class QtBridge(QObject):
@@ -21,24 +44,48 @@ class QtBridge(QObject):
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.bus = bus
-        self._slots: dict[type[Event], list[Callable[[Any], None]]] = {}
-        self._unsubscribe: list[Callable[[], None]] = []
+        self._slots: dict[type[Event], list[_Slot]] = {}
         self.event_received.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
+        self._unsubscribe: Callable[[], None] | None = bus.subscribe(Event, self._on_bus_event)
 
-    def connect(self, event_type: type[Event], slot: Callable[[Any], None]) -> None:
-        """Call ``slot(event)`` on the GUI thread for every ``event_type`` published."""
-        if event_type not in self._slots:
-            self._slots[event_type] = []
-            self._unsubscribe.append(self.bus.subscribe(event_type, self.event_received.emit))
-        self._slots[event_type].append(slot)
+    def connect(self, event_type: type[Event], slot: Callable[[Any], None],
+                owner: QObject | None = None) -> Callable[[], None]:
+        """Call ``slot(event)`` on the GUI thread for every ``event_type`` published, until
+        ``owner`` is destroyed or the returned function is called."""
+        if owner is None and isinstance(getattr(slot, "__self__", None), QObject):
+            owner = slot.__self__  # type: ignore[attr-defined]
+        entry = _Slot(event_type, slot, owner)
+        self._slots.setdefault(event_type, []).append(entry)
+        if owner is not None:
+            owner.destroyed.connect(lambda *_a, e=entry: self._drop(e))
+        return lambda e=entry: self._drop(e)
+
+    def slot_count(self) -> int:
+        return sum(len(v) for v in self._slots.values())
+
+    def _drop(self, entry: _Slot) -> None:
+        slots = self._slots.get(entry.event_type)
+        if slots and entry in slots:
+            slots.remove(entry)
+
+    def _on_bus_event(self, event: Event) -> None:
+        # Runs on the publishing thread: cross to the GUI thread only if someone listens.
+        if any(self._slots.get(cls) for cls in type(event).__mro__):
+            self.event_received.emit(event)
 
     def _dispatch(self, event: Event) -> None:
         for cls in type(event).__mro__:
-            for slot in list(self._slots.get(cls, ())):
-                slot(event)
+            for entry in list(self._slots.get(cls, ())):
+                if entry.owner is not None and not shiboken6.isValid(entry.owner):
+                    self._drop(entry)  # its widget is gone (destroyed before we heard of it)
+                    continue
+                try:
+                    entry.fn(event)
+                except Exception:  # noqa: BLE001 - one broken view must not starve the others
+                    log.exception("slot %r failed on %r", entry.fn, event)
 
     def close(self) -> None:
-        for unsub in self._unsubscribe:
-            unsub()
-        self._unsubscribe.clear()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         self._slots.clear()

@@ -1,6 +1,7 @@
 """The ``stockscanner`` command: no verb opens the workstation, a verb runs headless.
 
-One function per verb (``cmd_<verb>``), each registered by ``_add_<verb>`` on the parser.
+One function per verb (``cmd_<verb>``), its arguments added by ``_add_<verb>``; the feature
+modules (``app/features``) declare which verbs exist, and the parser is built from them.
 Verbs call the same engine functions as the widgets. Imports are lazy so that
 ``stockscanner --version`` and the window start fast.
 Exit codes:
@@ -335,15 +336,6 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- parser
 
-_VERBS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _add_import,
-    _add_screenshot,
-    _add_compute,
-    _add_scan,
-    _add_backtest,
-]
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stockscanner", description="Stock Scanner trading workstation")
     p.add_argument("--version", action="version", version=f"stockscanner {__version__}")
@@ -351,8 +343,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep every file in DIR (also: STOCKSCANNER_HOME)")
     p.add_argument("--verbose", "-v", action="store_true", help="log debug messages to stderr")
     sub = p.add_subparsers(dest="verb", metavar="VERB")
-    for add in _VERBS:
-        add(sub)
+    from app.features import cli_verbs  # each feature module declares its verbs
+
+    for verb in cli_verbs():
+        vp = sub.add_parser(verb.name, help=verb.help, description=verb.description)
+        verb.configure(vp)
+        vp.set_defaults(func=verb.run)
     p.set_defaults(func=cmd_gui)
     return p
 

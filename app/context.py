@@ -1,17 +1,21 @@
-"""AppContext: the services the shell hands to docks (vnpy's MainEngine idea).
+"""AppContext: what the shell hands to feature modules and docks (vnpy's MainEngine idea).
 
 Widgets receive engine service objects and the task runner in their constructor; they
-never reach into the database or network themselves.
+never reach into the database or network themselves. Services declared by the feature
+modules are built on first use: ``ctx.service(FormulaService)`` finds the feature that
+provides that type (``ServiceSpec.type_path``), builds it once and returns it typed.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
+from app.links import Links
+from app.ui_state import UiState
 from engine.events import EventBus, SymbolActivated
 from engine.store.db import Database
 from engine.store.kv import KeyValueStore
@@ -19,6 +23,8 @@ from engine.watchlists import WatchlistService
 
 if TYPE_CHECKING:
     from app.bridge import QtBridge
+    from app.features import Feature
+    from app.chart_registry import ChartRegistry
     from app.notify import Notifier
     from app.settings import AppSettings
     from app.workers import TaskRunner
@@ -30,10 +36,29 @@ if TYPE_CHECKING:
     from widgets.chart import ChartWidget
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class DockHost(Protocol):
+    """What the main window offers the context and the feature modules."""
+
+    def show_dock(self, instance_id: str) -> QWidget: ...
+
+    def new_dock(self, spec_id: str) -> QWidget: ...
+
+    def contents(self, spec_id: str) -> list[QWidget]: ...
+
+    def save_dock_states(self) -> None: ...
+
+    def set_theme(self, name: str) -> None: ...
+
+
+@runtime_checkable
+class Closeable(Protocol):
+    def close(self) -> object: ...
 
 
 class _ContextSignals(QObject):
-    chart_registered = Signal(object)
     symbol_opened = Signal(str)
 
 
@@ -46,74 +71,101 @@ class AppContext:
     bridge: "QtBridge"
     tasks: "TaskRunner"
     notifier: "Notifier"
+    features: list["Feature"] = field(default_factory=list)
     watchlists: WatchlistService = field(init=False)
     kv: KeyValueStore = field(init=False)
-    charts: list["ChartWidget"] = field(default_factory=list)
-    active_chart: "ChartWidget | None" = None
-    services: dict[str, Any] = field(default_factory=dict)  # later features' engines
+    ui: UiState = field(init=False)
+    links: Links = field(default_factory=Links)
     signals: _ContextSignals = field(default_factory=_ContextSignals)
-    show_dock: Any = None  # set by the main window: show_dock(id) -> QWidget
-    on_close: list[Any] = field(default_factory=list)  # docks' "save my state" callbacks
+    window: DockHost | None = None  # set by the main window
+    _services: dict[str, object] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if not self.features:
+            from app.features import FEATURES
+
+            self.features = list(FEATURES)
         self.watchlists = WatchlistService(self.db, self.bus)
         self.kv = KeyValueStore(self.db)
+        self.ui = UiState(self.kv)
 
-    # Engine services built on first use (their docks are built on first show), so they
-    # cost nothing at start-up.
-    @cached_property
+    # ------------------------------------------------------------------ services
+    def service(self, kind: type[T]) -> T:
+        """The one ``kind`` service of this workstation, built on first use by the feature
+        that provides it. Raises ``LookupError`` if no feature provides ``kind``."""
+        path = f"{kind.__module__}:{kind.__qualname__}"
+        svc = self._services.get(path)
+        if svc is None:
+            spec = next((s for f in self.features for s in f.services if s.type_path == path), None)
+            if spec is None:
+                raise LookupError(f"no feature provides {path}")
+            svc = spec.factory(self)
+            if not isinstance(svc, kind):
+                raise TypeError(f"the factory for {path} returned {type(svc).__name__}")
+            self._services[path] = svc
+        return svc  # type: ignore[return-value]
+
+    def has_service(self, kind: type) -> bool:
+        return f"{kind.__module__}:{kind.__qualname__}" in self._services
+
+    # typed accessors for the services many docks use
+    @property
     def formulas(self) -> "FormulaService":
         from engine.formula.service import FormulaService
 
-        return FormulaService(self.db, self.bus)
+        return self.service(FormulaService)
 
-    @cached_property
+    @property
     def scan_store(self) -> "ScanStore":
         from engine.scanner.store import ScanStore
 
-        return ScanStore(self.db)
+        return self.service(ScanStore)
 
-    @cached_property
+    @property
     def scanner(self) -> "Scanner":
         from engine.scanner.scanner import Scanner
 
-        return Scanner.from_service(self.data, self.scan_store, self.formulas)
+        return self.service(Scanner)
 
-    @cached_property
+    @property
     def broker(self) -> "PaperBroker":
         from engine.paper.broker import PaperBroker
 
-        return PaperBroker.open(self.db.path, bus=self.bus)
+        return self.service(PaperBroker)
+
+    @property
+    def chart_registry(self) -> "ChartRegistry":
+        from app.chart_registry import ChartRegistry
+
+        return self.service(ChartRegistry)
+
+    @property
+    def charts(self) -> list["ChartWidget"]:
+        return list(self.chart_registry.charts.values())
+
+    @property
+    def active_chart(self) -> "ChartWidget | None":
+        return self.chart_registry.active
 
     def close(self) -> None:
-        """Release what the services hold (called once, after the window closed)."""
-        for svc in list(self.services.values()):
-            if callable(getattr(svc, "close", None)):
-                svc.close()  # e.g. the trading session stops its quote timer
-        if "broker" in self.__dict__:
-            self.broker.close()
+        """Release what the services hold, newest first (called once, after the window closed)."""
+        for svc in reversed(list(self._services.values())):
+            if isinstance(svc, Closeable) and not isinstance(svc, QWidget):
+                try:
+                    svc.close()  # e.g. the trading session stops its quote timer
+                except Exception:  # noqa: BLE001 - the others must still be released
+                    log.exception("closing %r failed", svc)
+        self._services.clear()
         self.bridge.close()
         self.db.dispose()
 
-    def register_chart(self, chart: "ChartWidget") -> None:
-        self.charts.append(chart)
-        self.active_chart = chart
-        chart.symbol_changed.connect(lambda s, c=chart: self._on_chart_symbol(c, s))
-        self.signals.chart_registered.emit(chart)
-
-    def _on_chart_symbol(self, chart: "ChartWidget", symbol: str) -> None:
-        self.active_chart = chart
-        self.settings.set("workspace/symbol", symbol)
-        self.settings.set("workspace/timeframe", chart.timeframe)
-
-    def open_symbol(self, symbol: str) -> None:
-        """Open ``symbol`` in the active chart (showing the chart dock if hidden)."""
+    # ------------------------------------------------------------------ symbols
+    def open_symbol(self, symbol: str, source: str | None = None) -> None:
+        """Open ``symbol`` in the charts ``source`` (a dock instance id; None = the symbol
+        search) drives under the link-group rules (``app/links.py``)."""
         symbol = symbol.strip().upper()
         if not symbol:
             return
-        if self.active_chart is None and self.show_dock is not None:
-            self.show_dock("chart")
-        if self.active_chart is not None:
-            self.active_chart.open_symbol(symbol)
+        self.chart_registry.open_symbol(symbol, source)
         self.bus.publish(SymbolActivated(symbol))
         self.signals.symbol_opened.emit(symbol)

@@ -11,15 +11,23 @@ if TYPE_CHECKING:
     from widgets.indicator_builder import IndicatorBuilderDialog
 
 
+class IndicatorBuilderHost:
+    """Keeps the one open builder dialog (the indicators feature's service)."""
+
+    def __init__(self) -> None:
+        self.dialog: IndicatorBuilderDialog | None = None
+
+
 def open_indicator_builder(ctx: "AppContext", parent: QWidget | None = None) -> "IndicatorBuilderDialog":
     """Show the builder (non-modal) previewing the active chart's symbol; returns the dialog.
 
     Saving or deleting publishes ``CustomIndicatorsChanged`` on the bus; the chart and
-    scanner docks listen for it (``app/docks.py``).
+    scanner features subscribe to it (``app/features/``).
     """
     from widgets.indicator_builder import IndicatorBuilderDialog
 
-    existing = ctx.services.get("indicator_builder")
+    host = ctx.service(IndicatorBuilderHost)
+    existing = host.dialog
     if existing is not None and existing.isVisible():
         existing.raise_()
         existing.activateWindow()
@@ -33,8 +41,8 @@ def open_indicator_builder(ctx: "AppContext", parent: QWidget | None = None) -> 
         symbol = syms[0] if syms else None
     dlg = IndicatorBuilderDialog(ctx.formulas, ctx.data, ctx.tasks, symbol=symbol, timeframe=timeframe, parent=parent)
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dlg.destroyed.connect(lambda *_: ctx.services.pop("indicator_builder", None))
-    ctx.services["indicator_builder"] = dlg
+    dlg.destroyed.connect(lambda *_: setattr(host, "dialog", None))
+    host.dialog = dlg
     dlg.show()
     return dlg
 

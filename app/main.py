@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 DEMO_WATCHLIST = "Demo"
 DEMO_WATCHLIST_SIZE = 15
+LEGACY_SCANNER_KEY = "scanner.state"  # before the scanner's setup became its dock state
 
 
 @dataclass
@@ -53,7 +54,12 @@ def seed_demo_workspace(ctx) -> None:  # type: ignore[no-untyped-def]
 
 
 def build_workstation(db=None):  # type: ignore[no-untyped-def]
-    """Open the store and build the main window on the current data dir (not shown)."""
+    """Open the store and build the main window on the current data dir (not shown).
+
+    One event bus per workstation: its services (data, watchlists, formulas, the broker)
+    get it explicitly, so an embedded service or a sync client in the same process never
+    shares it by accident.
+    """
     app = ensure_app()
     from app.bridge import QtBridge
     from app.context import AppContext
@@ -63,13 +69,14 @@ def build_workstation(db=None):  # type: ignore[no-untyped-def]
     from app.theme import apply_theme
     from app.workers import TaskRunner
     from engine.data.service import DataService
-    from engine.events import bus
+    from engine.events import EventBus
     from engine.store import open_database
 
     settings = AppSettings()
     settings.apply_proxy()
     apply_theme(app, str(settings.get("ui/theme")))
     db = db or open_database()
+    bus = EventBus()
     data = DataService.open_default_on(db, bus=bus)
     chosen = str(settings.get("data/source"))
     if chosen not in DATA_SOURCES:
@@ -82,6 +89,9 @@ def build_workstation(db=None):  # type: ignore[no-untyped-def]
         db=db, data=data, settings=settings, bus=bus, bridge=QtBridge(bus),
         tasks=TaskRunner(), notifier=Notifier(),
     )
+    # once: the layout keys an older version kept in settings.ini, and the scanner's own kv key
+    legacy_scanner = ctx.kv.get(LEGACY_SCANNER_KEY)
+    ctx.ui.adopt_legacy(settings.legacy_ui_state, legacy_scanner)  # no-op once ui.* keys exist
     seed_demo_workspace(ctx)
     window = MainWindow(ctx)
     window.restore_layout()
@@ -92,21 +102,24 @@ def build_workstation(db=None):  # type: ignore[no-untyped-def]
             "defaults are in use.",
             "warning",
         )
+    if settings.problems:
+        ctx.notifier.notify(
+            "Settings", "Some settings had values this version cannot use; their defaults are in use: "
+            + "; ".join(settings.problems) + ".", "warning",
+        )
     return Workstation(app, window, ctx)
 
 
 def open_workspace(ws: Workstation) -> None:
-    """Open the symbol the chart showed last time (or the first watchlist symbol)."""
+    """First start (no chart shows a symbol yet): open the first watchlist symbol in the
+    first chart. Later starts: each chart dock restored its own symbol with the layout."""
     ctx = ws.ctx
-    symbol = ctx.settings.get("workspace/symbol")  # type: ignore[attr-defined]
-    tf = str(ctx.settings.get("workspace/timeframe") or "1d")  # type: ignore[attr-defined]
-    if not symbol:
-        names = ctx.watchlists.names()  # type: ignore[attr-defined]
-        syms = ctx.watchlists.symbols(names[0]) if names else []  # type: ignore[attr-defined]
-        symbol = syms[0] if syms else None
-    if symbol:
-        chart = ctx.active_chart or ws.window.show_dock("chart")  # type: ignore[attr-defined]
-        chart.open_symbol(str(symbol), tf)
+    if any(c.symbol for c in ctx.charts):  # type: ignore[attr-defined]
+        return
+    names = ctx.watchlists.names()  # type: ignore[attr-defined]
+    syms = ctx.watchlists.symbols(names[0]) if names else []  # type: ignore[attr-defined]
+    if syms:
+        ctx.open_symbol(str(syms[0]))  # type: ignore[attr-defined]
 
 
 def schedule_indicator_warm_up(ws: Workstation, delay_ms: int = 3000) -> None:

@@ -1,24 +1,32 @@
-"""The main window: docks from the registry, menus, symbol search, status bar.
+"""The main window: docks, menus and settings keys from the feature modules
+(``app/features``), symbol search, status bar.
 
-Layout and geometry are saved with ``saveState(LAYOUT_VERSION)`` in the settings file and
-restored on the next start; bump ``LAYOUT_VERSION`` only when the dock set changes in a
-way an old layout cannot express (vnpy resets layouts on every upgrade because it keys
-them by the app version — we don't).
+Nothing here names a dock or a feature: the dock types, their default places, the menu
+actions and the bus subscriptions come from ``FEATURES``. A multi-instance dock type (the
+chart) may be opened several times ("New chart"); instances are ``chart``, ``chart-2``, ...
+(the dock's objectName), closing an extra one removes it.
+
+The layout is UI state and lives in the store (``app/ui_state.py``): window geometry,
+``saveState(LAYOUT_VERSION)``, the list of open instances, each dock's own state
+(``state()``/``restore_state()`` of its content) and link groups. Bump ``LAYOUT_VERSION``
+only when the dock set changes in a way an old layout cannot express (vnpy resets layouts
+on every upgrade because it keys them by the app version -- we don't).
 """
 from __future__ import annotations
 
 import logging
 import platform
+from typing import Any, Protocol, runtime_checkable
 
-from PySide6.QtCore import QByteArray, QStringListModel, Qt, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QStringListModel, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QCompleter,
     QDockWidget,
-    QFileDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QToolBar,
@@ -27,15 +35,47 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import AppContext
-from app.docks import DockSpec, dock_specs
+from app.features import Area, DockSpec
+from app.links import NEW_INSTANCE_GROUP, LinkGroup
 from app.notify import app_icon
+from app.ui_state import DOCKS, LAYOUT
 from app.workers import Worker
 from engine import __version__, paths
-from engine.events import Notification
+from engine.events import Notification, SettingsChanged
 from engine.progress import Progress
 
 log = logging.getLogger(__name__)
 LAYOUT_VERSION = 1
+_AREAS = {
+    Area.LEFT: Qt.DockWidgetArea.LeftDockWidgetArea,
+    Area.RIGHT: Qt.DockWidgetArea.RightDockWidgetArea,
+    Area.TOP: Qt.DockWidgetArea.TopDockWidgetArea,
+    Area.BOTTOM: Qt.DockWidgetArea.BottomDockWidgetArea,
+}
+STATE_SAVE_DELAY_MS = 1500
+
+
+@runtime_checkable
+class StatefulDock(Protocol):
+    """Dock content whose setup is saved with the layout."""
+
+    def state(self) -> dict[str, Any]: ...
+
+    def restore_state(self, state: dict[str, Any]) -> None: ...
+
+
+class DockWidget(QDockWidget):
+    """A dock that says when the user closed it (hiding by tabbing does not count)."""
+
+    closed = Signal()
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        super().closeEvent(event)
+        self.closed.emit()
+
+
+def _plain(menu_title: str) -> str:
+    return menu_title.replace("&", "")
 
 
 class MainWindow(QMainWindow):
@@ -51,20 +91,35 @@ class MainWindow(QMainWindow):
             | QMainWindow.DockOption.AllowNestedDocks
             | QMainWindow.DockOption.AllowTabbedDocks
         )
-        self.docks: dict[str, QDockWidget] = {}
-        self.specs: dict[str, DockSpec] = {}
-        ctx.show_dock = self.show_dock
+        self.specs: dict[str, DockSpec] = {s.id: s for f in ctx.features for s in f.docks}
+        self.docks: dict[str, QDockWidget] = {}  # instance id -> dock
+        self.instance_spec: dict[str, DockSpec] = {}  # instance id -> its dock type
+        self.view_toggles: dict[str, QAction] = {}
+        self.menus: dict[str, QMenu] = {}
+        self.feature_actions: dict[str, QAction] = {}
+        self._pending_state: dict[str, dict[str, Any]] = {}  # restored when the content is built
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(STATE_SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self.save_dock_states)
+        ctx.window = self
         ctx.notifier.window = self
-        ctx.bridge.connect(Notification, lambda e: ctx.notifier.notify(e.title, e.text, e.level))
+        ctx.bridge.connect(Notification, lambda e: ctx.notifier.notify(e.title, e.text, e.level), owner=self)
+        ctx.bridge.connect(SettingsChanged, self._on_settings_changed, owner=self)
+        for feature in ctx.features:
+            for sub in feature.subscriptions:
+                ctx.bridge.connect(sub.event_class(), lambda e, h=sub.handler: h(ctx, e), owner=self)
 
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
         self._build_statusbar()
-        for spec in dock_specs():
-            self._add_dock(spec)
+        for spec in self.specs.values():
+            self._add_dock(spec, spec.id)
         self._apply_default_sizes()
         self._default_state = self.saveState(LAYOUT_VERSION)
+        ctx.chart_registry.symbol_changed.connect(lambda *_: self._save_timer.start())
+        ctx.links.group_changed.connect(lambda *_: self._save_timer.start())
         ctx.tasks.task_started.connect(self._on_task_started)
         ctx.tasks.task_progress.connect(self._on_task_progress)
         ctx.tasks.task_finished.connect(self._on_task_finished)
@@ -73,16 +128,16 @@ class MainWindow(QMainWindow):
         self._update_demo_state()
 
     # ------------------------------------------------------------------ building
-    def _build_actions(self) -> None:
-        def act(text: str, slot, shortcut: str | QKeySequence.StandardKey | None = None) -> QAction:  # type: ignore[no-untyped-def]
-            a = QAction(text, self)
-            if shortcut is not None:
-                a.setShortcut(QKeySequence(shortcut))
-            a.triggered.connect(slot)
-            self.addAction(a)
-            return a
+    def _act(self, text: str, slot, shortcut: str | QKeySequence.StandardKey | None = None) -> QAction:  # type: ignore[no-untyped-def]
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        a.triggered.connect(slot)
+        self.addAction(a)
+        return a
 
-        self.import_action = act("&Import CSV…", self._on_import, "Ctrl+I")
+    def _build_actions(self) -> None:
+        act = self._act
         self.settings_action = act("&Settings…", self.open_settings, "Ctrl+,")
         self.quit_action = act("&Quit", self._on_quit, QKeySequence.StandardKey.Quit)
         self.reset_layout_action = act("&Reset layout", self.reset_layout, "Ctrl+Shift+R")
@@ -90,32 +145,56 @@ class MainWindow(QMainWindow):
         self.fullscreen_action = act("&Full screen", self._toggle_fullscreen, "F11")
         self.about_action = act("&About Stock Scanner", self.show_about)
         self.logs_action = act("Open &log folder", self._open_logs)
-        self.indicators_action = act("&Custom indicators…", self.open_indicator_builder, "Ctrl+Shift+I")
         self.theme_actions: dict[str, QAction] = {}
         for name in ("dark", "light"):
             a = act(f"{name.title()} theme", lambda _=False, n=name: self.set_theme(n))
             a.setCheckable(True)
             self.theme_actions[name] = a
+        self.new_dock_actions: dict[str, QAction] = {}
+        for spec in self.specs.values():
+            if spec.multi:
+                self.new_dock_actions[spec.id] = act(spec.new_text or f"New {spec.title}",
+                                                     lambda _=False, i=spec.id: self.new_dock(i), spec.new_shortcut)
+        for feature in self.ctx.features:
+            for a in feature.actions:
+                self.feature_actions[a.id] = act(a.text, lambda _=False, cb=a.callback: cb(self.ctx, self), a.shortcut)
+
+    def _menu(self, title: str) -> QMenu:
+        key = _plain(title)
+        if key not in self.menus:
+            self.menus[key] = self.menuBar().addMenu(title)
+        return self.menus[key]
+
+    def _feature_actions_for(self, menu: str) -> list[QAction]:
+        return [self.feature_actions[a.id] for f in self.ctx.features for a in f.actions if _plain(a.menu) == menu]
 
     def _build_menus(self) -> None:
-        mb = self.menuBar()
-        f = mb.addMenu("&File")
-        f.addAction(self.import_action)
+        f = self._menu("&File")
+        for a in self.new_dock_actions.values():
+            f.addAction(a)
+        for a in self._feature_actions_for("File"):
+            f.addAction(a)
         f.addSeparator()
         f.addAction(self.settings_action)
         f.addSeparator()
         f.addAction(self.quit_action)
-        self.view_menu = mb.addMenu("&View")
+        self.view_menu = self._menu("&View")
         self._docks_anchor = self.view_menu.addSeparator()
+        for a in self._feature_actions_for("View"):
+            self.view_menu.addAction(a)
         self.view_menu.addAction(self.reset_layout_action)
         self.view_menu.addAction(self.fullscreen_action)
         tm = self.view_menu.addMenu("&Theme")
         for a in self.theme_actions.values():
             tm.addAction(a)
         self.theme_actions.get(str(self.ctx.settings.get("ui/theme")), self.theme_actions["dark"]).setChecked(True)
-        ind = mb.addMenu("&Indicators")
-        ind.addAction(self.indicators_action)
-        h = mb.addMenu("&Help")
+        for feature in self.ctx.features:  # the features' own menus, in feature order
+            for spec in feature.actions:
+                if _plain(spec.menu) not in ("File", "View", "Help"):
+                    self._menu(spec.menu).addAction(self.feature_actions[spec.id])
+        h = self._menu("&Help")
+        for a in self._feature_actions_for("Help"):
+            h.addAction(a)
         h.addAction(self.logs_action)
         h.addAction(self.about_action)
 
@@ -163,101 +242,225 @@ class MainWindow(QMainWindow):
             sb.addPermanentWidget(w)
             w.hide()
 
-    def _add_dock(self, spec: DockSpec) -> QDockWidget:
-        dock = QDockWidget(spec.title, self)
-        dock.setObjectName(spec.id)  # stable id: what saveState keys on
+    def _next_instance_id(self, spec: DockSpec) -> str:
+        if spec.id not in self.docks:
+            return spec.id
+        n = 2
+        while f"{spec.id}-{n}" in self.docks:
+            n += 1
+        return f"{spec.id}-{n}"
+
+    def _add_dock(self, spec: DockSpec, instance_id: str) -> QDockWidget:
+        extra = instance_id != spec.id
+        title = spec.title if not extra else f"{spec.title} {instance_id.rsplit('-', 1)[-1]}"
+        dock = DockWidget(title, self)
+        dock.setObjectName(instance_id)  # stable id: what saveState keys on
         dock.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
-        self.addDockWidget(spec.area, dock)
-        if spec.tabify_with and spec.tabify_with in self.docks:
+        if spec.linkable:
+            from app.dock_title import DockTitleBar
+
+            dock.setTitleBarWidget(DockTitleBar(dock, self.ctx.links, instance_id))
+        siblings = [self.docks[i] for i, s in self.instance_spec.items() if s is spec and not self.docks[i].isHidden()]
+        if extra and siblings:
+            self.addDockWidget(self.dockWidgetArea(siblings[-1]), dock)
+            # below the last one: beside it, two charts' tool rows would not fit 1280 px
+            self.splitDockWidget(siblings[-1], dock, Qt.Orientation.Vertical)
+            QTimer.singleShot(0, self, lambda a=siblings[-1], b=dock: self._share_height(a, b))
+        else:
+            self.addDockWidget(_AREAS[spec.area], dock)
+        if not extra and spec.tabify_with and spec.tabify_with in self.docks:
             self.tabifyDockWidget(self.docks[spec.tabify_with], dock)
             root = spec.tabify_with  # a tab group opens on its first dock, not its last
             while self.specs[root].tabify_with in self.docks:
                 root = self.specs[root].tabify_with  # type: ignore[assignment]
             self.docks[root].raise_()
-        elif spec.split_with and spec.split_with in self.docks:
+        elif not extra and spec.split_with and spec.split_with in self.docks:
             self.splitDockWidget(self.docks[spec.split_with], dock, Qt.Orientation.Horizontal)
         toggle = dock.toggleViewAction()
-        if spec.shortcut:
+        if spec.shortcut and not extra:
             toggle.setShortcut(QKeySequence(spec.shortcut))
         self.view_menu.insertAction(self._docks_anchor, toggle)
-        dock.visibilityChanged.connect(lambda vis, d=dock, s=spec: vis and self._ensure_content(d, s))
-        if not spec.visible:
+        self.view_toggles[instance_id] = toggle
+        dock.visibilityChanged.connect(lambda vis, d=dock, i=instance_id: vis and self._ensure_content(i))
+        if extra:
+            dock.closed.connect(lambda i=instance_id: self._remove_instance(i))
+        if not spec.visible and not extra:
             dock.hide()
-        self.docks[spec.id] = dock
-        self.specs[spec.id] = spec
+        self.docks[instance_id] = dock
+        self.instance_spec[instance_id] = spec
         return dock
 
-    def _apply_default_sizes(self) -> None:
-        side = [d for s, d in ((self.specs[i], d) for i, d in self.docks.items())
-                if s.area in (Qt.DockWidgetArea.LeftDockWidgetArea,) and s.visible]
-        # One horizontal row: the left dock, the chart and the docks split beside it, sized in
-        # one call (separate calls would take each other's space).
-        beside = [s for s in self.specs.values() if s.split_with and s.size and s.visible]
-        if side and "chart" in self.docks:
-            left = min(330, int(self.width() * 0.22))
-            rest = sum(s.size or 0 for s in beside)
-            self.resizeDocks(side[:1] + [self.docks["chart"]] + [self.docks[s.id] for s in beside],
-                             [left, max(400, self.width() - left - rest)] + [s.size or 0 for s in beside],
-                             Qt.Orientation.Horizontal)
-        for s in self.specs.values():
-            if s.size and s.visible and not s.split_with and not (s.tabify_with and s.tabify_with in self.docks):
-                vertical = s.area in (Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea)
-                self.resizeDocks([self.docks[s.id]], [s.size],
-                                 Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal)
-        if "scanner" in self.docks and "chart" in self.docks and self.specs["scanner"].visible:
-            self.resizeDocks([self.docks["chart"], self.docks["scanner"]], [620, 320], Qt.Orientation.Vertical)
+    def _share_height(self, a: QDockWidget, b: QDockWidget) -> None:
+        """Once laid out, a new instance gets half of the height of the one it split."""
+        live = list(self.docks.values())
+        if not (any(a is d for d in live) and any(b is d for d in live)):
+            return  # one of them was closed before the layout settled
+        h = a.height() + b.height()
+        self.resizeDocks([a, b], [h // 2, h - h // 2], Qt.Orientation.Vertical)
 
-    def _ensure_content(self, dock: QDockWidget, spec: DockSpec) -> QWidget:
+    def _remove_instance(self, instance_id: str) -> None:
+        """An extra instance the user closed is gone (not hidden): its content, state and link."""
+        dock = self.docks.pop(instance_id, None)
+        self.instance_spec.pop(instance_id, None)
+        self._pending_state.pop(instance_id, None)
+        self.ctx.links.forget(instance_id)
+        toggle = self.view_toggles.pop(instance_id, None)
+        if toggle is not None:
+            self.view_menu.removeAction(toggle)
+        if dock is not None:
+            self.removeDockWidget(dock)
+            content = dock.widget()
+            if content is not None:
+                content.deleteLater()
+            dock.deleteLater()
+        self._save_timer.start()
+
+    def _apply_default_sizes(self) -> None:
+        visible = [(i, self.instance_spec[i]) for i in self.docks if self.instance_spec[i].visible]
+        left = [i for i, s in visible if s.area is Area.LEFT]
+        column = [i for i, s in visible if s.area is Area.RIGHT and not s.split_with and not s.tabify_with
+                  and i == s.id]
+        beside = [s for _i, s in visible if s.split_with and s.size]
+        # One horizontal row: the left dock, the main column and the docks split beside it,
+        # sized in one call (separate calls would take each other's space).
+        if left and column:
+            lw = min(330, int(self.width() * 0.22))
+            rest = sum(s.size or 0 for s in beside)
+            self.resizeDocks([self.docks[left[0]], self.docks[column[0]]] + [self.docks[s.id] for s in beside],
+                             [lw, max(400, self.width() - lw - rest)] + [s.size or 0 for s in beside],
+                             Qt.Orientation.Horizontal)
+        for i, s in visible:
+            if s.size and not s.split_with and not (s.tabify_with and s.tabify_with in self.docks):
+                vertical = s.area in (Area.TOP, Area.BOTTOM)
+                self.resizeDocks([self.docks[i]], [s.size],
+                                 Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal)
+        if len(column) > 1:  # the first of the main column (the chart) gets two thirds
+            self.resizeDocks([self.docks[i] for i in column], [620] + [320] * (len(column) - 1),
+                             Qt.Orientation.Vertical)
+
+    def _ensure_content(self, instance_id: str) -> QWidget:
+        dock = self.docks[instance_id]
         w = dock.widget()
         if w is None or w.objectName() == "":
-            w = spec.factory(self.ctx)
+            spec = self.instance_spec[instance_id]
+            w = spec.factory(self.ctx, instance_id)
             if not w.objectName():
                 w.setObjectName(f"{spec.id}Content")
             dock.setWidget(w)
+            state = self._pending_state.pop(instance_id, None)
+            if state is not None and isinstance(w, StatefulDock):
+                try:
+                    w.restore_state(state)
+                except Exception:  # noqa: BLE001 - a damaged saved state must not stop the dock
+                    log.exception("restoring the state of dock %s failed", instance_id)
         return w
 
     # ------------------------------------------------------------------ public API
-    def show_dock(self, dock_id: str) -> QWidget:
-        """Show (building if needed) a dock and return its content widget."""
-        dock = self.docks[dock_id]
-        w = self._ensure_content(dock, self.specs[dock_id])
+    def show_dock(self, instance_id: str) -> QWidget:
+        """Show (building if needed) a dock instance and return its content widget."""
+        dock = self.docks[instance_id]
+        w = self._ensure_content(instance_id)
         dock.show()
         dock.raise_()
         return w
 
-    def dock_content(self, dock_id: str) -> QWidget | None:
-        return self.docks[dock_id].widget()
+    def new_dock(self, spec_id: str) -> QWidget:
+        """Open another instance of multi-instance dock type ``spec_id``; returns its content."""
+        spec = self.specs[spec_id]
+        if not spec.multi and spec_id in self.docks:
+            return self.show_dock(spec_id)
+        iid = self._next_instance_id(spec)
+        if spec.linkable and iid != spec.id:
+            self.ctx.links.set_group(iid, NEW_INSTANCE_GROUP)
+        self._add_dock(spec, iid)
+        w = self.show_dock(iid)
+        self._save_timer.start()
+        return w
+
+    def contents(self, spec_id: str) -> list[QWidget]:
+        """The built content of every open instance of dock type ``spec_id``."""
+        out = []
+        for iid, spec in self.instance_spec.items():
+            if spec.id == spec_id:
+                w = self.docks[iid].widget()
+                if w is not None and w.objectName():
+                    out.append(w)
+        return out
+
+    def instances(self, spec_id: str) -> list[str]:
+        return [i for i, s in self.instance_spec.items() if s.id == spec_id]
+
+    def dock_content(self, instance_id: str) -> QWidget | None:
+        return self.docks[instance_id].widget()
 
     def restore_layout(self) -> bool:
-        s = self.ctx.settings
-        geo = s.get("window/geometry")
-        state = s.get("window/state")
+        ui = self.ctx.ui
+        saved_docks = ui.get(DOCKS) or {}
+        if not isinstance(saved_docks, dict):
+            saved_docks = {}
+        for item in saved_docks.get("instances") or []:
+            spec = self.specs.get(item.get("spec", "")) if isinstance(item, dict) else None
+            iid = item.get("id") if isinstance(item, dict) else None
+            if spec is None or not spec.multi or not isinstance(iid, str) or iid in self.docks \
+                    or not iid.startswith(spec.id + "-"):
+                continue  # a dock type this version does not have, or a damaged entry
+            self._add_dock(spec, iid)
+        for iid, group in (saved_docks.get("links") or {}).items():
+            if iid in self.docks:
+                self.ctx.links.set_group(iid, LinkGroup.parse(group, self.ctx.links.group(iid)))
+        for iid, state in (saved_docks.get("state") or {}).items():
+            if iid in self.docks and isinstance(state, dict):
+                self._pending_state[iid] = state
+        layout = ui.get(LAYOUT) or {}
+        geo = ui.decode(layout.get("geometry")) if isinstance(layout, dict) else None
+        state = ui.decode(layout.get("state")) if isinstance(layout, dict) else None
         ok = False
-        if isinstance(geo, QByteArray | bytes):
+        if geo is not None:
             self.restoreGeometry(QByteArray(geo))
         else:
             self.resize(1400, 900)
-        if isinstance(state, QByteArray | bytes):
+        if state is not None:
             ok = self.restoreState(QByteArray(state), LAYOUT_VERSION)
         # Default dock sizes only stick once the window has its real size: apply them again
         # after the first show (a restored layout keeps the user's sizes).
         self._default_sizes_on_show = not ok
-        for spec in self.specs.values():
-            dock = self.docks[spec.id]
+        for iid in list(self.docks):
+            dock = self.docks[iid]
             if dock.isVisible() or (not dock.isHidden() and not ok):
-                self._ensure_content(dock, spec)
+                self._ensure_content(iid)
         return ok
 
+    def dock_states(self) -> dict[str, Any]:
+        """What ``restore_layout`` reads back: extra instances, each dock's state, link groups."""
+        states: dict[str, Any] = dict(self._pending_state)  # docks not built this session keep theirs
+        for iid, dock in self.docks.items():
+            w = dock.widget()
+            if w is not None and w.objectName() and isinstance(w, StatefulDock):
+                try:
+                    states[iid] = w.state()
+                except Exception:  # noqa: BLE001 - one dock's state must not block the others
+                    log.exception("saving the state of dock %s failed", iid)
+        return {
+            "instances": [{"id": i, "spec": s.id} for i, s in self.instance_spec.items() if i != s.id],
+            "state": states,
+            "links": {i: self.ctx.links.group(i).value for i, s in self.instance_spec.items() if s.linkable},
+        }
+
+    def save_dock_states(self) -> None:
+        self.ctx.ui.set(DOCKS, self.dock_states())
+
     def save_layout(self) -> None:
-        s = self.ctx.settings
-        s.set("window/geometry", self.saveGeometry())
-        s.set("window/state", self.saveState(LAYOUT_VERSION))
-        s.sync()
+        ui = self.ctx.ui
+        ui.set(LAYOUT, {"geometry": ui.encode(self.saveGeometry().data()),
+                        "state": ui.encode(self.saveState(LAYOUT_VERSION).data()), "version": LAYOUT_VERSION})
+        self.save_dock_states()
 
     def reset_layout(self) -> None:
+        for iid in [i for i, s in self.instance_spec.items() if i != s.id]:
+            self._remove_instance(iid)
         self.restoreState(self._default_state, LAYOUT_VERSION)
-        for spec in self.specs.values():
-            dock = self.docks[spec.id]
+        for iid, spec in self.instance_spec.items():
+            dock = self.docks[iid]
             if spec.visible:
                 if dock.isFloating():
                     dock.setFloating(False)
@@ -283,26 +486,21 @@ class MainWindow(QMainWindow):
             self.apply_settings(dlg.changed)
 
     def apply_settings(self, changed: dict[str, object]) -> None:
-        if "ui/theme" in changed:
-            self.set_theme(str(changed["ui/theme"]))
-        if "network/proxy" in changed:
-            self.ctx.settings.apply_proxy()
-        if "data/source" in changed:
-            self.ctx.data.set_source(str(changed["data/source"]))
-            self._update_demo_state()
-            self.reload_completions()
-            if self.ctx.active_chart is not None and self.ctx.active_chart.symbol:
-                self.ctx.active_chart.open_symbol(self.ctx.active_chart.symbol)
-            wl = self.dock_content("watchlist")
-            if wl is not None and hasattr(wl, "refresh"):
-                wl.refresh()
+        """Apply what the Settings dialog changed: each schema key's ``apply`` hook now (in
+        schema order), then ``SettingsChanged`` on the bus for the features that react."""
+        schema = self.ctx.settings.schema
+        for key, value in changed.items():
+            spec = schema.get(key)
+            if spec is not None and spec.apply is not None:
+                spec.apply(self.ctx, value)
         if "data/folder" in changed:
             self.ctx.notifier.notify("Data folder", "The new data folder is used from the next start.")
+        for key, value in changed.items():
+            self.ctx.bus.publish(SettingsChanged(key, value))
 
-    def open_indicator_builder(self) -> QWidget:
-        from app.indicators import open_indicator_builder
-
-        return open_indicator_builder(self.ctx, self)
+    def _on_settings_changed(self, _event: SettingsChanged) -> None:
+        self._update_demo_state()
+        self.reload_completions()
 
     def show_about(self) -> None:
         from PySide6 import __version__ as pyside_version
@@ -341,19 +539,15 @@ class MainWindow(QMainWindow):
     def _open_logs(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.log_dir())))
 
-    def _on_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import bars from CSV", "", "CSV files (*.csv *.txt);;All files (*)")
-        if path:
-            self.import_csv(path)
-
     def import_csv(self, path: str) -> Worker:
         def done(result) -> None:  # type: ignore[no-untyped-def]
             self.ctx.notifier.notify(
                 "Import finished", f"{result.rows} bars of {result.symbol} ({result.timeframe}), {result.first} → {result.last}"
             )
             self.reload_completions()
-            if self.ctx.active_chart is not None:
-                self.ctx.active_chart.open_symbol(result.symbol, result.timeframe)
+            chart = self.ctx.active_chart
+            if chart is not None:
+                chart.open_symbol(result.symbol, result.timeframe)
 
         return self.ctx.tasks.submit(self.ctx.data.import_csv, path, label=f"Importing {path}", on_result=done)
 
@@ -406,11 +600,10 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState(LAYOUT_VERSION)  # what Reset layout brings back
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
-        self.save_layout()
-        for save in self.ctx.on_close:
-            try:
-                save()
-            except Exception:  # noqa: BLE001 - one dock's state must not block closing
-                log.exception("saving a dock's state failed")
+        self._save_timer.stop()
+        try:
+            self.save_layout()
+        except Exception:  # noqa: BLE001 - a store error must not keep the window open
+            log.exception("saving the layout failed")
         self.ctx.tasks.cancel_all()
         super().closeEvent(event)

@@ -1,7 +1,9 @@
-"""Settings dialog: data source, data folder, theme, service URL, proxy."""
-from __future__ import annotations
+"""Settings dialog: data source, data folder, theme, service URL, proxy.
 
-from urllib.parse import urlparse
+Values are checked with the settings schema's validators (the feature modules' keys), so
+the dialog and the file agree on what is valid.
+"""
+from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,11 +22,6 @@ from PySide6.QtWidgets import (
 
 from app.settings import DATA_SOURCES, AppSettings
 from engine import paths
-
-
-def _valid_url(text: str, schemes: tuple[str, ...]) -> bool:
-    u = urlparse(text)
-    return u.scheme in schemes and bool(u.netloc)
 
 
 class SettingsDialog(QDialog):
@@ -90,12 +87,10 @@ class SettingsDialog(QDialog):
 
     def validate(self) -> str:
         """The first problem with the form, or "" if it can be saved."""
-        svc = self.service.text().strip()
-        if svc and not _valid_url(svc, ("http", "https")):
-            return "Service URL must be an http(s) URL such as https://api.example.com (or empty)."
-        proxy = self.proxy.text().strip()
-        if proxy and not _valid_url(proxy, ("http", "https", "socks5", "socks5h")):
-            return "Proxy must look like http://host:port (or empty)."
+        for key, value in self._values().items():
+            problem = self.settings.validate(key, value)
+            if problem:
+                return problem
         folder = self.folder.text().strip()
         if folder and folder != str(paths.data_dir()):
             try:
@@ -104,17 +99,20 @@ class SettingsDialog(QDialog):
                 return str(exc)
         return ""
 
-    def accept(self) -> None:
-        problem = self.validate()
-        if problem:
-            self.error.setText(problem)
-            return
-        new = {
+    def _values(self) -> dict[str, object]:
+        return {
             "data/source": self.source.currentData(),
             "ui/theme": self.theme.currentText(),
             "service/url": self.service.text().strip(),
             "network/proxy": self.proxy.text().strip(),
         }
+
+    def accept(self) -> None:
+        problem = self.validate()
+        if problem:
+            self.error.setText(problem)
+            return
+        new = self._values()
         self.changed = {k: v for k, v in new.items() if str(self.settings.get(k) or "") != str(v or "")}
         for k, v in self.changed.items():
             self.settings.set(k, v)

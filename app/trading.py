@@ -1,7 +1,7 @@
 """Paper trading in the shell: one ``TradingSession`` per app, its quote driver, the docks.
 
 The session is built on the first trading dock's first show (``trading_session(ctx)``) and
-kept in ``ctx.services["trading"]``. It owns:
+is the trading feature's service (``ctx.service(TradingSession)``). It owns:
 
 * the live paper quote driver: every 1.5 s a quiet worker (not shown in the status bar)
   quotes the symbols with working orders or positions plus the ticket's symbol, and the
@@ -75,18 +75,22 @@ class AppQuotes:
 
 def trading_session(ctx: "AppContext") -> "TradingSession":
     """The app's trading session (built on first use)."""
-    s = ctx.services.get("trading")
-    if s is not None:
-        return s  # type: ignore[no-any-return]
+    from widgets.trading import TradingSession
+
+    return ctx.service(TradingSession)
+
+
+def build_trading_session(ctx: "AppContext") -> "TradingSession":
+    """Build the session (``app/features/trading.py`` calls this once)."""
     from app.workers import TaskRunner
     from widgets.trading import ChartTradeMarkers, QuoteDriver, TradingSession
 
     broker = ctx.broker
     if not broker.accounts():
         broker.create_account(DEFAULT_ACCOUNT, DEFAULT_CASH, "cash")
-    chosen = str(ctx.settings.get("workspace/paper_account") or "")
+    chosen = str(ctx.ui.get("paper_account") or "")
     s = TradingSession(broker, ctx.tasks, ctx.bridge.connect, account=chosen or None)
-    s.account_selected.connect(lambda name: ctx.settings.set("workspace/paper_account", name))
+    s.account_selected.connect(lambda name: ctx.ui.set("paper_account", name))
     # A runner of its own: quote rounds every 1.5 s must not flash the status bar.
     quiet = TaskRunner(parent=s)
     driver = QuoteDriver(broker, quiet, AppQuotes(ctx.data), s.watched_symbols,
@@ -101,7 +105,7 @@ def trading_session(ctx: "AppContext") -> "TradingSession":
     markers = ChartTradeMarkers(s, parent=s)
     for chart in ctx.charts:
         markers.attach(chart)
-    ctx.signals.chart_registered.connect(markers.attach)
+    ctx.chart_registry.chart_added.connect(lambda _id, chart: markers.attach(chart))
     s.markers = markers  # type: ignore[attr-defined]
 
     def notify_fill(f: Fill) -> None:
@@ -109,7 +113,6 @@ def trading_session(ctx: "AppContext") -> "TradingSession":
             "Paper fill", f"{f.side.value.title()} {f.qty:,} {f.symbol} at {f.price:,.2f} ({s.account})")
 
     s.fill_added.connect(notify_fill)
-    ctx.services["trading"] = s
     driver.start()
     return s
 
@@ -117,11 +120,8 @@ def trading_session(ctx: "AppContext") -> "TradingSession":
 def order_ticket(ctx: "AppContext") -> QWidget:
     from widgets.order_ticket import OrderTicketWidget
 
-    w = OrderTicketWidget(trading_session(ctx))
-    for chart in ctx.charts:
-        w.follow_chart(chart)
-    ctx.signals.chart_registered.connect(w.follow_chart)
-    return w
+    # which charts it follows is the link group's business (app/features/trading.py)
+    return OrderTicketWidget(trading_session(ctx))
 
 
 def working_orders(ctx: "AppContext") -> QWidget:

@@ -1,11 +1,20 @@
-"""A small typed publish/subscribe bus.
+"""A small typed publish/subscribe bus, and the shell-level events.
 
 Engine objects announce changes by publishing frozen dataclass events; subscribers register
 for an event *class* (and receive subclasses too). There is no Qt here: ``app/bridge.py`` is
 the one place that turns bus events into Qt signals delivered on the GUI thread.
 
+There is no process-wide bus: each workstation (``app.main.build_workstation``) makes one
+and hands it to its services, which take it as a required argument, so an embedded service
+or a sync client in the same process cannot share it by accident.
+
 Handlers run synchronously on the publishing thread. A handler that raises is logged and
 does not stop the other handlers (one broken view must not break the broker).
+
+Domain events live with their domain: ``engine.data.events`` (``BarsUpdated``),
+``engine.formula.events`` (``CustomIndicatorsChanged``), ``engine.watchlists``
+(``WatchlistChanged``), ``engine.paper.events`` (orders, fills, positions, accounts).
+Here are only the events of the shell itself.
 """
 from __future__ import annotations
 
@@ -26,29 +35,17 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
-class BarsUpdated(Event):
-    """New or changed bars were stored for (symbol, timeframe)."""
-
-    symbol: str
-    timeframe: str
-    rows: int
-
-
-@dataclass(frozen=True, slots=True)
 class SymbolActivated(Event):
-    """The user asked to open a symbol (in the active chart)."""
+    """The user opened ``symbol`` from a watchlist, the scanner, a blotter or the symbol
+    search (published by ``AppContext.open_symbol`` after the charts were told)."""
 
     symbol: str
-
-
-@dataclass(frozen=True, slots=True)
-class WatchlistChanged(Event):
-    name: str
 
 
 @dataclass(frozen=True, slots=True)
 class Notification(Event):
-    """Something the user should see: shown in the tray or as an in-app toast."""
+    """Something the user should see, from any thread: shown in the tray or as an in-app
+    toast. ``level`` is "info", "warning" or "error"."""
 
     title: str
     text: str
@@ -57,6 +54,9 @@ class Notification(Event):
 
 @dataclass(frozen=True, slots=True)
 class SettingsChanged(Event):
+    """The user changed preference ``key`` (a settings-schema key) to ``value`` in the
+    Settings dialog; published after the key's own ``apply`` hook ran."""
+
     key: str
     value: Any
 
@@ -100,6 +100,14 @@ class EventBus:
                 log.exception("event handler %r failed on %r", handler, event)
 
 
-#: The process-wide bus. Engine services accept a bus argument (tests pass their own)
-#: and default to this one.
-bus = EventBus()
+_MOVED = {"BarsUpdated": "engine.data.events", "CustomIndicatorsChanged": "engine.formula.events",
+          "WatchlistChanged": "engine.watchlists"}
+
+
+def __getattr__(name: str) -> Any:
+    """Events that moved to their domain stay importable from here (for code written before)."""
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,9 +6,18 @@ from __future__ import annotations
 
 import sqlite3
 
-from engine.events import EventBus, WatchlistChanged
-from engine.events import bus as default_bus
+from dataclasses import dataclass
+
+from engine.events import Event, EventBus
 from engine.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistChanged(Event):
+    """Watchlist ``name`` was created, renamed (``name`` is the new name), deleted, or had
+    symbols added or removed. Published after the write committed."""
+
+    name: str
 
 
 class WatchlistError(ValueError):
@@ -22,10 +31,21 @@ def _clean(symbol: str) -> str:
     return s
 
 
+def watchlist_symbols(db: Database, name: str) -> list[str]:
+    """Symbols of watchlist ``name`` in the user's order; ``WatchlistError`` if it does not
+    exist. A read: needs no bus (the scanner's universes use it)."""
+    with db.connect(write=False) as c:
+        wid = WatchlistService._id(c, name)
+        rows = c.execute(
+            "SELECT symbol FROM watchlist_items WHERE watchlist_id=:w ORDER BY position, id", {"w": wid},
+        )
+        return [r[0] for r in rows]
+
+
 class WatchlistService:
     """Create, rename, fill and read watchlists. Publishes ``WatchlistChanged``."""
 
-    def __init__(self, db: Database, bus: EventBus = default_bus) -> None:
+    def __init__(self, db: Database, bus: EventBus) -> None:
         self.db = db
         self.bus = bus
 
@@ -35,13 +55,7 @@ class WatchlistService:
 
     def symbols(self, name: str) -> list[str]:
         """Symbols of watchlist ``name`` in the user's order (raises if it does not exist)."""
-        with self.db.connect(write=False) as c:
-            wid = self._id(c, name)
-            rows = c.execute(
-                ("SELECT symbol FROM watchlist_items WHERE watchlist_id=:w ORDER BY position, id"),
-                {"w": wid},
-            )
-            return [r[0] for r in rows]
+        return watchlist_symbols(self.db, name)
 
     def create(self, name: str, symbols: list[str] | tuple[str, ...] = ()) -> None:
         name = name.strip()

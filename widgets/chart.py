@@ -225,6 +225,7 @@ class ChartWidget(QWidget):
         self.bars: Bars | None = None
         self._overlays: dict[str, pg.PlotDataItem] = {}
         self._overlay_fns: dict[str, Callable[[Bars], np.ndarray]] = {}
+        self._formula_overlays: list[str] = []  # overlays added as formulas: saved with the state
         self.overlay_errors: dict[str, str] = {}
         self.ind: pg.PlotItem | None = None  # the lower pane for oscillators, built when needed
         self._parse_formula: Callable[[str], Any] | None = None
@@ -357,6 +358,8 @@ class ChartWidget(QWidget):
         """Draw ``fn(bars)`` as a line over the price, or in a pane under the volume when its
         values are not on the price scale (``None`` removes it)."""
         if fn is None:
+            if name in self._formula_overlays:
+                self._formula_overlays.remove(name)
             self._overlay_fns.pop(name, None)
             self.overlay_errors.pop(name, None)
             item = self._overlays.pop(name, None)
@@ -386,11 +389,44 @@ class ChartWidget(QWidget):
         self._parse_formula(name)
         parse = self._parse_formula
         self.set_overlay(name, lambda bars, t=name: parse(t).evaluate(bars))
+        if name not in self._formula_overlays:
+            self._formula_overlays.append(name)
         return name
 
     def refresh_overlays(self) -> None:
         """Recompute every overlay (after a custom indicator it uses was edited)."""
         self._render_overlays()
+
+    # ------------------------------------------------------------------ state across restarts
+    def state(self) -> dict[str, Any]:
+        """What the chart shows, JSON-ready: symbol, timeframe, chart type and the formula
+        overlays in order (each overlay's pane follows from its values, so it comes back in
+        the same pane)."""
+        return {
+            "symbol": self.symbol,
+            "timeframe": self.timeframe,
+            "kind": self.kind_box.currentText(),
+            "overlays": list(self._formula_overlays),
+            "panes": {n: self.overlay_pane(n) for n in self._formula_overlays if n in self._overlays},
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Put back a ``state()`` and load its symbol. An overlay that no longer parses (a
+        custom indicator deleted since) is skipped; the rest is restored."""
+        kind = state.get("kind")
+        if isinstance(kind, str) and self.kind_box.findText(kind) >= 0:
+            self.kind_box.setCurrentText(kind)
+        if self._parse_formula is not None:
+            for text in state.get("overlays") or []:
+                if isinstance(text, str):
+                    try:
+                        self.add_formula_overlay(text)
+                    except (ValueError, RuntimeError) as exc:
+                        self.overlay_errors[text] = str(exc)
+        tf = state.get("timeframe")
+        symbol = state.get("symbol")
+        if isinstance(symbol, str) and symbol.strip():
+            self.open_symbol(symbol, tf if isinstance(tf, str) and tf else None)
 
     def overlay_names(self) -> list[str]:
         return list(self._overlay_fns)

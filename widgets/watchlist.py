@@ -208,6 +208,16 @@ class WatchlistWidget(QWidget):
     def symbols(self) -> list[str]:
         return [r.symbol for r in self.model.rows]
 
+    def state(self) -> dict[str, Any]:
+        """The selected list (saved with the layout)."""
+        return {"list": self.current}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Select the saved list again if it still exists."""
+        name = state.get("list")
+        if isinstance(name, str) and name in self.watchlists.names() and name != self.current:
+            self.list_box.setCurrentText(name)
+
     # ------------------------------------------------------------------ slots
     def _on_quotes_finished(self) -> None:
         self._computing = None

@@ -3,7 +3,8 @@
 It owns the bar cache (``BarStore``) and the providers: demo data (the default, so the
 app works offline on first start), Yahoo Finance, and CSV/DataFrame imports. Every
 bar that reaches the user goes through the store, so imported and downloaded symbols
-survive a restart; each write publishes ``engine.events.BarsUpdated``.
+survive a restart; each write publishes ``engine.data.events.BarsUpdated`` on the bus the
+service was given.
 
 Cache rules (``get_bars``):
 
@@ -28,6 +29,7 @@ from engine import events
 from engine.data import demo as _demo
 from engine.data.bar_store import BarStore, SeriesInfo, SymbolRecord
 from engine.data.bars import INTRADAY, Bars
+from engine.data.events import BarsUpdated
 from engine.data.errors import DataError, EmptyResponseError, ProviderError, UnknownSymbolError
 from engine.data.symbols import normalize_symbol
 from engine.progress import Progress
@@ -92,7 +94,8 @@ class DataService:
         self,
         db: Database,
         source: str = "demo",
-        bus: events.EventBus = events.bus,
+        *,
+        bus: events.EventBus,
         yahoo: YahooProvider | None = None,
     ) -> None:
         if source not in SOURCES:
@@ -110,19 +113,20 @@ class DataService:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def open_default(cls, source: str | None = None) -> DataService:
+    def open_default(cls, source: str | None = None, bus: events.EventBus | None = None) -> DataService:
         """The service over the default local store (``engine.paths``); the source is
-        ``source``, else the one saved by ``set_source``, else "demo".
+        ``source``, else the one saved by ``set_source``, else "demo". Without ``bus`` the
+        service gets a bus of its own (headless use: nobody else listens).
 
         Raises ``DataDirError``/``StoreError`` when the store cannot be opened.
         """
         from engine.store.db import open_database
 
-        return cls.open_default_on(open_database(), source)
+        return cls.open_default_on(open_database(), source, bus=bus if bus is not None else events.EventBus())
 
     @classmethod
-    def open_default_on(cls, db: Database, source: str | None = None,
-                        bus: events.EventBus = events.bus) -> DataService:
+    def open_default_on(cls, db: Database, source: str | None = None, *,
+                        bus: events.EventBus) -> DataService:
         """The service over ``db`` with ``source``, else the one saved by ``set_source``, else "demo"."""
         if source is None:
             saved = KeyValueStore(db).get(_SOURCE_KEY)
@@ -342,5 +346,5 @@ class DataService:
         with self._lock:  # one transaction: the bars and the symbol's directory entry
             info = (self.store.replace(bars, record, durable=bars.source != "demo") if replace
                     else self.store.merge(bars, record))
-        self.bus.publish(events.BarsUpdated(bars.symbol, bars.timeframe, len(bars)))
+        self.bus.publish(BarsUpdated(bars.symbol, bars.timeframe, len(bars)))
         return info

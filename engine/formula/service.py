@@ -13,9 +13,9 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from engine.events import Event, EventBus
-from engine.events import bus as default_bus
+from engine.events import EventBus
 from engine.formula.errors import FormulaError, summarise_chain
+from engine.formula.events import CustomIndicatorsChanged
 from engine.formula.formula import Formula, parse
 from engine.formula.functions import FIELDS, FUNCTIONS, RESERVED
 from engine.formula.parser import suggest
@@ -34,13 +34,6 @@ class CustomIndicator:
     description: str
     created_at: str
     updated_at: str
-
-
-@dataclass(frozen=True, slots=True)
-class CustomIndicatorsChanged(Event):
-    """A custom indicator was saved or deleted (``name``)."""
-
-    name: str
 
 
 def validate(text: str, custom: Mapping[str, str] | None = None) -> list[FormulaError]:
@@ -97,7 +90,7 @@ class FormulaService:
     ``validate`` on every keystroke costs one parse (tens of microseconds), no database trip.
     """
 
-    def __init__(self, db: Database, bus: EventBus = default_bus) -> None:
+    def __init__(self, db: Database, bus: EventBus) -> None:
         self.db = db
         self.bus = bus
         self._lock = threading.Lock()

@@ -86,10 +86,10 @@ def bundled_universe(key: str) -> Universe:
 
 def watchlist_universe(db: Database, name: str) -> Universe:
     """The symbols of watchlist ``name`` in the user's order. Raises ``UniverseError`` if it does not exist."""
-    from engine.watchlists import WatchlistError, WatchlistService
+    from engine.watchlists import WatchlistError, watchlist_symbols
 
     try:
-        symbols = WatchlistService(db).symbols(name)
+        symbols = watchlist_symbols(db, name)
     except WatchlistError as exc:
         raise UniverseError(str(exc)) from exc
     return Universe(f"Watchlist: {name}", _clean(symbols), "watchlist")

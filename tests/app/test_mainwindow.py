@@ -1,4 +1,5 @@
 """The shell: docks, View menu, layout persistence, settings, notifications, tasks."""
+from engine.events import EventBus
 import pytest
 from PySide6.QtCore import QSettings
 
@@ -176,6 +177,6 @@ def test_data_source_chosen_in_settings_is_what_the_cli_uses(home, qtbot, monkey
     qtbot.addWidget(w.window)
     try:
         assert w.ctx.data.source == "yahoo"
-        assert DataService.open_default_on(w.ctx.db).source == "yahoo"  # what `stockscanner import` sees
+        assert DataService.open_default_on(w.ctx.db, bus=EventBus()).source == "yahoo"  # what `stockscanner import` sees
     finally:
         w.close()

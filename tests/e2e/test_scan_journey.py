@@ -64,12 +64,16 @@ def test_scan_open_add_to_watchlist_export(home, qtbot, tmp_path):
     assert sorted(got) == sorted(demo)
 
     # Indicators → Custom indicators…: save one, then scan and chart with it by name
-    assert win.indicators_action.shortcut().toString() == "Ctrl+Shift+I"
-    win.indicators_action.trigger()
-    dlg = ctx.services["indicator_builder"]
+    from app.indicators import IndicatorBuilderHost
+
+    action = win.feature_actions["indicators.builder"]
+    assert action.shortcut().toString() == "Ctrl+Shift+I"
+    assert action in win.menus["Indicators"].actions()
+    action.trigger()
+    dlg = ctx.service(IndicatorBuilderHost).dialog
     assert dlg.isVisible() and dlg.windowTitle() == "Custom indicators"
     scanner.indicators_btn.click()  # from the scanner dock: the same dialog comes to the front
-    assert ctx.services["indicator_builder"] is dlg
+    assert ctx.service(IndicatorBuilderHost).dialog is dlg
     qtbot.waitUntil(lambda: dlg.bars is not None, timeout=15000)
     assert dlg.symbol_edit.text() == chart.symbol
     dlg.formula_edit.setText("my_osc = (close - sma(close,20)) / atr(14)")

@@ -9,7 +9,8 @@ from engine.data.bar_store import BarStore, SymbolRecord
 from engine.data.bars import Bars
 from engine.data.errors import DataError, UnknownSymbolError
 from engine.data.service import DataService
-from engine.events import BarsUpdated, EventBus
+from engine.data.events import BarsUpdated
+from engine.events import EventBus
 
 
 def make_bars(n, t0=1_600_000_000, step=60, symbol="X", tf="1m", seed=1, source="csv"):
@@ -152,7 +153,7 @@ def test_yahoo_mode_hides_demo_bars_and_source_is_remembered(db):
 
     reopened_source = json.loads(db.raw().execute("SELECT value FROM kv WHERE key='data.source'").fetchone()[0])
     assert reopened_source == "yahoo"
-    assert DataService.open_default_on(db).source == "yahoo"
+    assert DataService.open_default_on(db, bus=EventBus()).source == "yahoo"
     with pytest.raises(DataError, match="Unknown data source"):
         svc.set_source("bloomberg")
 

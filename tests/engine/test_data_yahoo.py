@@ -12,7 +12,8 @@ from engine.data.errors import (
     UnknownSymbolError,
 )
 from engine.data.yahoo import YahooProvider, frame_to_arrays
-from engine.events import BarsUpdated, EventBus
+from engine.data.events import BarsUpdated
+from engine.events import EventBus
 
 YF_LOG = logging.getLogger("yfinance")
 

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from engine.events import EventBus
 import pytest
 import talib
 
@@ -329,7 +330,7 @@ def test_custom_indicators_expand_reference_each_other_and_detect_cycles(orcl):
 
 
 def test_formula_service_saves_validates_and_refuses_bad_names(db):
-    svc = FormulaService(db)
+    svc = FormulaService(db, EventBus())
     saved = svc.save("My_Osc", "(close - sma(close,20)) / atr(14)", "distance in ATRs")
     assert saved.name == "my_osc" and saved.description == "distance in ATRs"
     assert [c.name for c in svc.list()] == ["my_osc"]
@@ -358,10 +359,10 @@ def test_formula_service_saves_validates_and_refuses_bad_names(db):
 def test_custom_indicators_survive_reopening_the_store(db):
     from engine.store import open_database
 
-    FormulaService(db).save_definition("spread = high - low", "bar range")
+    FormulaService(db, EventBus()).save_definition("spread = high - low", "bar range")
     again = open_database(db.path)
     try:
-        got = FormulaService(again).get("spread")
+        got = FormulaService(again, EventBus()).get("spread")
         assert (got.expression, got.description) == ("high - low", "bar range")
     finally:
         again.dispose()
@@ -375,7 +376,7 @@ def test_parse_definition_splits_name_and_formula():
 
 
 def test_validate_is_fast_enough_for_every_keystroke(db):
-    svc = FormulaService(db)
+    svc = FormulaService(db, EventBus())
     svc.save("my_osc", "(close - sma(close,20)) / atr(14)")
     text = "rsi(close,14) < 30 and close > sma(close,50) and volume > 2*sma(volume,20) and my_osc > 1"
     svc.validate(text)

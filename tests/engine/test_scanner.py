@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from engine.events import EventBus
 import pytest
 import talib
 
@@ -197,7 +198,7 @@ def test_second_run_reports_new_and_dropped_symbols(db, universe_bars):
 
 
 def test_custom_indicators_can_be_used_in_scans(db, universe_bars):
-    formulas = FormulaService(db)
+    formulas = FormulaService(db, EventBus())
     formulas.save("stretch", "(close - sma(close, 20)) / atr(14)")
     scanner = _scanner(universe_bars, custom=formulas.custom_map)
     d = ScanDefinition("", "stretch > 0", ("stretch",), lookback=10_000)
@@ -289,7 +290,7 @@ def test_bundled_lists_state_their_date_and_hold_the_index_members():
 def test_watchlist_universe_reads_the_users_order(db):
     from engine.watchlists import WatchlistService
 
-    WatchlistService(db).create("Tech", ["msft", "AAPL", "nvda"])
+    WatchlistService(db, EventBus()).create("Tech", ["msft", "AAPL", "nvda"])
     u = watchlist_universe(db, "Tech")
     assert u.symbols == ("MSFT", "AAPL", "NVDA") and u.kind == "watchlist"
     with pytest.raises(UniverseError, match="no watchlist named"):
@@ -433,8 +434,8 @@ def test_scanner_over_the_demo_data_service_refreshes_then_scans(db):
     from engine.data.service import DataService
     from engine.scanner import demo_universe
 
-    svc = DataService(db, source="demo")
-    formulas = FormulaService(db)
+    svc = DataService(db, source="demo", bus=EventBus())
+    formulas = FormulaService(db, EventBus())
     formulas.save("range_pct", "(high - low) / close * 100")
     scanner = Scanner.from_service(svc, ScanStore(db), formulas)
     universe = demo_universe(svc)

@@ -1,5 +1,6 @@
 """Formula overlays on the chart: price-scale ones over the candles, oscillators in a lower pane."""
 import numpy as np
+from engine.events import EventBus
 import pytest
 import talib
 
@@ -10,7 +11,7 @@ from widgets.chart import ChartWidget, is_price_like
 
 @pytest.fixture
 def chart(qtbot, db):
-    formulas = FormulaService(db)
+    formulas = FormulaService(db, EventBus())
     w = ChartWidget(FakeData(), SyncTasks())
     w.set_formula_source(formulas.parse, lambda: sorted(formulas.custom_map()))
     w.formulas = formulas

@@ -1,5 +1,6 @@
 """The custom indicator builder: validation as you type, save, live preview, edit, delete."""
 import numpy as np
+from engine.events import EventBus
 import pytest
 import talib
 
@@ -10,7 +11,7 @@ from widgets.indicator_builder import DEBOUNCE_MS, IndicatorBuilderDialog
 
 @pytest.fixture
 def formulas(db):
-    return FormulaService(db)
+    return FormulaService(db, EventBus())
 
 
 def _dialog(qtbot, formulas, symbol="ACME", tasks=None, confirm=None):

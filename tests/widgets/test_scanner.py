@@ -4,6 +4,7 @@ import datetime as dt
 import threading
 
 import numpy as np
+from engine.events import EventBus
 import pytest
 from PySide6.QtCore import Qt
 
@@ -40,9 +41,9 @@ class SlowData(UniverseData):
 
 def _make(db, qtbot, data=None, tasks=None, clock=None):
     data = data or UniverseData()
-    formulas = FormulaService(db)
+    formulas = FormulaService(db, EventBus())
     store = ScanStore(db)
-    watchlists = WatchlistService(db)
+    watchlists = WatchlistService(db, EventBus())
     if "Tech" not in watchlists.names():
         watchlists.create("Tech", SYMBOLS[:8])
     scanner = Scanner(lambda s, tf: data.get_bars(s, tf), store=store, custom=formulas.custom_map)

@@ -1,0 +1,54 @@
+"""The chart feature: multi-instance chart docks, the active chart, symbol routing
+(``app/chart_registry.py``)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from app.features import Area, DockSpec, Feature, ServiceSpec, Subscription
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from app.context import AppContext
+
+DOCK_ID = "chart"
+
+
+def _registry(ctx: "AppContext") -> object:
+    from app.chart_registry import ChartRegistry
+
+    return ChartRegistry(ctx, DOCK_ID)
+
+
+def _chart(ctx: "AppContext", instance_id: str) -> "QWidget":
+    from widgets.chart import ChartWidget
+
+    w = ChartWidget(ctx.data, ctx.tasks)
+    w.set_formula_source(ctx.formulas.parse, lambda: sorted(ctx.formulas.custom_map()))
+    ctx.chart_registry.add(instance_id, w)
+    return w
+
+
+def _on_custom_indicators(ctx: "AppContext", _event: Any) -> None:
+    for chart in ctx.charts:
+        chart.refresh_overlays()
+
+
+def _on_settings(ctx: "AppContext", event: Any) -> None:
+    if event.key == "data/source":  # every open chart, not only the active one
+        ctx.chart_registry.reload_all()
+
+
+FEATURE = Feature(
+    id="chart",
+    title="Charts",
+    services=(ServiceSpec("app.chart_registry:ChartRegistry", _registry),),
+    docks=(
+        DockSpec(DOCK_ID, "Chart", _chart, Area.RIGHT, shortcut="Ctrl+1", multi=True,
+                 new_text="New &chart", new_shortcut="Ctrl+N", linkable=True),
+    ),
+    subscriptions=(
+        Subscription("engine.formula.events:CustomIndicatorsChanged", _on_custom_indicators),
+        Subscription("engine.events:SettingsChanged", _on_settings),
+    ),
+)

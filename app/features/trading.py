@@ -1,0 +1,104 @@
+"""The paper-trading feature: the broker and trading session, the ticket and blotters.
+CLI: ``stockscanner backtest``. The docks' content comes from ``app/trading.py``."""
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from app.features import Area, CliVerb, DockSpec, Feature, ServiceSpec, legacy_cli_adder
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from app.context import AppContext
+
+
+def _broker(ctx: "AppContext") -> object:
+    from engine.paper.broker import PaperBroker
+
+    return PaperBroker.open(ctx.db.path, bus=ctx.bus)
+
+
+def _session(ctx: "AppContext") -> object:
+    from app import trading
+
+    return trading.build_trading_session(ctx)
+
+
+def _ticket(ctx: "AppContext", instance_id: str) -> "QWidget":
+    """The ticket trades the symbol of the charts in its link group (an unlinked ticket:
+    of the active chart) and takes prices clicked on them."""
+    from app import trading
+    from app.chart_registry import ChartFollower
+
+    w = trading.order_ticket(ctx)
+    ChartFollower(ctx.chart_registry, instance_id, w, w.set_symbol, w.set_clicked_price)
+    return w
+
+
+def _positions(ctx: "AppContext", _instance_id: str) -> "QWidget":
+    from app import trading
+
+    return trading.positions(ctx)
+
+
+def _working_orders(ctx: "AppContext", _instance_id: str) -> "QWidget":
+    from app import trading
+
+    return trading.working_orders(ctx)
+
+
+def _fills(ctx: "AppContext", _instance_id: str) -> "QWidget":
+    from app import trading
+
+    return trading.fills(ctx)
+
+
+def _order_history(ctx: "AppContext", _instance_id: str) -> "QWidget":
+    from app import trading
+
+    return trading.order_history(ctx)
+
+
+def _account(ctx: "AppContext", _instance_id: str) -> "QWidget":
+    from app import trading
+
+    return trading.account(ctx)
+
+
+def _add_backtest(sub: Any) -> None:
+    from app import cli
+
+    cli._add_backtest(sub)
+
+
+def _run_backtest(args: argparse.Namespace) -> int:
+    from app import cli
+
+    return cli.cmd_backtest(args)
+
+
+FEATURE = Feature(
+    id="trading",
+    title="Paper trading",
+    services=(
+        ServiceSpec("engine.paper.broker:PaperBroker", _broker),
+        ServiceSpec("widgets.trading:TradingSession", _session),
+    ),
+    # the ticket beside the chart; the blotters share the scanner's tab group under the
+    # chart (or the bottom area when there is no scanner dock)
+    docks=(
+        DockSpec("order_ticket", "Order Ticket", _ticket, split_with="chart", size=300, shortcut="Ctrl+T",
+                 linkable=True),
+        DockSpec("positions", "Positions", _positions, Area.BOTTOM, size=250, tabify_with="scanner"),
+        DockSpec("orders", "Working Orders", _working_orders, Area.BOTTOM, tabify_with="positions"),
+        DockSpec("fills", "Fills", _fills, Area.BOTTOM, tabify_with="positions"),
+        DockSpec("order_history", "Order History", _order_history, Area.BOTTOM, visible=False,
+                 tabify_with="positions"),
+        DockSpec("account", "Account", _account, Area.BOTTOM, tabify_with="positions"),
+    ),
+    cli_verbs=(
+        CliVerb("backtest", "backtest entry/exit formulas on a bar CSV (long only, market orders at the next open)",
+                legacy_cli_adder(_add_backtest), _run_backtest),
+    ),
+)
