@@ -207,7 +207,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     """Open the workstation window; returns the exit status."""
     app = ensure_app()
     from engine import paths
-    from engine.store import DatabaseCorrupt, DatabaseLocked, backup, open_database
+    from engine.store import DatabaseCorrupt, DatabaseLocked, StoreError, backup, open_database
 
     try:
         folder = paths.ensure_writable(paths.data_dir())
@@ -236,6 +236,8 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
                     return _fatal("Database damaged", str(exc))
             except DatabaseLocked as exc:
                 return _fatal("Database locked", str(exc))
+            except StoreError as exc:  # foreign file, newer build's store, disk full, read-only…
+                return _fatal("Database", str(exc))
         ws = build_workstation(db)
         single.activation_requested.connect(lambda: (ws.window.showNormal(), ws.window.raise_(), ws.window.activateWindow()))
         ws.window.show()
