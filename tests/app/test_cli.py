@@ -78,6 +78,24 @@ def test_window_refuses_a_damaged_database_and_leaves_it_untouched(tmp_path):
     assert db.read_bytes() == junk
 
 
+def test_window_refuses_a_foreign_sqlite_file_and_leaves_it_untouched(tmp_path):
+    import sqlite3
+
+    home = tmp_path / "home"
+    home.mkdir()
+    db = home / "stockscanner.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.execute("INSERT INTO invoices (total) VALUES (12.5)")
+    conn.commit()
+    conn.close()
+    before = db.read_bytes()
+    r = run_cli(home=home, check=False)  # no verb: the window
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr and "Stock Scanner" in r.stderr
+    assert db.read_bytes() == before
+
+
 def test_window_on_an_unwritable_data_dir_explains(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
