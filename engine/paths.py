@@ -9,7 +9,6 @@ set explicitly, else to the platform's user log dir.
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 APP_NAME = "StockScanner"
@@ -90,12 +89,21 @@ def database_path() -> Path:
 
 
 def ensure_writable(path: Path) -> Path:
-    """Create ``path`` (a folder) and prove it is writable, or raise ``DataDirError``."""
+    """Create ``path`` (a folder) and prove it is writable, or raise ``DataDirError``.
+
+    The probe file has a unique name (``.write-test-XXXX``) and is removed again, so two
+    processes or threads checking the same folder at once do not trip over each other.
+    """
+    import tempfile
+
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".write-test-{os.getpid()}-{threading.get_ident()}"  # unique: starts may race
-        probe.write_bytes(b"ok")
-        probe.unlink()
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".write-test-")
+        try:
+            os.write(fd, b"ok")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
     except OSError as exc:
         raise DataDirError(
             f"The data folder {path} cannot be written ({exc.strerror or exc}). "

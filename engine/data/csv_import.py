@@ -14,22 +14,31 @@ What is detected (each can be overridden where it makes sense):
 - the timeframe, from the median spacing of the timestamps;
 - the symbol, from a ticker column or the file name (``ORCL-1995-2014.csv`` -> ``ORCL``).
 
-Times without a zone are taken as UTC (the convention of ``Bars``); daily bars get the
-midnight-UTC timestamp of their date. Reading uses ``pandas.read_csv`` with the C engine.
+Times without a zone are taken as UTC (the convention of ``Bars``). Intraday times with
+an offset (``+05:00``, ``-0400``, ``Z``) are converted to UTC; a daily bar is dated by the
+date as written -- its exchange's local date -- whatever the offset, and gets the
+midnight-UTC timestamp of that date. Reading uses ``pandas.read_csv`` with the C engine.
 
-Validation collects every problem with its 1-based file line number -- unparseable dates,
-missing or non-numeric values, duplicate or out-of-order timestamps, High below Low,
-Open/Close outside [Low, High], negative volume -- and raises one ``CsvFormatError``
-listing the first few. Nothing is stored by this module: ``DataService.import_csv``
-writes the result in one transaction, so a failed import changes nothing.
+Validation runs over the whole file and collects every problem with its 1-based file line
+number -- unreadable dates or dates outside 1800-01-01 .. one year ahead, missing,
+non-numeric or non-finite values (``inf``, ``nan``, ``1e400``), prices <= 0 or >=
+``MAX_PRICE``, volume < 0 or >= ``MAX_VOLUME``, High below Low, Open/Close outside
+[Low, High] (only float rounding forgiven), duplicate or out-of-order timestamps, lines
+with too many or too few fields -- and raises one ``CsvFormatError`` listing the first
+few and counting the rest. The only rows skipped are Yahoo's placeholder rows whose
+prices are all ``null``; how many is said in the notes (``CsvImport.skipped_rows``).
+Nothing is stored by this module: ``DataService.import_csv`` writes the result in one
+transaction, so a failed import changes nothing.
 """
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -41,6 +50,13 @@ from engine.data.symbols import normalize_symbol  # noqa: F401  (re-exported)
 
 SNIFF_BYTES = 65_536
 MAX_PER_CHECK = 200  # problems kept per kind of check (the message shows the first few)
+
+# Accepted ranges. A price must be > 0 and below MAX_PRICE (Berkshire A is ~1e6; nothing
+# traded comes near 1e9), a volume >= 0 and below MAX_VOLUME (meme-coin daily volumes in
+# units reach ~1e14). Bar times run from 1800-01-01 to one year ahead (``max_bar_time``).
+MAX_PRICE = 1e9
+MAX_VOLUME = 1e15
+MIN_BAR_TIME = -5_364_662_400  # 1800-01-01T00:00:00Z
 
 _DELIMS = (",", ";", "\t", "|")
 _DELIM_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -90,6 +106,7 @@ class CsvImport:
     delimiter: str
     date_format: str
     notes: tuple[str, ...]
+    skipped_rows: int = 0  # Yahoo's all-"null" rows left out (also said in ``notes``)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -192,56 +209,94 @@ def _looks_numeric_or_date(field: str) -> bool:
     return bool(re.match(r"^[-+]?[\d.,:/ T+\-Z]+$", f)) and any(ch.isdigit() for ch in f)
 
 
-def _parse_dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray, str]:
-    """(epoch seconds int64, ok mask, format name) for a column of date(-time) strings."""
+def _parse_dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray, str, np.ndarray | None]:
+    """(epoch seconds UTC int64, ok mask, format name, UTC offsets) for a column of date(-time) strings.
+
+    The offsets (seconds east of UTC, 0 where the text has none) are given only when
+    some value is an ISO 8601 time with an offset (``+05:00``, ``-0400``, ``Z``), else None.
+    """
     s = _strip(values)
     sample = s.dropna()
     if len(sample) > 400:
         sample = sample.iloc[np.linspace(0, len(sample) - 1, 400).astype(int)]
     if sample.empty:
-        return np.zeros(len(s), np.int64), np.zeros(len(s), bool), "?"
-    first = str(sample.iloc[0])
-    if all(ch.isdigit() for ch in first) and len(first) in (9, 10, 12, 13):
+        return np.zeros(len(s), np.int64), np.zeros(len(s), bool), "?", None
+    # The format is told from the first value, or from a middle one when the first is an
+    # odd one out (a stray epoch number in a column of ISO dates must not decide for all).
+    best, best_ok = "?", -1
+    for first in dict.fromkeys((str(sample.iloc[0]), str(sample.iloc[len(sample) // 2]))):
+        if all(ch.isdigit() for ch in first) and len(first) in (9, 10, 12, 13):
+            n_ok = int(sample.str.fullmatch(r"\d+").sum())
+            if n_ok > best_ok:
+                best, best_ok = ("epoch-ms" if len(first) >= 12 else "epoch-s"), n_ok
+        else:
+            for fmt in _date_candidates(first):
+                n_ok = int(_to_datetime(sample, fmt).notna().sum())
+                if n_ok > best_ok:
+                    best, best_ok = fmt, n_ok
+                if n_ok == len(sample):
+                    break
+        if best_ok * 2 > len(sample):
+            break
+    if best.startswith("epoch"):
         num = pd.to_numeric(s, errors="coerce")
         ok = num.notna().to_numpy() & s.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
         arr = num.to_numpy(dtype=np.float64, na_value=np.nan)
-        ms = len(first) >= 12
+        ms = best == "epoch-ms"
+        ok &= arr < (1e14 if ms else 1e11)  # beyond the year 5000: not a timestamp (and no int64 overflow)
         out = np.where(ok, arr, 0).astype(np.int64)
         if ms:
             out = out // 1000
-        return out, ok, "epoch-ms" if ms else "epoch-s"
-    if re.match(r"^\d{4}-\d{1,2}-\d{1,2}", first):
-        candidates: list[str] = ["ISO8601"]
-    elif re.match(r"^\d{8}$", first):
-        candidates = ["%Y%m%d"]
-    elif re.match(r"^\d{14}$", first):
-        candidates = ["%Y%m%d%H%M%S"]
-    elif re.match(r"^\d{4}/\d{1,2}/\d{1,2}", first):
-        candidates = [f"%Y/%m/%d{t}" for t in _TIME_SUFFIXES]
-    elif re.match(r"^\d{1,2}/\d{1,2}/\d{2,4}", first):
-        candidates = [f"{d}{t}" for d in ("%m/%d/%Y", "%d/%m/%Y", "%m/%d/%y", "%d/%m/%y")
-                      for t in _TIME_SUFFIXES]
-    elif re.match(r"^\d{1,2}\.\d{1,2}\.\d{2,4}", first):
-        candidates = [f"{d}{t}" for d in ("%d.%m.%Y", "%d.%m.%y") for t in _TIME_SUFFIXES]
-    elif re.match(r"^\d{1,2}-\d{1,2}-\d{4}", first):
-        candidates = [f"{d}{t}" for d in ("%d-%m-%Y", "%m-%d-%Y") for t in _TIME_SUFFIXES]
-    elif re.match(r"^\d{1,2}[- ][A-Za-z]{3}[- ]\d{2,4}", first):
-        candidates = [f"{d}{t}" for d in ("%d-%b-%Y", "%d-%b-%y", "%d %b %Y") for t in _TIME_SUFFIXES]
-    else:
-        candidates = ["ISO8601", "%b %d, %Y", "%B %d, %Y", "%d %B %Y"]
-    best, best_ok = candidates[0], -1
-    for fmt in candidates:
-        n_ok = int(_to_datetime(sample, fmt).notna().sum())
-        if n_ok > best_ok:
-            best, best_ok = fmt, n_ok
-        if n_ok == len(sample):
-            break
+        return out, ok, best, None
     parsed = _to_datetime(s, best)
     ok = parsed.notna().to_numpy()
     idx = pd.DatetimeIndex(parsed)
     secs = idx.as_unit("s").asi8.copy()
     secs[~ok] = 0
-    return secs, ok, best
+    # An offset can move a bar's date only if some UTC time is not midnight: when all
+    # are (all dates as in ORCL-1995-2014.csv), the offsets need not be looked at.
+    need_offsets = best == "ISO8601" and bool(np.any(secs % 86400 != 0))
+    return secs, ok, best, _utc_offsets(s) if need_offsets else None
+
+
+# a time of day followed by a UTC offset: "T09:30:00+05:00", " 09:30-0400", "T00:00:00Z"
+_OFFSET_RE = r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d*)?)?\s*(?P<z>Z|(?P<sign>[+-])(?P<hh>\d{2}):?(?P<mm>\d{2})?)$"
+
+
+def _utc_offsets(s: pd.Series) -> np.ndarray | None:
+    """Seconds east of UTC written at the end of each ISO 8601 value (None if no value has one)."""
+    if len(s) == 0:
+        return None
+    m = s.str.extract(_OFFSET_RE)
+    has = m["z"].notna().to_numpy(dtype=bool)
+    if not has.any():
+        return None
+    hh = pd.to_numeric(m["hh"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+    mm = pd.to_numeric(m["mm"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+    sign = np.where(m["sign"].fillna("").to_numpy(dtype=object) == "-", -1, 1)
+    return np.where(has, sign * (hh * 3600 + mm * 60), 0).astype(np.int64)
+
+
+def _date_candidates(first: str) -> list[str]:
+    """The date formats worth trying for a column whose value ``first`` is typical."""
+    if re.match(r"^\d{4}-\d{1,2}-\d{1,2}", first):
+        return ["ISO8601"]
+    if re.match(r"^\d{8}$", first):
+        return ["%Y%m%d"]
+    if re.match(r"^\d{14}$", first):
+        return ["%Y%m%d%H%M%S"]
+    if re.match(r"^\d{4}/\d{1,2}/\d{1,2}", first):
+        return [f"%Y/%m/%d{t}" for t in _TIME_SUFFIXES]
+    if re.match(r"^\d{1,2}/\d{1,2}/\d{2,4}", first):
+        return [f"{d}{t}" for d in ("%m/%d/%Y", "%d/%m/%Y", "%m/%d/%y", "%d/%m/%y")
+                for t in _TIME_SUFFIXES]
+    if re.match(r"^\d{1,2}\.\d{1,2}\.\d{2,4}", first):
+        return [f"{d}{t}" for d in ("%d.%m.%Y", "%d.%m.%y") for t in _TIME_SUFFIXES]
+    if re.match(r"^\d{1,2}-\d{1,2}-\d{4}", first):
+        return [f"{d}{t}" for d in ("%d-%m-%Y", "%m-%d-%Y") for t in _TIME_SUFFIXES]
+    if re.match(r"^\d{1,2}[- ][A-Za-z]{3}[- ]\d{2,4}", first):
+        return [f"{d}{t}" for d in ("%d-%b-%Y", "%d-%b-%y", "%d %b %Y") for t in _TIME_SUFFIXES]
+    return ["ISO8601", "%b %d, %Y", "%B %d, %Y", "%d %B %Y"]
 
 
 def _to_datetime(s: pd.Series, fmt: str) -> pd.Series:
@@ -306,28 +361,40 @@ def _parse_times(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return out, ok
 
 
-def _numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(float64 values, missing mask, non-numeric mask)."""
+class _Col(NamedTuple):
+    """One parsed numeric column: values (NaN where unusable), and why a cell is unusable."""
+
+    values: np.ndarray  # float64
+    missing: np.ndarray  # bool: empty, absent (short line) or a placeholder such as "null"
+    bad: np.ndarray  # bool: text that is not a number
+    raw: np.ndarray | None = None  # the cells as text (None when the column parsed as numbers)
+
+
+# Placeholders that mean "no value". "nan" is not one of them: it is refused as non-finite.
+_MISSING_TOKENS = ("", "null", "n/a", "na", "#n/a", "-", "none")
+_NAN_TOKENS = ("nan", "+nan", "-nan")
+
+
+def _numbers(col: pd.Series) -> _Col:
+    """The column as float64 with its missing and non-numeric cells marked."""
     if col.dtype.kind in "fiu":
         arr = col.to_numpy(dtype=np.float64, na_value=np.nan)
-        return arr, np.isnan(arr), np.zeros(len(arr), bool)
+        return _Col(arr, np.isnan(arr), np.zeros(len(arr), bool))
     raw = col.astype("string").str.strip()
-    missing = (raw.isna() | (raw == "")).to_numpy(dtype=bool)
+    low = raw.str.lower()
+    missing = (raw.isna() | low.isin(_MISSING_TOKENS)).to_numpy(dtype=bool)
+    nan_text = low.isin(_NAN_TOKENS).to_numpy(dtype=bool)
     num = pd.to_numeric(raw.str.replace(",", "", regex=False), errors="coerce")
     arr = num.to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = np.isnan(arr) & ~missing
-    return arr, missing, bad
+    bad = np.isnan(arr) & ~missing & ~nan_text
+    return _Col(arr, missing, bad, raw.to_numpy(dtype=object, na_value=""))
 
 
-_NULLS = ("", "null", "nan", "n/a", "na", "-", "none")
-
-
-def _nullish(col: pd.Series) -> np.ndarray:
-    """Cells that hold no value: empty, NaN, or a placeholder such as Yahoo's "null"."""
+def _yahoo_null(col: pd.Series) -> np.ndarray:
+    """Cells holding Yahoo's ``null`` placeholder (a column that parsed as numbers has none)."""
     if col.dtype.kind in "fiu":
-        return np.asarray(np.isnan(col.to_numpy(dtype=np.float64, na_value=np.nan)), dtype=bool)
-    raw = col.astype("string").str.strip().str.lower()
-    return (raw.isna() | raw.isin(_NULLS)).to_numpy(dtype=bool)
+        return np.zeros(len(col), bool)
+    return (col.astype("string").str.strip().str.lower() == "null").to_numpy(dtype=bool, na_value=False)
 
 
 _TITLE = {"open": "Open", "high": "High", "low": "Low", "close": "Close", "volume": "Volume",
@@ -341,6 +408,11 @@ def _fmt_time(t: int, intraday: bool) -> str:
 
 # ---------------------------------------------------------------------------- validation
 
+def max_bar_time() -> int:
+    """The latest accepted bar time: one year (366 days) after now, UTC epoch seconds."""
+    return int(time.time()) + 366 * 86400
+
+
 def build_bars(
     *,
     source_name: str,
@@ -349,47 +421,104 @@ def build_bars(
     t: np.ndarray,
     t_ok: np.ndarray,
     raw_dates: np.ndarray | None,
-    cols: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    cols: dict[str, _Col],
     lines: np.ndarray,
     notes: list[str],
     unit: str = "line",
     source: str = "csv",
+    offsets: np.ndarray | None = None,
 ) -> Bars:
-    """Validate parsed columns and build ``Bars``; raises ``CsvFormatError`` listing problems.
+    """Validate parsed columns and build ``Bars``; raises ``CsvFormatError`` listing every problem.
 
-    ``cols`` maps open/high/low/close/volume to (values, missing mask, non-numeric mask);
-    ``lines`` gives each row's 1-based line (or row) number for messages.
+    ``t`` holds UTC epoch seconds, ``offsets`` (optional) the UTC offset each value was
+    written with: daily bars are dated by their local date (``t + offsets``), intraday
+    bars keep UTC. ``cols`` maps open/high/low/close/volume to parsed columns; ``lines``
+    gives each row's 1-based line (or row) number for messages. Refused: unreadable or
+    out-of-range dates (before 1800-01-01 or more than a year ahead), missing, non-numeric
+    or non-finite values, prices <= 0 or >= ``MAX_PRICE``, volume < 0 or >= ``MAX_VOLUME``,
+    High below Low, Open/Close outside [Low, High], duplicate or out-of-order times.
+    All checks run over all rows before anything is raised.
     """
     problems: list[tuple[int, str]] = []
 
-    def add(mask: np.ndarray, make: object) -> None:
-        for i in np.flatnonzero(mask)[:MAX_PER_CHECK]:
-            problems.append((int(lines[i]), make(int(i))))  # type: ignore[operator]
+    def add(mask: np.ndarray, make: Callable[..., str], rows: np.ndarray | None = None) -> None:
+        idx = np.flatnonzero(mask)[:MAX_PER_CHECK]
+        for i in idx if rows is None else rows[idx]:
+            problems.append((int(lines[i]), make(int(i))))
 
-    bad_date = ~t_ok
-    add(bad_date, lambda i: "cannot read the date"
-        + (f" {str(raw_dates[i])!r}" if raw_dates is not None else ""))
-    for name in ("open", "high", "low", "close", "volume"):
-        vals, missing, bad = cols[name]
-        title = _TITLE[name]
-        add(missing, lambda i, title=title: f"{title} is missing")
-        add(bad, lambda i, title=title: f"{title} is not a number")
-    if problems:
-        raise CsvFormatError(source_name, problems, unit)
+    def raw_date(i: int) -> str:
+        return f" {str(raw_dates[i])!r}" if raw_dates is not None else ""
 
-    o, h, lo, c, v = (cols[k][0] for k in ("open", "high", "low", "close", "volume"))
     n = len(t)
+    t_max = max_bar_time()
+    in_range = (t >= MIN_BAR_TIME) & (t <= t_max)
+    add(~t_ok, lambda i: "cannot read the date" + raw_date(i))
+    add(t_ok & ~in_range, lambda i: f"the date{raw_date(i)} is outside the accepted range "
+        f"1800-01-01 .. {_fmt_time(t_max, False)}")
+    good_t = t_ok & in_range
+
+    fields = ("open", "high", "low", "close", "volume")
+    missing = np.zeros((n, len(fields)), bool)
+    usable: dict[str, np.ndarray] = {}
+    for k, name in enumerate(fields):
+        col = cols[name]
+        vals, title, raw = col.values, _TITLE[name], col.raw
+        missing[:, k] = col.missing
+        add(col.bad, lambda i, title=title, raw=raw: f"{title} is not a number"
+            + (f" ({str(raw[i])!r})" if raw is not None else ""))
+        nonfinite = ~np.isfinite(vals) & ~col.missing & ~col.bad
+        add(nonfinite, lambda i, title=title, raw=raw, vals=vals: f"{title} is not a finite number ("
+            + (repr(str(raw[i])) if raw is not None else f"{vals[i]:g}") + ")")
+        fin = ~(col.missing | col.bad | nonfinite)
+        with np.errstate(invalid="ignore"):
+            if name == "volume":
+                low_v, high_v = fin & (vals < 0), fin & (vals >= MAX_VOLUME)
+                add(low_v, lambda i, vals=vals: f"Volume {vals[i]:g} is negative")
+                add(high_v, lambda i, vals=vals: f"Volume {vals[i]:g} is too large (the limit is {MAX_VOLUME:g})")
+            else:
+                low_v, high_v = fin & (vals <= 0), fin & (vals >= MAX_PRICE)
+                add(low_v, lambda i, title=title, vals=vals: f"{title} {vals[i]:g} is not a positive price")
+                add(high_v, lambda i, title=title, vals=vals:
+                    f"{title} {vals[i]:g} is too large (the limit is {MAX_PRICE:g})")
+        usable[name] = fin & ~low_v & ~high_v
+    any_missing = np.asarray(missing.any(axis=1), dtype=bool)
+    if any_missing.any():
+        def absent(i: int) -> str:
+            names = [_TITLE[f] for f, m in zip(fields, missing[i]) if m]
+            return ", ".join(names) + (" is" if len(names) == 1 else " are") + " missing"
+        add(any_missing, absent)
+
+    # Range consistency, on rows whose four prices are usable.
+    ok4 = usable["open"] & usable["high"] & usable["low"] & usable["close"]
+    o, h, lo, c = (np.where(ok4, cols[k].values, 1.0) for k in ("open", "high", "low", "close"))
+    v = np.where(usable["volume"], cols["volume"].values, 0.0)
+    # Only float rounding is forgiven (relative 1e-9): the reference files need no more.
+    eps = 1e-9 * np.maximum(np.abs(h), 1.0)
+    add(h < lo, lambda i: f"High {h[i]:g} is below Low {lo[i]:g}")
+    ok_range = h >= lo
+    add(ok_range & ((o > h + eps) | (o < lo - eps)),
+        lambda i: f"Open {o[i]:g} is outside the bar's range Low {lo[i]:g} .. High {h[i]:g}")
+    add(ok_range & ((c > h + eps) | (c < lo - eps)),
+        lambda i: f"Close {c[i]:g} is outside the bar's range Low {lo[i]:g} .. High {h[i]:g}")
+
     if n == 0:
         raise CsvFormatError(source_name, [(0, "the file holds no bars")], unit)
 
-    # Newest-first files (old Yahoo downloads, some brokers) are turned around.
-    if n > 1 and bool(np.all(np.diff(t) < 0)):
+    # Time order, over the rows whose dates are usable.
+    g = np.flatnonzero(good_t)
+    if len(g) > 1 and bool(np.all(np.diff(t[g]) < 0)):
+        # Newest-first files (old Yahoo downloads, some brokers) are turned around.
         order = np.arange(n)[::-1]
-        t, o, h, lo, c, v, lines = (a[order] for a in (t, o, h, lo, c, v, lines))
+        t, o, h, lo, c, v, lines, good_t = (a[order] for a in (t, o, h, lo, c, v, lines, good_t))
+        if offsets is not None:
+            offsets = offsets[order]
+        g = np.flatnonzero(good_t)
         notes.append("Rows were newest first; they were put in time order.")
 
-    tf = timeframe or detect_timeframe(np.sort(t))
+    tf = timeframe or detect_timeframe(np.sort(t[g]))
     if tf is None:
+        if problems:
+            raise CsvFormatError(source_name, problems, unit)
         raise CsvFormatError(
             source_name,
             [(0, "cannot tell the timeframe from the spacing of the timestamps; give it (e.g. --timeframe 1d)")],
@@ -398,26 +527,30 @@ def build_bars(
     if tf not in TIMEFRAMES:
         raise DataError(f"Unknown timeframe {tf!r}; use one of {', '.join(TIMEFRAMES)}.")
     intraday = tf in INTRADAY
-    if not intraday and bool(np.any(t % 86400 != 0)):
-        t = t - t % 86400
-        notes.append("Daily bars carried a time of day; they were set to their date (midnight UTC).")
+    shifted = offsets is not None and bool(np.any(offsets[g] != 0))
+    if intraday:
+        if shifted:
+            notes.append("Times with a UTC offset were converted to UTC.")
+    else:
+        if shifted:
+            assert offsets is not None
+            t = np.where(good_t, t + offsets, t)
+            notes.append("Daily bars are dated as written (their exchange's local date); "
+                         "the UTC offsets were not applied.")
+        if bool(np.any(t[g] % 86400 != 0)):
+            t = t - t % 86400
+            notes.append("Daily bars carried a time of day; they were set to their date (midnight UTC).")
 
-    if n > 1:
-        d = np.diff(t)
+    if len(g) > 1:
+        tg = t[g]
+        d = np.diff(tg)
         dup = np.concatenate([[False], d == 0])
         back = np.concatenate([[False], d < 0])
         add(dup, lambda i: f"duplicate timestamp {_fmt_time(int(t[i]), intraday)} "
-            f"(same as {unit} {int(lines[i - 1])})")
+            f"(same as {unit} {int(lines[g[np.searchsorted(g, i) - 1]])})", rows=g)
         add(back, lambda i: f"timestamp {_fmt_time(int(t[i]), intraday)} is earlier than "
-            f"{_fmt_time(int(t[i - 1]), intraday)} on {unit} {int(lines[i - 1])}; rows must be in time order")
-    eps = 1e-9 * np.maximum(np.abs(h), 1.0)
-    add(h < lo, lambda i: f"High {h[i]:g} is below Low {lo[i]:g}")
-    ok_range = h >= lo
-    add(ok_range & ((o > h + eps) | (o < lo - eps)),
-        lambda i: f"Open {o[i]:g} is outside the bar's range Low {lo[i]:g} .. High {h[i]:g}")
-    add(ok_range & ((c > h + eps) | (c < lo - eps)),
-        lambda i: f"Close {c[i]:g} is outside the bar's range Low {lo[i]:g} .. High {h[i]:g}")
-    add(v < 0, lambda i: f"Volume {v[i]:g} is negative")
+            f"{_fmt_time(int(t[g[np.searchsorted(g, i) - 1]]), intraday)} on {unit} "
+            f"{int(lines[g[np.searchsorted(g, i) - 1]])}; rows must be in time order", rows=g)
     if problems:
         raise CsvFormatError(source_name, problems, unit)
 
@@ -530,30 +663,45 @@ def _read(
             notes.append("Numbers use a decimal comma.")
 
     str_cols = [c for c in ("date", "time", "datetime", "ticker", "per") if c in names]
+    read_opts: dict[str, object] = dict(
+        sep=delim,
+        header=None,
+        names=names,
+        skiprows=header_lines,
+        dtype={c: str for c in str_cols},
+        engine="c",
+        skip_blank_lines=False,
+        decimal=decimal,
+        thousands=None,
+        encoding="utf-8-sig" if isinstance(src, Path) else None,
+        quotechar='"',
+        # Only an empty cell is "no value": "nan" and "null" stay text, so that "nan" is
+        # refused as non-finite and Yahoo's "null" rows can be told from truncated lines.
+        keep_default_na=False,
+        na_values=[""],
+    )
+    structure: list[tuple[int, str]] = []
+    lines: np.ndarray | None = None
     try:
-        df = pd.read_csv(
-            src,
-            sep=delim,
-            header=None,
-            names=names,
-            skiprows=header_lines,
-            dtype={c: str for c in str_cols},
-            engine="c",
-            skip_blank_lines=False,
-            decimal=decimal,
-            thousands=None,
-            encoding="utf-8-sig" if isinstance(src, Path) else None,
-            quotechar='"',
-        )
+        df = pd.read_csv(src, **read_opts)  # type: ignore[call-overload]
     except pd.errors.ParserError as exc:
         m = re.search(r"line (\d+), saw (\d+)", str(exc))
-        if m:
-            raise CsvFormatError(name, [(int(m.group(1)), f"has {m.group(2)} fields, expected {len(names)}")]) from None
-        raise CsvFormatError(name, [(0, f"cannot be parsed as CSV ({exc})")]) from None
-    except UnicodeDecodeError as exc:
-        raise CsvFormatError(name, [(0, f"is not UTF-8 text ({exc.reason})")]) from None
+        if not m:
+            raise CsvFormatError(name, [(0, f"cannot be parsed as CSV ({str(exc).strip()})")]) from None
+        # Report every line with too many fields, and still check the others.
+        structure, lines, df = _reread_without_long_lines(src, name, read_opts, len(names), header_lines)
+        if not structure:  # the scan disagrees with pandas: report what pandas saw
+            structure = [(int(m.group(1)), f"has {m.group(2)} fields, expected {len(names)}")]
+        if df is None or lines is None:
+            raise CsvFormatError(name, structure) from None
+    except (UnicodeDecodeError, UnicodeError) as exc:
+        reason = getattr(exc, "reason", str(exc))
+        raise CsvFormatError(name, [(0, f"is not UTF-8 text ({reason})")]) from None
+    except (pd.errors.EmptyDataError, ValueError, OverflowError) as exc:
+        raise CsvFormatError(name, [(0, f"cannot be parsed as CSV ({str(exc).strip()})")]) from None
 
-    lines = np.arange(len(df), dtype=np.int64) + 1 + header_lines
+    if lines is None:
+        lines = np.arange(len(df), dtype=np.int64) + 1 + header_lines
     blank = df.isna().all(axis=1).to_numpy()
     if blank.any():
         df = df.loc[~blank]
@@ -576,10 +724,10 @@ def _read(
     # times
     if "datetime" in df.columns:
         raw_dates = df["datetime"].to_numpy(dtype=object)
-        t, t_ok, fmt = _parse_dates(df["datetime"])
+        t, t_ok, fmt, offsets = _parse_dates(df["datetime"])
     else:
         raw_dates = df["date"].to_numpy(dtype=object)
-        t, t_ok, fmt = _parse_dates(df["date"])
+        t, t_ok, fmt, offsets = _parse_dates(df["date"])
         if "time" in df.columns:
             tod, tod_ok = _parse_times(df["time"])
             t = t + tod
@@ -594,7 +742,7 @@ def _read(
         cols["volume"] = _numbers(df["volume"])
     else:
         z = np.zeros(len(df))
-        cols["volume"] = (z, np.zeros(len(df), bool), np.zeros(len(df), bool))
+        cols["volume"] = _Col(z, np.zeros(len(df), bool), np.zeros(len(df), bool))
         notes.append("No Volume column: volume set to 0.")
     if "adjclose" in df.columns:
         notes.append("Adj Close was not used (bars keep the Close as traded).")
@@ -603,19 +751,30 @@ def _read(
         raise DataError(f"Unknown timeframe {timeframe!r}; use one of {', '.join(TIMEFRAMES)}.")
 
     # Yahoo's CSV export writes "null" in every price of a day it has no prices for: such
-    # rows are skipped (and said so); a row with only some prices missing is an error.
-    empty = np.logical_and.reduce([_nullish(df[k]) for k in ("open", "high", "low", "close")])
-    if empty.any() and not empty.all():
+    # rows are skipped (and counted in the notes). Any other row without prices -- a
+    # truncated or garbage line, a row with only some prices -- is an error.
+    empty = t_ok & np.logical_and.reduce([_yahoo_null(df[k]) for k in ("open", "high", "low", "close")])
+    skipped = int(empty.sum())
+    if skipped:
         keep = ~empty
-        shown = ", ".join(str(int(x)) for x in lines[empty][:5]) + (", ..." if empty.sum() > 5 else "")
-        notes.append(f"Skipped {int(empty.sum())} row(s) without any price (line {shown}).")
+        shown = ", ".join(str(int(x)) for x in lines[empty][:5]) + (", ..." if skipped > 5 else "")
+        notes.append(f"Skipped {skipped} row(s) without any price (Yahoo's null rows; line {shown}).")
         t, t_ok, raw_dates, lines = t[keep], t_ok[keep], raw_dates[keep], lines[keep]
-        cols = {k: (v[keep], m[keep], b[keep]) for k, (v, m, b) in cols.items()}
+        offsets = offsets[keep] if offsets is not None else None
+        cols = {k: _Col(c.values[keep], c.missing[keep], c.bad[keep],
+                        c.raw[keep] if c.raw is not None else None) for k, c in cols.items()}
 
-    bars = build_bars(
-        source_name=name, symbol=sym, timeframe=timeframe, t=t, t_ok=t_ok, raw_dates=raw_dates,
-        cols=cols, lines=lines, notes=notes,
-    )
+    try:
+        bars = build_bars(
+            source_name=name, symbol=sym, timeframe=timeframe, t=t, t_ok=t_ok, raw_dates=raw_dates,
+            cols=cols, lines=lines, notes=notes, offsets=offsets,
+        )
+    except CsvFormatError as exc:
+        if structure:
+            raise CsvFormatError(name, structure + [p for p in exc.problems if p[0] > 0]) from None
+        raise
+    if structure:
+        raise CsvFormatError(name, structure)
     keys = {_key(f) for f in first_fields} if has_header else set()
     if any(f.startswith("<") for f in first_fields) or "per" in names:
         layout = "stooq"
@@ -625,7 +784,49 @@ def _read(
         layout = "stooq"
     else:
         layout = "generic"
-    return CsvImport(bars=bars, layout=layout, delimiter=delim, date_format=fmt, notes=tuple(notes))
+    return CsvImport(bars=bars, layout=layout, delimiter=delim, date_format=fmt, notes=tuple(notes),
+                     skipped_rows=skipped)
+
+
+def _reread_without_long_lines(
+    src: Path | io.StringIO, name: str, read_opts: dict[str, object], n_names: int, header_lines: int
+) -> tuple[list[tuple[int, str]], np.ndarray | None, pd.DataFrame | None]:
+    """After pandas stopped at a line with too many fields: every such line, and the rest read.
+
+    Returns (problems, line numbers of the rows read, rows read); the last two are None
+    when the rows cannot be matched to their lines (quoted line breaks, say).
+    """
+    import csv
+
+    if isinstance(src, Path):
+        text = src.read_text(encoding="utf-8-sig", errors="replace")
+    else:
+        text = src.getvalue()
+    physical = re.split(r"\r\n|\n|\r", text)
+    if physical and physical[-1] == "":
+        physical.pop()
+    delim = str(read_opts["sep"])
+    problems: list[tuple[int, str]] = []
+    kept: list[int] = []
+    for no, line in enumerate(physical[header_lines:], start=header_lines + 1):
+        try:
+            n = len(next(csv.reader([line], delimiter=delim, quotechar='"'), []))
+        except csv.Error:
+            return problems, None, None
+        if n > n_names:
+            if len(problems) < MAX_PER_CHECK:
+                problems.append((no, f"has {n} fields, expected {n_names}"))
+        else:
+            kept.append(no)
+    if isinstance(src, io.StringIO):
+        src.seek(0)
+    try:
+        df = pd.read_csv(src, on_bad_lines="skip", **read_opts)  # type: ignore[call-overload]
+    except (pd.errors.ParserError, ValueError, UnicodeError):
+        return problems, None, None
+    if len(df) != len(kept):
+        return problems, None, None
+    return problems, np.asarray(kept, dtype=np.int64), df
 
 
 # ---------------------------------------------------------------------------- frames
@@ -655,26 +856,17 @@ def frame_to_bars(
     frame = frame.rename(columns=mapping)
     n = len(frame)
     lines = np.arange(1, n + 1, dtype=np.int64)
+    offsets: np.ndarray | None = None
     if isinstance(frame.index, pd.DatetimeIndex):
-        idx = frame.index
-        if idx.tz is not None:
-            idx = idx.tz_convert("UTC").tz_localize(None)
-        ok = ~np.asarray(idx.isna())
-        t = idx.as_unit("s").asi8.copy()
-        t[~ok] = 0
-        raw = np.asarray(idx.astype(str), dtype=object)
+        t, ok, offsets = _index_seconds(frame.index)
+        raw = np.asarray(frame.index.astype(str), dtype=object)
     elif "datetime" in frame.columns or "date" in frame.columns:
         key = "datetime" if "datetime" in frame.columns else "date"
         s = frame[key]
         if pd.api.types.is_datetime64_any_dtype(s):
-            idx = pd.DatetimeIndex(s)
-            if idx.tz is not None:
-                idx = idx.tz_convert("UTC").tz_localize(None)
-            ok = ~np.asarray(idx.isna())
-            t = idx.as_unit("s").asi8.copy()
-            t[~ok] = 0
+            t, ok, offsets = _index_seconds(pd.DatetimeIndex(s))
         else:
-            t, ok, _ = _parse_dates(s.astype(str).where(s.notna()))
+            t, ok, _, offsets = _parse_dates(s.astype(str).where(s.notna()))
         raw = s.astype(str).to_numpy(dtype=object)
     else:
         raise DataError("The table has no dates: give it a DatetimeIndex or a Date column.")
@@ -685,13 +877,26 @@ def frame_to_bars(
     if "volume" in frame.columns:
         cols["volume"] = _numbers(frame["volume"])
     else:
-        cols["volume"] = (np.zeros(n), np.zeros(n, bool), np.zeros(n, bool))
+        cols["volume"] = _Col(np.zeros(n), np.zeros(n, bool), np.zeros(n, bool))
         notes.append("No Volume column: volume set to 0.")
     bars = build_bars(
         source_name="the table", symbol=normalize_symbol(symbol), timeframe=timeframe, t=t, t_ok=ok,
-        raw_dates=raw, cols=cols, lines=lines, notes=notes, unit="row", source=source,
+        raw_dates=raw, cols=cols, lines=lines, notes=notes, unit="row", source=source, offsets=offsets,
     )
     return bars, tuple(notes)
+
+
+def _index_seconds(idx: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(UTC epoch seconds, ok mask, UTC offsets or None) of a DatetimeIndex (naive = UTC)."""
+    ok = ~np.asarray(idx.isna())
+    offsets = None
+    if idx.tz is not None:
+        local = idx.tz_localize(None).as_unit("s").asi8
+        idx = idx.tz_convert("UTC").tz_localize(None)
+        offsets = np.where(ok, local - idx.as_unit("s").asi8, 0)
+    t = idx.as_unit("s").asi8.copy()
+    t[~ok] = 0
+    return t, ok, offsets
 
 
 class CsvProvider:
