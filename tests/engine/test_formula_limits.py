@@ -5,6 +5,7 @@ import time
 import numpy as np
 import pytest
 
+from engine.events import EventBus
 from engine.formula import FormulaError, FormulaService, Panel, parse
 
 
@@ -80,7 +81,7 @@ def test_a_short_cycle_is_named_in_full():
 
 
 def test_deleting_an_indicator_used_by_many_names_a_few(db):
-    svc = FormulaService(db)
+    svc = FormulaService(db, EventBus())
     svc.save("base", "close * 2")
     for i in range(50):
         svc.save(f"user{i:02d}", "base + 1")
