@@ -156,7 +156,7 @@ def group_stats(pnl: npt.ArrayLike | Sequence[float], r: npt.ArrayLike | Sequenc
     ws, ls = _streaks(sign, gi, n_groups)
     nf = n.astype(np.float64)
     win_rate = _ratio(wins.astype(np.float64), nf)
-    pf = _ratio(gp, -gl)
+    pf = _ratio(gp, 0.0 - gl)  # not -gl: -(0.0) is -0.0 and would make "no losses" -inf
     expectancy = _ratio(net, nf)
     avg_win = _ratio(gp, wins.astype(np.float64))
     avg_loss = _ratio(gl, losses.astype(np.float64))
