@@ -29,7 +29,10 @@ triggered it, e.g. ``win rate 38 % on 'breakout' trades entered while 'anxious',
 """
 from __future__ import annotations
 
+import functools
 import math
+from itertools import chain
+from operator import attrgetter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -48,6 +51,7 @@ from engine.performance.trades import (
     group_stats,
     local_time_parts,
     r_histogram,
+    r_ranks,
 )
 
 PeriodKind = Literal["week", "month", "quarter", "year"]
@@ -172,30 +176,21 @@ class JournalEntry:
 # --------------------------------------------------------------------------- columns
 
 
-class _Codes:
-    """Integer codes for labels, first-seen order."""
+def _codes_one(values: list[str | None]) -> tuple[IntArray, list[str]]:
+    """Integer codes (−1 for None) and names, first-seen order (pandas' C hash table)."""
+    import pandas as pd
 
-    def __init__(self) -> None:
-        self.index: dict[str, int] = {}
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
 
-    def one(self, values: Sequence[str | None]) -> IntArray:
-        idx = self.index
-        return np.fromiter((-1 if v is None else idx.setdefault(v, len(idx)) for v in values),
-                           dtype=np.int64, count=len(values))
 
-    def many(self, values: Sequence[tuple[str, ...]]) -> tuple[IntArray, IntArray]:
-        idx = self.index
-        rows: list[int] = []
-        codes: list[int] = []
-        for i, labs in enumerate(values):
-            for lab in labs:
-                rows.append(i)
-                codes.append(idx.setdefault(lab, len(idx)))
-        return np.asarray(rows, dtype=np.int64), np.asarray(codes, dtype=np.int64)
-
-    @property
-    def names(self) -> list[str]:
-        return list(self.index)
+def _codes_many(values: list[tuple[str, ...]]) -> tuple[IntArray, IntArray, list[str]]:
+    """(rows, codes, names) of multi-valued labels; rows ascending."""
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    rows = np.repeat(np.arange(len(values), dtype=np.int64), lengths)
+    flat: list[str | None] = list(chain.from_iterable(values))
+    codes, names = _codes_one(flat)
+    return rows, codes, names
 
 
 @dataclass
@@ -230,40 +225,123 @@ class _Table:
     def n(self) -> int:
         return int(self.pnl.size)
 
+    @functools.cached_property
+    def ranks(self) -> IntArray:
+        """R ranks, shared by every breakdown's medians."""
+        return r_ranks(self.r)
 
-def _build(entries: Sequence[JournalEntry], start_ms: int, end_ms: int, tz: str | None) -> _Table:
-    trips = [e.trip for e in entries]
-    exit_all = np.fromiter((t.exits[-1].time_ms for t in trips), dtype=np.int64, count=len(trips))
-    sel = np.flatnonzero((exit_all >= start_ms) & (exit_all < end_ms))
-    sel = sel[np.argsort(exit_all[sel], kind="stable")]
-    es = [entries[i] for i in sel.tolist()]
-    ts = [e.trip for e in es]
-    n = len(es)
-    pnl = np.fromiter((float(t.gross_pnl - t.fees) for t in ts), dtype=np.float64, count=n)
-    r = np.fromiter((math.nan if (x := t.r_multiple) is None else x for t in ts), dtype=np.float64, count=n)
-    entry_ms = np.fromiter((t.entries[0].time_ms for t in ts), dtype=np.int64, count=n)
-    exit_ms = exit_all[sel]
-    exit_day, _, _ = local_time_parts(exit_ms, tz)
-    _, weekday, hour = local_time_parts(entry_ms, tz)
-    sym = _Codes()
-    symbol = sym.one([t.symbol for t in ts])
-    emo = _Codes()
-    emo_before = emo.one([e.emotion_before for e in es])
-    emo_after = emo.one([e.emotion_after for e in es])
-    confidence = np.fromiter((e.confidence or 0 for e in es), dtype=np.int64, count=n)
-    followed = np.fromiter((-1 if e.followed_plan is None else int(e.followed_plan) for e in es),
-                           dtype=np.int64, count=n)
-    st, tg, mk = _Codes(), _Codes(), _Codes()
-    s_rows, s_codes = st.many([e.setups for e in es])
-    t_rows, t_codes = tg.many([e.tags for e in es])
-    m_rows, m_codes = mk.many([e.mistakes for e in es])
-    return _Table(pnl, r, entry_ms, exit_ms, exit_day, weekday, hour, symbol, sym.names,
-                  emo_before, emo_after, emo.names, confidence, followed, s_rows, s_codes,
-                  st.names, t_rows, t_codes, tg.names, m_rows, m_codes, mk.names)
+
+@dataclass(frozen=True, eq=False)
+class JournalFrame:
+    """A journal as columns, in exit-time order: what reviews compute over.
+
+    Build it once with ``from_entries`` (or, in the store, straight from its columns) and
+    keep it; building touches every entry in Python, the review itself is vectorised.
+    Codes index the name lists (−1 = none); multi-valued fields are (row, code) pairs.
+    ``confidence`` 0 = not given; ``followed`` 1 yes, 0 no, −1 not answered.
+    """
+
+    pnl: FloatArray
+    r: FloatArray
+    entry_ms: IntArray
+    exit_ms: IntArray
+    symbol: IntArray
+    symbols: list[str]
+    emo_before: IntArray
+    emo_after: IntArray
+    emotions: list[str]
+    confidence: IntArray
+    followed: IntArray
+    setup_rows: IntArray
+    setup_codes: IntArray
+    setups: list[str]
+    tag_rows: IntArray
+    tag_codes: IntArray
+    tags: list[str]
+    mistake_rows: IntArray
+    mistake_codes: IntArray
+    mistakes: list[str]
+
+    @property
+    def n(self) -> int:
+        return int(self.pnl.size)
+
+    @classmethod
+    def from_entries(cls, entries: Sequence[JournalEntry]) -> JournalFrame:
+        """The columns of ``entries`` (sorted by exit time, ties in the given order)."""
+        trips = list(map(_TRIP, entries))
+        exit_all = np.fromiter((t.exits[-1].time_ms for t in trips), dtype=np.int64, count=len(trips))
+        order = np.argsort(exit_all, kind="stable")
+        if (order == np.arange(order.size)).all():
+            es, ts = list(entries), trips
+        else:
+            es = [entries[i] for i in order.tolist()]
+            ts = [trips[i] for i in order.tolist()]
+        n = len(es)
+        pnl = np.fromiter(map(_PNL, ts), dtype=np.float64, count=n)
+        r = np.fromiter(map(_R, ts), dtype=np.float64, count=n)
+        entry_ms = np.fromiter((t.entries[0].time_ms for t in ts), dtype=np.int64, count=n)
+        symbol, symbols = _codes_one(list(map(_SYMBOL, ts)))
+        before: list[str | None] = list(map(_BEFORE, es))
+        after: list[str | None] = list(map(_AFTER, es))
+        emo, emotions = _codes_one(before + after)
+        confidence = np.fromiter((c or 0 for c in map(_CONF, es)), dtype=np.int64, count=n)
+        followed = np.fromiter((-1 if f is None else int(f) for f in map(_PLAN, es)),
+                               dtype=np.int64, count=n)
+        s_rows, s_codes, setups = _codes_many(list(map(_SETUPS, es)))
+        t_rows, t_codes, tags = _codes_many(list(map(_TAGS, es)))
+        m_rows, m_codes, mistakes = _codes_many(list(map(_MISTAKES, es)))
+        return cls(pnl, r, entry_ms, exit_all[order], symbol, symbols, emo[:n], emo[n:], emotions,
+                   confidence, followed, s_rows, s_codes, setups, t_rows, t_codes, tags,
+                   m_rows, m_codes, mistakes)
+
+    def between(self, start_ms: int, end_ms: int) -> JournalFrame:
+        """The trips that closed in [start_ms, end_ms) (name lists kept)."""
+        lo, hi = np.searchsorted(self.exit_ms, [start_ms, end_ms], side="left").tolist()
+        if lo == 0 and hi == self.n:
+            return self
+
+        def multi(rows: IntArray, codes: IntArray) -> tuple[IntArray, IntArray]:
+            keep = (rows >= lo) & (rows < hi)
+            return rows[keep] - lo, codes[keep]
+
+        sr, sc = multi(self.setup_rows, self.setup_codes)
+        tr, tc = multi(self.tag_rows, self.tag_codes)
+        mr, mc = multi(self.mistake_rows, self.mistake_codes)
+        sl = slice(lo, hi)
+        return JournalFrame(self.pnl[sl], self.r[sl], self.entry_ms[sl], self.exit_ms[sl],
+                            self.symbol[sl], self.symbols, self.emo_before[sl], self.emo_after[sl],
+                            self.emotions, self.confidence[sl], self.followed[sl], sr, sc,
+                            self.setups, tr, tc, self.tags, mr, mc, self.mistakes)
+
+
+def _build(journal: Sequence[JournalEntry] | JournalFrame, start_ms: int, end_ms: int,
+           tz: str | None) -> _Table:
+    f = journal if isinstance(journal, JournalFrame) else JournalFrame.from_entries(journal)
+    f = f.between(start_ms, end_ms)
+    exit_day, _, _ = local_time_parts(f.exit_ms, tz)
+    _, weekday, hour = local_time_parts(f.entry_ms, tz)
+    return _Table(f.pnl, f.r, f.entry_ms, f.exit_ms, exit_day, weekday, hour, f.symbol, f.symbols,
+                  f.emo_before, f.emo_after, f.emotions, f.confidence, f.followed, f.setup_rows,
+                  f.setup_codes, f.setups, f.tag_rows, f.tag_codes, f.tags, f.mistake_rows,
+                  f.mistake_codes, f.mistakes)
+
+
+_TRIP = attrgetter("trip")
+_PNL = attrgetter("net_pnl_f")
+_R = attrgetter("r_f")
+_SYMBOL = attrgetter("symbol")
+_BEFORE = attrgetter("emotion_before")
+_AFTER = attrgetter("emotion_after")
+_CONF = attrgetter("confidence")
+_PLAN = attrgetter("followed_plan")
+_SETUPS = attrgetter("setups")
+_TAGS = attrgetter("tags")
+_MISTAKES = attrgetter("mistakes")
 
 
 def _multi(t: _Table, rows: IntArray, codes: IntArray, names: list[str]) -> dict[str, TradeStats]:
-    stats = group_stats(t.pnl, t.r, rows, codes, len(names))
+    stats = group_stats(t.pnl, t.r, rows, codes, len(names), t.ranks)
     return {names[i]: s for i, s in enumerate(stats) if s.n}
 
 
@@ -326,6 +404,8 @@ class Rule:
 class _Ctx:
     t: _Table
     currency: str
+    stats: TradeStats
+    by_setup: dict[str, TradeStats]
 
 
 def _rule_emotion_setup_win_rate(c: _Ctx, rule: Rule) -> list[Recommendation]:
@@ -452,7 +532,7 @@ def _rule_losing_setup(c: _Ctx, rule: Rule) -> list[Recommendation]:
     """A setup whose trips lost money in total (net P&L below ``threshold``, 0 by default)."""
     t = c.t
     out = []
-    for name, s in _multi(t, t.setup_rows, t.setup_codes, t.setups).items():
+    for name, s in c.by_setup.items():
         if s.n >= rule.min_trades and s.net_pnl < rule.threshold and s.net_pnl < 0:
             pf = "n/a" if math.isnan(s.profit_factor) else f"{s.profit_factor:.2f}"
             out.append(Recommendation(
@@ -469,7 +549,7 @@ def _rule_payoff(c: _Ctx, rule: Rule) -> list[Recommendation]:
     t = c.t
     if t.n < rule.min_trades:
         return []
-    s = group_stats(t.pnl, t.r, np.arange(t.n), np.zeros(t.n, dtype=np.int64), 1)[0]
+    s = c.stats
     limit = rule.threshold or 1.0
     if not (s.win_rate >= 0.5 and s.expectancy < 0 and s.payoff_ratio < limit):
         return []
@@ -555,12 +635,13 @@ class Review:
     recommendations: tuple[Recommendation, ...] = field(default=())
 
 
-def review(entries: Sequence[JournalEntry], period: Period, *, tz: str | None = None,
+def review(entries: Sequence[JournalEntry] | JournalFrame, period: Period, *, tz: str | None = None,
            starting_equity: float | None = None, as_of: date | None = None,
            rules: Sequence[Rule] = DEFAULT_RULES, min_setup_trades: int = 5,
            currency: str = "$") -> Review:
     """The review of ``period`` over the round trips of ``entries`` that closed in it.
 
+    ``entries`` a list of ``JournalEntry`` or, faster for big journals, a ``JournalFrame``.
     ``tz`` the IANA time zone for calendar days, weekdays and hours (None = UTC);
     ``starting_equity`` (money, > 0) enables the return metrics; ``as_of`` ends a review
     taken before the period is over (defaults to the period's last day). Raises
@@ -585,7 +666,7 @@ def review(entries: Sequence[JournalEntry], period: Period, *, tz: str | None = 
     t = _build(entries, start_ms, end_ms, tz)
     n = t.n
     all_rows = np.arange(n, dtype=np.int64)
-    stats = group_stats(t.pnl, t.r, all_rows, np.zeros(n, dtype=np.int64), 1)[0]
+    stats = group_stats(t.pnl, t.r, all_rows, np.zeros(n, dtype=np.int64), 1, t.ranks)[0]
 
     # daily P&L and returns
     first_day = _day_number(period.start)
@@ -607,13 +688,13 @@ def review(entries: Sequence[JournalEntry], period: Period, *, tz: str | None = 
     weekday_names = list(WEEKDAYS)
     hour_names = [f"{h:02d}:00" for h in range(24)]
     conf_names = ["none", "1", "2", "3", "4", "5"]
-    by_conf = coded_breakdown(t.pnl, t.r, np.where(t.confidence > 0, t.confidence, -1), conf_names)
+    by_conf = coded_breakdown(t.pnl, t.r, np.where(t.confidence > 0, t.confidence, -1), conf_names, t.ranks)
     by_setup = _multi(t, t.setup_rows, t.setup_codes, t.setups)
     by_mistake = _multi(t, t.mistake_rows, t.mistake_codes, t.mistakes)
 
     on, off = t.followed == 1, t.followed == 0
     answered = int(on.sum() + off.sum())
-    plan_groups = group_stats(t.pnl, t.r, all_rows, np.where(t.followed >= 0, t.followed, 2), 3)
+    plan_groups = group_stats(t.pnl, t.r, all_rows, np.where(t.followed >= 0, t.followed, 2), 3, t.ranks)
     off_s, on_s = plan_groups[0], plan_groups[1]
     cost = (on_s.expectancy - off_s.expectancy) * off_s.n if on_s.n and off_s.n else None
     plan = PlanAdherence(answered, int(on.sum()), on.sum() / answered if answered else math.nan,
@@ -626,7 +707,7 @@ def review(entries: Sequence[JournalEntry], period: Period, *, tz: str | None = 
     best = tuple(ks for ks in ranked if ks[1].expectancy > 0)[:3]
     worst = tuple(ks for ks in reversed(ranked) if ks[1].expectancy < 0)[:3]
 
-    ctx = _Ctx(t, currency)
+    ctx = _Ctx(t, currency, stats, by_setup)
     recs: list[Recommendation] = []
     for rule in rules:
         for rec in RULES[rule.name](ctx, rule):
@@ -636,11 +717,11 @@ def review(entries: Sequence[JournalEntry], period: Period, *, tz: str | None = 
     return Review(
         period=period, stats=stats, returns=metrics, exposure=expo, daily_pnl=daily,
         by_setup=by_setup, by_tag=_multi(t, t.tag_rows, t.tag_codes, t.tags),
-        by_symbol=coded_breakdown(t.pnl, t.r, t.symbol, t.symbols),
-        by_emotion_before=coded_breakdown(t.pnl, t.r, t.emo_before, t.emotions),
-        by_emotion_after=coded_breakdown(t.pnl, t.r, t.emo_after, t.emotions),
-        by_weekday=coded_breakdown(t.pnl, t.r, t.weekday, weekday_names),
-        by_hour=coded_breakdown(t.pnl, t.r, t.hour, hour_names),
+        by_symbol=coded_breakdown(t.pnl, t.r, t.symbol, t.symbols, t.ranks),
+        by_emotion_before=coded_breakdown(t.pnl, t.r, t.emo_before, t.emotions, t.ranks),
+        by_emotion_after=coded_breakdown(t.pnl, t.r, t.emo_after, t.emotions, t.ranks),
+        by_weekday=coded_breakdown(t.pnl, t.r, t.weekday, weekday_names, t.ranks),
+        by_hour=coded_breakdown(t.pnl, t.r, t.hour, hour_names, t.ranks),
         by_confidence=by_conf, by_mistake=by_mistake, plan=plan, top_mistakes=tuple(mistakes),
         best_setups=best, worst_setups=worst, r_histogram=r_histogram(t.r),
         recommendations=tuple(recs))

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Literal, Protocol
 
@@ -136,6 +136,19 @@ class RoundTrip:
     stop: Decimal | None = None
     mfe: float | None = None
     mae: float | None = None
+    #: net P&L and R as floats (NaN R without a stop), computed once: analytics over many
+    #: trips read these instead of redoing Decimal arithmetic per trip.
+    net_pnl_f: float = field(init=False, repr=False, compare=False)
+    r_f: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.entries or not self.exits:
+            raise ValueError("a round trip needs at least one entry and one exit")
+        if self.exits[-1].time_ms < self.entries[0].time_ms:
+            raise ValueError("a round trip cannot end before it starts")
+        object.__setattr__(self, "net_pnl_f", float(self.gross_pnl - self.fees))
+        r = self.r_multiple
+        object.__setattr__(self, "r_f", math.nan if r is None else r)
 
     @property
     def qty(self) -> int | Decimal:
