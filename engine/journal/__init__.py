@@ -1,0 +1,1 @@
+"""Trading journal engine: round trips from fills and period reviews (pure, no database)."""
