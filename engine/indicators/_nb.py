@@ -16,10 +16,11 @@ Where TA-Lib 0.8 was found by probing to treat rounding noise as equality, the k
 the same tests as the numpy kernels (``_core.ta_equal``, exact-zero denominators). Sums
 TA-Lib 0.8 keeps accurate over long series (BBANDS deviation, CCI, MFI, WMA) are computed
 per window directly (oldest to newest), or, for WMA, carried and recomputed exactly every
-1024 bars. ATR's recurrence advances two bars per step (see _atr_row).
+1024 bars.
 
-Compiled with ``fastmath=False`` (no reassociation, no fused multiply-add: rounding stays
-IEEE as written) and ``error_model="numpy"`` (a division by zero gives inf/NaN like numpy
+Compiled with ``fastmath=False`` (no reassociation, no implicit contraction: rounding
+stays IEEE as written; the multiply-adds TA-Lib's own build fuses are written as
+``_muladd``, so EMA/DEMA/TEMA/MACD/ATR give TA-Lib's numbers bit for bit) and ``error_model="numpy"`` (a division by zero gives inf/NaN like numpy
 instead of raising; every such case is guarded anyway).
 """
 from __future__ import annotations
@@ -30,6 +31,8 @@ from typing import Any
 
 import numba
 import numpy as np
+from llvmlite import ir  # type: ignore[import-untyped]
+from numba.extending import intrinsic
 
 from engine.indicators import _loops
 from engine.indicators._core import TA_REL_EQ
@@ -44,6 +47,31 @@ def _jit(fn: Callable[..., Any]) -> Any:
     except RuntimeError:
         # numba found no writable cache folder at all: compile in every process instead.
         return numba.njit(fn, cache=False, nogil=True, fastmath=False, error_model="numpy")
+
+
+def _muladd_typer(typingctx, a, b, c):  # type: ignore[no-untyped-def]
+    """``a * b + c`` as LLVM's ``fmuladd``: one fused multiply-add (a single rounding)
+    where the CPU has FMA, a multiply then an add where it has not.
+
+    This is what TA-Lib's own build does: its wheels compile every function twice (GCC
+    target clones, e.g. ``TA_EMA.fma``) with floating-point contraction, and pick the FMA
+    clone on an FMA CPU. Written where TA-Lib's C has ``x * y + z``, it gives TA-Lib's
+    numbers bit for bit on both kinds of CPU (checked: EMA/MACD/DEMA/TEMA/ATR/SAR on the
+    bench's 1M bars) and shortens the recurrence's dependency chain (one instruction
+    instead of two). numba caches compiled code per CPU model and features, so a cache
+    built on one kind of CPU is never used on the other."""
+    sig = numba.types.float64(numba.types.float64, numba.types.float64,
+                              numba.types.float64)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        d = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fmuladd", [d],
+                                              ir.FunctionType(d, [d, d, d]))
+        return builder.call(fn, args)
+    return sig, codegen
+
+
+_muladd: Any = intrinsic(_muladd_typer)
 
 
 # --------------------------------------------------------------------------- spans
@@ -88,6 +116,17 @@ def _span(a, b, c, d, k):  # type: ignore[no-untyped-def]
     if k > 3:
         hi = min(hi, _bad_from(d, lo))
     return lo, hi
+
+
+@_jit
+def _lead(a, b, c):  # type: ignore[no-untyped-def]
+    """The first bar where a, b and c are all finite (len(a) if none)."""
+    n = a.shape[0]
+    lo = 0
+    while lo < n and not (math.isfinite(a[lo]) and math.isfinite(b[lo])
+                          and math.isfinite(c[lo])):
+        lo += 1
+    return lo
 
 
 @_jit
@@ -147,7 +186,7 @@ def _ema_row(x, n, start, k, out):  # type: ignore[no-untyped-def]
         _ema_lanes(xs, prev, k, o)
         return
     for i in range(m - seed_at - 1):
-        prev = ((xs[i] - prev) * k) + prev
+        prev = _muladd(xs[i] - prev, k, prev)
         o[i] = prev
 
 
@@ -242,6 +281,23 @@ def _ema_lanes(xs, prev, k, o):  # type: ignore[no-untyped-def]
         _ema_fixup(o[s0:min(m, s0 + seg)], pw, o[s0 - 1])
 
 
+# Two chains at once (MACD, DEMA, ATR). A recurrence y' = f(y, x) that forgets its
+# state (|df/dy| <= 1 - k < 1) run from a wrong state converges on the true one; in
+# floating point it becomes equal bit for bit (both runs then stay identical forever).
+# So the second half of a series can start early from a guessed state, side by side with
+# the first half, and give the serial loop's numbers exactly; this is checked at the
+# seam (the second half's state at its first bar against the first half's there) and
+# recomputed serially in the rare case it differs. The warm-up lets the guess's error
+# fall by e^-60 (below 1e-26 of the value) before the seam, then a margin for rounding.
+_LANE_MIN_SEGMENTS = 8  # lanes only when each half is this many warm-ups long
+
+
+@_jit
+def _warmup_len(k):  # type: ignore[no-untyped-def]
+    """Bars for a state error to shrink by e^-60 at decay 1-k per bar, plus a margin."""
+    return int(60.0 / -math.log1p(-k)) + 256 if k < 1.0 else 256
+
+
 # Window extremes, written once: the lowest of n values is minus the highest of their
 # negations (exact for floats), so one kernel serves both through a sign s = +1 / -1 that
 # multiplies the values on the way in and the result on the way out (x * -1 is exact).
@@ -321,7 +377,7 @@ def _tr(h, l, yc):  # type: ignore[no-untyped-def]
 @_jit
 def _atr_row(h, l, c, n, out):  # type: ignore[no-untyped-def]
     """TA-Lib ATR: seed = mean of the first n true ranges (bars 1..n) at bar n, then the
-    Wilder average prev*(n-1)/n + tr/n; n == 1 is the true range itself (NaN at bar 0)."""
+    Wilder average a*prev + (1-a)*tr, a = (n-1)/n; n == 1 is the true range itself (NaN at bar 0)."""
     m = h.shape[0]
     if m == 0:
         return
@@ -338,28 +394,116 @@ def _atr_row(h, l, c, n, out):  # type: ignore[no-untyped-def]
         total += _tr(h[t], l[t], c[t - 1])
     prev = total / n
     out[n] = prev
-    # prev = a*prev + tr/n, a = (n-1)/n, advanced two bars per step (prev two bars on
-    # = a^2*prev + (a*c0 + c1)): half the dependency chain of the plain loop. Rounding
-    # differs from TA-Lib's single-step form by ~1e-16 relative, which the recurrence
-    # damps (a < 1) instead of accumulating.
-    inv = 1.0 / n
+    # TA-Lib 0.8's loop (bit for bit): prev = a*prev + tr*(1 - a), a = (n-1)/n, one
+    # multiply-add per bar.
     a = (n - 1) / n
-    a2 = a * a
+    inv = 1.0 - a
     hs = h[n + 1:]
     ls = l[n + 1:]
     cs = c[n:]
     o = out[n + 1:]
     cnt = m - n - 1
-    for p in range(cnt // 2):
-        i = 2 * p
-        c0 = _tr(hs[i], ls[i], cs[i]) * inv
-        c1 = _tr(hs[i + 1], ls[i + 1], cs[i + 1]) * inv
-        o[i] = a * prev + c0
-        prev = a2 * prev + (a * c0 + c1)
-        o[i + 1] = prev
-    if cnt % 2:
-        prev = a * prev + _tr(hs[cnt - 1], ls[cnt - 1], cs[cnt - 1]) * inv
-        o[cnt - 1] = prev
+    warm = _warmup_len(inv)
+    if cnt < _LANE_MIN_SEGMENTS * warm:
+        _atr_serial(hs, ls, cs, prev, a, inv, 0, cnt, o)
+    else:
+        _atr_lanes(hs, ls, cs, prev, a, inv, cnt // 2, warm, o)
+
+
+@_jit
+def _atr_serial(hs, ls, cs, prev, a, inv, i0, i1, o):  # type: ignore[no-untyped-def]
+    """ATR steps for bars i0..i1-1 (hs[i], ls[i] with the previous close cs[i]) from the
+    ATR ``prev`` before bar i0."""
+    for i in range(i0, i1):
+        prev = _muladd(prev, a, _tr(hs[i], ls[i], cs[i]) * inv)
+        o[i] = prev
+
+
+@_jit
+def _atr_lanes(hs, ls, cs, prev, a, inv, half, warm, o):  # type: ignore[no-untyped-def]
+    """_atr_serial over all bars as two halves side by side (see _warmup_len), the
+    second started ``warm`` bars early from a guess; checked at the seam. Chunk by chunk,
+    both halves' inputs are first checked to be finite (while they are in cache, so the
+    inputs are read from memory once): returns False, with ``o`` unfinished, at the first
+    chunk holding a non-finite value (the caller then finds the span and starts over)."""
+    m = o.shape[0]
+    w0 = half - warm
+    q = _tr(hs[w0], ls[w0], cs[w0])
+    for i in range(w0, half):
+        q = _muladd(q, a, _tr(hs[i], ls[i], cs[i]) * inv)
+    seam = q
+    hb = hs[half:]
+    lb = ls[half:]
+    cb = cs[half:]
+    ob = o[half:]
+    for c0 in range(0, half, _CHECK_CHUNK):
+        c1 = min(half, c0 + _CHECK_CHUNK)
+        if not (_finite3(hs, ls, cs, c0, c1) and _finite3(hb, lb, cb, c0, c1)):
+            return False
+        h0 = hs[c0:c1]
+        l0 = ls[c0:c1]
+        k0 = cs[c0:c1]
+        o0 = o[c0:c1]
+        h1 = hb[c0:c1]
+        l1 = lb[c0:c1]
+        k1 = cb[c0:c1]
+        o1 = ob[c0:c1]
+        for i in range(c1 - c0):
+            prev = _muladd(prev, a, _tr(h0[i], l0[i], k0[i]) * inv)
+            o0[i] = prev
+            q = _muladd(q, a, _tr(h1[i], l1[i], k1[i]) * inv)
+            o1[i] = q
+    if m > 2 * half:
+        if not _finite3(hs, ls, cs, 2 * half, m):
+            return False
+        _atr_serial(hs, ls, cs, q, a, inv, 2 * half, m, o)
+    if prev != seam:
+        _atr_serial(hs, ls, cs, prev, a, inv, half, m, o)
+    return True
+
+
+_CHECK_CHUNK = 512  # bars per finiteness check in the fused kernels (inputs stay in L1)
+
+
+@_jit
+def _finite3(a, b, c, i0, i1):  # type: ignore[no-untyped-def]
+    """a, b and c all finite over i0..i1-1 (one vectorised, branch-free pass)."""
+    sa = a[i0:i1]
+    sb = b[i0:i1]
+    sc = c[i0:i1]
+    good = 0
+    for j in range(i1 - i0):
+        good += abs(sa[j]) < np.inf
+        good += abs(sb[j]) < np.inf
+        good += abs(sc[j]) < np.inf
+    return good == 3 * (i1 - i0)
+
+
+@_jit
+def _atr_fused(h, l, c, n, out):  # type: ignore[no-untyped-def]
+    """_atr_row for a long row that may hold non-finite values, checking them on the way
+    (see _atr_lanes): True when every input was finite and ``out`` is done; False
+    (``out`` unfinished) for a short row or one with a non-finite value."""
+    m = h.shape[0]
+    if n < 2 or m <= n:
+        return False
+    a = (n - 1) / n
+    inv = 1.0 - a
+    cnt = m - n - 1
+    warm = _warmup_len(inv)
+    # The loop reads each bar's high and low and the close before it: the seed bars and
+    # the last close (read by no later bar) are checked here.
+    if (cnt < _LANE_MIN_SEGMENTS * warm or not _finite3(h, l, c, 0, n + 1)
+            or not math.isfinite(c[m - 1])):
+        return False
+    _nan_head(out, n)
+    total = 0.0
+    for t in range(1, n + 1):
+        total += _tr(h[t], l[t], c[t - 1])
+    prev = total / n
+    out[n] = prev
+    return _atr_lanes(h[n + 1:], l[n + 1:], c[n:], prev, a, inv, cnt // 2, warm,
+                      out[n + 1:])
 
 
 @_jit
@@ -544,9 +688,47 @@ def _dema_row(x, n, k, out):  # type: ignore[no-untyped-def]
     out[s2] = (2.0 * e1) - e2
     xs = x[s2 + 1:]
     o = out[s2 + 1:]
-    for i in range(m - s2 - 1):
-        e1 = ((xs[i] - e1) * k) + e1
-        e2 = ((e1 - e2) * k) + e2
+    tail = m - s2 - 1
+    warm = _warmup_len(k)
+    if tail < _LANE_MIN_SEGMENTS * warm:
+        _dema_serial(xs, e1, e2, k, 0, tail, o)
+        return
+    _dema_lanes(xs, e1, e2, k, tail // 2, warm, o)
+
+
+@_jit
+def _dema_lanes(xs, e1, e2, k, half, warm, o):  # type: ignore[no-untyped-def]
+    """_dema_serial over all of xs as two halves side by side (see _warmup_len), the
+    second one started ``warm`` bars early; checked at the seam, recomputed if it fails."""
+    tail = xs.shape[0]
+    w0 = half - warm
+    b1 = xs[w0]
+    b2 = b1
+    for i in range(w0, half):
+        b1 = _muladd(xs[i] - b1, k, b1)
+        b2 = _muladd(b1 - b2, k, b2)
+    s1, s2_ = b1, b2
+    xb = xs[half:]
+    ob = o[half:]
+    for i in range(half):
+        e1 = _muladd(xs[i] - e1, k, e1)
+        e2 = _muladd(e1 - e2, k, e2)
+        o[i] = (2.0 * e1) - e2
+        b1 = _muladd(xb[i] - b1, k, b1)
+        b2 = _muladd(b1 - b2, k, b2)
+        ob[i] = (2.0 * b1) - b2
+    if tail > 2 * half:
+        _dema_serial(xs, b1, b2, k, 2 * half, tail, o)
+    if not (e1 == s1 and e2 == s2_):
+        _dema_serial(xs, e1, e2, k, half, tail, o)
+
+
+@_jit
+def _dema_serial(xs, e1, e2, k, i0, i1, o):  # type: ignore[no-untyped-def]
+    """DEMA steps for bars i0..i1-1 from the EMAs (e1, e2) before bar i0."""
+    for i in range(i0, i1):
+        e1 = _muladd(xs[i] - e1, k, e1)
+        e2 = _muladd(e1 - e2, k, e2)
         o[i] = (2.0 * e1) - e2
 
 
@@ -583,9 +765,9 @@ def _tema_row(x, n, k, out):  # type: ignore[no-untyped-def]
     xs = x[s3 + 1:]
     o = out[s3 + 1:]
     for i in range(m - s3 - 1):
-        e1 = ((xs[i] - e1) * k) + e1
-        e2 = ((e1 - e2) * k) + e2
-        e3 = ((e2 - e3) * k) + e3
+        e1 = _muladd(xs[i] - e1, k, e1)
+        e2 = _muladd(e1 - e2, k, e2)
+        e3 = _muladd(e2 - e3, k, e3)
         o[i] = e3 + ((3.0 * e1) - (3.0 * e2))
 
 
@@ -640,8 +822,8 @@ def _macd_row(x, fast, slow, signal, ln, sg, hs):  # type: ignore[no-untyped-def
     total = line
     for t in range(start + 1, lookback + 1):
         v = x[t]
-        ef = ((v - ef) * kf) + ef
-        es = ((v - es) * ks) + es
+        ef = _muladd(v - ef, kf, ef)
+        es = _muladd(v - es, ks, es)
         line = ef - es
         total += line
     sig = total / signal
@@ -653,26 +835,74 @@ def _macd_row(x, fast, slow, signal, ln, sg, hs):  # type: ignore[no-untyped-def
     so = sg[lookback + 1:]
     ho = hs[lookback + 1:]
     tail = m - lookback - 1
-    if tail >= _EMA_LANES_MIN:
-        # Long tails: each EMA in lanes (see _ema_lanes), the slow one through ho as
-        # scratch; the line is their difference, the signal an EMA of the line.
-        _ema_lanes(xs, ef, kf, lo)
-        _ema_lanes(xs, es, ks, ho)
-        for i in range(tail):
-            lo[i] -= ho[i]
-        _ema_lanes(lo, sig, kg, so)
-        for i in range(tail):
-            ho[i] = lo[i] - so[i]
+    warm = _warmup_len(min(kf, ks, kg))
+    if tail >= _LANE_MIN_SEGMENTS * warm:
+        half = tail // 2
+        _macd_lanes(xs, ef, es, sig, kf, ks, kg, half, warm, lo, so, ho)
         return
-    for i in range(tail):
+    _macd_serial(xs, ef, es, sig, kf, ks, kg, 0, tail, lo, so, ho)
+
+
+@_jit
+def _macd_serial(xs, ef, es, sig, kf, ks, kg, i0, i1, lo, so, ho):  # type: ignore[no-untyped-def]
+    """The MACD step for bars i0..i1-1 from the state (ef, es, sig) before bar i0, one
+    loop writing the outputs directly: the fast and slow EMAs are independent chains and
+    the signal's chain only waits for the line, so the CPU overlaps all three."""
+    for i in range(i0, i1):
         v = xs[i]
-        ef = ((v - ef) * kf) + ef
-        es = ((v - es) * ks) + es
+        ef = _muladd(v - ef, kf, ef)
+        es = _muladd(v - es, ks, es)
         line = ef - es
-        sig = ((line - sig) * kg) + sig
+        sig = _muladd(line - sig, kg, sig)
         lo[i] = line
         so[i] = sig
         ho[i] = line - sig
+
+
+@_jit
+def _macd_lanes(xs, ef, es, sig, kf, ks, kg, half, warm, lo, so, ho):  # type: ignore[no-untyped-def]
+    """_macd_serial over the whole tail as two interleaved chains (see _warmup_len): the
+    second half starts ``warm`` bars early from a guessed state; the two halves' steps
+    are independent, so the CPU runs them side by side. Exact: the second half's state at
+    its first bar is checked to equal, bit for bit, the first half's state there (then
+    every later value is the serial loop's); if it does not, it is recomputed serially."""
+    m = xs.shape[0]
+    w0 = half - warm
+    g = xs[w0]
+    bf = g
+    bs = g
+    bg = 0.0
+    for i in range(w0, half):
+        v = xs[i]
+        bf = _muladd(v - bf, kf, bf)
+        bs = _muladd(v - bs, ks, bs)
+        bg = _muladd((bf - bs) - bg, kg, bg)
+    sf, ss, sgg = bf, bs, bg
+    b = xs[half:]
+    lb = lo[half:]
+    sb = so[half:]
+    hb = ho[half:]
+    for i in range(half):
+        v = xs[i]
+        ef = _muladd(v - ef, kf, ef)
+        es = _muladd(v - es, ks, es)
+        line = ef - es
+        sig = _muladd(line - sig, kg, sig)
+        lo[i] = line
+        so[i] = sig
+        ho[i] = line - sig
+        u = b[i]
+        bf = _muladd(u - bf, kf, bf)
+        bs = _muladd(u - bs, ks, bs)
+        bl = bf - bs
+        bg = _muladd(bl - bg, kg, bg)
+        lb[i] = bl
+        sb[i] = bg
+        hb[i] = bl - bg
+    if m - half > half:  # odd length: the last bar
+        _macd_serial(xs, bf, bs, bg, kf, ks, kg, 2 * half, m, lo, so, ho)
+    if not (ef == sf and es == ss and sig == sgg):
+        _macd_serial(xs, ef, es, sig, kf, ks, kg, half, m, lo, so, ho)
 
 
 @_jit
@@ -878,6 +1108,10 @@ def atr(h, l, c, out, n):  # type: ignore[no-untyped-def]
         lr = l[r]
         cr = c[r]
         o = out[r]
+        lo = _lead(hr, lr, cr)
+        if _atr_fused(hr[lo:], lr[lo:], cr[lo:], n, o[lo:]):
+            _nan_head(o, lo)
+            continue
         lo, hi = _span(hr, lr, cr, cr, 3)
         _nan_outside(o, lo, hi)
         _atr_row(hr[lo:hi], lr[lo:hi], cr[lo:hi], n, o[lo:hi])
