@@ -63,7 +63,8 @@ class Column:
     text shown (default: the value itself, ``—`` when missing); ``numeric`` right-aligns;
     ``color(row)`` the text colour; ``tip(row)`` a tooltip; ``sort(row)`` overrides the sort
     value; ``roles`` answers extra item roles (``{SPARKLINE_ROLE: lambda r: r.sparkline}``).
-    ``key`` (default: the title) names the column in saved state and in the CSV header."""
+    ``key`` (default: the title) names the column in saved state and in the CSV header;
+    ``override(row)`` may return a text shown instead of the value (a failed row's "error")."""
 
     title: str
     value: Callable[[Any], Any]
@@ -77,12 +78,17 @@ class Column:
     hidden: bool = False  # hidden until the user shows it
     hideable: bool = True
     export: bool = True
+    override: Callable[[Any], str | None] | None = None  # text shown instead, when it returns one
 
     @property
     def id(self) -> str:
         return self.key or self.title
 
     def text(self, row: Any) -> str:
+        if self.override is not None:
+            t = self.override(row)
+            if t is not None:
+                return t
         v = self.value(row)
         if self.fmt is not None:
             return self.fmt(v)
@@ -296,6 +302,7 @@ class TableView(QTableView):
         self._shown: set[str] = set()  # hidden by default, shown by the user
         self._pinned: dict[str, int] = {}  # widths the user chose (or a restored state had)
         self._sizing = False
+        self._pending_sort: tuple[str, str] | None = None
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(selection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -311,6 +318,7 @@ class TableView(QTableView):
         if sortable:
             self.setSortingEnabled(True)
             self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the rows' own order until a click
+        model.modelAboutToBeReset.connect(self._on_model_about_to_reset)
         model.columns_changed.connect(self.apply_column_state)
         model.modelReset.connect(self.apply_column_state)
         self.apply_column_state()
@@ -350,7 +358,14 @@ class TableView(QTableView):
             return
         (self._hidden.add if hidden else self._hidden.discard)(col.id)
         (self._shown.discard if hidden else self._shown.add)(col.id)
-        self.setColumnHidden(c, hidden)
+        self._sizing = True  # showing a section resizes it: that is not the user's width
+        try:
+            self.setColumnHidden(c, hidden)
+            w = self._pinned.get(col.id)
+            if not hidden and w is not None:  # a hidden section forgets its width
+                self.setColumnWidth(c, w)
+        finally:
+            self._sizing = False
         self.columns_toggled.emit()
 
     def is_column_hidden(self, key: str) -> bool:
@@ -364,10 +379,11 @@ class TableView(QTableView):
                 hidden = c.id in self._hidden or (c.hidden and c.id not in self._shown)
                 self.setColumnHidden(i, hidden)
                 w = self._pinned.get(c.id)
-                if w is not None:
+                if w is not None and not hidden:
                     self.setColumnWidth(i, w)
         finally:
             self._sizing = False
+        self._apply_pending_sort()
 
     def fit_columns(self, minimum: Mapping[str, int] | None = None, maximum: Mapping[str, int] | None = None,
                     default_maximum: int | None = None, grow_only: bool = False) -> None:
@@ -392,9 +408,12 @@ class TableView(QTableView):
         finally:
             self._sizing = False
 
-    def _on_section_resized(self, logical: int, _old: int, new: int) -> None:
-        if self._sizing or not 0 <= logical < len(self.source.columns) or new <= 0:
-            return
+    def _on_model_about_to_reset(self) -> None:
+        self._sizing = True  # the reset gives sections default sizes; apply_column_state ends it
+
+    def _on_section_resized(self, logical: int, old: int, new: int) -> None:
+        if self._sizing or not 0 <= logical < len(self.source.columns) or new <= 0 or old <= 0:
+            return  # old 0: a section being shown or created, not a user's drag
         h = self.horizontalHeader()
         vis = self.visible_columns()
         if h.stretchLastSection() and vis and logical == vis[-1]:
@@ -458,11 +477,20 @@ class TableView(QTableView):
         self.apply_column_state()
         sort = state.get("sort")
         if self.isSortingEnabled() and isinstance(sort, list) and len(sort) == 2 and sort[1] in ("asc", "desc"):
-            try:
-                col = self.source.column_of(str(sort[0]))
-            except KeyError:
-                return
-            self.sortByColumn(col, Qt.SortOrder.DescendingOrder if sort[1] == "desc" else Qt.SortOrder.AscendingOrder)
+            self._pending_sort = (str(sort[0]), sort[1])
+            self._apply_pending_sort()
+
+    def _apply_pending_sort(self) -> None:
+        """Sort as a restored state said, once its column is there (a formula column comes with a run)."""
+        if self._pending_sort is None:
+            return
+        key, order = self._pending_sort
+        try:
+            col = self.source.column_of(key)
+        except KeyError:
+            return
+        self._pending_sort = None
+        self.sortByColumn(col, Qt.SortOrder.DescendingOrder if order == "desc" else Qt.SortOrder.AscendingOrder)
 
     # ---------------------------------------------------------------- copy and export
     def copy_text(self, rows: Sequence[Any] | None = None) -> str:
