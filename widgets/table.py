@@ -282,15 +282,17 @@ class TableView(QTableView):
     """A ``QTableView`` over a ``TableModel`` through a ``TableProxy`` (see the module docstring).
 
     ``selection``: extended (the default) or single; ``sortable=False`` keeps the rows' order.
-    ``extend_header_menu(menu)`` may add actions below the column choices.
+    ``extend_header_menu(menu)`` may add actions below the column choices. ``fill``: a narrow
+    table (the watchlist) fits its columns to its width until the user sizes one.
     """
 
     columns_toggled = Signal()
 
     def __init__(self, model: TableModel, name: str, parent: QWidget | None = None, *, sortable: bool = True,
                  selection: QAbstractItemView.SelectionMode = QAbstractItemView.SelectionMode.ExtendedSelection,
-                 row_height: int = 24) -> None:
+                 row_height: int = 24, fill: bool = False) -> None:
         super().__init__(parent)
+        self.fill = fill  # fit the columns to the view's width on every resize until the user sets one
         self.setObjectName(name)
         self.source = model
         self.proxy = TableProxy(self)
@@ -386,27 +388,53 @@ class TableView(QTableView):
         self._apply_pending_sort()
 
     def fit_columns(self, minimum: Mapping[str, int] | None = None, maximum: Mapping[str, int] | None = None,
-                    default_maximum: int | None = None, grow_only: bool = False) -> None:
+                    default_maximum: int | None = None, grow_only: bool = False, fit_width: bool = False) -> None:
         """Size columns to their contents (and headers) within ``minimum``/``maximum`` by key;
-        widths the user chose stay. ``grow_only`` only widens, so a value is never cut off."""
+        widths the user chose stay. ``grow_only`` only widens, so a value is never cut off;
+        ``fit_width`` shrinks the others evenly so the whole table fits the view (a narrow dock)."""
         minimum, maximum = minimum or {}, maximum or {}
-        h = self.horizontalHeader()
         self._sizing = True
         try:
-            for i, c in enumerate(self.source.columns):
-                if self.isColumnHidden(i):
-                    continue
-                want = max(self.sizeHintForColumn(i), h.sectionSizeHint(i), minimum.get(c.id, 0))
-                cap = maximum.get(c.id, default_maximum)
-                if cap is not None:
-                    want = min(want, max(cap, minimum.get(c.id, 0)))
-                if c.id in self._pinned:
-                    want = max(self._pinned[c.id], want) if grow_only else self._pinned[c.id]
-                elif grow_only:
-                    want = max(self.columnWidth(i), want)
-                self.setColumnWidth(i, want)
+            self._fit(minimum, maximum, default_maximum, grow_only)
+            if fit_width:
+                vis = self.visible_columns()
+                free = [i for i in vis if self.source.columns[i].id not in self._pinned]
+                excess = sum(self.columnWidth(i) for i in vis) - self.viewport().width()
+                if excess > 0 and free:
+                    # take the room from the headers' padding first: a value is cut off last
+                    floor = {i: min(self.columnWidth(i), max(24, self.sizeHintForColumn(i))) for i in free}
+                    slack = {i: self.columnWidth(i) - floor[i] for i in free}
+                    total = sum(slack.values())
+                    if total < excess:  # not enough padding: shrink all evenly down to 24 px
+                        floor = {i: 24 for i in free}
+                        slack = {i: max(0, self.columnWidth(i) - 24) for i in free}
+                        total = sum(slack.values())
+                    for i in free:
+                        cut = math.ceil(excess * slack[i] / total) if total else 0
+                        self.setColumnWidth(i, max(floor[i], self.columnWidth(i) - cut))
         finally:
             self._sizing = False
+
+    def _fit(self, minimum: Mapping[str, int], maximum: Mapping[str, int], default_maximum: int | None,
+             grow_only: bool) -> None:
+        h = self.horizontalHeader()
+        for i, c in enumerate(self.source.columns):
+            if self.isColumnHidden(i):
+                continue
+            want = max(self.sizeHintForColumn(i), h.sectionSizeHint(i), minimum.get(c.id, 0))
+            cap = maximum.get(c.id, default_maximum)
+            if cap is not None:
+                want = min(want, max(cap, minimum.get(c.id, 0)))
+            if c.id in self._pinned:
+                want = max(self._pinned[c.id], want) if grow_only else self._pinned[c.id]
+            elif grow_only:
+                want = max(self.columnWidth(i), want)
+            self.setColumnWidth(i, want)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.fill and not self._pinned and self.source.rows:
+            self.fit_columns(fit_width=True)
 
     def _on_model_about_to_reset(self) -> None:
         self._sizing = True  # the reset gives sections default sizes; apply_column_state ends it

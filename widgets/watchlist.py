@@ -110,7 +110,7 @@ class WatchlistWidget(QWidget):
         self.remove_btn.clicked.connect(self._on_remove)
 
         # the user's order until a header is clicked (TableView keeps the rows' order)
-        self.table = TableView(self.model, "watchlistTable", row_height=22,
+        self.table = TableView(self.model, "watchlistTable", row_height=22, fill=True,
                                selection=QAbstractItemView.SelectionMode.ExtendedSelection)
         self.proxy = self.table.proxy
         self.table.activated.connect(self._on_row_activated)
@@ -185,7 +185,7 @@ class WatchlistWidget(QWidget):
             self.model.set_rows(rows)
             if not self._fitted and rows:  # size to real values once; the user's widths stay after
                 self._fitted = True
-                self.table.fit_columns()
+                self.table.fit_columns(fit_width=True)
         self.quotes_loaded.emit()
 
     def _on_list_changed(self, _name: str) -> None:
