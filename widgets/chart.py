@@ -22,6 +22,7 @@ from PySide6.QtCore import QLineF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPicture
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QInputDialog, QLabel, QMenu, QMessageBox, QToolButton, QVBoxLayout, QWidget
 
+from engine import formatting as fmt
 from engine.data.bars import Bars
 from widgets import style
 from widgets.tasks import TaskSubmitter
@@ -180,12 +181,12 @@ class DateAxis(pg.AxisItem):
     def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
         out = []
         n = len(self.times)
-        fmt = "%m-%d %H:%M" if self.intraday else "%Y-%m-%d"
+        pattern = "%m-%d %H:%M" if self.intraday else "%Y-%m-%d"
         for v in values:
             i = int(round(v))
             if 0 <= i < n:
                 t = np.datetime64(int(self.times[i]), "s").astype(object)
-                out.append(t.strftime(fmt))
+                out.append(t.strftime(pattern))
             else:
                 out.append("")
         return out
@@ -195,16 +196,15 @@ class VolumeAxis(pg.AxisItem):
     """Right axis of the volume pane: 1.2K / 3.4M / 5.6B instead of 5e+07."""
 
     def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        out = []
-        for v in values:
-            v *= scale
-            for unit, div in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-                if abs(v) >= div:
-                    out.append(f"{v / div:g}{unit}")
-                    break
-            else:
-                out.append(f"{v:g}")
-        return out
+        return [fmt.compact_tick(v * scale) for v in values]
+
+
+class PriceAxis(pg.AxisItem):
+    """A price or equity axis with thousands separators and the decimals the tick spacing
+    needs (``100,150``, not ``100150``; ``12.5``); pass it as ``axisItems={"right": PriceAxis("right")}``."""
+
+    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        return [fmt.tick(v * scale, spacing * scale) for v in values]
 
 
 class ChartWidget(QWidget):
@@ -279,7 +279,7 @@ class ChartWidget(QWidget):
         self.vaxis = DateAxis(orientation="bottom")
         self.glw = pg.GraphicsLayoutWidget()
         self.glw.setObjectName("chartCanvas")
-        self.price = self.glw.addPlot(row=0, col=0, axisItems={"bottom": self.axis})
+        self.price = self.glw.addPlot(row=0, col=0, axisItems={"bottom": self.axis, "right": PriceAxis("right")})
         self.vol = self.glw.addPlot(row=1, col=0, axisItems={"bottom": self.vaxis, "right": VolumeAxis("right")})
         self.glw.ci.layout.setRowStretchFactor(0, 4)
         self.glw.ci.layout.setRowStretchFactor(1, 1)
@@ -508,7 +508,7 @@ class ChartWidget(QWidget):
             self.iaxis = DateAxis(orientation="bottom")
             if self.bars is not None:
                 self.iaxis.times, self.iaxis.intraday = self.bars.time, self.bars.is_intraday
-            self.ind = self.glw.addPlot(row=2, col=0, axisItems={"bottom": self.iaxis})
+            self.ind = self.glw.addPlot(row=2, col=0, axisItems={"bottom": self.iaxis, "right": PriceAxis("right")})
             self.glw.ci.layout.setRowStretchFactor(2, 1)
             self.ind.getViewBox().disableAutoRange(axis=pg.ViewBox.XAxis)  # keep the price pane's x range
             self.ind.setXLink(self.price)
@@ -590,8 +590,8 @@ class ChartWidget(QWidget):
         when = t.strftime("%Y-%m-%d %H:%M" if b.is_intraday else "%Y-%m-%d")
         chg = (b.close[i] / b.close[i - 1] - 1) * 100 if i > 0 and b.close[i - 1] else 0.0
         self.info.setText(
-            f"{when}   O {b.open[i]:.2f}  H {b.high[i]:.2f}  L {b.low[i]:.2f}  C {b.close[i]:.2f}"
-            f"  ({chg:+.2f}%)   V {b.volume[i]:,.0f}"
+            f"{when}   O {fmt.price(b.open[i])}  H {fmt.price(b.high[i])}  L {fmt.price(b.low[i])}"
+            f"  C {fmt.price(b.close[i])}  ({fmt.percent(chg)})   V {fmt.volume(b.volume[i])}"
         )
 
     # ------------------------------------------------------------------ slots

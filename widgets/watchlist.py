@@ -1,7 +1,9 @@
 """The watchlist dock: named symbol lists with last price, change and volume.
 
-A ``QAbstractTableModel`` over plain rows (napari's base item model pattern); quotes are
-computed from cached bars in a worker, never on the GUI thread.
+The rows are shown in the app's one table (``widgets.table``: sortable on the raw numbers,
+columns chosen from the header, widths saved with the layout, Ctrl+C copies) with the app's
+number formats (``engine.formatting``); quotes are computed from cached bars in a worker,
+never on the GUI thread.
 """
 from __future__ import annotations
 
@@ -9,25 +11,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLineEdit,
     QMessageBox,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from engine import formatting as fmt
 from engine.watchlists import WatchlistError, WatchlistService
 from widgets import style
 from widgets.chart import BarSource
+from widgets.table import Column, TableModel, TableView
 from widgets.tasks import TaskSubmitter
 
 
@@ -59,63 +61,24 @@ def compute_quotes(data: BarSource, symbols: list[str]) -> list[QuoteRow]:
     return rows
 
 
-class QuoteTableModel(QAbstractTableModel):
-    HEADERS = ("Symbol", "Last", "Chg %", "Volume")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[QuoteRow] = []
-
-    def set_rows(self, rows: list[QuoteRow]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802,B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802,B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
+def _change_color(r: QuoteRow) -> QColor | None:
+    if r.error or not np.isfinite(r.change_pct):
         return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        r = self.rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return r.symbol
-            if r.error:
-                return "—" if col != 1 else "error"
-            if col == 1:
-                return f"{r.last:,.2f}"
-            if col == 2:
-                return f"{r.change_pct:+.2f}%"
-            if col == 3:
-                return _human(r.volume)
-        if role == Qt.ItemDataRole.UserRole:  # sort key
-            return (r.symbol, r.last, r.change_pct, r.volume)[col]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return r.error or ("demo data" if r.demo else None)
-        if role == Qt.ItemDataRole.ForegroundRole and col == 2 and not r.error and np.isfinite(r.change_pct):
-            return QColor(style.CHART.up if r.change_pct >= 0 else style.CHART.down)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col > 0:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+    return QColor(style.CHART.up if r.change_pct >= 0 else style.CHART.down)
 
 
-def _human(v: float) -> str:
-    if not np.isfinite(v):
-        return "—"
-    for unit, div in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(v) >= div:
-            return f"{v / div:.2f}{unit}"
-    return f"{v:,.0f}"
+QUOTE_COLUMNS = (
+    Column("Symbol", lambda r: r.symbol, key="symbol", hideable=False),
+    Column("Last", lambda r: r.last, True, key="last", fmt=fmt.price, override=lambda r: "error" if r.error else None),
+    Column("Chg %", lambda r: r.change_pct, True, key="change_pct", fmt=fmt.percent, color=_change_color),
+    Column("Volume", lambda r: r.volume, True, key="volume", fmt=fmt.volume),
+)
+
+
+def quote_model() -> TableModel:
+    """The watchlist's rows in the app's one table model; a failed symbol says "error" in Last."""
+    return TableModel(QUOTE_COLUMNS, key=lambda r: r.symbol,
+                      row_tip=lambda r: r.error or ("demo data" if r.demo else None))
 
 
 class WatchlistWidget(QWidget):
@@ -131,11 +94,9 @@ class WatchlistWidget(QWidget):
         self.watchlists = watchlists
         self.data = data
         self.tasks = tasks
-        self.model = QuoteTableModel()
+        self.model = quote_model()
         self._computing: list[str] | None = None  # symbols whose quotes a worker computes now
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        self._fitted = False
 
         self.list_box = QComboBox()
         self.list_box.setObjectName("watchlistChooser")
@@ -148,16 +109,10 @@ class WatchlistWidget(QWidget):
         self.remove_btn = QToolButton(text="Remove", toolTip="Remove the selected symbols (Del)")
         self.remove_btn.clicked.connect(self._on_remove)
 
-        self.table = QTableView()
-        self.table.setObjectName("watchlistTable")
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the user's order until a header is clicked
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.setAlternatingRowColors(True)
+        # the user's order until a header is clicked (TableView keeps the rows' order)
+        self.table = TableView(self.model, "watchlistTable", row_height=22, fill=True,
+                               selection=QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.proxy = self.table.proxy
         self.table.activated.connect(self._on_row_activated)
         self.table.clicked.connect(self._on_row_activated)
         QShortcut(QKeySequence.StandardKey.Delete, self.table, activated=self._on_remove)
@@ -209,14 +164,17 @@ class WatchlistWidget(QWidget):
         return [r.symbol for r in self.model.rows]
 
     def state(self) -> dict[str, Any]:
-        """The selected list (saved with the layout)."""
-        return {"list": self.current}
+        """The selected list and the table's columns (saved with the layout)."""
+        return {"list": self.current, "table": self.table.view_state()}
 
     def restore_state(self, state: dict[str, Any]) -> None:
-        """Select the saved list again if it still exists."""
+        """Select the saved list again if it still exists; put back the columns."""
         name = state.get("list")
         if isinstance(name, str) and name in self.watchlists.names() and name != self.current:
             self.list_box.setCurrentText(name)
+        table = state.get("table")
+        if isinstance(table, dict):
+            self.table.restore_view_state(table)
 
     # ------------------------------------------------------------------ slots
     def _on_quotes_finished(self) -> None:
@@ -225,15 +183,18 @@ class WatchlistWidget(QWidget):
     def _on_quotes(self, rows: list[QuoteRow]) -> None:
         if [r.symbol for r in rows] == self.symbols():
             self.model.set_rows(rows)
+            if not self._fitted and rows:  # size to real values once; the user's widths stay after
+                self._fitted = True
+                self.table.fit_columns(fit_width=True)
         self.quotes_loaded.emit()
 
     def _on_list_changed(self, _name: str) -> None:
         self.refresh()
 
     def _on_row_activated(self, index: QModelIndex) -> None:
-        src = self.proxy.mapToSource(index)
-        if src.isValid():
-            self.symbol_activated.emit(self.model.rows[src.row()].symbol)
+        row = self.table.source_row(index)
+        if row is not None:
+            self.symbol_activated.emit(row.symbol)
 
     def _on_new_clicked(self) -> None:
         name, ok = QInputDialog.getText(self, "New watchlist", "Name:")
@@ -258,8 +219,7 @@ class WatchlistWidget(QWidget):
         self.refresh()
 
     def _on_remove(self) -> None:
-        rows = {self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()}
-        syms = [self.model.rows[r].symbol for r in rows]
+        syms = [r.symbol for r in self.table.selected_rows()]
         if syms:
             self.watchlists.remove(self.current, syms)
             self.refresh()

@@ -1,4 +1,5 @@
-"""The scanner engine: universes, the filter model and presets, ``Scanner.run`` and scheduling.
+"""The scanner engine: universes, the filter model and presets, ``Scanner.run``, the app's
+scan job and new/dropped diff (``job``), and scheduling.
 
     scanner = Scanner(bar_source, store=ScanStore(db), custom=formulas.custom_map)
     result = run_to_end(scanner.run(definition, bundled_universe("sp500")))
@@ -12,6 +13,7 @@ from engine.scanner.filters import (
     compile_filter,
 )
 from engine.scanner.scanner import BarSource, Scanner, ScanResult, ScanRow
+from engine.scanner.job import ResultDiff, ScanSession, diff_results, scan_job, summarize
 from engine.scanner.schedule import SCHEDULES, next_run_time
 from engine.scanner.store import PresetError, ScanRun, ScanStore
 from engine.scanner.universe import (
@@ -37,10 +39,12 @@ __all__ = [
     "Constituent",
     "Group",
     "PresetError",
+    "ResultDiff",
     "ScanDefinition",
     "ScanResult",
     "ScanRow",
     "ScanRun",
+    "ScanSession",
     "ScanStore",
     "Scanner",
     "Universe",
@@ -48,9 +52,12 @@ __all__ = [
     "bundled_constituents",
     "bundled_universe",
     "compile_filter",
+    "diff_results",
     "demo_universe",
     "imported_universe",
     "next_run_time",
+    "scan_job",
+    "summarize",
     "symbols_universe",
     "watchlist_universe",
 ]

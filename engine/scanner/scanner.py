@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine.data.bars import Bars
+from engine.formatting import plain
 from engine.formula import Evaluator, Panel, parse_many
 from engine.progress import Progress
 from engine.scanner.filters import ScanDefinition
@@ -82,13 +83,14 @@ class ScanResult:
 
     def to_csv(self, path: str | Path) -> Path:
         """Write the rows as CSV (header ``symbol,close,change_pct,volume,<columns…>,new``;
-        NaN as an empty field). Returns the path; raises ``OSError`` if it cannot be written."""
+        NaN as an empty field; numbers in full precision without exponent or separators,
+        ``engine.formatting.plain``). Returns the path; raises ``OSError`` if it cannot be written."""
         path = Path(path)
         with open(path, "w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["symbol", "close", "change_pct", "volume", *self.columns, "new"])
             for d in self.to_dicts():
-                w.writerow(["" if v is None else v for v in d.values()])
+                w.writerow([plain(v) for v in d.values()])
         return path
 
 

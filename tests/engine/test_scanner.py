@@ -456,3 +456,101 @@ def test_scanner_over_the_demo_data_service_refreshes_then_scans(db):
     for r in result.rows[:5]:
         b = svc.load(r.symbol, "1d")
         assert r.values[0] == pytest.approx((b.high[-1] - b.low[-1]) / b.close[-1] * 100)
+
+
+# --------------------------------------------------------------------------- the app's job and diff
+
+def _result(symbols, universe="U", ran_at=None, new=(), dropped=(), previous_run=None):
+    from engine.scanner import ScanResult, ScanRow
+
+    rows = tuple(ScanRow(s, 1.0, 0.0, 1.0, 0, (), ()) for s in symbols)
+    return ScanResult("", "close > 0", universe, ran_at or dt.datetime(2026, 1, 5, 15, tzinfo=UTC), (), rows,
+                      tuple(new), tuple(dropped), len(symbols), previous_run=previous_run)
+
+
+def test_scan_job_resolves_the_universe_in_the_job_and_reports_progress(universe_bars):
+    from engine.scanner import scan_job
+
+    resolved = []
+
+    def resolve():
+        resolved.append(True)
+        return symbols_universe(["ORCL", "NVDA"])
+
+    gen = scan_job(_scanner(universe_bars), ScanDefinition("", "close > 0"), resolve)
+    assert resolved == []  # nothing runs until the worker starts the generator
+    first = next(gen)
+    assert first.text == "Resolving the universe…" and resolved == []
+    steps = [first]
+    try:
+        while True:
+            steps.append(next(gen))
+    except StopIteration as stop:
+        result = stop.value
+    assert resolved == [True] and result.symbols == ("NVDA", "ORCL")
+    assert any(p.text == "Loading ORCL" for p in steps)
+
+
+def test_scan_job_cancel_records_nothing(db, universe_bars):
+    from engine.scanner import scan_job
+
+    store = ScanStore(db)
+    gen = scan_job(_scanner(universe_bars, store=store), BUILTIN_PRESETS[0],
+                   lambda: symbols_universe(list(universe_bars)))
+    for _ in range(3):
+        next(gen)
+    gen.close()
+    assert store.runs(BUILTIN_PRESETS[0].key(), "Symbols") == []
+
+
+def test_diff_against_the_result_shown_before_on_the_same_universe():
+    from engine.scanner import diff_results
+
+    before = _result(["A", "B", "C"], ran_at=dt.datetime(2026, 1, 5, 14, tzinfo=UTC))
+    after = _result(["B", "D", "A0"], new=["ZZ"], dropped=["YY"])  # the store's diff is not used
+    d = diff_results(before, after)
+    assert d.new == ("D", "A0") and d.dropped == ("A", "C") and d.since == before.ran_at
+    text = d.describe()
+    assert "New since" in text and "D, A0" in text and "Dropped: A, C" in text
+
+
+def test_diff_on_another_universe_or_first_run_uses_the_stored_run():
+    from engine.scanner import diff_results
+
+    stored = "2026-01-04T21:10:00.000000+00:00"
+    after = _result(["B"], universe="Other", new=["B"], dropped=["Q"], previous_run=stored)
+    d = diff_results(_result(["A"]), after)
+    assert d.new == ("B",) and d.dropped == ("Q",) and d.since == dt.datetime(2026, 1, 4, 21, 10, tzinfo=UTC)
+    first = diff_results(None, _result(["A"]))
+    assert first.since is None and first.describe() == ""
+    same = diff_results(_result(["A"]), _result(["A"]))
+    assert same.new == () and same.dropped == () and same.describe().startswith("Same symbols as the run at")
+
+
+def test_scan_session_compares_each_run_with_the_one_before():
+    from engine.scanner import ScanSession
+
+    s = ScanSession()
+    assert s.accept(_result(["A", "B"])).since is None
+    assert s.accept(_result(["B", "C"])).new == ("C",)
+    d = s.accept(_result(["A", "B", "C"]))
+    assert d.new == ("A",) and d.dropped == () and s.result.symbols == ("A", "B", "C")
+
+
+def test_summarize_counts_matches_and_failures():
+    from engine.scanner import ScanResult, summarize
+
+    ok = _result(["A", "B"])
+    assert summarize(ok, 0.42) == ("2 of 2 match · U · 0.4 s", "")
+    none = ScanResult("", "x", "Nasdaq-100", ok.ran_at, (), (), (), (), 0, (("AAPL", "no data"), ("MSFT", "no data")))
+    text, tip = summarize(none, 1.0)
+    assert text == "None of the 2 symbols of Nasdaq-100 could be loaded: no data" and "AAPL: no data" in tip
+
+
+def test_result_csv_writes_plain_numbers(tmp_path):
+    from engine.scanner import ScanResult, ScanRow
+
+    row = ScanRow("A", 0.00001, float("nan"), 1.5e16, 0, (2.0,), ())
+    r = ScanResult("", "x", "U", dt.datetime(2026, 1, 5, tzinfo=UTC), ("c",), (row,), (), (), 1)
+    lines = r.to_csv(tmp_path / "o.csv").read_text().splitlines()
+    assert lines[1] == "A,0.00001,,15000000000000000,2,false"  # was 1e-05,,1.5e+16,2.0,False

@@ -1,6 +1,7 @@
 """The scanner dock: validation as you type, presets, runs, diff, watchlist/CSV, schedule, cancel."""
 import csv
 import datetime as dt
+import json
 import threading
 
 import numpy as np
@@ -8,6 +9,7 @@ from engine.events import EventBus
 import pytest
 from PySide6.QtCore import Qt
 
+from engine import formatting as fmt
 from engine.formula import FormulaService, parse
 from engine.scanner import Scanner, ScanStore
 from engine.watchlists import WatchlistService
@@ -337,3 +339,72 @@ def test_restore_state_skips_what_no_longer_applies(db, qtbot):
     w.restore_state({"universe": "demo:", "filter": "close > 1", "tab": 0})
     assert w.universe_box.currentData() == "demo:" and w.formula_edit.text() == "close > 1"
     assert w.state()["filter"] == "close > 1"
+
+
+def test_volume_is_written_one_way_in_the_whole_column(db, qtbot):
+    """Was "1.53M" next to "396,465": volumes from 10,000 up are compact with 2 decimals."""
+    w = _make(db, qtbot)
+    w.set_universe("demo")
+    _typed(w, qtbot, "close > 0")
+    w.run_scan()
+    col = w.model.column_of("volume")
+    for r in range(w.model.rowCount()):
+        v = w.model.rows[r].volume
+        text = w.model.index(r, col).data()
+        assert text == fmt.volume(v)
+        if v >= 10_000:
+            assert text[-1] in "KMB" and "," not in text, text
+    # sorted on the numbers, not on the text ("9.5K" > "10.2K" as text)
+    w.table.sortByColumn(col, Qt.SortOrder.DescendingOrder)
+    shown = [w.table.row_at(r).volume for r in range(w.proxy.rowCount())]
+    assert shown == sorted(shown, reverse=True)
+
+
+def test_after_close_builds_the_calendar_in_a_worker_first(db, qtbot, monkeypatch):
+    from tests.widgets.test_watchlist import DeferredTasks
+    from widgets.scanner import schedule
+
+    monkeypatch.setattr(schedule, "_WARM", set())
+    now = dt.datetime(2026, 11, 23, 14, 59, 30, tzinfo=dt.timezone.utc)
+    tasks = DeferredTasks()
+    w = _make(db, qtbot, tasks=tasks, clock=lambda: now)
+    w.set_schedule("after_close")
+    # nothing computed on the GUI thread yet: the calendar job is queued
+    assert [fn.__name__ for fn, _a, _k in tasks.queue] == ["_warm_calendar"]
+    assert w.next_run is None and "finding" in w.next_run_label.text()
+    tasks.run_all()
+    assert w.next_run == dt.datetime(2026, 11, 23, 21, 10, tzinfo=dt.timezone.utc)
+    assert w.schedule_timer.isActive() and w.next_run_label.text().startswith("next run")
+    w.set_schedule(None)
+    w.set_schedule("after_close")  # built once: no second job
+    assert tasks.queue == [] and w.next_run is not None
+
+
+def test_table_columns_survive_a_restart_and_csv_has_the_new_flag(db, qtbot, tmp_path):
+    w = _make(db, qtbot)
+    w.set_universe("demo")
+    _typed(w, qtbot, "rsi(close, 14) < 55")
+    w.run_scan()
+    _typed(w, qtbot, "close > 0")
+    w.add_column("rsi(close, 14)")
+    w.run_scan()
+    assert w.new
+    w.set_column_visible("Volume", False)
+    w.table.setColumnWidth(w.model.column_of("close"), 133)
+    w.table.sortByColumn(w.model.column_of("rsi(close, 14)"), Qt.SortOrder.DescendingOrder)
+    state = json.loads(json.dumps(w.state()))
+    out = tmp_path / "scan.csv"
+    w.export_csv(str(out))
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["symbol", "close", "change_pct", "volume", "new", "rsi(close, 14)"]
+    assert {r["symbol"] for r in rows if r["new"] == "true"} == set(w.new)
+    rsi = [float(r["rsi(close, 14)"]) for r in rows]
+    assert rsi == sorted(rsi, reverse=True)  # the order shown
+    assert all("," not in r["volume"] and "K" not in r["volume"] for r in rows)  # plain numbers
+
+    w2 = _make(db, qtbot)
+    w2.restore_state(state)
+    w2.run_scan()
+    assert w2.table.is_column_hidden("volume")
+    assert w2.table.columnWidth(w2.model.column_of("close")) == 133
+    assert w2.table.horizontalHeader().sortIndicatorSection() == w2.model.column_of("rsi(close, 14)")

@@ -63,3 +63,36 @@ def test_a_change_announced_twice_computes_quotes_once(db, qtbot):
     assert [r.symbol for r in w.model.rows] == ["AAA", "BBB", "CCC"] and w.model.rows[2].last > 0
     w.refresh()          # once finished, a later change is computed again
     assert len(tasks.queue) == 1
+
+
+def test_quotes_use_the_app_formats_and_sort_on_numbers(db, qtbot):
+    from engine import formatting as fmt
+
+    svc = WatchlistService(db, EventBus())
+    svc.create("Many", ["AAA", "BBB", "CCC", "DDD", "UNKNOWN"])
+    w = WatchlistWidget(svc, FakeData(), SyncTasks())
+    qtbot.addWidget(w)
+    rows = {r.symbol: r for r in w.model.rows}
+    i = w.symbols().index("AAA")
+    assert w.model.index(i, 1).data() == fmt.price(rows["AAA"].last)
+    assert w.model.index(i, 3).data() == fmt.volume(rows["AAA"].volume)
+    assert w.model.index(i, 3).data()[-1] in "KM"  # FakeData volumes are 1,000..100,000
+    bad = w.symbols().index("UNKNOWN")
+    assert w.model.index(bad, 1).data() == "error" and w.model.index(bad, 2).data() == "—"
+    assert "Unknown symbol" in w.model.index(bad, 0).data(Qt.ItemDataRole.ToolTipRole)
+    w.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)
+    shown = [w.table.row_at(r) for r in range(w.proxy.rowCount())]
+    vols = [r.volume for r in shown if not r.error]
+    assert vols == sorted(vols) and shown[-1].symbol == "UNKNOWN"  # the failed row (no volume) last
+
+
+def test_state_keeps_the_list_and_the_columns(db, qtbot):
+    w, svc = _widget(db, qtbot, SyncTasks())
+    w.table.set_column_hidden("volume", True)
+    state = w.state()
+    w2 = WatchlistWidget(svc, FakeData(), SyncTasks())
+    qtbot.addWidget(w2)
+    w2.restore_state(state)
+    assert state["list"] == "Tech" and w2.table.isColumnHidden(3)
+    w2.table.selectRow(0)
+    assert w2.table.copy_text().splitlines()[0] == "Symbol\tLast\tChg %"

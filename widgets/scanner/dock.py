@@ -1,52 +1,35 @@
 """The scanner dock: choose a universe and a filter, run it in a worker, browse the matches.
 
+It composes views over the engine: the condition rows (``conditions``), the results in the
+app's one table (``results``: sortable, columns chosen from the header's context menu, plus
+formula columns, widths saved with the layout, Ctrl+C copies, sparklines, rows new since the
+previous run tinted), and the rescan schedule (``schedule``). The job itself — resolving the
+universe, the run with progress and cancel, the new/dropped diff — is
+``engine.scanner.job``; this dock only submits it to the task runner and shows the result.
+
 * Universe: a watchlist, the demo universe, every imported symbol, or a bundled index
   list (S&P 500, Nasdaq-100). It is resolved inside the worker (it may read the store).
 * Filter: condition rows joined with AND/OR, or a free formula, validated as you type
   (the red line names the column and a suggestion); Run is disabled while it is invalid.
   Presets (built-in and the user's) load into the builder; "Save as…" keeps an edited one.
-* Results: a ``QAbstractTableModel`` behind a sort proxy, a sparkline delegate, columns
-  chosen from the header's context menu (plus formula columns), rows new since the
-  previous run tinted and the dropped symbols listed. Click opens the chart, a
-  multi-selection goes to a watchlist, "Export CSV" writes the rows.
-* Scheduled rescans (every minute, every 10 minutes, after the daily close) use a
-  single-shot ``QTimer`` armed with ``engine.scanner.next_run_time``; each run is a
-  cancellable generator worker with progress, so the GUI never waits.
-
-The diff: the first run in a session compares with the stored previous run of the same
-scan on the same universe (the engine's ``new``/``dropped``); later runs compare with
-the result shown in the dock, so changing the filter and running again highlights what
-the change brought in and what it dropped.
+* Results: a click opens the chart, a multi-selection goes to a watchlist, "Export CSV"
+  writes the rows (``widgets.table``: plain numbers, full precision).
 """
 from __future__ import annotations
 
-import json
-
 import datetime as _dt
+import json
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QPoint,
-    QSortFilterProxyModel,
-    Qt,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import QAction, QColor, QFont
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -56,7 +39,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QSplitter,
-    QTableView,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -67,203 +49,35 @@ from engine.formula import FormulaError
 from engine.progress import Progress
 from engine.scanner import (
     BUNDLED,
-    OPERATORS,
-    SCHEDULES,
     Condition,
     Group,
     PresetError,
     ScanDefinition,
     Scanner,
     ScanResult,
-    ScanRow,
+    ScanSession,
     ScanStore,
     Universe,
     bundled_universe,
     demo_universe,
     imported_universe,
-    next_run_time,
+    scan_job,
+    summarize,
 )
 from engine.watchlists import WatchlistError, WatchlistService
-from widgets import style
-from widgets.sparkline import SPARKLINE_ROLE, SparklineDelegate
+from widgets.scanner.conditions import ConditionRow
+from widgets.scanner.results import ScanResultModel
+from widgets.scanner.schedule import ScanScheduler
+from widgets.sparkline import SparklineDelegate
+from widgets.table import TableView
 from widgets.tasks import CancellableTask, TaskSubmitter
 
 ERROR_COLOR = "#e5534b"
 OK_COLOR = "#3fa66a"
-NEW_TINT = QColor(63, 166, 106, 70)  # translucent green: readable on dark and light bases
-SORT_ROLE = int(Qt.ItemDataRole.UserRole)
-
-#: what the schedule box shows → the engine's schedule key (None: manual only)
-SCHEDULE_CHOICES: tuple[tuple[str, str | None], ...] = (
-    ("Manual", None),
-    ("Every 1 min", "1min"),
-    ("Every 10 min", "10min"),
-    ("After the daily close", "after_close"),
-)
-assert all(k in SCHEDULES for _, k in SCHEDULE_CHOICES if k)
-
-OP_LABELS = {"crosses_above": "crosses above", "crosses_below": "crosses below"}
-
-
-# ---------------------------------------------------------------------- helpers
-def _fmt(v: float) -> str:
-    if v != v:  # NaN
-        return "—"
-    a = abs(v)
-    for unit, div in (("B", 1e9), ("M", 1e6)):
-        if a >= div:
-            return f"{v / div:.2f}{unit}"
-    if a >= 1:
-        return f"{v:,.2f}"
-    if a == 0:
-        return "0"
-    return f"{v:.4f}"
 
 
 def _elide(text: str, n: int = 28) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def scan_job(scanner: Scanner, definition: ScanDefinition, resolve: Callable[[], Universe], *,
-             refresh: bool = False, columns: tuple[str, ...] | None = None, now: _dt.datetime | None = None
-             ) -> Generator[Progress, None, ScanResult]:
-    """Resolve the universe, then run the scan (a generator for the worker pattern)."""
-    yield Progress(0, 1, "Resolving the universe…")
-    universe = resolve()
-    result = yield from scanner.run(definition, universe, refresh=refresh, columns=columns, now=now)
-    return result
-
-
-# ---------------------------------------------------------------------- results model
-class ScanResultModel(QAbstractTableModel):
-    """The rows of a ``ScanResult``: fixed columns, then the scan's formula columns."""
-
-    FIXED = ("Symbol", "Trend", "Last", "Chg %", "Volume")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[ScanRow] = []
-        self.columns: tuple[str, ...] = ()
-        self.new: set[str] = set()
-
-    def set_result(self, rows: list[ScanRow] | tuple[ScanRow, ...], columns: tuple[str, ...],
-                   new: set[str] | tuple[str, ...] = ()) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.columns = tuple(columns)
-        self.new = set(new)
-        self.endResetModel()
-
-    def headers(self) -> list[str]:
-        return list(self.FIXED) + list(self.columns)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802,B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802,B008
-        return 0 if parent.isValid() else len(self.FIXED) + len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < self.columnCount():
-            return None
-        name = self.headers()[section]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _elide(name)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return name if section >= len(self.FIXED) else None
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        r = self.rows[index.row()]
-        col = index.column()
-        is_new = r.symbol in self.new
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return r.symbol
-            if col == 1:
-                return None
-            if col == 2:
-                return _fmt(r.close)
-            if col == 3:
-                return "—" if r.change_pct != r.change_pct else f"{r.change_pct:+.2f}%"
-            if col == 4:
-                return _fmt(r.volume) if r.volume >= 1e6 else f"{r.volume:,.0f}"
-            return _fmt(r.values[col - len(self.FIXED)])
-        if role == SORT_ROLE:
-            if col == 0:
-                return r.symbol
-            if col == 1:
-                s = r.sparkline
-                return (s[-1] / s[0] - 1.0) if len(s) >= 2 and s[0] else 0.0
-            v = (r.close, r.change_pct, r.volume)[col - 2] if col < len(self.FIXED) else r.values[col - len(self.FIXED)]
-            return -np.inf if v != v else v
-        if role == SPARKLINE_ROLE and col == 1:
-            return r.sparkline
-        if role == Qt.ItemDataRole.BackgroundRole and is_new:
-            return NEW_TINT
-        if role == Qt.ItemDataRole.FontRole and is_new and col == 0:
-            f = QFont()
-            f.setBold(True)
-            return f
-        if role == Qt.ItemDataRole.ToolTipRole:
-            tip = "new since the previous run" if is_new else ""
-            if r.is_demo:
-                tip = (tip + " · " if tip else "") + "demo data"
-            return tip or None
-        if role == Qt.ItemDataRole.ForegroundRole and col == 3 and r.change_pct == r.change_pct:
-            return QColor(style.CHART.up if r.change_pct >= 0 else style.CHART.down)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col >= 2:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-
-# ---------------------------------------------------------------------- condition rows
-class ConditionRow(QWidget):
-    """``left  op  right`` with a remove button; ``changed`` on every edit."""
-
-    changed = Signal()
-    remove_requested = Signal(object)
-
-    def __init__(self, condition: Condition | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.left = QLineEdit(placeholderText="rsi(close, 14)")
-        self.left.setObjectName("conditionLeft")
-        self.op = QComboBox()
-        self.op.setObjectName("conditionOp")
-        for o in OPERATORS:
-            self.op.addItem(OP_LABELS.get(o, o), o)
-        self.op.setCurrentIndex(OPERATORS.index("<"))
-        self.right = QLineEdit(placeholderText="30")
-        self.right.setObjectName("conditionRight")
-        self.remove = QToolButton(text="✕", toolTip="Remove this condition")
-        self.remove.setAutoRaise(True)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(4)
-        self.op.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        lay.addWidget(self.left, 1)
-        lay.addWidget(self.op)
-        lay.addWidget(self.right, 1)
-        lay.addWidget(self.remove)
-        if condition is not None:
-            self.set_condition(condition)
-        self.left.textChanged.connect(self.changed)
-        self.right.textChanged.connect(self.changed)
-        self.op.currentIndexChanged.connect(self.changed)
-        self.remove.clicked.connect(lambda: self.remove_requested.emit(self))
-
-    def set_condition(self, c: Condition) -> None:
-        self.left.setText(c.left)
-        i = self.op.findData(c.op)
-        self.op.setCurrentIndex(max(i, 0))
-        self.right.setText(str(c.right))
-        self.left.setCursorPosition(0)
-        self.right.setCursorPosition(0)
-
-    def condition(self) -> Condition:
-        return Condition(self.left.text().strip(), str(self.op.currentData()), self.right.text().strip())
 
 
 # ---------------------------------------------------------------------- the dock
@@ -295,9 +109,7 @@ class ScannerWidget(QWidget):
         self.data = data
         self.tasks = tasks
         self.clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
-        self.result: ScanResult | None = None
-        self.new: tuple[str, ...] = ()
-        self.dropped: tuple[str, ...] = ()
+        self.session = ScanSession()  # the shown result and its diff (engine.scanner.job)
         self.valid = False
         self.running = False
         self.extra_columns: list[str] = []
@@ -307,6 +119,11 @@ class ScannerWidget(QWidget):
         self._loading_preset = False
         self._preset: ScanDefinition | None = None
         self.condition_rows: list[ConditionRow] = []
+        self.scheduler = ScanScheduler(tasks, self.clock, self)
+        self.scheduler.due.connect(self._on_scheduler_due)
+        self.schedule_box = self.scheduler.box
+        self.next_run_label = self.scheduler.label
+        self.schedule_timer = self.scheduler.timer
 
         self._build_filter_panel()
         self._build_results_panel()
@@ -321,12 +138,6 @@ class ScannerWidget(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(split)
-
-        self.schedule_timer = QTimer(self)
-        self.schedule_timer.setSingleShot(True)
-        self.schedule_timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse timer may fire early
-        self.schedule_timer.timeout.connect(self._on_schedule_timeout)
-        self.next_run: _dt.datetime | None = None
 
         self.reload_universes()
         self.reload_presets()
@@ -415,17 +226,9 @@ class ScannerWidget(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.schedule_box = QComboBox()
-        self.schedule_box.setObjectName("scannerSchedule")
-        for text, key in SCHEDULE_CHOICES:
-            self.schedule_box.addItem(text, key)
-        self.schedule_box.setToolTip("Rescan automatically")
-        self.schedule_box.currentIndexChanged.connect(self._on_schedule_changed)
         self.refresh_box = QCheckBox("Refresh data")
         self.refresh_box.setObjectName("scannerRefresh")
         self.refresh_box.setToolTip("Fetch new bars from the data source before scanning")
-        self.next_run_label = QLabel("")
-        self.next_run_label.setObjectName("hint")
         self.indicators_btn = QToolButton(text="Indicators…", toolTip="Build and manage custom indicators")
         self.indicators_btn.setObjectName("scannerIndicators")
         self.indicators_btn.clicked.connect(self.indicator_builder_requested)
@@ -466,9 +269,8 @@ class ScannerWidget(QWidget):
         p = self.results_panel = QWidget()
         p.setObjectName("scannerResultsPanel")
         self.model = ScanResultModel()
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(SORT_ROLE)
+        self.table = TableView(self.model, "scannerTable")
+        self.proxy = self.table.proxy
         self.status = QLabel("Choose a universe and a filter, then Run scan.")
         self.status.setObjectName("scannerStatus")
         self.status.setWordWrap(True)
@@ -494,7 +296,7 @@ class ScannerWidget(QWidget):
         self.columns_btn.setToolTip("Choose the columns; add formula columns")
         self.columns_btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.columns_menu = QMenu(self.columns_btn)
-        self.columns_menu.aboutToShow.connect(lambda: self._fill_columns_menu(self.columns_menu))
+        self.columns_menu.aboutToShow.connect(lambda: self.table.fill_header_menu(self.columns_menu))
         self.columns_btn.setMenu(self.columns_menu)
         bar = QHBoxLayout()
         bar.setSpacing(4)
@@ -504,23 +306,9 @@ class ScannerWidget(QWidget):
         bar.addWidget(self.add_to_watchlist_btn)
         bar.addWidget(self.export_btn)
 
-        self.table = QTableView()
-        self.table.setObjectName("scannerTable")
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.setItemDelegateForColumn(1, SparklineDelegate(self.table))
-        hh = self.table.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        hh.setStretchLastSection(True)
-        hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        hh.customContextMenuRequested.connect(self._on_header_menu)
+        self.table.setItemDelegateForColumn(ScanResultModel.TREND, SparklineDelegate(self.table))
+        self.table.extend_header_menu = self._extend_columns_menu
         self.table.clicked.connect(self._on_row_clicked)
         self.table.activated.connect(self._on_row_clicked)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._sync_buttons())
@@ -786,55 +574,39 @@ class ScannerWidget(QWidget):
         if seq != self._run_seq:
             return
         self._got_result = True
-        prev = self.result
-        since: _dt.datetime | None
-        if prev is not None and prev.universe == result.universe:
-            before = set(prev.symbols)
-            now = set(result.symbols)
-            self.new = tuple(s for s in result.symbols if s not in before)
-            self.dropped = tuple(sorted(before - now))
-            since = prev.ran_at
-        else:
-            self.new, self.dropped = result.new, result.dropped
-            since = _dt.datetime.fromisoformat(result.previous_run) if result.previous_run else None
-        self.result = result
+        first = self.session.result is None
+        diff = self.session.accept(result)
         headers_before = self.model.headers()
-        self.model.set_result(result.rows, result.columns, self.new)
-        if self.model.headers() != headers_before or prev is None:
-            self.table.resizeColumnsToContents()
-            self.table.setColumnWidth(1, max(self.table.columnWidth(1), 90))
-            for c in range(len(ScanResultModel.FIXED), self.model.columnCount()):
-                self.table.setColumnWidth(c, min(self.table.columnWidth(c), 160))
+        self.model.set_result(result.rows, result.columns, diff.new)
+        if self.model.headers() != headers_before or first:
+            self.table.fit_columns(minimum={"trend": 90},
+                                   maximum={c: 160 for c in result.columns})
         else:  # keep the user's widths, but never cut a value off
-            for c in (0, 2, 3, 4):
-                hint = max(self.table.sizeHintForColumn(c), self.table.horizontalHeader().sectionSizeHint(c))
-                self.table.setColumnWidth(c, max(self.table.columnWidth(c), hint))
-        secs = time.perf_counter() - self._started_at
-        text = f"{len(result.rows)} of {result.scanned} match · {result.universe} · {secs:.1f} s"
-        if result.errors and not result.scanned:
-            text = f"None of the {len(result.errors)} symbols of {result.universe} could be loaded: {result.errors[0][1]}"
-            self.status.setToolTip("\n".join(f"{s}: {why}" for s, why in result.errors[:30]))
-        elif result.errors:
-            text += f" · {len(result.errors)} could not be loaded (hover for why)"
-            self.status.setToolTip("\n".join(f"{s}: {why}" for s, why in result.errors[:30]))
-        else:
-            self.status.setToolTip("")
+            self.table.fit_columns(grow_only=True)
+        text, tip = summarize(result, time.perf_counter() - self._started_at)
         self.status.setText(text)
-        self._show_diff(since)
+        self.status.setToolTip(tip)
+        self._show_diff()
         self.scan_finished.emit(result)
 
-    def _show_diff(self, since: _dt.datetime | None) -> None:
-        parts = []
-        if since is not None:
-            when = since.astimezone().strftime("%H:%M:%S")
-            if self.new:
-                parts.append(f"<b>New</b> since {when}: " + ", ".join(self.new))
-            if self.dropped:
-                parts.append(f"<b>Dropped</b>: " + ", ".join(self.dropped))
-            if not parts:
-                parts.append(f"Same symbols as the run at {when}.")
-        self.diff_label.setText(" · ".join(parts))
-        self.diff_label.setVisible(bool(parts))
+    @property
+    def result(self) -> ScanResult | None:
+        """The result shown (None before the first scan)."""
+        return self.session.result
+
+    @property
+    def new(self) -> tuple[str, ...]:
+        """Symbols new since the run compared with (``engine.scanner.job``)."""
+        return self.session.diff.new
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        return self.session.diff.dropped
+
+    def _show_diff(self) -> None:
+        text = self.session.diff.describe()
+        self.diff_label.setText(text)
+        self.diff_label.setVisible(bool(text))
 
     def _on_scan_error(self, seq: int, exc: BaseException) -> None:
         if seq != self._run_seq:
@@ -866,6 +638,7 @@ class ScannerWidget(QWidget):
             "tab": self.tabs.currentIndex(),
             "columns": list(self.extra_columns),
             "schedule": self.schedule,
+            "table": self.table.view_state(),
         }
 
     def restore_state(self, state: dict[str, Any]) -> None:
@@ -895,48 +668,31 @@ class ScannerWidget(QWidget):
         sched = state.get("schedule")
         if sched is None or self.schedule_box.findData(sched) >= 0:
             self.set_schedule(sched)
+        table = state.get("table")
+        if isinstance(table, dict):
+            self.table.restore_view_state(table)
         self._validate()
 
     # ------------------------------------------------------------------ scheduling
     @property
     def schedule(self) -> str | None:
-        return self.schedule_box.currentData()
+        return self.scheduler.key
+
+    @property
+    def next_run(self) -> _dt.datetime | None:
+        return self.scheduler.next_run
 
     def set_schedule(self, key: str | None) -> None:
-        i = self.schedule_box.findData(key)
-        if i < 0:
-            raise ValueError(f"unknown schedule {key!r}; use one of {', '.join(SCHEDULES)}")
-        self.schedule_box.setCurrentIndex(i)
+        """Choose a rescan schedule (None: manual); raises ``ValueError`` for an unknown one."""
+        self.scheduler.set_key(key)
 
-    def _on_schedule_changed(self, _i: int = 0) -> None:
-        self._arm_schedule()
-
-    def _arm_schedule(self) -> None:
-        key = self.schedule
-        if key is None:
-            self.schedule_timer.stop()
-            self.next_run = None
-            self.next_run_label.setText("")
-            return
-        now = self.clock()
-        self.next_run = next_run_time(key, now)
-        # a few ms late, so the clock has passed the run time when it fires (the next one is then later)
-        ms = max(0, int((self.next_run - now).total_seconds() * 1000) + 20)
-        self.schedule_timer.start(ms)
-        local = self.next_run.astimezone()
-        fmt = "%H:%M" if key != "after_close" else "%a %H:%M"
-        self.next_run_label.setText(f"next run {local.strftime(fmt)}")
-        self.next_run_label.setToolTip(local.strftime("%Y-%m-%d %H:%M:%S %Z"))
-
-    def _on_schedule_timeout(self) -> None:
+    def _on_scheduler_due(self) -> None:
         if not self.running:
             self.run_scan(scheduled=True)
-        self._arm_schedule()
 
     # ------------------------------------------------------------------ results actions
     def selected_symbols(self) -> list[str]:
-        rows = sorted(self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows())
-        return [self.model.rows[r].symbol for r in rows]
+        return [r.symbol for r in self.table.selected_rows()]
 
     def add_selected_to_watchlist(self, name: str) -> int:
         """Add the selected symbols to watchlist ``name`` (created if new); returns how many were new."""
@@ -953,10 +709,12 @@ class ScannerWidget(QWidget):
         return added
 
     def export_csv(self, path: str) -> None:
-        """Write the shown result as CSV (raises ``RuntimeError`` before any scan, ``OSError``)."""
+        """Write the shown result as CSV (``TableView.export_csv``: a header of column keys —
+        symbol, close, change_pct, volume, new, the formula columns — plain numbers, rows in
+        the order shown). Raises ``RuntimeError`` before any scan, ``OSError``."""
         if self.result is None:
             raise RuntimeError("run a scan first")
-        self.result.to_csv(path)
+        self.table.export_csv(path)
         self.status.setText(f"Exported {len(self.result.rows)} rows to {path}")
 
     def add_column(self, formula: str) -> None:
@@ -969,8 +727,8 @@ class ScannerWidget(QWidget):
             self.extra_columns.append(formula)
 
     def set_column_visible(self, header: str, visible: bool) -> None:
-        col = self.model.headers().index(header)
-        self.table.setColumnHidden(col, not visible)
+        """Show or hide a column by its title or key (raises ``KeyError`` for an unknown one)."""
+        self.table.set_column_hidden(header, not visible)
 
     # ------------------------------------------------------------------ slots
     def _sync_buttons(self) -> None:
@@ -982,9 +740,9 @@ class ScannerWidget(QWidget):
         self.export_btn.setEnabled(self.result is not None)
 
     def _on_row_clicked(self, index: QModelIndex) -> None:
-        src = self.proxy.mapToSource(index)
-        if src.isValid() and not (self.table.selectionModel().selectedRows().__len__() > 1):
-            self.symbol_activated.emit(self.model.rows[src.row()].symbol)
+        row = self.table.source_row(index)
+        if row is not None and len(self.table.selectionModel().selectedRows()) <= 1:
+            self.symbol_activated.emit(row.symbol)
 
     def _fill_watchlist_menu(self) -> None:
         m = self.watchlist_menu
@@ -1013,23 +771,8 @@ class ScannerWidget(QWidget):
             except OSError as exc:
                 self.status.setText(f"Could not write {path}: {exc}")
 
-    def _fill_columns_menu(self, menu: QMenu) -> None:
-        menu.clear()
-        for col, header in enumerate(self.model.headers()):
-            if col == 0:
-                continue
-            a = QAction(_elide(header, 40), menu)
-            a.setCheckable(True)
-            a.setChecked(not self.table.isColumnHidden(col))
-            a.toggled.connect(lambda on, c=col: self.table.setColumnHidden(c, not on))
-            menu.addAction(a)
-        menu.addSeparator()
+    def _extend_columns_menu(self, menu: QMenu) -> None:
         menu.addAction("Add formula column…", self._on_add_column)
-
-    def _on_header_menu(self, pos: QPoint) -> None:
-        menu = QMenu(self)
-        self._fill_columns_menu(menu)
-        menu.exec(self.table.horizontalHeader().mapToGlobal(pos))
 
     def _on_add_column(self) -> None:
         text, ok = QInputDialog.getText(self, "Add a column", "Formula (e.g. rsi(close) or my_osc):")
