@@ -299,11 +299,12 @@ class PaperSession:
             return CommandResult(None, _reason(exc))
 
     @staticmethod
-    def _rejected(res: CommandResult[OrderView], what: str = "order") -> CommandResult[OrderView]:
+    def _rejected(res: CommandResult[OrderView] | CommandResult[OrderView | None],
+                  what: str = "order") -> CommandResult[OrderView]:
         o = res.value
         if o is not None and o.state is OrderState.REJECTED:
             return CommandResult(o, f"{what} rejected: {o.reason}")
-        return res
+        return CommandResult(o, res.error)
 
     def submit(self, req: OrderRequest) -> CommandResult[OrderView]:
         """Place ``req`` in the selected account: the order (accepted, or rejected with why)."""
@@ -320,7 +321,7 @@ class PaperSession:
             return CommandResult(None, f"a ticket makes one order or an OCO pair, not {len(reqs)} orders")
         if not self._account:
             return CommandResult(None, NO_ACCOUNT)
-        pair = self._run(self.broker.submit_oco, self._account, reqs[0], reqs[1])
+        pair: CommandResult[tuple[OrderView, ...]] = self._run(self.broker.submit_oco, self._account, reqs[0], reqs[1])
         if pair.value is not None:
             for o in pair.value:
                 if o.state is OrderState.REJECTED:
