@@ -48,6 +48,8 @@ def test_bracket_order_journey(home, qtbot):
         assert session.poll_now()
         qtbot.waitUntil(lambda: not session.busy, timeout=5000)
         assert session.quote(sym).bid == D(bid)
+        # the docks hear of it through the bridge, on the next turn of the event loop
+        qtbot.waitUntil(lambda: f"Ask {ask}" in ticket.quote_label.text(), timeout=5000)
 
     quote("99.95", "100.05")
     assert "Ask 100.05" in ticket.quote_label.text() and "demo quotes" in ticket.quote_label.text()
