@@ -6,9 +6,12 @@ OCO (a limit and a stop on the same side: whichever fills first cancels the othe
 usual exit pair for a position you hold). Quantity in shares or in dollars (rounded down
 to whole shares at the reference price). Time in force DAY / GTC / IOC / FOK.
 
-The estimate (``engine.paper.preview``) shows the reference price, the estimated cost and
-the buying power after the order, and the inline validation says what is wrong before the
-broker is asked ("exceeds buying power by $1,234.56", "limit price missing").
+The order rules — fields to ``OrderRequest``(s), units, bracket legs, validation — are the
+engine's (``engine.paper.ticket``: the widget reads its fields into a ``TicketSpec`` and
+shows what ``check_ticket`` says); this widget keeps the layout and the preview. The
+estimate (``engine.paper.preview``) shows the reference price, the estimated cost and the
+buying power after the order, and the inline validation says what is wrong before the
+broker is asked ("Exceeds buying power by $1,234.56", "Limit price missing").
 
 Hotkeys (window-wide while the ticket is shown; ignored while typing in a text field):
 Shift+B buys and Shift+S sells the ticket's quantity at market, Shift+F flattens the
@@ -37,21 +40,26 @@ from PySide6.QtWidgets import (
 )
 
 from engine.paper.money import CENT
-from engine.paper.orders import OrderRequest, OrderType, OrderView, Side, TimeInForce
-from engine.paper.preview import OrderPreview, offset_price, preview_order, reference_price, shares_for_amount
-from widgets import style
-from widgets.trading import AccountChooser, TradingSession, _decimal, fmt_money, fmt_price
-
-TICKET_TYPES = (
-    ("Market", "market"), ("Limit", "limit"), ("Stop", "stop"), ("Stop-limit", "stop_limit"),
-    ("Trailing stop", "trailing_stop"), ("Bracket", "bracket"), ("OCO (limit + stop)", "oco"),
+from engine.paper.orders import OrderRequest, OrderView, Quote, Side, TimeInForce
+from engine.paper.preview import OrderPreview
+from engine.paper.ticket import (
+    KIND_LABELS,
+    TicketCheck,
+    TicketError,
+    TicketKind,
+    TicketSpec,
+    build_requests,
+    check_ticket,
+    market_spec,
 )
+from widgets import style
+from widgets.trading.account import AccountChooser
+from widgets.trading.fmt import fmt_money, fmt_price
+from widgets.trading.session import TradingSession
+
+TICKET_TYPES = tuple((label, kind.value) for kind, label in KIND_LABELS.items())
 TIFS = (("DAY", TimeInForce.DAY), ("GTC", TimeInForce.GTC), ("IOC", TimeInForce.IOC), ("FOK", TimeInForce.FOK))
 HOTKEY_BUY, HOTKEY_SELL, HOTKEY_FLATTEN = "Shift+B", "Shift+S", "Shift+F"
-
-
-class TicketError(ValueError):
-    """The ticket's fields do not make an order (the message says which field and why)."""
 
 
 def _unit_box(name: str, items: tuple[tuple[str, str], ...], tip: str) -> QComboBox:
@@ -75,6 +83,8 @@ class OrderTicketWidget(QWidget):
         self.symbol = ""
         self.preview: OrderPreview | None = None
         self.problems: list[str] = []
+        self.check: TicketCheck | None = None
+        self._watch_key = f"ticket:{id(self)}"
         self._price_target: QLineEdit | None = None
         self._styled_side: Side | None = None
 
@@ -323,9 +333,9 @@ class OrderTicketWidget(QWidget):
         if symbol == self.symbol:
             return
         self.symbol = symbol
-        self.session.extra_symbols = {symbol} if symbol else set()
-        if self.session.driver is not None and symbol:
-            self.session.driver.poll_now()
+        self.session.watch(self._watch_key, [symbol])
+        if symbol:
+            self.session.poll_now()
         self._on_quotes()
 
     def set_clicked_price(self, price: float) -> None:
@@ -393,127 +403,44 @@ class OrderTicketWidget(QWidget):
             self.status.setStyleSheet(f"color: {style.CHART.down};")
 
     # ------------------------------------------------------------------ building the order
-    def _quote_prices(self) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
-        q = self.session.quote(self.symbol) if self.symbol else None
-        if q is None:
-            return None, None, None
-        return q.bid, q.ask, self.session.last_price(self.symbol)
+    def spec(self) -> TicketSpec:
+        """What the ticket's fields say now (as typed; the engine checks them)."""
+        return TicketSpec(
+            symbol=self.symbol, side=self.side, kind=TicketKind(self.kind), qty=self.qty_edit.text(),
+            qty_in_dollars=self.qty_unit.currentData() == "dollars",
+            limit=self.limit_edit.text(), stop=self.stop_edit.text(), trail=self.trail_edit.text(),
+            trail_percent=self.trail_unit.currentData() == "percent",
+            take_profit=self.tp_edit.text(), take_profit_percent=self.tp_unit.currentData() == "percent",
+            stop_loss=self.sl_edit.text(), stop_loss_percent=self.sl_unit.currentData() == "percent",
+            limit_entry=self.entry_box.currentData() == "limit", tif=TimeInForce(self.tif_box.currentData()),
+        )
 
-    def _field(self, edit: QLineEdit, name: str, required: bool = True) -> Decimal | None:
-        try:
-            d = _decimal(edit.text())
-        except ValueError:
-            raise TicketError(f"{name}: '{edit.text()}' is not a number") from None
-        if d is None:
-            if required:
-                raise TicketError(f"{name} missing")
-            return None
-        if d <= 0:
-            raise TicketError(f"{name} must be positive")
-        return d
+    def _quote(self) -> Quote | None:
+        return self.session.quote(self.symbol) if self.symbol else None
 
-    def _qty(self, ref: Decimal | None) -> int:
-        text = self.qty_edit.text().strip().replace(",", "")
-        self._set_qty_hint("")
-        if not text:
-            raise TicketError("quantity missing")
-        if self.qty_unit.currentData() == "dollars":
-            amount = self._field(self.qty_edit, "dollar amount")
-            if ref is None:
-                raise TicketError("no price yet to turn the dollar amount into shares")
-            n = shares_for_amount(amount, ref)  # type: ignore[arg-type]
-            self._set_qty_hint(f"= {n:,} shares at {fmt_price(ref)}")
-            if n <= 0:
-                raise TicketError(f"{fmt_money(amount)} buys no whole share at {fmt_price(ref)}")
-            return n
-        if not text.isdigit() or int(text) <= 0:
-            raise TicketError(f"quantity must be a positive whole number of shares, not '{text}'")
-        return int(text)
+    def build_requests(self) -> list[OrderRequest]:
+        """The order(s) the ticket describes now (two for OCO). Raises ``TicketError``."""
+        return list(build_requests(self.spec(), self._quote()).requests)
 
     def _set_qty_hint(self, text: str) -> None:
         self.qty_hint.setText(text)
         self.form.setRowVisible(self.qty_hint, bool(text))
 
-    def build_requests(self) -> list[OrderRequest]:
-        """The order(s) the ticket describes now (two for OCO). Raises ``TicketError``."""
-        if not self.symbol:
-            raise TicketError("symbol missing")
-        side, k = self.side, self.kind
-        bid, ask, last = self._quote_prices()
-        touch = (ask if side is Side.BUY else bid) or last
-        tif = TimeInForce(self.tif_box.currentData())
-        if k == "market":
-            return [OrderRequest(self.symbol, side, self._qty(touch), OrderType.MARKET, tif=tif)]
-        if k == "limit":
-            lim = self._field(self.limit_edit, "limit price")
-            return [OrderRequest(self.symbol, side, self._qty(lim), OrderType.LIMIT, limit_price=lim, tif=tif)]
-        if k == "stop":
-            stp = self._field(self.stop_edit, "stop price")
-            return [OrderRequest(self.symbol, side, self._qty(stp), OrderType.STOP, stop_price=stp, tif=tif)]
-        if k == "stop_limit":
-            stp = self._field(self.stop_edit, "stop price")
-            lim = self._field(self.limit_edit, "limit price")
-            return [OrderRequest(self.symbol, side, self._qty(lim), OrderType.STOP_LIMIT, limit_price=lim,
-                                 stop_price=stp, tif=tif)]
-        if k == "trailing_stop":
-            trail = self._field(self.trail_edit, "trail")
-            pct = self.trail_unit.currentData() == "percent"
-            if pct and not trail < 100:  # type: ignore[operator]
-                raise TicketError("trail percent must be below 100")
-            return [OrderRequest(self.symbol, side, self._qty(touch), OrderType.TRAILING_STOP,
-                                 trail_amount=None if pct else trail, trail_percent=trail if pct else None, tif=tif)]
-        if k == "bracket":
-            limit_entry = self.entry_box.currentData() == "limit"
-            lim = self._field(self.limit_edit, "entry limit price") if limit_entry else None
-            entry = lim if limit_entry else touch
-            tp = self._leg(self.tp_edit, self.tp_unit, "take profit", entry, up=side is Side.BUY)
-            sl = self._leg(self.sl_edit, self.sl_unit, "stop loss", entry, up=side is Side.SELL)
-            if tp is None and sl is None:
-                raise TicketError("a bracket needs a take profit, a stop loss, or both")
-            return [OrderRequest(self.symbol, side, self._qty(entry),
-                                 OrderType.LIMIT if limit_entry else OrderType.MARKET, limit_price=lim,
-                                 tif=tif, take_profit=tp, stop_loss=sl)]
-        if k == "oco":
-            lim = self._field(self.limit_edit, "limit price")
-            stp = self._field(self.stop_edit, "stop price")
-            qty = self._qty(lim)
-            return [OrderRequest(self.symbol, side, qty, OrderType.LIMIT, limit_price=lim, tif=tif),
-                    OrderRequest(self.symbol, side, qty, OrderType.STOP, stop_price=stp, tif=tif)]
-        raise TicketError(f"unknown order type {k!r}")
-
-    def _leg(self, edit: QLineEdit, unit: QComboBox, name: str, entry: Decimal | None, up: bool) -> Decimal | None:
-        v = self._field(edit, name, required=False)
-        if v is None or unit.currentData() == "price":
-            return v
-        if entry is None:
-            raise TicketError(f"no entry price yet to turn the {name} % into a price")
-        try:
-            return offset_price(entry, v, True, up)
-        except ValueError as exc:
-            raise TicketError(f"{name}: {exc}") from None
-
     def _changed(self, *_: object) -> None:
         self._style_place()
-        self.problems = []
-        self.preview = None
-        try:
-            reqs = self.build_requests()
-        except TicketError as exc:
-            self._show(None, [str(exc)], None)
-            return
         s = self.session.summary
-        if s is None:
-            self._show(None, ["create a paper account first"], reqs[0])
-            return
-        bid, ask, last = self._quote_prices()
         pos = self.session.positions.get(self.symbol)
-        p = preview_order(reqs[0], buying_power=s.buying_power, kind=s.kind,
-                          position_qty=pos.qty if pos is not None else 0, bid=bid, ask=ask, last=last)
-        self._show(p, list(p.problems), reqs[0])
+        check = check_ticket(self.spec(), self._quote(), buying_power=s.buying_power if s is not None else None,
+                             kind=s.kind if s is not None else None, position_qty=pos.qty if pos is not None else 0)
+        self.check = check
+        self._set_qty_hint(check.shares_note)
+        self._show(check)
 
-    def _show(self, p: OrderPreview | None, problems: list[str], req: OrderRequest | None) -> None:
+    def _show(self, check: TicketCheck) -> None:
+        p = check.preview
+        req = check.requests[0] if check.requests else None
         self.preview = p
-        self.problems = problems
+        self.problems = list(check.problems)
         sell = self.side is Side.SELL and self.kind != "oco"
         self._cost_label.setText("Est. proceeds" if sell and self.session.summary is not None
                                  and self.session.summary.kind.value == "cash" else "Est. cost")
@@ -535,10 +462,10 @@ class OrderTicketWidget(QWidget):
             assert req is not None
             self.exits.setText(f"TP {fmt_price(req.take_profit)} · SL {fmt_price(req.stop_loss)}")
         self.est_form.setRowVisible(self.exits, bracket)
-        msg = "; ".join(problems)
-        self.validation.setText(msg[:1].upper() + msg[1:] if msg else "")
+        msg = check.message
+        self.validation.setText(msg)
         self.validation.setVisible(bool(msg))
-        self.place_btn.setEnabled(not problems)
+        self.place_btn.setEnabled(check.ok)
         verb = "Buy" if self.side is Side.BUY else "Sell"
         if req is not None:
             label = dict((d, t) for t, d in TICKET_TYPES)[self.kind].split(" (")[0].lower()
@@ -550,28 +477,24 @@ class OrderTicketWidget(QWidget):
     def place(self) -> OrderView | None:
         """Place the ticket's order(s) in the chosen account; returns the (first) order."""
         self._changed()
-        if self.problems:
+        if self.check is None or not self.check.ok:
             return None
-        reqs = self.build_requests()
-        if len(reqs) == 2:
-            pair = self.session.submit_oco(reqs[0], reqs[1])
-            order = pair[0] if pair else None
-        else:
-            order = self.session.submit(reqs[0])
-        return self._placed(order)
+        placed = self.session.submit_all(self.check.requests)
+        return self._placed(placed[0] if placed else None)
 
     def market(self, side: Side) -> OrderView | None:
         """Buy or sell the ticket's quantity at market now (the hotkeys)."""
         if not self.symbol:
             self.status.setText("No symbol to trade.")
             return None
-        bid, ask, last = self._quote_prices()
+        spec = market_spec(self.symbol, side, self.qty_edit.text(), self.qty_unit.currentData() == "dollars")
         try:
-            qty = self._qty((ask if side is Side.BUY else bid) or last)
+            [req] = build_requests(spec, self._quote()).requests
         except TicketError as exc:
-            self._on_failed(str(exc).capitalize())
+            msg = str(exc)
+            self._on_failed(msg[:1].upper() + msg[1:])
             return None
-        return self._placed(self.session.submit(OrderRequest(self.symbol, side, qty, OrderType.MARKET)))
+        return self._placed(self.session.submit(req))
 
     def flatten(self) -> OrderView | None:
         if not self.symbol:
@@ -593,8 +516,7 @@ class OrderTicketWidget(QWidget):
                 f"{order.type.value.replace('_', ' ')} {order.state.value}"
                 + (" with take-profit/stop-loss" if order.role.value == "entry" else ""))
             self.order_placed.emit(order)
-            if self.session.driver is not None:
-                self.session.driver.poll_now()
+            self.session.poll_now()
         return order
 
     def follow_chart(self, chart: Any) -> None:

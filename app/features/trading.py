@@ -1,4 +1,4 @@
-"""The paper-trading feature: the broker and trading session, the ticket and blotters.
+"""The paper-trading feature: the broker, the paper session and its Qt adapter, the ticket and blotters.
 CLI: ``stockscanner backtest``. The docks' content comes from ``app/trading.py``."""
 from __future__ import annotations
 
@@ -17,6 +17,12 @@ def _broker(ctx: "AppContext") -> object:
     from engine.paper.broker import PaperBroker
 
     return PaperBroker.open(ctx.db.path, bus=ctx.bus)
+
+
+def _paper_session(ctx: "AppContext") -> object:
+    from app import trading
+
+    return trading.build_paper_session(ctx)
 
 
 def _session(ctx: "AppContext") -> object:
@@ -83,7 +89,8 @@ FEATURE = Feature(
     title="Paper trading",
     services=(
         ServiceSpec("engine.paper.broker:PaperBroker", _broker),
-        ServiceSpec("widgets.trading:TradingSession", _session),
+        ServiceSpec("engine.paper.session:PaperSession", _paper_session),
+        ServiceSpec("widgets.trading.session:TradingSession", _session),
     ),
     # the ticket beside the chart; the blotters share the scanner's tab group under the
     # chart (or the bottom area when there is no scanner dock)

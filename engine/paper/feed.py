@@ -1,35 +1,91 @@
-"""Quotes for live paper trading: a small poller the app drives from a timer or worker.
+"""Quotes for live paper trading: the one quote path from data to the broker.
 
-``QuoteFeed.poll()`` asks a quote source for every symbol that needs one (working orders
-or open positions, by default) and feeds the quotes to the ``PaperBroker``, then expires
-DAY orders whose session has closed. Sources:
+One protocol, ``QuoteSource`` (``quote(symbol, now_ms) -> Quote | None`` plus a ``label``
+and a ``description`` the user is shown), and one poller, ``QuoteFeed``, used by the app,
+the CLI and the tests alike. A round has two halves so that a GUI can run the slow half in
+a worker:
+
+1. ``QuoteFeed.begin()`` picks the symbols that need a quote (the target's
+   ``watched_symbols()``) and the time, or returns None while a round is in flight or after
+   ``close()``; ``QuoteFeed.fetch(round)`` asks the source for each symbol (any thread —
+   it touches only the source; a failing symbol is logged and skipped).
+2. ``QuoteFeed.apply(quotes)`` hands them to the target on the broker's thread
+   (``PaperSession.apply_quotes``, or for a bare ``PaperBroker`` ``broker.on_quote`` per
+   quote and then ``expire_due``); ``QuoteFeed.end()`` closes the round.
+
+``QuoteFeed.poll()`` does all of it at once (headless use).
+
+Sources:
 
 * ``DelayedQuotes``: from the data layer — the last bar's close of a symbol (delayed data),
   with a bid/ask around it (``spread_bps``; bid rounded down and ask up to the cent).
 * ``DemoQuotes``: offline demo ticks — a deterministic random walk per symbol around a
   starting price (the last close if a function for it is given), with a spread. It is demo
   data: whoever shows its quotes must label them so (``DemoQuotes.is_demo``).
+* ``DataQuotes``: what the app uses — ``DemoQuotes`` starting at the symbol's last daily
+  close while the data source is the demo provider, ``DelayedQuotes`` over 1-minute bars
+  (``ThrottledBars``: refreshed at most once a minute per symbol) otherwise; decided per
+  call, so a change of data source takes effect at once.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import random
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from engine.data.bars import Bars
 from engine.paper.broker import PaperBroker
 from engine.paper.money import CENT
 from engine.paper.orders import Fill, Quote
 
+log = logging.getLogger(__name__)
+
 
 class QuoteSource(Protocol):
-    """Anything that can quote a symbol now (None: no quote available)."""
+    """Anything that can quote a symbol now (None: no quote available).
+
+    ``label`` names the quotes for the user next to every price ("demo quotes");
+    ``description`` is one sentence on where they come from.
+    """
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
 
     def quote(self, symbol: str, now_ms: int) -> Quote | None: ...
+
+
+@runtime_checkable
+class QuoteSink(Protocol):
+    """What a feed delivers to: the symbols it needs, and where the quotes go."""
+
+    def watched_symbols(self) -> list[str]: ...
+
+    def apply_quotes(self, quotes: Sequence[Quote]) -> list[Fill]: ...
+
+
+class BarsProvider(Protocol):
+    """The part of ``engine.data.service.DataService`` the quote sources use."""
+
+    @property
+    def source(self) -> str: ...
+
+    def get_bars(self, symbol: str, timeframe: str = "1d", refresh: bool = False) -> Bars: ...
+
+
+def quote_last(q: Quote) -> Decimal:
+    """The price a quote marks a position at: its last trade, else the bid/ask midpoint
+    (the broker's own rule, ``PaperAccount.on_quote``)."""
+    return q.last if q.last is not None else (q.bid + q.ask) / 2
 
 
 def _spread_quote(symbol: str, mid: float, spread_bps: float, now_ms: int) -> Quote | None:
@@ -50,10 +106,15 @@ class DelayedQuotes:
     """Quotes from the data layer's latest bar close (``bars_for(symbol)``), spread around it."""
 
     is_demo = False
+    label = "delayed quotes"
 
     def __init__(self, bars_for: Callable[[str], Bars | None], spread_bps: float = 5.0) -> None:
         self.bars_for = bars_for
         self.spread_bps = spread_bps
+
+    @property
+    def description(self) -> str:
+        return f"Delayed quotes: the last bar's close of the data source, {self.spread_bps:g} bps spread."
 
     def quote(self, symbol: str, now_ms: int) -> Quote | None:
         bars = self.bars_for(symbol)
@@ -66,6 +127,9 @@ class DemoQuotes:
     """Deterministic demo ticks: each call moves a symbol's price one random-walk step
     (σ ``step_bps`` basis points), seeded by the symbol name and ``seed``."""
 
+    is_demo = True
+    label = "demo quotes"
+
     def __init__(
         self, start_price: Callable[[str], float | None] | None = None, spread_bps: float = 5.0,
         step_bps: float = 8.0, seed: int = 0,
@@ -75,9 +139,16 @@ class DemoQuotes:
         self.step = step_bps / 10000
         self.seed = seed
         self._state: dict[str, tuple[float, random.Random]] = {}
+        self._lock = threading.Lock()  # one quote round at a time, but be safe across threads
+
+    @property
+    def description(self) -> str:
+        return (f"Demo quotes: simulated ticks starting at the symbol's last demo close, "
+                f"{self.spread_bps:g} bps spread. Not market prices.")
 
     def quote(self, symbol: str, now_ms: int) -> Quote | None:
-        st = self._state.get(symbol)
+        with self._lock:
+            st = self._state.get(symbol)
         if st is None:
             h = int.from_bytes(hashlib.sha256(f"{self.seed}:{symbol}".encode()).digest()[:8], "big")
             start = self.start_price(symbol) if self.start_price is not None else None
@@ -86,30 +157,205 @@ class DemoQuotes:
             st = (float(start), random.Random(h))
         price, rng = st
         price *= math.exp(rng.gauss(0.0, self.step))
-        self._state[symbol] = (price, rng)
+        with self._lock:
+            self._state[symbol] = (price, rng)
         return _spread_quote(symbol, price, self.spread_bps, now_ms)
 
 
+class ThrottledBars:
+    """``bars_for(symbol)`` for ``DelayedQuotes``: the symbol's bars of ``timeframe``,
+    refreshed from the data source at most every ``refresh_s`` seconds (the cache in between).
+
+    A failed refresh falls back to the cached bars, and waits ``refresh_s`` before the next try.
+    """
+
+    def __init__(self, data: BarsProvider, timeframe: str = "1m", refresh_s: float = 60.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.data = data
+        self.timeframe = timeframe
+        self.refresh_s = refresh_s
+        self.monotonic = monotonic
+        self._last: dict[str, float] = {}
+
+    def __call__(self, symbol: str) -> Bars | None:
+        now = self.monotonic()
+        refresh = now - self._last.get(symbol, -math.inf) >= self.refresh_s
+        if refresh:
+            self._last[symbol] = now  # a failed refresh, too, waits refresh_s before the next try
+        try:
+            return self.data.get_bars(symbol, self.timeframe, refresh=refresh)
+        except Exception:  # noqa: BLE001 - a failed refresh falls back to what is cached
+            if not refresh:
+                raise
+            return self.data.get_bars(symbol, self.timeframe)
+
+
+class DataQuotes:
+    """The app's quote source over a data service (see module docstring)."""
+
+    def __init__(self, data: BarsProvider, spread_bps: float = 5.0, refresh_s: float = 60.0) -> None:
+        self.data = data
+        self.demo = DemoQuotes(start_price=self._last_close, spread_bps=spread_bps)
+        self.delayed = DelayedQuotes(ThrottledBars(data, "1m", refresh_s=refresh_s), spread_bps=spread_bps)
+
+    def _last_close(self, symbol: str) -> float | None:
+        try:
+            bars = self.data.get_bars(symbol, "1d")
+        except Exception as exc:  # noqa: BLE001 - no start price: DemoQuotes picks one
+            log.info("no demo start price for %s: %s", symbol, exc)
+            return None
+        return float(bars.close[-1]) if len(bars) else None
+
+    @property
+    def is_demo(self) -> bool:
+        return self.data.source == "demo"
+
+    @property
+    def label(self) -> str:
+        return self.demo.label if self.is_demo else self.delayed.label
+
+    @property
+    def description(self) -> str:
+        if self.is_demo:
+            return self.demo.description
+        return (f"Delayed quotes: the last 1-minute close of the data source (refreshed each minute), "
+                f"{self.delayed.spread_bps:g} bps spread.")
+
+    def quote(self, symbol: str, now_ms: int) -> Quote | None:
+        return (self.demo if self.is_demo else self.delayed).quote(symbol, now_ms)
+
+
+def quote_all(source: QuoteSource, symbols: Iterable[str], now_ms: int) -> list[Quote]:
+    """Ask ``source`` for each of ``symbols`` at ``now_ms`` (epoch ms); symbols without a
+    quote are left out, and one that fails is logged and skipped (never stops the others)."""
+    out: list[Quote] = []
+    for s in symbols:
+        try:
+            q = source.quote(s, now_ms)
+        except Exception as exc:  # noqa: BLE001 - one bad symbol must not stop the others
+            log.info("no paper quote for %s: %s", s, exc)
+            continue
+        if q is not None:
+            out.append(q)
+    return out
+
+
+class BrokerSink:
+    """A bare ``PaperBroker`` as a feed's target: ``on_quote`` per quote, then DAY expiry."""
+
+    def __init__(self, broker: PaperBroker, symbols: Callable[[], Iterable[str]] | None = None) -> None:
+        self.broker = broker
+        self._symbols = symbols or broker.watched_symbols
+
+    def watched_symbols(self) -> list[str]:
+        return list(self._symbols())
+
+    def apply_quotes(self, quotes: Sequence[Quote]) -> list[Fill]:
+        return apply_to_broker(self.broker, quotes)
+
+
+def apply_to_broker(broker: PaperBroker, quotes: Sequence[Quote]) -> list[Fill]:
+    """Feed ``quotes`` to ``broker`` (its thread), then expire DAY orders; returns the fills.
+
+    A quote the broker refuses (``InvalidMarketData``: crossed, bad price) is logged and
+    skipped; the others still go in.
+    """
+    fills: list[Fill] = []
+    for q in quotes:
+        try:
+            fills.extend(broker.on_quote(q.symbol, q.bid, q.ask, q.last, q.time_ms, q.bid_size, q.ask_size))
+        except ValueError as exc:
+            log.warning("paper quote for %s refused: %s", q.symbol, exc)
+    broker.expire_due()
+    return fills
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteRound:
+    """One round of a feed: the symbols to quote and the time (epoch ms) to quote them at."""
+
+    symbols: tuple[str, ...]
+    now_ms: int
+
+
 class QuoteFeed:
-    """Polls ``source`` for the broker's symbols and feeds the quotes to ``broker``."""
+    """Polls ``source`` for the target's symbols and feeds the quotes to the target.
+
+    ``target`` is a ``QuoteSink`` (``PaperSession``) or a ``PaperBroker`` (wrapped in
+    ``BrokerSink``; ``symbols`` then overrides ``broker.watched_symbols``). ``clock()`` is
+    epoch milliseconds. See the module docstring for the two halves of a round.
+    """
 
     def __init__(
-        self, broker: PaperBroker, source: QuoteSource,
+        self, target: QuoteSink | PaperBroker, source: QuoteSource,
         symbols: Callable[[], Iterable[str]] | None = None,
         clock: Callable[[], int] | None = None,
     ) -> None:
-        self.broker = broker
+        if isinstance(target, QuoteSink) and symbols is None:
+            self.target: QuoteSink = target
+        elif isinstance(target, PaperBroker):
+            self.target = BrokerSink(target, symbols)
+        else:
+            raise TypeError(f"a quote feed needs a PaperSession or a PaperBroker, not {type(target).__name__}")
         self.source = source
-        self.symbols = symbols or broker.watched_symbols
         self.clock = clock or (lambda: int(time.time() * 1000))
+        self.busy = False
+        self.closed = False
+
+    @property
+    def label(self) -> str:
+        """What the user is told these quotes are (the source's ``label``)."""
+        return str(getattr(self.source, "label", "quotes"))
+
+    @property
+    def description(self) -> str:
+        """A sentence on where the quotes come from (the source's ``description``)."""
+        return str(getattr(self.source, "description", self.label))
+
+    def begin(self) -> QuoteRound | None:
+        """Start a round: the symbols that need a quote now, or None when a round is in
+        flight, the feed is closed or nothing needs a quote."""
+        if self.busy or self.closed:
+            return None
+        syms = tuple(dict.fromkeys(s for s in self.target.watched_symbols() if s))
+        if not syms:
+            return None
+        self.busy = True
+        return QuoteRound(syms, self.clock())
+
+    def fetch(self, rnd: QuoteRound) -> list[Quote]:
+        """The quotes of ``rnd`` from the source (safe on a worker thread)."""
+        return quote_all(self.source, rnd.symbols, rnd.now_ms)
+
+    def apply(self, quotes: Sequence[Quote]) -> list[Fill]:
+        """Hand ``quotes`` to the target (the broker's thread); dropped after ``close()``."""
+        if self.closed:
+            return []
+        return self.target.apply_quotes(quotes)
+
+    def end(self) -> None:
+        """The round is over (call it whether the fetch worked or not)."""
+        self.busy = False
+
+    def close(self) -> None:
+        """Stop for good: a round still in flight is dropped (the broker may be closing)."""
+        self.closed = True
 
     def poll(self) -> list[Fill]:
-        """One round: a quote per symbol into the broker, then DAY expiry. Returns the fills."""
-        now = self.clock()
-        fills: list[Fill] = []
-        for s in list(self.symbols()):
-            q = self.source.quote(s, now)
-            if q is not None:
-                fills.extend(self.broker.on_quote(s, q.bid, q.ask, q.last, q.time_ms, q.bid_size, q.ask_size))
-        self.broker.expire_due()
-        return fills
+        """One whole round now, on this thread: quotes into the target, then DAY expiry.
+        Returns the fills (empty when there was nothing to quote)."""
+        rnd = self.begin()
+        if rnd is None:
+            if not self.closed and not self.busy:
+                self.target.apply_quotes([])  # still expire DAY orders
+            return []
+        try:
+            return self.apply(self.fetch(rnd))
+        finally:
+            self.end()
+
+
+__all__ = [
+    "BarsProvider", "BrokerSink", "DataQuotes", "DelayedQuotes", "DemoQuotes", "QuoteFeed", "QuoteRound",
+    "QuoteSink", "QuoteSource", "ThrottledBars", "apply_to_broker", "quote_all", "quote_last",
+]

@@ -5,7 +5,9 @@ from decimal import Decimal as D
 from PySide6.QtCore import Qt
 
 from app.main import build_workstation
-from app.trading import AppQuotes, trading_session
+from app.trading import trading_session
+from engine.paper.feed import DataQuotes
+from engine.paper.session import PaperSession
 
 TRADING_DOCKS = ("order_ticket", "positions", "orders", "fills", "order_history", "account")
 
@@ -33,18 +35,19 @@ def test_trading_docks_in_the_default_layout(home, qtbot):
                                                              win.dockWidgetArea(chart))
         s = trading_session(ws.ctx)
         assert s.accounts() == ["Paper"] and s.summary.cash == D("100000")
-        assert s.driver.timer.isActive() and s.quote_label == "demo quotes"
+        assert s.timer.isActive() and s.quote_label == "demo quotes"
+        assert s.core is ws.ctx.service(PaperSession)  # the Qt-free session is a service of its own
         qtbot.waitUntil(lambda: not ws.ctx.tasks.active, timeout=15000)
     finally:
         ws.close()
-    assert s.driver.closed and not s.driver.timer.isActive()  # nothing quotes a closed broker
+    assert s.closed and not s.timer.isActive() and s.core.feed.closed  # nothing quotes a closed broker
 
 
 def test_chosen_account_is_remembered(home, qtbot):
     ws = build_workstation()
     qtbot.addWidget(ws.window)
     s = trading_session(ws.ctx)
-    assert s.create_account("Swing", D("25000"), "margin")
+    assert s.create_account("Swing", D("25000"), "margin").ok
     assert s.account == "Swing"
     ws.close()
     ws2 = build_workstation()
@@ -61,7 +64,7 @@ def test_app_quotes_demo_ticks_start_at_the_last_close(home, qtbot):
     ws = build_workstation()
     qtbot.addWidget(ws.window)
     try:
-        src = AppQuotes(ws.ctx.data)
+        src = DataQuotes(ws.ctx.data)
         sym = ws.ctx.data.demo_symbols()[0]
         last = float(ws.ctx.data.get_bars(sym, "1d").close[-1])
         q = src.quote(sym, 1_800_000_000_000)

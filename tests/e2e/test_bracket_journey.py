@@ -2,9 +2,9 @@
 fills → the take-profit fills → the stop-loss is cancelled → the position is flat → the
 P&L shows in the account dock (and is still there after a restart).
 
-Quotes are deterministic: the app's live quote driver is kept, only its source is replaced
+Quotes are deterministic: the app's quote path is kept, only the feed's source is replaced
 by scripted prices, so fills come through the same path as in the running app
-(driver worker → broker.on_quote → bus → bridge → docks)."""
+(feed worker → PaperSession.apply_quotes → broker.on_quote → bus → bridge → docks)."""
 from decimal import Decimal as D
 
 from PySide6.QtCore import Qt
@@ -35,20 +35,21 @@ def test_bracket_order_journey(home, qtbot):
     ticket = win.show_dock("order_ticket")
     session = trading_session(ctx)
     assert session.account == "Paper" and session.summary.cash == D("100000")
-    driver = session.driver
-    driver.stop()
-    qtbot.waitUntil(lambda: not driver.busy, timeout=5000)
+    session.stop()
+    qtbot.waitUntil(lambda: not session.busy, timeout=5000)
     quotes = ScriptedQuotes()
-    driver.source = quotes
+    session.feed.source = quotes
     sym = chart.symbol
     assert ticket.symbol == sym  # the ticket follows the chart
 
     def quote(bid: str, ask: str) -> None:
         quotes.set(sym, bid, ask)
-        qtbot.waitUntil(lambda: not driver.busy, timeout=5000)
-        assert driver.poll_now()
-        qtbot.waitUntil(lambda: not driver.busy, timeout=5000)
+        qtbot.waitUntil(lambda: not session.busy, timeout=5000)
+        assert session.poll_now()
+        qtbot.waitUntil(lambda: not session.busy, timeout=5000)
         assert session.quote(sym).bid == D(bid)
+        # the docks hear of it through the bridge, on the next turn of the event loop
+        qtbot.waitUntil(lambda: f"Ask {ask}" in ticket.quote_label.text(), timeout=5000)
 
     quote("99.95", "100.05")
     assert "Ask 100.05" in ticket.quote_label.text() and "demo quotes" in ticket.quote_label.text()

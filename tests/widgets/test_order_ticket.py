@@ -121,8 +121,7 @@ def test_bracket_with_percent_legs_places_entry_and_waiting_exits(ticket, tr):
     ticket.tif_box.setCurrentIndex(2)  # IOC is not allowed for a bracket entry
     assert "cannot be IOC or FOK" in ticket.validation.text() and not ticket.place_btn.isEnabled()
     ticket.tif_box.setCurrentIndex(0)  # DAY
-    tr.driver.stop()
-    tr.session.driver = None  # keep the entry unfilled to look at the waiting children
+    tr.quotes.prices.clear()  # no further quote: the entry stays unfilled, to look at the waiting children
     ticket.place()
     orders = {o.role: o for o in tr.broker.orders("Paper")}
     assert orders[Role.ENTRY].type is OrderType.MARKET

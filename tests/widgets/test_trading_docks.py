@@ -1,6 +1,6 @@
 """Paper-trading docks: working orders (modify/cancel), history, fills, positions
 (P&L, flatten, reverse), account summary + equity curve, account chooser, chart markers,
-the quote driver — over a real PaperBroker on a temp store."""
+the session's quote timer — over a real PaperBroker on a temp store."""
 from decimal import Decimal as D
 
 import pytest
@@ -239,57 +239,50 @@ def test_chart_shows_markers_of_the_accounts_fills(tr, qtbot):
     assert len(chart.markers.data) == 0
 
 
-def test_quote_driver_quotes_watched_symbols_once_at_a_time(tr):
-    d = tr.driver
-    assert not d.poll_now()  # nothing to quote yet
-    tr.session.extra_symbols = {"ACME"}
+def test_quote_rounds_quote_watched_symbols_once_at_a_time(tr):
+    s = tr.session
+    assert not s.poll_now()  # nothing to quote yet
+    s.watch("t", ["ACME"])
     tr.quotes.set("ACME", "9.99", "10.01")
-    d.busy = True  # a round in flight: the next tick is skipped
-    assert not d.poll_now()
-    d.busy = False
-    assert d.poll_now() and not d.busy
-    assert tr.quotes.asked == ["ACME"]
-    assert tr.session.quote("ACME").ask == D("10.01")
-    o = tr.session.submit(_limit(px="10.02", tif=TimeInForce.DAY, sym="ACME"))
-    tr.session.extra_symbols = set()
-    assert d.poll_now()  # the working order keeps ACME quoted
+    s.feed.busy = True  # a round in flight: the next tick is skipped
+    assert not s.poll_now()
+    s.feed.busy = False
+    assert s.poll_now() and not s.busy
+    assert tr.quotes.asked == ["ACME"] and tr.tasks.labels == ["Paper quotes"]  # through the worker
+    assert s.quote("ACME").ask == D("10.01")
+    o = s.submit(_limit(px="10.02", tif=TimeInForce.DAY, sym="ACME"))
+    s.watch("t", [])
+    assert s.poll_now()  # the working order keeps ACME quoted
     assert tr.broker.order(o.order_id).state is OrderState.FILLED
 
 
 def test_closed_session_stops_quoting(tr):
-    tr.session.extra_symbols = {"ACME"}
+    tr.session.watch("t", ["ACME"])
     tr.quotes.set("ACME", "9.99", "10.01")
-    tr.driver.start()
+    tr.session.start()
+    assert tr.session.timer.isActive()
     tr.session.close()
-    assert tr.driver.closed and not tr.driver.timer.isActive()
-    assert not tr.driver.poll_now()
-    tr.driver._on_quotes([tr.quotes.quote("ACME", 0)])  # a round that was in flight is dropped
+    assert tr.session.closed and not tr.session.timer.isActive()
+    assert not tr.session.poll_now()
+    tr.session._on_fetched([tr.quotes.quote("ACME", 0)])  # a round that was in flight is dropped
     assert tr.session.quote("ACME") is None
 
 
-def test_delayed_quote_bars_refresh_at_most_once_a_minute(monkeypatch):
-    from widgets import trading
-
-    calls = []
-
-    class Data:
-        fail = False
-
-        def get_bars(self, symbol, timeframe="1d", refresh=False):
-            calls.append(refresh)
-            if refresh and self.fail:
-                raise ConnectionError("offline")
-            return make_bars(symbol, n=5, timeframe=timeframe)
-
-    now = [1000.0]
-    monkeypatch.setattr(trading.time, "monotonic", lambda: now[0])
-    data = Data()
-    bars_for = trading.ThrottledBars(data, "1m", refresh_s=60)
-    bars_for("ACME")
-    bars_for("ACME")
-    now[0] += 61
-    data.fail = True
-    assert len(bars_for("ACME")) == 5  # the refresh failed: the cached bars still quote
-    now[0] += 2
-    bars_for("ACME")  # offline: no new try at every quote round
-    assert calls == [True, False, True, False, False]
+def test_modify_dialog_shows_prices_as_typed_not_in_exponent_form(tr, qtbot):
+    """A 100.00 limit showed as "1E+2" (Decimal.normalize) in the Modify dialog."""
+    tr.quote("ACME", "99.95", "100.05")
+    o = tr.session.submit(_limit(px="100.00", qty=5))
+    dlg = ModifyOrderDialog(o, None)
+    qtbot.addWidget(dlg)
+    assert dlg.limit.text() == "100.00"
+    dlg.accept()
+    assert dlg.changes == {}  # unchanged text changes nothing
+    for order, field, text in (
+        (tr.session.submit(_limit(px="96.505")), "limit", "96.505"),
+        (tr.session.submit(OrderRequest("ACME", Side.BUY, 1, OrderType.STOP, stop_price=D("200"))), "stop", "200.00"),
+        (tr.session.submit(OrderRequest("ACME", Side.BUY, 1, OrderType.TRAILING_STOP, trail_percent=D("10"))),
+         "trail", "10"),
+    ):
+        d = ModifyOrderDialog(order, None)
+        qtbot.addWidget(d)
+        assert getattr(d, field).text() == text, (field, getattr(d, field).text())

@@ -6,8 +6,9 @@ from decimal import Decimal
 from engine.events import EventBus
 from engine.paper import PaperBroker
 from engine.paper.orders import Quote
+from engine.paper.session import PaperSession
 from tests.widgets.stubs import SyncTasks
-from widgets.trading import QuoteDriver, TradingSession
+from widgets.trading.session import TradingSession
 
 
 class ScriptedQuotes:
@@ -33,24 +34,22 @@ class ScriptedQuotes:
 
 class Trading:
     """A session over a real ``PaperBroker`` (temp SQLite file) with bus events delivered
-    synchronously, a synchronous task runner and a scripted quote driver (timer stopped)."""
+    synchronously, a synchronous task runner and scripted quotes (timer stopped)."""
 
     def __init__(self, path, cash: int = 100_000, kind: str = "cash") -> None:
         self.bus = EventBus()
         self.broker = PaperBroker.open(path, bus=self.bus)
         self.broker.create_account("Paper", cash, kind)
         self.tasks = SyncTasks()
-        self.session = TradingSession(self.broker, self.tasks, self.bus.subscribe)
         self.quotes = ScriptedQuotes()
-        self.driver = QuoteDriver(self.broker, self.tasks, self.quotes, self.session.watched_symbols,
-                                  parent=self.session)
-        self.session.set_driver(self.driver)
+        self.core = PaperSession(self.broker, self.bus, source=self.quotes)
+        self.session = TradingSession(self.core, self.tasks, self.bus.subscribe)
 
     def quote(self, symbol: str, bid: str, ask: str) -> None:
-        """Quote ``symbol`` at bid/ask and run one driver round (the broker matches it)."""
+        """Quote ``symbol`` at bid/ask and run one quote round (the broker matches it)."""
         self.quotes.set(symbol, bid, ask)
-        self.session.extra_symbols.add(symbol)
-        assert self.driver.poll_now()
+        self.session.watch(f"test:{symbol}", [symbol])
+        assert self.session.poll_now()
 
     def close(self) -> None:
         self.broker.close()

@@ -1,0 +1,397 @@
+"""``PaperSession``: what a paper-trading front end works with, without Qt.
+
+A session is the broker seen from one seat: the *selected account*, the latest quote per
+symbol (the *quote cache*), the selected account's open positions *marked* at those quotes
+(``Marks``: unrealized P&L computed once per quote batch and shared by every view), the
+symbols that need quotes (the broker's working orders and positions plus whatever the
+front end *watches*, e.g. the ticket's symbol), and the one quote path: a
+``engine.paper.feed.QuoteFeed`` over a ``QuoteSource`` that delivers to
+``PaperSession.apply_quotes``.
+
+Commands (submit, cancel, modify, flatten, reverse, create an account, select one) return
+a ``CommandResult``: the value, and a one-sentence ``error`` when the broker refused (a
+rejected order has both: the order and why). They never raise for bad input.
+
+The session listens to the broker's events on the bus it is given (synchronously, on the
+publishing thread, under its own lock) and publishes its own typed events there
+(``engine.paper.session_events``) after releasing that lock; a GUI subscribes to both
+through its bridge. Broker commands run on the caller's thread: the broker decides which
+threads it accepts (today the thread that opened it, sqlite3's ``check_same_thread``).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from engine.events import Event, EventBus
+from engine.formatting import money
+from engine.paper.account import AccountSummary
+from engine.paper.broker import PaperBroker
+from engine.paper.events import AccountChanged, OrderUpdated, PositionChanged
+from engine.paper.feed import QuoteFeed, QuoteSource, quote_last
+from engine.paper.ledger import PositionView
+from engine.paper.orders import Fill, OrderRequest, OrderState, OrderView, Quote
+from engine.paper.session_events import (
+    AccountSelected,
+    AccountsListed,
+    Marks,
+    MarksChanged,
+    PositionMark,
+    QuotesApplied,
+    SummaryChanged,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_CENT = Decimal("0.01")
+NO_ACCOUNT = "create a paper account first"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult(Generic[T]):
+    """What a session command did: ``value`` (None when nothing was done) and ``error``, one
+    sentence for the user (None when it worked)."""
+
+    value: T | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _reason(exc: BaseException) -> str:
+    # KeyError's str() wraps the message in quotes; the paper errors carry a sentence
+    text = exc.args[0] if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str) else str(exc)
+    return text or type(exc).__name__
+
+
+def mark_positions(account: str, positions: Iterable[PositionView], quotes: dict[str, Quote]) -> Marks:
+    """``positions`` (open ones; qty 0 skipped) marked at ``quotes``' last price.
+
+    Market value qty × last and unrealized P&L market value − cost, both to the cent;
+    positions without a quote get None and make ``complete`` False.
+    """
+    marks: dict[str, PositionMark] = {}
+    total = Decimal(0)
+    complete = True
+    for p in positions:
+        if p.qty == 0:
+            continue
+        q = quotes.get(p.symbol)
+        if q is None:
+            complete = False
+            marks[p.symbol] = PositionMark(p.symbol, p.qty, None, None, None)
+            continue
+        last = quote_last(q)
+        mv = p.qty * last
+        unreal = (mv - p.cost).quantize(_CENT)
+        total += unreal
+        marks[p.symbol] = PositionMark(p.symbol, p.qty, last, mv, unreal)
+    return Marks(account, marks, total, complete)
+
+
+def _same_money(a: AccountSummary | None, b: AccountSummary | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return replace(a, time_ms=0) == replace(b, time_ms=0)
+
+
+class PaperSession:
+    """A paper-trading seat over ``broker`` (see module docstring).
+
+    ``account`` the account to select first (the first one when None or unknown);
+    ``source`` the quote source of the session's ``feed`` (None: no feed; quotes can still
+    be applied with ``apply_quotes``); ``clock`` epoch ms for the feed.
+    """
+
+    def __init__(
+        self, broker: PaperBroker, bus: EventBus, *, account: str | None = None,
+        source: QuoteSource | None = None, clock: Callable[[], int] | None = None,
+    ) -> None:
+        self.broker = broker
+        self.bus = bus
+        self._lock = threading.RLock()
+        self._account = ""
+        self._summary: AccountSummary | None = None
+        self._positions: dict[str, PositionView] = {}
+        self._quotes: dict[str, Quote] = {}
+        self._marks = Marks("")
+        self._watch: dict[str, tuple[str, ...]] = {}
+        self._names = tuple(broker.accounts())
+        self.feed: QuoteFeed | None = QuoteFeed(self, source, clock=clock) if source is not None else None
+        self._unsubscribe = [
+            bus.subscribe(OrderUpdated, self._on_order_updated),
+            bus.subscribe(PositionChanged, self._on_position),
+            bus.subscribe(AccountChanged, self._on_account_changed),
+        ]
+        if self._names:
+            self.select(account if account in self._names else self._names[0])
+
+    def close(self) -> None:
+        """Stop the feed for good and stop listening (before the broker closes)."""
+        if self.feed is not None:
+            self.feed.close()
+        for off in self._unsubscribe:
+            off()
+        self._unsubscribe = []
+
+    def _publish(self, events: Iterable[Event]) -> None:
+        for e in events:
+            self.bus.publish(e)
+
+    # ---------------------------------------------------------------- state (read)
+    @property
+    def account(self) -> str:
+        """The selected account's name ("" when there is none yet)."""
+        return self._account
+
+    @property
+    def summary(self) -> AccountSummary | None:
+        """The selected account's money, as of the latest event or quote batch."""
+        return self._summary
+
+    @property
+    def positions(self) -> dict[str, PositionView]:
+        """The selected account's positions by symbol (a copy; closed ones have qty 0)."""
+        with self._lock:
+            return dict(self._positions)
+
+    @property
+    def marks(self) -> Marks:
+        """The selected account's open positions marked at the latest quotes."""
+        return self._marks
+
+    def mark(self, symbol: str) -> PositionMark | None:
+        return self._marks.get(symbol)
+
+    def quote(self, symbol: str) -> Quote | None:
+        """The latest quote of ``symbol`` this session has seen (None: none yet)."""
+        return self._quotes.get(symbol)
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        """The latest quote's last price (its bid/ask midpoint when it has none)."""
+        q = self._quotes.get(symbol)
+        return None if q is None else quote_last(q)
+
+    @property
+    def quote_label(self) -> str:
+        """What the user is told the quotes are ("demo quotes", "delayed quotes")."""
+        return self.feed.label if self.feed is not None else "no quote source"
+
+    @property
+    def quote_description(self) -> str:
+        if self.feed is None:
+            return "No quote source: orders fill only on quotes."
+        return self.feed.description
+
+    def accounts(self) -> list[str]:
+        return list(self.broker.accounts())
+
+    def snapshot(self) -> tuple[list[OrderView], list[Fill], list[PositionView]]:
+        """The selected account's orders, fills and open positions now."""
+        a = self._account
+        if not a:
+            return [], [], []
+        return self.broker.orders(a), self.broker.fills(a), self.broker.positions(a)
+
+    def equity_curve(self) -> list[tuple[int, Decimal]]:
+        """The selected account's equity curve: (epoch ms, equity in dollars) points."""
+        return self.broker.equity_curve(self._account) if self._account else []
+
+    # ---------------------------------------------------------------- watched symbols
+    def watch(self, owner: str, symbols: Iterable[str]) -> None:
+        """``owner`` (e.g. a ticket) needs quotes for ``symbols`` (replacing what it watched
+        before; an empty list stops). Symbols are upper-cased, blanks dropped."""
+        syms = tuple(dict.fromkeys(s.strip().upper() for s in symbols if s and s.strip()))
+        with self._lock:
+            if syms:
+                self._watch[owner] = syms
+            else:
+                self._watch.pop(owner, None)
+
+    def watched_symbols(self) -> list[str]:
+        """Symbols that need quotes: the broker's (working orders, positions), then watched ones."""
+        with self._lock:
+            extra = [s for syms in self._watch.values() for s in syms]
+        return list(dict.fromkeys([*self.broker.watched_symbols(), *extra]))
+
+    # ---------------------------------------------------------------- quotes
+    def apply_quotes(self, quotes: Sequence[Quote]) -> list[Fill]:
+        """Feed ``quotes`` to the broker (matching, then DAY expiry) and into the cache; the
+        selected account's marks and summary are recomputed once for the batch and
+        ``QuotesApplied`` is published. Returns the fills. A quote the broker refuses is
+        logged and left out of the cache."""
+        from engine.paper.feed import apply_to_broker
+
+        good = [q for q in quotes if isinstance(q, Quote)]
+        fills = apply_to_broker(self.broker, good)
+        events: list[Event] = []
+        with self._lock:
+            for q in good:
+                if q.bid <= q.ask:  # the broker refused crossed ones
+                    self._quotes[q.symbol] = q
+            self._marks = mark_positions(self._account, self._positions.values(), self._quotes)
+            events.extend(self._refresh_summary_locked())
+            events.append(QuotesApplied(self, tuple(good), self._marks))
+        self._publish(events)
+        return fills
+
+    # ---------------------------------------------------------------- accounts
+    def select(self, name: str) -> CommandResult[str]:
+        """Show account ``name``: its positions, summary and marks are loaded."""
+        if name == self._account:
+            return CommandResult(name)
+        if name not in self.broker.accounts():
+            return CommandResult(None, f"no paper account named {name!r}")
+        positions = {p.symbol: p for p in self.broker.positions(name)}
+        summary = self.broker.account_summary(name)
+        with self._lock:
+            self._account = name
+            self._positions = positions
+            self._summary = summary
+            self._marks = mark_positions(name, positions.values(), self._quotes)
+            marks = self._marks
+        self._publish([AccountSelected(self, name), SummaryChanged(self, summary), MarksChanged(self, marks)])
+        return CommandResult(name)
+
+    def create_account(self, name: str, cash: Decimal | int | str, kind: str) -> CommandResult[str]:
+        """Create a paper account (``cash`` starting dollars, ``kind`` "cash" or "margin")
+        and select it."""
+        try:
+            self.broker.create_account(name, cash, kind)
+        except (KeyError, ValueError) as exc:
+            return CommandResult(None, _reason(exc))
+        self._on_accounts_maybe_changed()
+        return self.select(name.strip())
+
+    def _on_accounts_maybe_changed(self) -> None:
+        names = tuple(self.broker.accounts())
+        with self._lock:
+            changed = names != self._names
+            self._names = names
+        if changed:
+            self._publish([AccountsListed(self, names)])
+
+    def snapshot_equity(self) -> tuple[int, Decimal] | None:
+        """Record an equity-curve point for every account with open positions (so curves
+        follow unrealized P&L between fills); returns the selected account's new point
+        (epoch ms, dollars), or None when it has no open position."""
+        point = None
+        for name in self.broker.accounts():
+            if self.broker.positions(name):
+                self.broker.snapshot_equity(name)
+                if name == self._account:
+                    s = self.broker.account_summary(name)
+                    point = (s.time_ms, s.equity)
+        return point
+
+    # ---------------------------------------------------------------- orders
+    def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> CommandResult[T]:
+        try:
+            return CommandResult(fn(*args, **kwargs))
+        except (KeyError, ValueError) as exc:
+            return CommandResult(None, _reason(exc))
+
+    @staticmethod
+    def _rejected(res: CommandResult[OrderView] | CommandResult[OrderView | None],
+                  what: str = "order") -> CommandResult[OrderView]:
+        o = res.value
+        if o is not None and o.state is OrderState.REJECTED:
+            return CommandResult(o, f"{what} rejected: {o.reason}")
+        return CommandResult(o, res.error)
+
+    def submit(self, req: OrderRequest) -> CommandResult[OrderView]:
+        """Place ``req`` in the selected account: the order (accepted, or rejected with why)."""
+        if not self._account:
+            return CommandResult(None, NO_ACCOUNT)
+        return self._rejected(self._run(self.broker.submit, self._account, req))
+
+    def submit_all(self, reqs: Sequence[OrderRequest]) -> CommandResult[tuple[OrderView, ...]]:
+        """Place one order, or two as an OCO pair (what ``engine.paper.ticket`` builds)."""
+        if len(reqs) == 1:
+            one = self.submit(reqs[0])
+            return CommandResult((one.value,) if one.value is not None else None, one.error)
+        if len(reqs) != 2:
+            return CommandResult(None, f"a ticket makes one order or an OCO pair, not {len(reqs)} orders")
+        if not self._account:
+            return CommandResult(None, NO_ACCOUNT)
+        pair: CommandResult[tuple[OrderView, ...]] = self._run(self.broker.submit_oco, self._account, reqs[0], reqs[1])
+        if pair.value is not None:
+            for o in pair.value:
+                if o.state is OrderState.REJECTED:
+                    return CommandResult(pair.value, f"order rejected: {o.reason}")
+        return pair
+
+    def cancel(self, order_id: str) -> CommandResult[OrderView]:
+        return self._run(self.broker.cancel, order_id)
+
+    def modify(self, order_id: str, **changes: Any) -> CommandResult[OrderView]:
+        """Change a working order: ``qty``, ``limit_price``, ``stop_price``, ``trail_amount``
+        or ``trail_percent`` (see ``PaperBroker.modify``)."""
+        return self._run(self.broker.modify, order_id, **changes)
+
+    def flatten(self, symbol: str) -> CommandResult[OrderView]:
+        """Cancel the symbol's working orders and close its position at market (value None:
+        there was no position)."""
+        if not self._account:
+            return CommandResult(None, NO_ACCOUNT)
+        return self._rejected(self._run(self.broker.flatten, self._account, symbol), "flatten")
+
+    def reverse(self, symbol: str) -> CommandResult[OrderView]:
+        """Cancel the symbol's working orders and turn its position around at market."""
+        if not self._account:
+            return CommandResult(None, NO_ACCOUNT)
+        return self._rejected(self._run(self.broker.reverse, self._account, symbol), "reverse")
+
+    # ---------------------------------------------------------------- broker events
+    def _refresh_summary_locked(self) -> list[Event]:
+        if not self._account:
+            return []
+        s = self.broker.account_summary(self._account)
+        if _same_money(s, self._summary):
+            self._summary = s
+            return []
+        self._summary = s
+        return [SummaryChanged(self, s)]
+
+    def _on_order_updated(self, e: OrderUpdated) -> None:
+        if e.account != self._account:
+            return
+        with self._lock:
+            events = self._refresh_summary_locked()  # working orders hold back buying power
+        self._publish(events)
+
+    def _on_position(self, e: PositionChanged) -> None:
+        if e.account != self._account:
+            return
+        with self._lock:
+            self._positions[e.position.symbol] = e.position
+            self._marks = mark_positions(self._account, self._positions.values(), self._quotes)
+            marks = self._marks
+        self._publish([MarksChanged(self, marks)])
+
+    def _on_account_changed(self, e: AccountChanged) -> None:
+        if e.account not in self._names:
+            self._on_accounts_maybe_changed()
+        if e.account == self._account:
+            with self._lock:
+                changed = not _same_money(e.summary, self._summary)
+                self._summary = e.summary
+            if changed:
+                self._publish([SummaryChanged(self, e.summary)])
+        elif not self._account:
+            self.select(e.account)
+
+
+def describe_fill(f: Fill, account: str) -> str:
+    """One line for a fill notification: ``Buy 100 ACME at $100.05 (Paper)``."""
+    return f"{f.side.value.title()} {f.qty:,} {f.symbol} at {money(f.price)} ({account})"
+
+
+__all__ = ["NO_ACCOUNT", "CommandResult", "PaperSession", "describe_fill", "mark_positions"]

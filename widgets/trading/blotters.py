@@ -1,0 +1,264 @@
+"""The trading blotters: working orders (modify, cancel), order history, fills, positions
+(P&L, flatten, reverse). Thin views over the session adapter's signals."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+
+from engine.paper.ledger import PositionView
+from engine.paper.orders import Fill, OrderView
+from widgets import style
+from widgets.trading.dialogs import ModifyOrderDialog
+from widgets.trading.fmt import ZERO, fmt_money, pnl_color
+from widgets.trading.models import FILL_COLUMNS, PositionsModel, RowModel, make_table, order_columns
+from widgets.trading.session import TradingSession
+
+
+def hint(text: str) -> QLabel:
+    """A wrapped grey hint line."""
+    lbl = QLabel(text)
+    lbl.setObjectName("hint")
+    lbl.setWordWrap(True)
+    return lbl
+
+
+class SessionView(QWidget):
+    """Base of the trading docks: reloads on account change, shows command errors."""
+
+    reload: Callable[[], None]
+
+    def __init__(self, session: TradingSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.error = QLabel("")
+        self.error.setObjectName("tradingError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(f"color: {style.CHART.down};")
+        self.error.hide()
+        session.account_selected.connect(self._on_account_selected)
+
+    def _on_account_selected(self, _name: str) -> None:
+        self.reload()  # each dock defines reload(): load the chosen account's rows
+
+    def _on_failed(self, text: str) -> None:
+        """Show a failed command (docks that run commands connect it and lay out ``error``)."""
+        if self.isVisible():
+            self.error.setText(text)
+            self.error.show()
+            QTimer.singleShot(8000, self.error, self.error.hide)
+
+
+class WorkingOrdersWidget(SessionView):
+    """Working orders of the chosen account: modify (double-click) and cancel."""
+
+    def __init__(self, session: TradingSession, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
+        self.setObjectName("workingOrdersWidget")
+        self.model = RowModel(order_columns(False), key=lambda o: o.order_id)
+        self.table = make_table(self.model, "workingOrdersTable")
+        self.table.doubleClicked.connect(lambda _i: self.modify_selected())
+        self.modify_btn = QToolButton(text="Modify…", toolTip="Change quantity or prices of the selected order (double-click)")
+        self.cancel_btn = QToolButton(text="Cancel order", toolTip="Cancel the selected working order (Del)")
+        self.cancel_all_btn = QToolButton(text="Cancel all", toolTip="Cancel every working order of this account")
+        self.modify_btn.clicked.connect(self.modify_selected)
+        self.cancel_btn.clicked.connect(self.cancel_selected)
+        self.cancel_all_btn.clicked.connect(self.cancel_all)
+        self.cancel_btn.setShortcut("Del")
+        self.empty = hint("No working orders. Place one from the Order Ticket.")
+        bar = QHBoxLayout()
+        bar.addWidget(self.modify_btn)
+        bar.addWidget(self.cancel_btn)
+        bar.addWidget(self.cancel_all_btn)
+        bar.addStretch(1)
+        bar.addWidget(self.empty)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(bar)
+        lay.addWidget(self.error)
+        lay.addWidget(self.table, 1)
+        session.order_updated.connect(self._on_order)
+        session.command_failed.connect(self._on_failed)
+        self.reload()
+
+    def reload(self) -> None:
+        orders, _f, _p = self.session.snapshot()
+        self.model.set_rows([o for o in orders if o.is_working])
+        self._sync()
+
+    def _sync(self) -> None:
+        self.empty.setVisible(self.model.rowCount() == 0)
+        has = self.model.rowCount() > 0
+        for b in (self.modify_btn, self.cancel_btn, self.cancel_all_btn):
+            b.setEnabled(has)
+
+    def _on_order(self, o: OrderView) -> None:
+        if o.is_working:
+            self.model.upsert(o)
+        else:
+            self.model.remove(o.order_id)
+        self._sync()
+
+    def selected(self) -> OrderView | None:
+        idx = self.table.selectionModel().selectedRows()
+        if idx:
+            return self.model.rows[idx[0].row()]
+        return self.model.rows[0] if self.model.rowCount() == 1 else None
+
+    def cancel_selected(self) -> None:
+        o = self.selected()
+        if o is not None:
+            self.session.cancel(o.order_id)
+
+    def cancel_all(self) -> None:
+        for o in list(self.model.rows):
+            self.session.cancel(o.order_id)
+
+    def modify_selected(self) -> None:
+        o = self.selected()
+        if o is None:
+            return
+        dlg = ModifyOrderDialog(o, self)
+        if dlg.exec() == QDialog.DialogCode.Accepted and dlg.changes:
+            self.session.modify(o.order_id, **dlg.changes)
+
+
+class OrderHistoryWidget(SessionView):
+    """Every order of the chosen account, newest change first."""
+
+    def __init__(self, session: TradingSession, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
+        self.setObjectName("orderHistoryWidget")
+        self.model = RowModel(order_columns(True), key=lambda o: o.order_id, newest_first=True)
+        self.table = make_table(self.model, "orderHistoryTable")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.table, 1)
+        session.order_updated.connect(self._on_order)
+        self.reload()
+
+    def reload(self) -> None:
+        orders, _f, _p = self.session.snapshot()
+        self.model.set_rows(sorted(orders, key=lambda o: (o.updated_ms, o.created_ms)))
+
+    def _on_order(self, o: OrderView) -> None:
+        # An order that changed moves to the top.
+        self.model.remove(o.order_id)
+        self.model.upsert(o)
+
+
+class FillsWidget(SessionView):
+    """Executions of the chosen account, newest first, with the total of fees."""
+
+    def __init__(self, session: TradingSession, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
+        self.setObjectName("fillsWidget")
+        self.model = RowModel(FILL_COLUMNS, key=lambda f: f.fill_id, newest_first=True)
+        self.table = make_table(self.model, "fillsTable")
+        self.total = QLabel("")
+        self.total.setObjectName("fillsTotal")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.total)
+        lay.addWidget(self.table, 1)
+        session.fill_added.connect(self._on_fill)
+        self.reload()
+
+    def reload(self) -> None:
+        _o, fills, _p = self.session.snapshot()
+        self.model.set_rows(fills)
+        self._sync()
+
+    def _on_fill(self, f: Fill) -> None:
+        self.model.upsert(f)
+        self._sync()
+
+    def _sync(self) -> None:
+        n = self.model.rowCount()
+        fees = sum((f.fee for f in self.model.rows), ZERO)
+        self.total.setText(f"{n:,} fill{'s' if n != 1 else ''} · fees {fmt_money(fees)}" if n else "No fills yet.")
+
+
+class PositionsWidget(SessionView):
+    """Open positions with P&L; flatten or reverse the selected one."""
+
+    symbol_activated = Signal(str)
+
+    def __init__(self, session: TradingSession, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
+        self.setObjectName("positionsWidget")
+        self.model = PositionsModel(session)
+        self.table = make_table(self.model, "positionsTable")
+        self.table.doubleClicked.connect(self._on_double_clicked)
+        self.flatten_btn = QToolButton(text="Flatten", toolTip="Cancel the symbol's orders and close the position at market")
+        self.reverse_btn = QToolButton(text="Reverse", toolTip="Cancel the symbol's orders and turn the position around at market")
+        self.flatten_btn.clicked.connect(self.flatten_selected)
+        self.reverse_btn.clicked.connect(self.reverse_selected)
+        self.total = QLabel("")
+        self.total.setObjectName("positionsTotal")
+        self.total.setTextFormat(Qt.TextFormat.RichText)
+        bar = QHBoxLayout()
+        bar.addWidget(self.flatten_btn)
+        bar.addWidget(self.reverse_btn)
+        bar.addSpacing(12)
+        bar.addWidget(self.total, 1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(bar)
+        lay.addWidget(self.error)
+        lay.addWidget(self.table, 1)
+        session.position_changed.connect(self._on_position)
+        session.quotes_changed.connect(self._on_quotes)
+        session.marks_changed.connect(self._on_quotes)
+        session.command_failed.connect(self._on_failed)
+        self.reload()
+
+    def reload(self) -> None:
+        _o, _f, positions = self.session.snapshot()
+        self.model.set_rows(positions)
+        self._sync()
+
+    def _on_position(self, p: PositionView) -> None:
+        self.model.apply(p)
+        self._sync()
+
+    def _on_quotes(self) -> None:
+        self.model.refresh_all()
+        self._sync()
+
+    def _sync(self) -> None:
+        has = self.model.rowCount() > 0
+        self.flatten_btn.setEnabled(has)
+        self.reverse_btn.setEnabled(has)
+        if not has:
+            self.total.setText("No open positions.")
+            return
+        marks = self.session.marks
+        total = marks.unrealized
+        col = pnl_color(total)
+        txt = fmt_money(total, True) + ("" if marks.complete else " (some without a quote)")
+        self.total.setText(f"{self.model.rowCount()} open · unrealized "
+                           + (f'<span style="color:{col.name()}">{txt}</span>' if col else txt))
+
+    def selected(self) -> PositionView | None:
+        idx = self.table.selectionModel().selectedRows()
+        if idx:
+            return self.model.rows[idx[0].row()]
+        return self.model.rows[0] if self.model.rowCount() == 1 else None
+
+    def flatten_selected(self) -> None:
+        p = self.selected()
+        if p is not None:
+            self.session.flatten(p.symbol)
+
+    def reverse_selected(self) -> None:
+        p = self.selected()
+        if p is not None:
+            self.session.reverse(p.symbol)
+
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        self.symbol_activated.emit(self.model.rows[index.row()].symbol)
+
+
+__all__ = ["FillsWidget", "OrderHistoryWidget", "PositionsWidget", "SessionView", "WorkingOrdersWidget", "hint"]
