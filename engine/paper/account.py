@@ -23,6 +23,9 @@ from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from engine.market.calendar import DEFAULT_EXCHANGE, exchange_for, get_calendar
+from engine.market.calendar import session_close_after as _calendar_close_after
+
 from engine.paper.errors import InvalidOrder, OrderNotFound, OrderNotWorking
 from engine.paper.fills import (
     FillConfig,
@@ -62,14 +65,14 @@ from engine.paper.orders import (
     TimeInForce,
 )
 
-NEW_YORK = ZoneInfo("America/New_York")
 _ACC = OrderState.ACCEPTED
 _PF = OrderState.PARTIALLY_FILLED
 _IOC = TimeInForce.IOC
 _FOK = TimeInForce.FOK
-SESSION_OPEN = _dt.time(9, 30)
-SESSION_CLOSE = _dt.time(16, 0)
 PDT_MIN_EQUITY = Decimal(25000)
+_NEW_YORK = ZoneInfo("America/New_York")
+_EARLIEST_OPEN = _dt.time(9, 30)
+_LATEST_CLOSE = _dt.time(16, 0)
 
 
 class AccountKind(enum.StrEnum):
@@ -77,25 +80,31 @@ class AccountKind(enum.StrEnum):
     MARGIN = "margin"
 
 
-def session_close_after(ms: int) -> int:
-    """Epoch ms of the first US equity session close (16:00 New York) at or after ``ms``.
+def session_close_after(ms: int, symbol: str = DEFAULT_EXCHANGE) -> int:
+    """When a DAY order entered at epoch ms ``ms`` expires (epoch ms): the close of the session
+    in progress on ``symbol``'s exchange (``engine.market.calendar.exchange_for``), or of the
+    next session when the market is closed — nights, weekends, holidays, and the closing
+    second itself (an order entered exactly at the close lives until the next session's
+    close). Holidays and early closes are honoured (2024-11-29 → 13:00 New York).
 
-    Weekends are skipped; exchange holidays are not known (the order then expires at 16:00
-    of the holiday, which is harmless because nothing fills on a holiday).
+    The first call builds the exchange's calendar (up to ~1 s); later calls are a binary
+    search. Raises ``ValueError`` for a time outside the calendar's range (1900..2100).
     """
-    t = _dt.datetime.fromtimestamp(ms / 1000, tz=NEW_YORK)
-    day = t.date()
-    while True:
-        close = _dt.datetime.combine(day, SESSION_CLOSE, tzinfo=NEW_YORK)
-        if day.weekday() < 5 and close >= t:
-            return int(close.timestamp() * 1000)
-        day += _dt.timedelta(days=1)
+    return _calendar_close_after(ms // 1000, exchange_for(symbol)) * 1000
 
 
 def in_regular_session(ms: int) -> bool:
-    """True during US regular trading hours, 9:30–16:00 New York on weekdays."""
-    t = _dt.datetime.fromtimestamp(ms / 1000, tz=NEW_YORK)
-    return t.weekday() < 5 and SESSION_OPEN <= t.time() < SESSION_CLOSE
+    """True while a NYSE regular session is in progress at epoch ms ``ms`` (holidays and early
+    closes known); False outside the calendar's range (1900..2100)."""
+    # No NYSE session ever runs outside 9:30-16:00 New York on a weekday: answer those times
+    # without the calendar, so nights and weekends never pay for its first build (~1 s).
+    t = _dt.datetime.fromtimestamp(ms / 1000, tz=_NEW_YORK)
+    if t.weekday() >= 5 or not _EARLIEST_OPEN <= t.time() < _LATEST_CLOSE:
+        return False
+    try:
+        return bool(get_calendar(DEFAULT_EXCHANGE).is_open(ms // 1000))  # is_open gives np.bool_
+    except ValueError:
+        return False
 
 
 class IdSource:
@@ -170,7 +179,8 @@ class PaperAccount:
         #: bars cover whole sessions (daily or longer): DAY orders live for one bar
         self.session_bars = session_bars
         #: True: intraday (4×) margin for new orders; False: overnight (2×); None: by the
-        #: clock — 4× during regular hours (9:30–16:00 New York, weekdays), else 2×
+        #: clock — 4× while a NYSE regular session is in progress (``in_regular_session``),
+        #: else 2×
         self.day_trading = day_trading
         self.now_ms = 0  # time of the latest command or market data
         self.ledger = Ledger(cash)
@@ -464,12 +474,15 @@ class PaperAccount:
         reason = "; ".join(problems) if problems else None
         if reason is None and check:
             reason = self._check_buying_power(req, req.qty, group)
+        expire = None
+        if reason is None and req.tif is TimeInForce.DAY and not self.session_bars:
+            try:
+                expire = session_close_after(o.active_from_ms, req.symbol)
+            except ValueError:
+                reason = "a DAY order needs a session close, and the market calendar ends in 2100; use GTC"
         if reason is not None:
             self._emit(o, OrderRejected(oid, now_ms, reason=reason))
             return o
-        expire = None
-        if req.tif is TimeInForce.DAY and not self.session_bars:
-            expire = session_close_after(o.active_from_ms)
         self._emit(o, OrderAccepted(oid, now_ms, expire_at_ms=expire))
         if o.type is OrderType.TRAILING_STOP:
             last = self.prices.get(o.symbol)
@@ -849,5 +862,5 @@ class PaperAccount:
 
 __all__ = [
     "AccountKind", "AccountSummary", "IdSource", "IllegalTransition", "Journal", "OrderNotFound",
-    "OrderNotWorking", "PaperAccount", "session_close_after",
+    "OrderNotWorking", "PaperAccount", "in_regular_session", "session_close_after",
 ]
