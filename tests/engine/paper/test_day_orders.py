@@ -139,7 +139,8 @@ def test_backtests_never_ask_the_market_calendar(monkeypatch) -> None:
 
     monkeypatch.setattr(cal, "get_calendar", boom)
     import engine.paper.account as acct_mod
-    monkeypatch.setattr(acct_mod, "get_calendar", boom)
+    import engine.paper.margin as margin_mod
+    monkeypatch.setattr(margin_mod, "get_calendar", boom)
     monkeypatch.setattr(acct_mod, "_calendar_close_after", boom)
     n = 400
     close = 50 + 5 * np.sin(np.arange(n) / 7.0)
