@@ -92,7 +92,7 @@ class EventBus:
         with self._lock:
             targets: list[Handler] = []
             for cls in type(event).__mro__:
-                targets.extend(self._handlers.get(cls, ()))  # type: ignore[arg-type]
+                targets.extend(self._handlers.get(cls, ()))
         for handler in targets:
             try:
                 handler(event)

@@ -301,7 +301,7 @@ class FillConfig:
             raise ValueError(f"participation must be a number in (0, 1], not {p!r}")
         if isinstance(lat, bool) or not isinstance(lat, int) or lat > 86_400_000:
             raise ValueError(f"latency must be whole milliseconds up to a day, not {lat!r}")
-        if not isinstance(self.slippage, Slippage) or not isinstance(self.commission, Commission):  # type: ignore[arg-type]
+        if not isinstance(self.slippage, Slippage) or not isinstance(self.commission, Commission):
             raise ValueError("slippage and commission must be models of engine.paper.fills")
         if not (0 < self.participation <= 1):
             raise ValueError(f"participation must be in (0, 1], not {self.participation}")

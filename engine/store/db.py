@@ -45,7 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from engine import paths
 
@@ -220,7 +220,8 @@ def store_errors(path: Path | str) -> Iterator[None]:
 def connect_sqlite(path: Path | str, **kwargs: Any) -> sqlite3.Connection:
     """Every connection of the store is made here (tests wrap ``sqlite3.connect`` to inject faults)."""
     kwargs.setdefault("timeout", BUSY_TIMEOUT_S)
-    return sqlite3.connect(path, **kwargs)
+    conn: sqlite3.Connection = sqlite3.connect(path, **kwargs)
+    return conn
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -530,7 +531,7 @@ def upgrade(db: Database) -> None:
     eng = _migration_engine(db.path)
     try:
         with eng.begin() as conn:  # BEGIN IMMEDIATE: one writer at a time, all or nothing
-            probe = _read_probe(conn.connection.driver_connection)
+            probe = _read_probe(cast(sqlite3.Connection, conn.connection.driver_connection))
             if not probe.tables:
                 probe = None  # type: ignore[assignment]
             if _judge(probe, db.path):
