@@ -1,9 +1,17 @@
-"""One paper account: working orders, matching, bracket/OCO logic, buying power, ledger.
+"""One paper account: working orders, commands, the event journal, and the ledger.
 
 This is the engine that both live paper trading (``PaperBroker``, quote or bar mode, with a
 durable journal) and backtests (``engine.paper.backtest``, bar mode, in memory) drive, so a
 strategy's backtest and its paper run fill alike. The fill rules themselves are in
-``engine.paper.fills``.
+``engine.paper.fills``; the account's other rules live along their seams:
+
+* ``engine.paper.reservations`` — buying power held back by working orders;
+* ``engine.paper.margin`` — cash vs Reg-T margin: leverage, buying power, affordability;
+* ``engine.paper.contingent`` — bracket children and OCO groups (activation, resizing);
+* ``engine.paper.matching`` — working orders against a bar or a quote, and the fills.
+
+Those are functions over a ``PaperAccount``; the account binds them as its methods, so its
+state stays in one place.
 
 Every public method produces order events; they are applied to the orders (the only way an
 order changes), fills are booked in the ledger, and the batch is handed to the journal in
@@ -12,8 +20,6 @@ one transaction before the method returns (that is what "acknowledged" means). L
 """
 from __future__ import annotations
 
-import datetime as _dt
-import enum
 import itertools
 import os
 from collections.abc import Callable, Iterator
@@ -21,20 +27,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
-from engine.formatting import money
+from engine.market.calendar import DEFAULT_EXCHANGE, exchange_for
+from engine.market.calendar import session_close_after as _calendar_close_after
+from engine.paper import contingent, margin, matching
 from engine.paper.errors import InvalidOrder, OrderNotFound, OrderNotWorking
-from engine.paper.fills import (
-    FillConfig,
-    Match,
-    fill_price,
-    match_bar,
-    match_quote,
-    participation_cap,
-    trail_stop,
-)
+from engine.paper.fills import FillConfig, trail_stop
 from engine.paper.ledger import Ledger, PositionView
+from engine.paper.margin import PDT_MIN_EQUITY, AccountKind, in_regular_session
 from engine.paper.money import ZERO
 from engine.paper.orders import (
     Bar,
@@ -42,19 +42,15 @@ from engine.paper.orders import (
     IllegalTransition,
     Order,
     OrderAccepted,
-    OrderActivated,
     OrderCancelled,
     OrderEvent,
     OrderExpired,
-    OrderFilled,
-    OrderHeld,
     OrderModified,
     OrderRejected,
     OrderRequest,
     OrderState,
     OrderSubmitted,
     OrderTrailMoved,
-    OrderTriggered,
     OrderType,
     Quote,
     Role,
@@ -62,41 +58,20 @@ from engine.paper.orders import (
     TERMINAL_STATES,
     TimeInForce,
 )
-
-NEW_YORK = ZoneInfo("America/New_York")
-_ACC = OrderState.ACCEPTED
-_PF = OrderState.PARTIALLY_FILLED
-_IOC = TimeInForce.IOC
-_FOK = TimeInForce.FOK
-SESSION_OPEN = _dt.time(9, 30)
-SESSION_CLOSE = _dt.time(16, 0)
-PDT_MIN_EQUITY = Decimal(25000)
+from engine.paper.reservations import Reservations, ref_price, reserved
 
 
-class AccountKind(enum.StrEnum):
-    CASH = "cash"
-    MARGIN = "margin"
+def session_close_after(ms: int, symbol: str = DEFAULT_EXCHANGE) -> int:
+    """When a DAY order entered at epoch ms ``ms`` expires (epoch ms): the close of the session
+    in progress on ``symbol``'s exchange (``engine.market.calendar.exchange_for``), or of the
+    next session when the market is closed — nights, weekends, holidays, and the closing
+    second itself (an order entered exactly at the close lives until the next session's
+    close). Holidays and early closes are honoured (2024-11-29 → 13:00 New York).
 
-
-def session_close_after(ms: int) -> int:
-    """Epoch ms of the first US equity session close (16:00 New York) at or after ``ms``.
-
-    Weekends are skipped; exchange holidays are not known (the order then expires at 16:00
-    of the holiday, which is harmless because nothing fills on a holiday).
+    The first call builds the exchange's calendar (up to ~1 s); later calls are a binary
+    search. Raises ``ValueError`` for a time outside the calendar's range (1900..2100).
     """
-    t = _dt.datetime.fromtimestamp(ms / 1000, tz=NEW_YORK)
-    day = t.date()
-    while True:
-        close = _dt.datetime.combine(day, SESSION_CLOSE, tzinfo=NEW_YORK)
-        if day.weekday() < 5 and close >= t:
-            return int(close.timestamp() * 1000)
-        day += _dt.timedelta(days=1)
-
-
-def in_regular_session(ms: int) -> bool:
-    """True during US regular trading hours, 9:30–16:00 New York on weekdays."""
-    t = _dt.datetime.fromtimestamp(ms / 1000, tz=NEW_YORK)
-    return t.weekday() < 5 and SESSION_OPEN <= t.time() < SESSION_CLOSE
+    return _calendar_close_after(ms // 1000, exchange_for(symbol)) * 1000
 
 
 class IdSource:
@@ -139,15 +114,6 @@ class AccountSummary:
     time_ms: int
 
 
-_RANK = {
-    OrderType.MARKET: 0,
-    OrderType.STOP: 1,
-    OrderType.TRAILING_STOP: 1,
-    OrderType.STOP_LIMIT: 1,
-    OrderType.LIMIT: 2,
-}
-
-
 class PaperAccount:
     """Orders, matching and ledger of one named account (see module docstring)."""
 
@@ -171,7 +137,8 @@ class PaperAccount:
         #: bars cover whole sessions (daily or longer): DAY orders live for one bar
         self.session_bars = session_bars
         #: True: intraday (4×) margin for new orders; False: overnight (2×); None: by the
-        #: clock — 4× during regular hours (9:30–16:00 New York, weekdays), else 2×
+        #: clock — 4× while a NYSE regular session is in progress (``in_regular_session``),
+        #: else 2×
         self.day_trading = day_trading
         self.now_ms = 0  # time of the latest command or market data
         self.ledger = Ledger(cash)
@@ -181,14 +148,8 @@ class PaperAccount:
         self.prices: dict[str, Decimal] = {}
         self.listeners: list[Callable[[PaperAccount, list[OrderEvent], list[Fill]], None]] = []
         self._working: dict[str, list[Order]] = {}
-        # What working orders hold back, kept incrementally so a buying-power check does
-        # not scan every working order: limit and stop-limit orders outside OCO groups
-        # reserve a fixed leaves × limit, summed per (symbol, is_buy) in ``_static``; the
-        # rest (market, stop, trailing, OCO members) depend on the last price or on their
-        # group and are in ``_dynamic``, scanned at each check (usually a handful).
-        self._static: dict[tuple[str, bool], list[int | Decimal]] = {}
-        self._static_of: dict[str, tuple[tuple[str, bool], int, Decimal]] = {}
-        self._dynamic: dict[str, dict[str, Order]] = {}
+        #: what working orders hold back (``engine.paper.reservations``)
+        self._res = Reservations()
         self._children: dict[str, list[Order]] = {}
         self._groups: dict[str, list[Order]] = {}
         self._events: list[OrderEvent] = []
@@ -197,6 +158,20 @@ class PaperAccount:
         self._record = journal is not None
         #: True after a call failed half-way: memory no longer matches the journal
         self.stale = False
+
+    # The rules along the account's seams, bound as its methods (see the module docstring).
+    _check_buying_power = margin.check_buying_power
+    _fill_problem = margin.fill_problem
+    _held_exposure = margin.held_exposure
+    _reserved = reserved
+    _add_children = contingent.add_children
+    _sync_children = contingent.sync_children
+    _after_oco_fill = contingent.after_oco_fill
+    _on_bar = matching.on_bar
+    _on_quote = matching.on_quote
+    _after_attempt = matching.after_attempt
+    _ratchet = matching.ratchet
+    _execute = matching.execute
 
     # ------------------------------------------------------------------ plumbing
 
@@ -211,30 +186,7 @@ class PaperAccount:
                     lst.remove(order)
                 except ValueError:
                     pass
-        self._track(order)
-
-    def _track(self, o: Order) -> None:
-        """Bring ``o``'s part of the reserved totals up to date (after any change of it)."""
-        old = self._static_of.pop(o.order_id, None)
-        if old is not None:
-            tot = self._static[old[0]]
-            tot[0] -= old[1]
-            tot[1] -= old[2]
-        dyn = self._dynamic.get(o.symbol)
-        if dyn is not None:
-            dyn.pop(o.order_id, None)
-        if not o.is_working or o.state is OrderState.WAITING:
-            return
-        if o.oco_group is None and o.type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
-            key = (o.symbol, o.is_buy)
-            leaves = o.leaves_qty
-            money = leaves * (o.limit_price or ZERO)
-            tot = self._static.setdefault(key, [0, ZERO])
-            tot[0] += leaves
-            tot[1] += money
-            self._static_of[o.order_id] = (key, leaves, money)
-        else:
-            self._dynamic.setdefault(o.symbol, {})[o.order_id] = o
+        self._res.track(order)
 
     @contextmanager
     def _call(self) -> Iterator[None]:
@@ -286,7 +238,7 @@ class PaperAccount:
 
     def _activate_working(self, o: Order) -> None:
         self._working.setdefault(o.symbol, []).append(o)
-        self._track(o)
+        self._res.track(o)
 
     # ------------------------------------------------------------------ restore
 
@@ -320,125 +272,18 @@ class PaperAccount:
         return p.view()
 
     def leverage(self) -> Decimal:
-        if self.kind is AccountKind.CASH:
-            return Decimal(1)
-        intraday = self.day_trading if self.day_trading is not None else in_regular_session(self.now_ms)
-        if intraday and self.ledger.equity(self.prices) >= PDT_MIN_EQUITY:
-            return Decimal(4)
-        return Decimal(2)
-
-    def _reserved(self, symbol: str | None, buy: bool, exclude_group: str | None = None) -> tuple[int, Decimal]:
-        """Shares and money held back by working orders (an OCO group counts once).
-
-        ``symbol=None``: money over all symbols (shares then count every symbol too).
-        """
-        symbols = [symbol] if symbol is not None else [s for s, lst in self._working.items() if lst]
-        shares = 0
-        money = ZERO
-        seen: set[str] = set()
-        for sym in symbols:
-            tot = self._static.get((sym, buy))
-            if tot is not None:
-                shares += tot[0]
-                money += tot[1]
-            for o in (self._dynamic.get(sym) or {}).values():
-                if o.is_buy != buy:
-                    continue
-                g = o.oco_group
-                if g is None:
-                    shares += o.leaves_qty
-                    money += o.leaves_qty * (self._order_ref_price(o) or ZERO)
-                    continue
-                if g in seen or g == exclude_group:
-                    continue
-                seen.add(g)
-                # at most one member of a group can fill all the way: it holds back the
-                # most that any one working member could take (shares and money)
-                members = [x for x in self._groups.get(g, [o]) if x.is_working and x.is_buy == buy
-                           and x.state is not OrderState.WAITING] or [o]
-                shares += max(x.leaves_qty for x in members)
-                money += max(x.leaves_qty * (self._order_ref_price(x) or ZERO) for x in members)
-        return shares, money
-
-    def _order_ref_price(self, o: Order) -> Decimal | None:
-        return self._ref_price(o.symbol, o.type, o.limit_price, o.stop_price, o.is_buy)
-
-    def _ref_price(
-        self, symbol: str, type_: OrderType, limit: Decimal | None, stop: Decimal | None, buy: bool,
-    ) -> Decimal | None:
-        last = self.prices.get(symbol)
-        if type_ in (OrderType.LIMIT, OrderType.STOP_LIMIT):
-            return limit
-        if type_ is OrderType.STOP:
-            return max(stop, last) if (buy and last is not None) else stop  # type: ignore[type-var]
-        return last
+        """Gross exposure allowed per dollar of equity (1, 2 or 4; see ``engine.paper.margin``)."""
+        return margin.leverage(self)
 
     def buying_power(self) -> Decimal:
         """What new orders may still commit: cash (cash account) or leverage × equity − gross
         exposure (margin), less what working orders hold back."""
-        _, held = self._reserved(None, True)
-        if self.kind is AccountKind.CASH:
-            return self.ledger.cash - held
-        eq = self.ledger.equity(self.prices)
-        return self.leverage() * eq - self.ledger.gross_exposure(self.prices) - self._held_exposure()
+        return margin.buying_power(self)
 
-    def _held_exposure(self) -> Decimal:
-        """Margin: exposure working orders could still open, per symbol the worse of all
-        buys or all sells filling (orders that only reduce a position hold nothing)."""
-        total = ZERO
-        for symbol, lst in self._working.items():
-            if not lst:
-                continue
-            pos = self.ledger.qty(symbol)
-            buys, buy_money = self._reserved(symbol, True)
-            sells, sell_money = self._reserved(symbol, False)
-            up = max(abs(pos + buys) - abs(pos), 0)
-            down = max(abs(pos - sells) - abs(pos), 0)
-            if up >= down and buys:
-                total += buy_money * up / buys
-            elif sells:
-                total += sell_money * down / sells
-        return total
-
-    def _check_buying_power(self, req: OrderRequest, qty: int, group: str | None = None) -> str | None:
-        """Why this order cannot be afforded (None if it can)."""
-        is_buy = req.side is Side.BUY
-        pos = self.ledger.qty(req.symbol)
-        px = self._ref_price(req.symbol, req.type, req.limit_price, req.stop_price, is_buy)
-        if px is None:
-            return f"no price known for {req.symbol} yet; wait for a quote or use a limit order"
-        if self.kind is AccountKind.CASH:
-            if is_buy:
-                need = qty * px + self.config.commission.fee(qty, px)
-                avail = self.buying_power()
-                if need > avail:
-                    return (
-                        f"insufficient cash: this order needs {money(need)}, "
-                        f"{money(avail)} is available"
-                    )
-                return None
-            held, _ = self._reserved(req.symbol, False, group)
-            if qty > pos - held:
-                return (
-                    f"a cash account cannot sell short: you hold {pos} {req.symbol} "
-                    f"and {held} are already in working sell orders; this order sells {qty}"
-                )
-            return None
-        held_same, _ = self._reserved(req.symbol, is_buy, group)
-        signed_after = pos + (qty + held_same if is_buy else -(qty + held_same))
-        extra = max(abs(signed_after) - max(abs(pos), 0), 0)
-        opening = min(qty, extra)
-        if opening <= 0:
-            return None  # reduces or closes a position
-        need = opening * px
-        avail = self.buying_power()
-        if need > avail:
-            eq = self.ledger.equity(self.prices)
-            return (
-                f"insufficient buying power: this order needs {money(need)}, "
-                f"{money(max(avail, ZERO))} is available ({self.leverage()}× equity {money(eq)})"
-            )
-        return None
+    def _ref_price(
+        self, symbol: str, type_: OrderType, limit: Decimal | None, stop: Decimal | None, buy: bool,
+    ) -> Decimal | None:
+        return ref_price(self.prices, symbol, type_, limit, stop, buy)
 
     # ------------------------------------------------------------------ commands
 
@@ -465,12 +310,15 @@ class PaperAccount:
         reason = "; ".join(problems) if problems else None
         if reason is None and check:
             reason = self._check_buying_power(req, req.qty, group)
+        expire = None
+        if reason is None and req.tif is TimeInForce.DAY and not self.session_bars:
+            try:
+                expire = session_close_after(o.active_from_ms, req.symbol)
+            except ValueError:
+                reason = "a DAY order needs a session close, and the market calendar ends in 2100; use GTC"
         if reason is not None:
             self._emit(o, OrderRejected(oid, now_ms, reason=reason))
             return o
-        expire = None
-        if req.tif is TimeInForce.DAY and not self.session_bars:
-            expire = session_close_after(o.active_from_ms)
         self._emit(o, OrderAccepted(oid, now_ms, expire_at_ms=expire))
         if o.type is OrderType.TRAILING_STOP:
             last = self.prices.get(o.symbol)
@@ -482,26 +330,6 @@ class PaperAccount:
         if bracket:
             self._add_children(o, req, now_ms)
         return o
-
-    def _add_children(self, parent: Order, req: OrderRequest, now_ms: int) -> None:
-        group = f"B{parent.order_id}"
-        exit_side = Side.SELL if req.side is Side.BUY else Side.BUY
-        legs: list[tuple[Role, OrderType, Decimal | None, Decimal | None]] = []
-        if req.take_profit is not None:
-            legs.append((Role.TAKE_PROFIT, OrderType.LIMIT, req.take_profit, None))
-        if req.stop_loss is not None:
-            legs.append((Role.STOP_LOSS, OrderType.STOP, None, req.stop_loss))
-        for role, type_, limit, stop in legs:
-            cid = self.ids.order_id()
-            ev = OrderSubmitted(
-                cid, now_ms, self.name, req.symbol, exit_side, req.qty, type_, TimeInForce.GTC,
-                limit, stop, None, None, parent.order_id, group, role, now_ms, req.tag,
-            )
-            c = self._new_order(ev)
-            self._emit(c, OrderHeld(cid, now_ms))
-            self._children.setdefault(parent.order_id, []).append(c)
-            self._groups.setdefault(group, []).append(c)
-            self._activate_working(c)
 
     def submit_oco(self, first: OrderRequest, second: OrderRequest, now_ms: int) -> tuple[Order, Order]:
         """Two orders where a fill of one reduces (a full fill cancels) the other.
@@ -634,207 +462,11 @@ class PaperAccount:
         with self._call():
             return self._on_bar(symbol, bar)
 
-    def _on_bar(self, symbol: str, bar: Bar) -> list[Fill]:
-        self.now_ms = bar.time_ms
-        lst = self._working.get(symbol)
-        fills: list[Fill] = []
-        if lst:
-            t = bar.time_ms
-            for o in lst:
-                if o.expire_at_ms is not None and o.expire_at_ms <= t:
-                    for x in list(lst):
-                        if x.expire_at_ms is not None and x.expire_at_ms <= t and x.is_working:
-                            self._cancel(x, t, "DAY order expired at the session close", expired=True)
-                    break
-            eligible = [o for o in lst if (o.state is _ACC or o.state is _PF) and t > o.created_ms
-                        and t >= o.active_from_ms]
-            if len(eligible) > 1:
-                eligible.sort(key=lambda o: _RANK[o.type])
-            cap = participation_cap(bar.volume, self.config.participation)
-            used = 0
-            late = self._late
-            for o in eligible:
-                if not o.is_active:
-                    continue
-                if o.type is OrderType.TRAILING_STOP and o.stop_price is None:
-                    self._emit(o, OrderTrailMoved(o.order_id, t, stop_price=trail_stop(o, bar.open), ref_price=bar.open))
-                m = match_bar(o, bar.open, bar.high, bar.low)
-                used += self._execute(o, m, bar, None, None if cap is None else cap - used, t, fills)
-                if o.tif is _IOC or o.tif is _FOK:
-                    self._after_attempt(o, t)
-            while late:
-                o, act_px = late.pop(0)
-                if not o.is_active:
-                    continue
-                m = match_bar(o, act_px, bar.high, bar.low)
-                used += self._execute(o, m, bar, None, None if cap is None else cap - used, t, fills)
-            for o in eligible:
-                if o.is_active and o.type is OrderType.TRAILING_STOP:
-                    self._ratchet(o, bar.low if o.is_buy else bar.high, t)
-            if self.session_bars:
-                for o in eligible:
-                    if o.is_working and o.tif is TimeInForce.DAY:
-                        self._cancel(o, t, "DAY order expired at the session close", expired=True)
-        self.prices[symbol] = bar.close
-        return fills
-
     def on_quote(self, q: Quote) -> list[Fill]:
         """Match the symbol's working orders against quote ``q`` (quote-mode rules)."""
         with self._call():
-            fills: list[Fill] = []
-            t = q.time_ms
-            self.now_ms = t
-            lst = self._working.get(q.symbol)
-            if lst:
-                for o in list(lst):
-                    if o.expire_at_ms is not None and o.expire_at_ms <= t and o.is_working:
-                        self._cancel(o, t, "DAY order expired at the session close", expired=True)
-                eligible = [o for o in lst if o.is_active and t >= o.active_from_ms and t >= o.created_ms]
-                eligible.sort(key=lambda o: _RANK[o.type])
-                last = q.last if q.last is not None else (q.bid + q.ask) / 2
-                self.prices[q.symbol] = last
-                # displayed size, shared by all of this account's orders on that side
-                shown: dict[bool, int | None] = {True: q.ask_size, False: q.bid_size}
+            return self._on_quote(q)
 
-                def take(o: Order) -> None:
-                    left = shown[o.is_buy]
-                    got = self._execute(o, match_quote(o, q), None, q, left, t, fills)
-                    if left is not None:
-                        shown[o.is_buy] = left - got
-
-                for o in eligible:
-                    if not o.is_active:
-                        continue
-                    if o.type is OrderType.TRAILING_STOP and o.stop_price is None:
-                        self._emit(o, OrderTrailMoved(o.order_id, t, stop_price=trail_stop(o, last), ref_price=last))
-                    take(o)
-                    self._after_attempt(o, t)
-                    if o.is_active and o.type is OrderType.TRAILING_STOP:
-                        self._ratchet(o, last, t)
-                # children activated by fills above act on this same quote
-                while self._late:
-                    o, _ = self._late.pop(0)
-                    if o.is_active:
-                        take(o)
-            else:
-                self.prices[q.symbol] = q.last if q.last is not None else (q.bid + q.ask) / 2
-            return fills
-
-    def _after_attempt(self, o: Order, t: int) -> None:
-        """IOC/FOK: what did not fill at the first chance is cancelled."""
-        if o.is_working and o.tif in (TimeInForce.IOC, TimeInForce.FOK):
-            why = "IOC: the rest could not be filled immediately" if o.tif is TimeInForce.IOC else \
-                "FOK: the whole quantity could not be filled immediately"
-            self._cancel(o, t, why)
-
-    def _ratchet(self, o: Order, price: Decimal, t: int) -> None:
-        ref = o.trail_ref
-        better = ref is None or (price < ref if o.is_buy else price > ref)
-        if not better:
-            return
-        new = trail_stop(o, price)
-        old = o.stop_price
-        if old is None or (new < old if o.is_buy else new > old):
-            self._emit(o, OrderTrailMoved(o.order_id, t, stop_price=new, ref_price=price))
-
-    def _execute(
-        self, o: Order, m: Match, bar: Bar | None, q: Quote | None, cap: int | None, t: int,
-        fills: list[Fill],
-    ) -> int:
-        """Turn a match into a fill (or a trigger, or nothing); returns shares filled."""
-        if m.trigger is not None and not o.triggered:
-            self._emit(o, OrderTriggered(o.order_id, t, price=m.trigger))
-        if m.price is None:
-            return 0
-        leaves = o.qty - o.filled_qty
-        qty = leaves if cap is None else min(leaves, cap)
-        if qty < leaves and o.tif is TimeInForce.FOK:
-            return 0  # cancelled by _after_attempt
-        if qty <= 0:
-            return 0
-        volume = bar.volume if bar is not None else 0.0
-        price = fill_price(o, m, self.config.slippage, qty, volume, bar, q is not None)
-        fee = self.config.commission.fee(qty, price)
-        why = self._fill_problem(o, qty, price, fee)
-        if why is not None:
-            self._cancel(o, t, why)
-            return 0
-        fill = Fill(self.ids.fill_id(), o.order_id, self.name, o.symbol, o.side, qty, price, fee, t)
-        self._emit(o, OrderFilled(o.order_id, t, fill=fill, leaves_qty=leaves - qty))
-        self.ledger.apply(fill)
-        self.fill_log.append(fill)
-        if self._record:
-            self._fills.append(fill)
-        fills.append(fill)
-        if o.order_id in self._children:
-            self._sync_children(o, t, price)
-        if o.oco_group is not None:
-            self._after_oco_fill(o, fill, t)
-        return qty
-
-    def _fill_problem(self, o: Order, qty: int, price: Decimal, fee: Decimal) -> str | None:
-        """Why a fill can no longer be afforded at its actual price (None if it can)."""
-        pos = self.ledger.qty(o.symbol)
-        signed = qty if o.is_buy else -qty
-        if abs(pos + signed) <= abs(pos) and (pos + signed) * pos >= 0:
-            return None  # reduces a position: always allowed
-        if self.kind is AccountKind.CASH:
-            if not o.is_buy:
-                return f"a cash account cannot sell short ({pos} {o.symbol} held, fill of {qty})"
-            cost = qty * price + fee
-            if cost > self.ledger.cash:
-                return (f"insufficient cash at fill time: {qty} {o.symbol} at {price} costs "
-                        f"{money(cost)}, cash is {money(self.ledger.cash)}")
-            return None
-        prices = dict(self.prices)
-        prices[o.symbol] = price
-        eq = self.ledger.equity(prices) - fee
-        gross = self.ledger.gross_exposure(prices) - abs(pos) * price + abs(pos + signed) * price
-        limit = self.leverage() * eq
-        if gross > limit:
-            return (f"insufficient buying power at fill time: exposure would be {money(gross)}, "
-                    f"the limit is {money(limit)}")
-        return None
-
-    def _sync_children(self, parent: Order, t: int, price: Decimal) -> None:
-        """A bracket entry filled: activate the children, sized to what is open."""
-        kids = self._children[parent.order_id]
-        open_qty = parent.filled_qty - sum(c.filled_qty for c in kids)
-        for c in kids:
-            if not c.is_working:
-                continue
-            target = c.filled_qty + open_qty
-            if c.state is OrderState.WAITING:
-                self._emit(c, OrderActivated(c.order_id, t, qty=target))
-                self._late.append((c, price))
-            elif target != c.qty and target > c.filled_qty:
-                self._emit(c, OrderModified(c.order_id, t, qty=target, reason="entry filled further"))
-
-    def _after_oco_fill(self, o: Order, fill: Fill, t: int) -> None:
-        siblings = [s for s in self._groups.get(o.oco_group, ()) if s is not o and s.is_working]  # type: ignore[arg-type]
-        if not siblings:
-            return
-        if o.parent_id is not None:  # bracket exits: size to what is still open
-            parent = self.orders[o.parent_id]
-            kids = self._children[o.parent_id]
-            open_qty = parent.filled_qty - sum(c.filled_qty for c in kids)
-            if open_qty <= 0:
-                for s in siblings:
-                    self._emit(s, OrderCancelled(s.order_id, t, reason=f"OCO: {o.role.value} {o.order_id} filled"))
-                if parent.is_working:  # the exit closed the trade: the entry's rest is void
-                    self._emit(parent, OrderCancelled(parent.order_id, t, reason=f"bracket exit {o.order_id} filled"))
-                return
-            for s in siblings:
-                target = s.filled_qty + open_qty
-                if target != s.qty:
-                    self._emit(s, OrderModified(s.order_id, t, qty=target, reason=f"OCO: {o.order_id} filled in part"))
-            return
-        for s in siblings:
-            target = s.qty - fill.qty
-            if o.state is OrderState.FILLED or target <= s.filled_qty:
-                self._emit(s, OrderCancelled(s.order_id, t, reason=f"OCO: order {o.order_id} filled"))
-            else:
-                self._emit(s, OrderModified(s.order_id, t, qty=target, reason=f"OCO: {o.order_id} filled in part"))
 
     # ------------------------------------------------------------------ summary
 
@@ -850,5 +482,5 @@ class PaperAccount:
 
 __all__ = [
     "AccountKind", "AccountSummary", "IdSource", "IllegalTransition", "Journal", "OrderNotFound",
-    "OrderNotWorking", "PaperAccount", "session_close_after",
+    "OrderNotWorking", "PDT_MIN_EQUITY", "PaperAccount", "in_regular_session", "session_close_after",
 ]

@@ -152,11 +152,8 @@ def rule_formula(text: str, what: str) -> Any:
 
 
 def _signal(sig: Signal, bars: Bars, what: str) -> np.ndarray:
-    if isinstance(sig, str):
-        arr = rule_formula(sig, what).evaluate(bars)
-    else:
-        arr = sig(bars)
-    arr = np.asarray(arr)
+    raw: object = rule_formula(sig, what).evaluate(bars) if isinstance(sig, str) else sig(bars)
+    arr: np.ndarray = np.asarray(raw)
     if arr.shape != (len(bars),):
         raise ValueError(f"{what} signal has shape {arr.shape}, expected ({len(bars)},)")
     if arr.dtype != np.bool_:

@@ -9,7 +9,11 @@ on the bus it was given, after each commit and after releasing its lock. Thread-
 lock serialises commands and market data.
 
 Every argument is validated before anything is written; a bad one raises a ``PaperError``
-(``engine.paper.errors``) with a one-sentence message and the call changes nothing. Prices
+(``engine.paper.errors``) with a one-sentence message and the call changes nothing. When the
+store cannot be written (disk full, disk I/O error, read-only file, locked by another
+process) a call raises the store's ``StoreError`` subclass (``engine.store.db.DiskFull``...),
+also one sentence; nothing of it is recorded and the account is rebuilt from the store, so
+memory never shows what was not saved. Prices
 may be Decimals, ints, floats or numeric strings: they become exact Decimals quantized to
 1e-6 (``engine.paper.money.to_price``).
 
@@ -61,6 +65,7 @@ from engine.paper.orders import (
     to_trail_percent,
 )
 from engine.paper.store import PaperStore, config_from_json, config_to_json
+from engine.store.db import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +199,8 @@ class PaperBroker:
             for aid, name, kind, cash, cfg in store.account_rows():
                 try:
                     self._load(aid, name, kind, cash, cfg)
+                except StoreError:
+                    raise  # the store itself failed (locked, I/O): not this account's fault
                 except Exception as exc:  # noqa: BLE001 - one account must not stop the others
                     self._accounts.pop(name, None)
                     self._broken_accounts.add(name)
@@ -214,7 +221,7 @@ class PaperBroker:
         # every store connection (WAL, synchronous=FULL, foreign keys).
         conn = sqlite3.connect(db.path, timeout=5.0, isolation_level=None, check_same_thread=False)
         _on_connect(conn, None)
-        return cls(PaperStore(conn), bus=bus, **kwargs)  # type: ignore[arg-type]
+        return cls(PaperStore(conn, db.path), bus=bus, **kwargs)  # type: ignore[arg-type]
 
     def close(self) -> None:
         with self._lock:
@@ -279,7 +286,24 @@ class PaperBroker:
             f"{n} stored paper orders or accounts could not be rebuilt and were left out; see the log"
         self._post(Notification("Paper trading", text, "warning"))
 
-    def _load(self, aid: int, name: str, kind: str, cash: str, cfg: str) -> PaperAccount:
+    def _load(self, aid: int, name: str, kind: str, cash: str, cfg: str, *, report: bool = True) -> PaperAccount:
+        """Rebuild account ``name`` from the store, report what was quarantined (``report``)
+        and expire its DAY orders that are due."""
+        acct, bad = self._rebuild(aid, name, kind, cash, cfg)
+        if report:
+            self._quarantine(bad)
+        try:
+            acct.expire_due(self.clock())
+        except StoreError as exc:
+            if not acct.stale:
+                raise
+            # the expiries could not be written (disk full...): keep what the store holds;
+            # the next expire_due() tries again
+            log.warning("paper account %r: due DAY orders not expired yet: %s", name, exc)
+            acct, _ = self._rebuild(aid, name, kind, cash, cfg)
+        return acct
+
+    def _rebuild(self, aid: int, name: str, kind: str, cash: str, cfg: str) -> tuple[PaperAccount, list[Quarantined]]:
         acct = PaperAccount(
             name, to_money(cash, "initial cash"), AccountKind(kind), config_from_json(cfg),
             ids=self.ids, journal=self.store,
@@ -290,17 +314,14 @@ class PaperBroker:
         self._accounts[name] = acct
         for oid in acct.orders:
             self._order_account[oid] = name
-        self._quarantine(bad)
-        acct.expire_due(self.clock())
-        return acct
+        return acct, bad
 
     def _reload(self, name: str) -> None:
-        """Throw away in-memory state of ``name`` and rebuild it from the store."""
+        """Throw away in-memory state of ``name`` and rebuild it from the store (what it
+        quarantined was reported when the broker opened)."""
         for aid, n, kind, cash, cfg in self.store.account_rows():
             if n == name:
-                before = len(self.quarantined)
-                self._load(aid, n, kind, cash, cfg)
-                del self.quarantined[before:]  # already reported when the broker opened
+                self._load(aid, n, kind, cash, cfg, report=False)
 
     @contextmanager
     def _guard(self, name: str) -> Iterator[PaperAccount]:
@@ -308,12 +329,18 @@ class PaperBroker:
         memory is rebuilt from disk so nothing unacknowledged stays visible."""
         with self._locked():
             acct = self._account(name)
+            # the last prices are market data, not ledger: the store does not hold them, so a
+            # rebuild gets them back from here (as they were before the call)
+            prices, now_ms = dict(acct.prices), acct.now_ms
             try:
                 yield acct
             except Exception:
                 if acct.stale:
                     try:
                         self._reload(name)
+                        fresh = self._accounts[name]
+                        fresh.prices.update(prices)
+                        fresh.now_ms = now_ms
                     except Exception:  # noqa: BLE001 - keep the original error
                         log.exception("could not rebuild paper account %r after a failed call", name)
                 raise

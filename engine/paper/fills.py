@@ -41,7 +41,10 @@ after submission + *N* ms. Then, for each eligible bar (O, H, L, C, V), as backt
   entry is still partly working, the entry's rest is cancelled; cancelling an entry that
   has not filled cancels its children.
 * **Time in force**: DAY orders expire after the first eligible daily (or longer) bar, or
-  at 16:00 America/New_York for intraday bars and quotes; GTC works until cancelled; IOC
+  for intraday bars and quotes at the real close of the symbol's exchange (from the market
+  calendar: holidays and half days known — entered on 2024-11-29 they expire at 13:00 New
+  York, entered on Thanksgiving at the next session's close; entered at or after a close, or
+  on a weekend, at the next session's close); GTC works until cancelled; IOC
   fills what it can on its first eligible bar and cancels the rest; FOK fills completely
   on its first eligible bar or is cancelled.
 
@@ -81,8 +84,8 @@ Accounts
 --------
 A cash account can only buy with the cash it has (settlement delays are not modelled)
 and sell shares it holds. A Reg-T margin account may sell short and hold gross positions
-up to 4× its equity intraday (during regular hours, 9:30–16:00 New York, and with at least
-$25,000 of equity: the pattern day trader rule) and 2× otherwise; backtests use 4× on
+up to 4× its equity intraday (during a NYSE regular session, holidays and early closes
+known, and with at least $25,000 of equity: the pattern day trader rule) and 2× otherwise; backtests use 4× on
 intraday bars and 2× on daily bars. Positions kept past the close above 2× are not
 liquidated; new orders that add exposure are then rejected until the account is back
 inside its buying power. An order that would exceed buying power is rejected with the
@@ -298,7 +301,7 @@ class FillConfig:
             raise ValueError(f"participation must be a number in (0, 1], not {p!r}")
         if isinstance(lat, bool) or not isinstance(lat, int) or lat > 86_400_000:
             raise ValueError(f"latency must be whole milliseconds up to a day, not {lat!r}")
-        if not isinstance(self.slippage, Slippage) or not isinstance(self.commission, Commission):  # type: ignore[arg-type]
+        if not isinstance(self.slippage, Slippage) or not isinstance(self.commission, Commission):
             raise ValueError("slippage and commission must be models of engine.paper.fills")
         if not (0 < self.participation <= 1):
             raise ValueError(f"participation must be in (0, 1], not {self.participation}")

@@ -128,10 +128,10 @@ def to_enum(cls: type[_E], v: object, what: str) -> _E:
         return v
     if isinstance(v, str):
         key = v.strip().lower()
-        for m in cls:  # type: ignore[attr-defined]
+        for m in cls:
             if key == str(m.value) or key == m.name.lower():
-                return m  # type: ignore[no-any-return]
-    allowed = ", ".join(str(m.value) for m in cls)  # type: ignore[attr-defined]
+                return m
+    allowed = ", ".join(str(m.value) for m in cls)
     raise InvalidValue(f"{what} must be one of {allowed}, not {show(v)}")
 
 

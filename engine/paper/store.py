@@ -4,6 +4,11 @@ broker acknowledges the call that produced it (one SQLite transaction per call, 
 rebuilt from the fills; the two are checked against each other, and every stored value is
 checked on the way in: an order whose history is unreadable is quarantined (left out and
 reported), never allowed to stop the store from opening.
+
+Known SQLite failures of any read or write here (disk full, disk I/O error, read-only file,
+database locked by another process) leave as the store's one-sentence ``StoreError``
+subclasses (``engine.store.db.DiskFull`` and its siblings); a failed write is rolled back
+whole.
 """
 from __future__ import annotations
 
@@ -12,7 +17,10 @@ import enum
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from engine.paper.account import AccountKind, PaperAccount
@@ -35,6 +43,7 @@ from engine.paper.orders import (
     Side,
     TimeInForce,
 )
+from engine.store.db import store_errors
 
 _ENUMS = {"side": Side, "type": OrderType, "tif": TimeInForce, "role": Role}
 
@@ -169,11 +178,26 @@ def config_from_json(text: str) -> FillConfig:
     )
 
 
-class PaperStore:
-    """The paper tables of the local store, written through one sqlite3 connection."""
+def _database_path(conn: sqlite3.Connection) -> str:
+    """The file behind ``conn``'s main database (for messages), or ``":memory:"``."""
+    for _seq, name, file in conn.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return str(file) or ":memory:"
+    return ":memory:"
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+
+class PaperStore:
+    """The paper tables of the local store, written through one sqlite3 connection.
+
+    Every method raises a ``StoreError`` subclass (``DiskFull``, ``DiskIOError``,
+    ``ReadOnlyDatabase``, ``DatabaseLocked``...) with a one-sentence message when SQLite
+    fails for a known reason; nothing of a failed write is kept.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | str | None = None) -> None:
         self.conn = conn  # autocommit mode (isolation_level=None): explicit transactions
+        #: the database file, named in error messages
+        self.path = Path(path) if path is not None else Path(_database_path(conn))
         self.lock = threading.RLock()
         self._ids: dict[str, int] = {}
         self._fill_seq: dict[int, int] = {}
@@ -181,11 +205,33 @@ class PaperStore:
     def close(self) -> None:
         self.conn.close()
 
+    @contextmanager
+    def _io(self) -> Iterator[sqlite3.Connection]:
+        """Hold the store's lock; known SQLite failures leave as ``StoreError``s."""
+        with self.lock, store_errors(self.path):
+            yield self.conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed if the block returns, rolled back whole if it
+        (or the COMMIT) fails."""
+        with self._io() as c:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                yield c
+                c.execute("COMMIT")
+            except BaseException:
+                # SQLite may already have rolled back (a full disk during COMMIT): a second
+                # ROLLBACK would raise and hide the real error
+                if c.in_transaction:
+                    c.execute("ROLLBACK")
+                raise
+
     # ---------------------------------------------------------------- accounts
 
     def create_account(self, name: str, kind: AccountKind, cash: Decimal, config: FillConfig, now_ms: int) -> int:
-        with self.lock:
-            cur = self.conn.execute(
+        with self._io() as c:
+            cur = c.execute(
                 "INSERT INTO paper_accounts(name, kind, initial_cash, config, created_ms) VALUES (?,?,?,?,?)",
                 (name, kind.value, str(cash), config_to_json(config), now_ms),
             )
@@ -193,8 +239,8 @@ class PaperStore:
             return self._ids[name]
 
     def account_rows(self) -> list[tuple[int, str, str, str, str]]:
-        with self.lock:
-            rows = self.conn.execute(
+        with self._io() as c:
+            rows = c.execute(
                 "SELECT id, name, kind, initial_cash, config FROM paper_accounts ORDER BY id"
             ).fetchall()
         for r in rows:
@@ -210,16 +256,16 @@ class PaperStore:
         fills and its bracket children, and reported as ``Quarantined``: one bad row must
         not keep the other orders and accounts from opening.
         """
-        with self.lock:
-            evs = self.conn.execute(
+        with self._io() as c:
+            evs = c.execute(
                 "SELECT order_id, type, payload FROM paper_order_events WHERE account_id=? ORDER BY seq",
                 (account_id,),
             ).fetchall()
-            frows = self.conn.execute(
+            frows = c.execute(
                 "SELECT fill_id, order_id, symbol, side, qty, price, fee, time_ms, seq FROM paper_fills "
                 "WHERE account_id=? ORDER BY seq", (account_id,),
             ).fetchall()
-            name = self.conn.execute("SELECT name FROM paper_accounts WHERE id=?", (account_id,)).fetchone()[0]
+            name = c.execute("SELECT name FROM paper_accounts WHERE id=?", (account_id,)).fetchone()[0]
         rows: dict[str, list[tuple[str, str]]] = {}
         for oid, tname, payload in evs:
             rows.setdefault(str(oid), []).append((tname, payload))
@@ -273,82 +319,73 @@ class PaperStore:
 
     def mark_quarantined(self, order_ids: list[str]) -> None:
         """Set the snapshot state of these orders to ``quarantined`` (their history is kept
-        untouched for inspection). Raises ``sqlite3.Error`` if the store cannot be written."""
+        untouched for inspection). Raises ``StoreError`` (or ``sqlite3.Error``) if the store
+        cannot be written."""
         if not order_ids:
             return
-        with self.lock:
-            c = self.conn
-            c.execute("BEGIN IMMEDIATE")
-            try:
-                c.executemany("UPDATE paper_orders SET state='quarantined' WHERE order_id=?",
-                              [(oid,) for oid in order_ids])
-                c.execute("COMMIT")
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
+        with self._transaction() as c:
+            c.executemany("UPDATE paper_orders SET state='quarantined' WHERE order_id=?",
+                          [(oid,) for oid in order_ids])
 
     # ---------------------------------------------------------------- journal
 
     def commit(self, account: PaperAccount, events: list[OrderEvent], fills: list[Fill]) -> None:
-        """Write one call's events and fills in one transaction (the acknowledgement point)."""
+        """Write one call's events and fills in one transaction (the acknowledgement point).
+
+        Raises ``StoreError`` (``DiskFull``, ``DiskIOError``, ``ReadOnlyDatabase``,
+        ``DatabaseLocked``...) when it cannot be written; nothing of the call is kept then.
+        """
         aid = self._ids[account.name]
-        with self.lock:
-            c = self.conn
-            c.execute("BEGIN IMMEDIATE")
-            try:
-                touched: dict[str, Order] = {}
-                for ev in events:
-                    if type(ev) is OrderSubmitted:
-                        c.execute(
-                            "INSERT INTO paper_orders(order_id, account_id, symbol, side, type, tif, qty, "
-                            "filled_qty, state, parent_id, oco_group, created_ms, updated_ms) "
-                            "VALUES (?,?,?,?,?,?,?,0,'new',?,?,?,?)",
-                            (ev.order_id, aid, ev.symbol, ev.side.value, ev.type.value, ev.tif.value, ev.qty,
-                             ev.parent_id, ev.oco_group, ev.time_ms, ev.time_ms),
-                        )
+        seq = self._fill_seq.get(aid, 0)
+        with self._transaction() as c:
+            touched: dict[str, Order] = {}
+            for ev in events:
+                if type(ev) is OrderSubmitted:
                     c.execute(
-                        "INSERT INTO paper_order_events(order_id, account_id, time_ms, type, payload) VALUES (?,?,?,?,?)",
-                        (ev.order_id, aid, ev.time_ms, type(ev).__name__, encode_event(ev)),
+                        "INSERT INTO paper_orders(order_id, account_id, symbol, side, type, tif, qty, "
+                        "filled_qty, state, parent_id, oco_group, created_ms, updated_ms) "
+                        "VALUES (?,?,?,?,?,?,?,0,'new',?,?,?,?)",
+                        (ev.order_id, aid, ev.symbol, ev.side.value, ev.type.value, ev.tif.value, ev.qty,
+                         ev.parent_id, ev.oco_group, ev.time_ms, ev.time_ms),
                     )
-                    touched[ev.order_id] = account.orders[ev.order_id]
-                for o in touched.values():
-                    c.execute(
-                        "UPDATE paper_orders SET qty=?, filled_qty=?, state=?, updated_ms=? WHERE order_id=?",
-                        (o.qty, o.filled_qty, o.state.value, o.updated_ms, o.order_id),
-                    )
-                seq = self._fill_seq.get(aid, 0)
-                for f in fills:
-                    seq += 1
-                    c.execute(
-                        "INSERT INTO paper_fills(fill_id, seq, order_id, account_id, symbol, side, qty, price, fee, time_ms) "
-                        "VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        (f.fill_id, seq, f.order_id, aid, f.symbol, f.side.value, f.qty, str(f.price), str(f.fee), f.time_ms),
-                    )
-                if fills:
-                    led = account.ledger
-                    c.execute(
-                        "INSERT INTO paper_equity(account_id, time_ms, cash, equity) VALUES (?,?,?,?)",
-                        (aid, fills[-1].time_ms, str(led.cash), str(led.equity(account.prices))),
-                    )
-                c.execute("COMMIT")
-                self._fill_seq[aid] = seq
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
+                c.execute(
+                    "INSERT INTO paper_order_events(order_id, account_id, time_ms, type, payload) VALUES (?,?,?,?,?)",
+                    (ev.order_id, aid, ev.time_ms, type(ev).__name__, encode_event(ev)),
+                )
+                touched[ev.order_id] = account.orders[ev.order_id]
+            for o in touched.values():
+                c.execute(
+                    "UPDATE paper_orders SET qty=?, filled_qty=?, state=?, updated_ms=? WHERE order_id=?",
+                    (o.qty, o.filled_qty, o.state.value, o.updated_ms, o.order_id),
+                )
+            for f in fills:
+                seq += 1
+                c.execute(
+                    "INSERT INTO paper_fills(fill_id, seq, order_id, account_id, symbol, side, qty, price, fee, time_ms) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (f.fill_id, seq, f.order_id, aid, f.symbol, f.side.value, f.qty, str(f.price), str(f.fee), f.time_ms),
+                )
+            if fills:
+                led = account.ledger
+                c.execute(
+                    "INSERT INTO paper_equity(account_id, time_ms, cash, equity) VALUES (?,?,?,?)",
+                    (aid, fills[-1].time_ms, str(led.cash), str(led.equity(account.prices))),
+                )
+        self._fill_seq[aid] = seq
 
     def snapshot(self, account: PaperAccount, now_ms: int) -> None:
         """Record the account's equity now (for the equity curve)."""
         aid = self._ids[account.name]
-        with self.lock:
-            self.conn.execute(
+        with self._io() as c:
+            c.execute(
                 "INSERT INTO paper_equity(account_id, time_ms, cash, equity) VALUES (?,?,?,?)",
                 (aid, now_ms, str(account.ledger.cash), str(account.ledger.equity(account.prices))),
             )
 
     def equity_rows(self, account_name: str) -> list[tuple[int, Decimal, Decimal]]:
         aid = self._ids[account_name]
-        with self.lock:
-            rows = self.conn.execute(
+        with self._io() as c:
+            rows = c.execute(
                 "SELECT time_ms, cash, equity FROM paper_equity WHERE account_id=? ORDER BY time_ms, id", (aid,),
             ).fetchall()
         return [(int(t), Decimal(c), Decimal(e)) for t, c, e in rows]

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from engine.events import EventBus
+from engine.market.calendar import get_calendar
 from engine.paper.broker import PaperBroker
 from engine.paper.orders import OrderRequest, OrderType, Side, TimeInForce
 
@@ -22,6 +23,9 @@ def main() -> None:
     broker = PaperBroker.open(db, bus=EventBus())
     if "crash" not in broker.accounts():
         broker.create_account("crash", 1_000_000, "margin")
+    # a running workstation has built the market calendar long before: do not let its
+    # first build (~1 s, on the first margin or DAY order) eat the time before the kill
+    get_calendar("XNYS")
     print("READY", flush=True)
     px = 100.0
     while True:
