@@ -34,7 +34,8 @@ def _as_float(name: str, value: ArrayLike) -> FloatArray:
 def _first_bad(name: str, arr: FloatArray, bad: BoolArray, rule: str) -> None:
     if bad.any():
         idx = np.unravel_index(int(np.argmax(bad)), bad.shape) if bad.ndim else ()
-        where = f" (element {tuple(int(i) for i in idx)} is {arr[idx]!r})" if arr.ndim else f" (got {float(arr)!r})"
+        pos = ", ".join(str(int(i)) for i in idx)
+        where = f" (element [{pos}] is {float(arr[idx])!r})" if arr.ndim else f" (got {float(arr)!r})"
         raise ValueError(f"{name} must be {rule}{where}")
 
 

@@ -199,6 +199,12 @@ def greeks_raw(w: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: Fl
 def greeks_np(w: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
               q: FloatArray, v: FloatArray, *, second_order: bool = True) -> Greeks:
     """The numpy implementation of ``greeks_raw``."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return _greeks_np(w, s, k, t, r, q, v, second_order)
+
+
+def _greeks_np(w: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
+               q: FloatArray, v: FloatArray, second_order: bool) -> Greeks:
     d1, d2, sqrt_t, sig = _d1_d2(s, k, t, r, q, v)
     dq = np.exp(-q * t)
     kd = k * np.exp(-r * t)

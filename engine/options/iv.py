@@ -265,7 +265,7 @@ def _american(w: FloatArray, p: FloatArray, s: FloatArray, k: FloatArray, t: Flo
         c = np.where(fb != fa, b - fb * (b - a) / (fb - fa), 0.5 * (a + b))
         c = np.where((c <= a) | (c >= b), 0.5 * (a + b), c)
         fc = american.price_raw(w_[act], s_[act], k_[act], t_[act], r_[act], q_[act], c) - p_[act]
-        done = (np.abs(fc) <= 1e-12 * np.maximum(p_[act], 1.0)) | ((b - a) <= 1e-9 * c)
+        done = (np.abs(fc) <= 1e-14 * np.maximum(p_[act], 1.0)) | ((b - a) <= 1e-10 * c)
         left = np.sign(fc) == np.sign(fa)
         a_new = np.where(left, c, a)
         fa_new = np.where(left, fc, np.where(side == -1, 0.5 * fa, fa))
