@@ -156,45 +156,51 @@ def _psi(s, t2, gamma, h, i2, i1, t1, r, b, v, bw, ba, bc):  # type: ignore[no-u
         + (i1 / i2) ** kappa * _bvn(-e4, -f4, -1.0, bw, ba, bc))
 
 
-@njit(cache=True, fastmath=True, parallel=True)
+@njit(cache=True, fastmath=True, inline="always")
+def _bs2002_one(S, K, T, R, B, V, bw, ba, bc):  # type: ignore[no-untyped-def]
+    v2 = V * V
+    t1 = 0.5 * (math.sqrt(5.0) - 1.0) * T
+    beta = (0.5 - B / v2) + math.sqrt((B / v2 - 0.5) ** 2 + 2.0 * R / v2)
+    b_inf = beta / (beta - 1.0) * K
+    b0 = max(K, R / (R - B) * K)
+    denom = (b_inf - b0) * b0
+    h1 = -(B * t1 + 2.0 * V * math.sqrt(t1)) * K * K / denom
+    h2 = -(B * T + 2.0 * V * math.sqrt(T)) * K * K / denom
+    i1 = b0 + (b_inf - b0) * (1.0 - math.exp(h1))
+    i2 = b0 + (b_inf - b0) * (1.0 - math.exp(h2))
+    if S >= i2:
+        return S - K
+    a1 = (i1 - K) * i1 ** (-beta)
+    a2 = (i2 - K) * i2 ** (-beta)
+    return (a2 * S ** beta
+            - a2 * _phi(S, t1, beta, i2, i2, R, B, V)
+            + _phi(S, t1, 1.0, i2, i2, R, B, V)
+            - _phi(S, t1, 1.0, i1, i2, R, B, V)
+            - K * _phi(S, t1, 0.0, i2, i2, R, B, V)
+            + K * _phi(S, t1, 0.0, i1, i2, R, B, V)
+            + a1 * _phi(S, t1, beta, i1, i2, R, B, V)
+            - a1 * _psi(S, T, beta, i1, i2, i1, t1, R, B, V, bw, ba, bc)
+            + _psi(S, T, 1.0, i1, i2, i1, t1, R, B, V, bw, ba, bc)
+            - _psi(S, T, 1.0, K, i2, i1, t1, R, B, V, bw, ba, bc)
+            - K * _psi(S, T, 0.0, i1, i2, i1, t1, R, B, V, bw, ba, bc)
+            + K * _psi(S, T, 0.0, K, i2, i1, t1, R, B, V, bw, ba, bc))
+
+
+@njit(cache=True, fastmath=True)
 def bs2002_call(s, k, t, r, b, v, bw, ba, bc, out):  # type: ignore[no-untyped-def]
     """BS2002 call values where early exercise can matter (see american._bs2002_call).
 
-    fastmath: the inputs are finite and validated; parallel: contracts are independent."""
+    fastmath: the inputs are finite and validated."""
+    for n in range(s.shape[0]):
+        out[n] = _bs2002_one(s[n], k[n], t[n], r[n], b[n], v[n], bw, ba, bc)
+
+
+@njit(cache=True, fastmath=True, parallel=True)
+def bs2002_call_parallel(s, k, t, r, b, v, bw, ba, bc, out):  # type: ignore[no-untyped-def]
+    """``bs2002_call`` over the machine's cores, for large arrays (thread start-up costs
+    more than it saves below ~10,000 contracts)."""
     for n in prange(s.shape[0]):
-        S = s[n]
-        K = k[n]
-        T = t[n]
-        R = r[n]
-        B = b[n]
-        V = v[n]
-        v2 = V * V
-        t1 = 0.5 * (math.sqrt(5.0) - 1.0) * T
-        beta = (0.5 - B / v2) + math.sqrt((B / v2 - 0.5) ** 2 + 2.0 * R / v2)
-        b_inf = beta / (beta - 1.0) * K
-        b0 = max(K, R / (R - B) * K)
-        denom = (b_inf - b0) * b0
-        h1 = -(B * t1 + 2.0 * V * math.sqrt(t1)) * K * K / denom
-        h2 = -(B * T + 2.0 * V * math.sqrt(T)) * K * K / denom
-        i1 = b0 + (b_inf - b0) * (1.0 - math.exp(h1))
-        i2 = b0 + (b_inf - b0) * (1.0 - math.exp(h2))
-        if S >= i2:
-            out[n] = S - K
-            continue
-        a1 = (i1 - K) * i1 ** (-beta)
-        a2 = (i2 - K) * i2 ** (-beta)
-        out[n] = (a2 * S ** beta
-                  - a2 * _phi(S, t1, beta, i2, i2, R, B, V)
-                  + _phi(S, t1, 1.0, i2, i2, R, B, V)
-                  - _phi(S, t1, 1.0, i1, i2, R, B, V)
-                  - K * _phi(S, t1, 0.0, i2, i2, R, B, V)
-                  + K * _phi(S, t1, 0.0, i1, i2, R, B, V)
-                  + a1 * _phi(S, t1, beta, i1, i2, R, B, V)
-                  - a1 * _psi(S, T, beta, i1, i2, i1, t1, R, B, V, bw, ba, bc)
-                  + _psi(S, T, 1.0, i1, i2, i1, t1, R, B, V, bw, ba, bc)
-                  - _psi(S, T, 1.0, K, i2, i1, t1, R, B, V, bw, ba, bc)
-                  - K * _psi(S, T, 0.0, i1, i2, i1, t1, R, B, V, bw, ba, bc)
-                  + K * _psi(S, T, 0.0, K, i2, i1, t1, R, B, V, bw, ba, bc))
+        out[n] = _bs2002_one(s[n], k[n], t[n], r[n], b[n], v[n], bw, ba, bc)
 
 
 @njit(cache=True)

@@ -44,6 +44,7 @@ _SN = np.concatenate([np.sin(_ASR * (1.0 - _GL_X[:5]) / 2.0), np.sin(_ASR * (1.0
 _BVN_W = np.concatenate([_GL_W[:5], _GL_W[:5]]) * _ASR / (4.0 * math.pi)
 _BVN_A = _SN / (1.0 - _SN * _SN)
 _BVN_C = 1.0 / (1.0 - _SN * _SN)
+_PARALLEL_FROM = 10_000  # contracts; below that numba's thread start-up costs more than it saves
 
 
 def _bvn(a: FloatArray, b: FloatArray, positive: bool) -> FloatArray:
@@ -155,7 +156,8 @@ def price_raw(w: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: Flo
         nb = kernels()
         if nb is not None:
             am = np.empty(args[0].size)
-            nb.bs2002_call(*args, _BVN_W, _BVN_A, _BVN_C, am)
+            kernel = nb.bs2002_call_parallel if am.size >= _PARALLEL_FROM else nb.bs2002_call
+            kernel(*args, _BVN_W, _BVN_A, _BVN_C, am)
         else:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 am = _bs2002_call(*args)
