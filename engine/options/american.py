@@ -231,11 +231,11 @@ def binomial(kind: KindLike, spot: ArrayLike, strike: ArrayLike, years: ArrayLik
     res = np.empty(flat[0].size)
     nb = kernels()
     for j in range(res.size):
-        args = tuple(float(a[j]) for a in flat)
+        wj, sj, kj, tj, rj, qj, vj = (float(a[j]) for a in flat)
         if nb is not None:
-            res[j] = nb.crr(*args, int(steps), bool(american))
+            res[j] = nb.crr(wj, sj, kj, tj, rj, qj, vj, int(steps), bool(american))
         else:
-            res[j] = _crr_np(*args, int(steps), bool(american))
+            res[j] = _crr_np(wj, sj, kj, tj, rj, qj, vj, int(steps), bool(american))
     return out(res.reshape(np.shape(s)), all_scalar(kind, spot, strike, years, rate, vol, dividend))
 
 

@@ -169,7 +169,7 @@ def price_raw(w: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: Flo
         flat = _flat(w, s, k, t, r, q, v)
         buf = np.empty((9, flat[0].size))
         nb.bsm_greeks(*flat, 0, buf)
-        return buf[0].reshape(shape)
+        return np.asarray(buf[0].reshape(shape), dtype=np.float64)
     return price_np(w, s, k, t, r, q, v)
 
 

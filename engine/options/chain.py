@@ -241,10 +241,9 @@ def build_chain(symbol: str, spot: float, as_of: _dt.date, rate: float, dividend
     ivs = np.asarray(res.vol, dtype=np.float64)
     flags |= np.where(ok & ~np.isfinite(ivs), Flag.NO_IV, 0).astype(np.uint8)
     reason = np.asarray(res.reason, dtype=np.int8)
+    d, gm, vg, th, rh = (np.asarray(getattr(g, f), dtype=np.float64) for f in ("delta", "gamma", "vega", "theta", "rho"))
     return OptionChain(symbol.upper(), float(spot), as_of, float(rate), float(dividend), source, delayed,
-                       exp, t, k, c, b, a, lst, vol_, oi, ivs, reason,
-                       *(np.asarray(getattr(g, f), dtype=np.float64) for f in ("delta", "gamma", "vega", "theta", "rho")),
-                       flags)
+                       exp, t, k, c, b, a, lst, vol_, oi, ivs, reason, d, gm, vg, th, rh, flags)
 
 
 class ChainSource(Protocol):
@@ -280,7 +279,7 @@ def demo_expiries(as_of: _dt.date) -> list[_dt.date]:
     monthly = [d for y in (as_of.year, as_of.year + 1, as_of.year + 2) for d in monthly_expiries(y) if d > as_of]
     chosen = set(monthly[:8])
     chosen |= {d for d in monthly if d.month == 1}.intersection(monthly[8:]) if len(monthly) > 8 else set()
-    weeklies = []
+    weeklies: list[_dt.date] = []
     d = as_of + _dt.timedelta(days=(4 - as_of.weekday()) % 7 or 7)
     while len(weeklies) < 4:
         e = d

@@ -26,12 +26,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import ndtr, ndtri
 
 from engine.options import american, bsm
 from engine.options._backend import kernels
 from engine.options._inputs import (
     ArrayLike,
+    BoolArray,
     FloatArray,
     KindLike,
     all_scalar,
@@ -129,14 +131,14 @@ def implied_vol(kind: KindLike, price: ArrayLike, spot: ArrayLike, strike: Array
 
 
 def _bad_mask(p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
-              q: FloatArray) -> FloatArray:
+              q: FloatArray) -> BoolArray:
     finite = np.isfinite(p) & np.isfinite(s) & np.isfinite(k) & np.isfinite(t) & np.isfinite(r) & np.isfinite(q)
     with np.errstate(invalid="ignore"):
         return np.asarray(~finite | (s <= 0) | (k <= 0) | (t <= 0) | (p <= 0))
 
 
 def _european(w: FloatArray, p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray,
-              r: FloatArray, q: FloatArray) -> tuple[FloatArray, FloatArray]:
+              r: FloatArray, q: FloatArray) -> tuple[FloatArray, npt.NDArray[np.int8]]:
     n = p.size
     nb = kernels()
     if nb is not None:
@@ -233,7 +235,7 @@ def normalised_iv_np(x: FloatArray, beta: FloatArray) -> FloatArray:
 
 
 def _american(w: FloatArray, p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray,
-              r: FloatArray, q: FloatArray) -> tuple[FloatArray, FloatArray]:
+              r: FloatArray, q: FloatArray) -> tuple[FloatArray, npt.NDArray[np.int8]]:
     n = p.size
     vol = np.full(n, np.nan)
     reason = np.full(n, int(Reason.BAD_INPUT), dtype=np.int8)
@@ -293,8 +295,8 @@ def iv_and_greeks(kind: KindLike, price: ArrayLike, spot: ArrayLike, strike: Arr
     s, k, t, r, q = (np.broadcast_to(np.asarray(a, dtype=np.float64), shape)
                      for a in (spot, strike, years, rate, dividend))
     good = np.isfinite(vol)
-    safe = [np.where(good, a, 1.0) for a in (s, k, t, r, q)]
-    g = bsm.greeks_raw(np.where(good, w, 1.0), *safe[:5], np.where(good, vol, 0.2), second_order=False)
+    s1, k1, t1, r1, q1 = (np.where(good, a, 1.0) for a in (s, k, t, r, q))
+    g = bsm.greeks_raw(np.where(good, w, 1.0), s1, k1, t1, r1, q1, np.where(good, vol, 0.2), second_order=False)
     fields = [np.where(good, getattr(g, n), np.nan) for n in ("price", "delta", "gamma", "vega", "theta", "rho")]
     if np.ndim(res.vol) == 0:
         return res, bsm.Greeks(*(float(f) for f in fields))

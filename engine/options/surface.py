@@ -54,9 +54,10 @@ class SviParams:
 
     def g(self, k: ArrayLike) -> FloatArray:
         """Gatheral's butterfly density factor g(k); g < 0 means butterfly arbitrage."""
-        w, w1, w2 = self.derivatives(k)
+        kk = np.asarray(k, dtype=np.float64)
+        w, w1, w2 = self.derivatives(kk)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.asarray((1 - k * w1 / (2 * w)) ** 2 - w1 ** 2 / 4 * (1 / w + 0.25) + w2 / 2,
+            return np.asarray((1 - kk * w1 / (2 * w)) ** 2 - w1 ** 2 / 4 * (1 / w + 0.25) + w2 / 2,
                               dtype=np.float64)
 
 
