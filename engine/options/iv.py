@@ -118,8 +118,8 @@ def implied_vol(kind: KindLike, price: ArrayLike, spot: ArrayLike, strike: Array
         raise ValueError("price, spot, strike, years, rate and dividend must be numbers") from None
     w = broadcast_sign(option_sign(kind), arrs[0].shape)
     shape = np.broadcast_shapes(w.shape, arrs[0].shape)
-    flat = [np.ascontiguousarray(np.broadcast_to(a, shape), dtype=np.float64).ravel()
-            for a in (w, *arrs)]
+    # np.array copies: a broadcast view (read-only) must not reach the numba kernels.
+    flat = [np.array(np.broadcast_to(a, shape), dtype=np.float64).ravel() for a in (w, *arrs)]
     w_, p, s, k, t, r, q = flat
     if style == "european":
         vol, reason = _european(w_, p, s, k, t, r, q)
