@@ -1,0 +1,321 @@
+"""numba kernels for engine/options (see ``_backend``); one pass per contract, no temporaries.
+
+The formulas are the ones of the numpy code next to each public function (``bsm.greeks_raw``
+and friends); tests run both and compare them to 1e-12.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+_SQRT1_2 = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+
+
+@njit(cache=True, inline="always")
+def ncdf(x: float) -> float:
+    return 0.5 * math.erfc(-x * _SQRT1_2)
+
+
+@njit(cache=True, inline="always")
+def npdf(x: float) -> float:
+    return _INV_SQRT_2PI * math.exp(-0.5 * x * x)
+
+
+@njit(cache=True)
+def bsm_greeks(w, s, k, t, r, q, v, which, out):  # type: ignore[no-untyped-def]
+    """which: 0 price only, 1 price + first order, 2 all; out: (9, n) float64."""
+    n = s.shape[0]
+    for i in range(n):
+        wi = w[i]
+        ti = t[i]
+        sqrt_t = math.sqrt(ti)
+        sig = v[i] * sqrt_t
+        m = math.log(s[i] / k[i]) + (r[i] - q[i]) * ti
+        if sig > 0.0:
+            d1 = (m + 0.5 * sig * sig) / sig
+            d2 = d1 - sig
+        else:
+            d1 = math.inf if m > 0.0 else (-math.inf if m < 0.0 else 0.0)
+            d2 = d1
+        dq = math.exp(-q[i] * ti)
+        kd = k[i] * math.exp(-r[i] * ti)
+        sd = s[i] * dq
+        nd1 = ncdf(wi * d1)
+        nd2 = ncdf(wi * d2)
+        out[0, i] = wi * (sd * nd1 - kd * nd2)
+        if which == 0:
+            continue
+        pdf = npdf(d1)
+        wnd1 = wi * nd1
+        wkn2 = wi * kd * nd2
+        vega_raw = sd * pdf * sqrt_t
+        out[1, i] = dq * wnd1
+        out[3, i] = vega_raw / 100.0
+        out[5, i] = wkn2 * ti / 100.0
+        if sig > 0.0:
+            out[2, i] = dq * pdf / (s[i] * sig)
+            diffusion = sd * pdf * sig / (2.0 * ti)
+        else:
+            out[2, i] = 0.0
+            diffusion = 0.0
+        out[4, i] = (-diffusion - r[i] * wkn2 + q[i] * sd * wnd1) / 365.0
+        if which == 1:
+            continue
+        if sig > 0.0:
+            out[6, i] = -dq * pdf * d2 / v[i] / 100.0
+            out[7, i] = vega_raw * d1 * d2 / v[i] / 10000.0
+            out[8, i] = (q[i] * dq * wnd1 - dq * pdf * (2.0 * (r[i] - q[i]) * ti - d2 * sig)
+                         / (2.0 * ti * sig)) / 365.0
+        else:
+            out[6, i] = 0.0
+            out[7, i] = 0.0
+            out[8, i] = 0.0
+
+
+@njit(cache=True)
+def crr(w, s, k, t, r, q, v, steps, american):  # type: ignore[no-untyped-def]
+    """Cox-Ross-Rubinstein tree price of one contract (see american._crr_np)."""
+    if t <= 0.0 or v <= 0.0:
+        fwd = w * (s * math.exp(-q * t) - k * math.exp(-r * t))
+        euro = fwd if fwd > 0.0 else 0.0
+        intrinsic = w * (s - k)
+        if american and intrinsic > euro:
+            return intrinsic
+        return euro
+    dt = t / steps
+    u = math.exp(v * math.sqrt(dt))
+    d = 1.0 / u
+    disc = math.exp(-r * dt)
+    p = (math.exp((r - q) * dt) - d) / (u - d)
+    pd = disc * (1.0 - p)
+    pu = disc * p
+    val = np.empty(steps + 1)
+    st = np.empty(steps + 1)
+    for j in range(steps + 1):
+        st[j] = s * u ** (steps - 2 * j)
+        x = w * (st[j] - k)
+        val[j] = x if x > 0.0 else 0.0
+    for n in range(steps - 1, -1, -1):
+        for j in range(n + 1):
+            c = pu * val[j] + pd * val[j + 1]
+            if american:
+                st[j] = st[j] * d
+                x = w * (st[j] - k)
+                if x > c:
+                    c = x
+            val[j] = c
+    return val[0]
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _bvn(a, b, sign, bw, ba, bc):  # type: ignore[no-untyped-def]
+    # P(X < a, Y < b), correlation sign * american._RHO (see american._bvn).
+    hk = a * b
+    hs = 0.5 * (a * a + b * b)
+    acc = 0.0
+    for j in range(bw.shape[0]):
+        acc += bw[j] * math.exp(sign * ba[j] * hk - bc[j] * hs)
+    return sign * acc + ncdf(a) * ncdf(b)
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _phi(s, t, gamma, h, i, r, b, v):  # type: ignore[no-untyped-def]
+    v2 = v * v
+    sqt = v * math.sqrt(t)
+    lam = (-r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2) * t
+    d = -(math.log(s / h) + (b + (gamma - 0.5) * v2) * t) / sqt
+    kappa = 2.0 * b / v2 + 2.0 * gamma - 1.0
+    return math.exp(lam) * s ** gamma * (ncdf(d) - (i / s) ** kappa * ncdf(d - 2.0 * math.log(i / s) / sqt))
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _psi(s, t2, gamma, h, i2, i1, t1, r, b, v, bw, ba, bc):  # type: ignore[no-untyped-def]
+    v2 = v * v
+    drift = b + (gamma - 0.5) * v2
+    s1 = v * math.sqrt(t1)
+    s2 = v * math.sqrt(t2)
+    ln_s_i1 = math.log(s / i1)
+    ln_2 = math.log(i2 * i2 / (s * i1))
+    e1 = (ln_s_i1 + drift * t1) / s1
+    e2 = (ln_2 + drift * t1) / s1
+    e3 = (ln_s_i1 - drift * t1) / s1
+    e4 = (ln_2 - drift * t1) / s1
+    f1 = (math.log(s / h) + drift * t2) / s2
+    f2 = (math.log(i2 * i2 / (s * h)) + drift * t2) / s2
+    f3 = (math.log(i1 * i1 / (s * h)) + drift * t2) / s2
+    f4 = (math.log(s * i1 * i1 / (h * i2 * i2)) + drift * t2) / s2
+    lam = -r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2
+    kappa = 2.0 * b / v2 + (2.0 * gamma - 1.0)
+    return math.exp(lam * t2) * s ** gamma * (
+        _bvn(-e1, -f1, 1.0, bw, ba, bc)
+        - (i2 / s) ** kappa * _bvn(-e2, -f2, 1.0, bw, ba, bc)
+        - (i1 / s) ** kappa * _bvn(-e3, -f3, -1.0, bw, ba, bc)
+        + (i1 / i2) ** kappa * _bvn(-e4, -f4, -1.0, bw, ba, bc))
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _bs2002_one(S, K, T, R, B, V, bw, ba, bc):  # type: ignore[no-untyped-def]
+    v2 = V * V
+    t1 = 0.5 * (math.sqrt(5.0) - 1.0) * T
+    beta = (0.5 - B / v2) + math.sqrt((B / v2 - 0.5) ** 2 + 2.0 * R / v2)
+    b_inf = beta / (beta - 1.0) * K
+    b0 = max(K, R / (R - B) * K)
+    denom = (b_inf - b0) * b0
+    h1 = -(B * t1 + 2.0 * V * math.sqrt(t1)) * K * K / denom
+    h2 = -(B * T + 2.0 * V * math.sqrt(T)) * K * K / denom
+    i1 = b0 + (b_inf - b0) * (1.0 - math.exp(h1))
+    i2 = b0 + (b_inf - b0) * (1.0 - math.exp(h2))
+    if S >= i2:
+        return S - K
+    a1 = (i1 - K) * i1 ** (-beta)
+    a2 = (i2 - K) * i2 ** (-beta)
+    return (a2 * S ** beta
+            - a2 * _phi(S, t1, beta, i2, i2, R, B, V)
+            + _phi(S, t1, 1.0, i2, i2, R, B, V)
+            - _phi(S, t1, 1.0, i1, i2, R, B, V)
+            - K * _phi(S, t1, 0.0, i2, i2, R, B, V)
+            + K * _phi(S, t1, 0.0, i1, i2, R, B, V)
+            + a1 * _phi(S, t1, beta, i1, i2, R, B, V)
+            - a1 * _psi(S, T, beta, i1, i2, i1, t1, R, B, V, bw, ba, bc)
+            + _psi(S, T, 1.0, i1, i2, i1, t1, R, B, V, bw, ba, bc)
+            - _psi(S, T, 1.0, K, i2, i1, t1, R, B, V, bw, ba, bc)
+            - K * _psi(S, T, 0.0, i1, i2, i1, t1, R, B, V, bw, ba, bc)
+            + K * _psi(S, T, 0.0, K, i2, i1, t1, R, B, V, bw, ba, bc))
+
+
+@njit(cache=True, fastmath=True)
+def bs2002_call(s, k, t, r, b, v, bw, ba, bc, out):  # type: ignore[no-untyped-def]
+    """BS2002 call values where early exercise can matter (see american._bs2002_call).
+
+    fastmath: the inputs are finite and validated."""
+    for n in range(s.shape[0]):
+        out[n] = _bs2002_one(s[n], k[n], t[n], r[n], b[n], v[n], bw, ba, bc)
+
+
+@njit(cache=True, fastmath=True, parallel=True)
+def bs2002_call_parallel(s, k, t, r, b, v, bw, ba, bc, out):  # type: ignore[no-untyped-def]
+    """``bs2002_call`` over the machine's cores, for large arrays (thread start-up costs
+    more than it saves below ~10,000 contracts)."""
+    for n in prange(s.shape[0]):
+        out[n] = _bs2002_one(s[n], k[n], t[n], r[n], b[n], v[n], bw, ba, bc)
+
+
+@njit(cache=True)
+def _ndtri_approx(p):  # type: ignore[no-untyped-def]
+    # Acklam's rational approximation of the normal quantile (rel. error 1e-9): only an
+    # initial guess, refined by Halley steps.
+    a0, a1, a2, a3, a4, a5 = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                              1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
+    b0, b1, b2, b3, b4 = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                          6.680131188771972e+01, -1.328068155288572e+01)
+    c0, c1, c2, c3, c4, c5 = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                              -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00)
+    d0, d1, d2, d3 = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                      3.754408661907416e+00)
+    if p <= 0.0:
+        return -math.inf
+    if p >= 1.0:
+        return math.inf
+    if p < 0.02425:
+        u = math.sqrt(-2.0 * math.log(p))
+        return (((((c0 * u + c1) * u + c2) * u + c3) * u + c4) * u + c5) / ((((d0 * u + d1) * u + d2) * u + d3) * u + 1.0)
+    if p > 1.0 - 0.02425:
+        u = math.sqrt(-2.0 * math.log(1.0 - p))
+        return -(((((c0 * u + c1) * u + c2) * u + c3) * u + c4) * u + c5) / ((((d0 * u + d1) * u + d2) * u + d3) * u + 1.0)
+    u = p - 0.5
+    rr = u * u
+    return (((((a0 * rr + a1) * rr + a2) * rr + a3) * rr + a4) * rr + a5) * u / (((((b0 * rr + b1) * rr + b2) * rr + b3) * rr + b4) * rr + 1.0)
+
+
+@njit(cache=True, inline="always")
+def _solve_s(xi, bi, max_iter, tol):  # type: ignore[no-untyped-def]
+    ex = math.exp(0.5 * xi)
+    ratio = bi / ex
+    if ratio > 1.0 - 1e-16:
+        ratio = 1.0 - 1e-16
+    s_atm = 2.0 * _ndtri_approx(0.5 * (1.0 + ratio))
+    s_c = math.sqrt(-2.0 * xi)
+    s = s_atm if s_atm > s_c else max(s_atm, 0.5 * s_c)
+    if s < 1e-8:
+        s = 1e-8
+    lo = 0.0
+    hi = math.inf
+    ln_beta = math.log(bi)
+    for _ in range(max_iter):
+        d1 = xi / s + 0.5 * s
+        d2 = d1 - s
+        b = ex * ncdf(d1) - ncdf(d2) / ex
+        db = ex * npdf(d1)
+        f = math.log(b) - ln_beta if b > 0.0 else -math.inf
+        if f < 0.0:
+            lo = s
+        elif f > 0.0:
+            hi = s
+        else:
+            return s
+        if b > 0.0 and db > 0.0:
+            nu = db / b
+            f2 = nu * (d1 * d2 / s) - nu * nu
+            step = -f / nu
+            denom = 1.0 - 0.5 * f * f2 / (nu * nu)
+            new = s + (step / denom if abs(denom) > 0.5 else step)
+        else:
+            new = math.nan
+        if not (new > lo and new < hi):
+            new = 0.5 * (lo + hi) if hi < math.inf else 2.0 * s
+        if abs(new - s) <= tol * new:
+            return new
+        s = new
+    return math.nan
+
+
+@njit(cache=True)
+def normalised_iv(x, beta, max_iter, tol, out):  # type: ignore[no-untyped-def]
+    """s with b(x, s) = beta per element (see iv.normalised_iv_np; same steps)."""
+    for i in range(x.shape[0]):
+        out[i] = _solve_s(x[i], beta[i], max_iter, tol)
+
+
+@njit(cache=True)
+def european_iv(w, p, s, k, t, r, q, max_iter, tol, vol, reason):  # type: ignore[no-untyped-def]
+    """The whole of iv._european per element: checks, reason codes, solve (same rules)."""
+    for i in range(p.shape[0]):
+        pi = p[i]
+        si = s[i]
+        ki = k[i]
+        ti = t[i]
+        ri = r[i]
+        qi = q[i]
+        vol[i] = math.nan
+        if not (math.isfinite(pi) and math.isfinite(si) and math.isfinite(ki) and math.isfinite(ti)
+                and math.isfinite(ri) and math.isfinite(qi)) or si <= 0.0 or ki <= 0.0 \
+                or ti <= 0.0 or pi <= 0.0:
+            reason[i] = 4
+            continue
+        fwd = si * math.exp((ri - qi) * ti)
+        undisc = pi * math.exp(ri * ti)
+        intrinsic = w[i] * (fwd - ki)
+        if intrinsic < 0.0:
+            intrinsic = 0.0
+        upper = fwd if w[i] > 0 else ki
+        tv = undisc - intrinsic
+        eps = 4e-15 * max(fwd, ki)
+        if undisc >= upper:
+            reason[i] = 2
+            continue
+        if abs(tv) <= eps:
+            reason[i] = 3
+            continue
+        if tv < -eps:
+            reason[i] = 1
+            continue
+        x = -abs(math.log(fwd / ki))
+        sv = _solve_s(x, tv / math.sqrt(fwd * ki), max_iter, tol)
+        if math.isfinite(sv):
+            vol[i] = sv / math.sqrt(ti)
+            reason[i] = 0
+        else:
+            reason[i] = 5
