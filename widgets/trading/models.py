@@ -17,6 +17,12 @@ from widgets.trading.fmt import ORDER_TYPE_LABELS, ROLE_LABELS, order_prices, pn
 from widgets.trading.session import TradingSession
 
 
+def _trim(d: Decimal | None) -> Decimal | None:
+    """``d`` without the store's padding zeros (``1234.550000`` is ``1234.55``), so the CSV
+    export writes the number, not the column width of the ledger; the value is unchanged."""
+    return None if d is None else d.normalize()
+
+
 def _time(ms: int) -> str:
     return fmt.timestamp(ms / 1000)
 
@@ -54,15 +60,15 @@ def order_columns(history: bool) -> list[Column]:
         Column("State", _state, key="state", tip=lambda o: o.reason or None),
         Column("Role", lambda o: ROLE_LABELS.get(o.role, o.role.value), key="role"),
         Column("Filled", lambda o: o.filled_qty, True, key="filled", fmt=fmt.quantity, hidden=True),
-        Column("Limit", lambda o: o.limit_price, True, key="limit", fmt=fmt.price, hidden=True),
-        Column("Stop", lambda o: o.stop_price, True, key="stop", fmt=fmt.price, hidden=True),
-        Column("Trail", lambda o: o.trail_amount, True, key="trail", fmt=fmt.price, hidden=True),
-        Column("Trail %", lambda o: o.trail_percent if o.type is OrderType.TRAILING_STOP else None, True,
+        Column("Limit", lambda o: _trim(o.limit_price), True, key="limit", fmt=fmt.price, hidden=True),
+        Column("Stop", lambda o: _trim(o.stop_price), True, key="stop", fmt=fmt.price, hidden=True),
+        Column("Trail", lambda o: _trim(o.trail_amount), True, key="trail", fmt=fmt.price, hidden=True),
+        Column("Trail %", lambda o: _trim(o.trail_percent) if o.type is OrderType.TRAILING_STOP else None, True,
                key="trail_percent", fmt=lambda v: fmt.percent(v, signed=False), hidden=True),
         Column("Order id", lambda o: o.order_id, key="order_id", hidden=True),
     ]
     if history:
-        cols.insert(6, Column("Avg fill", lambda o: o.avg_fill_price, True, key="avg_fill", fmt=fmt.price))
+        cols.insert(6, Column("Avg fill", lambda o: _trim(o.avg_fill_price), True, key="avg_fill", fmt=fmt.price))
         cols.append(Column("Reason", lambda o: o.reason, key="reason", tip=lambda o: o.reason or None))
     return cols
 
@@ -72,9 +78,9 @@ FILL_COLUMNS = [
     Column("Symbol", lambda f: f.symbol, key="symbol"),
     Column("Side", lambda f: f.side.value.upper(), key="side", color=lambda f: side_color(f.side)),
     Column("Qty", lambda f: f.qty, True, key="qty", fmt=fmt.quantity),
-    Column("Price", lambda f: f.price, True, key="price", fmt=fmt.price),
-    Column("Value", lambda f: f.price * f.qty, True, key="value", fmt=fmt.money),
-    Column("Fee", lambda f: f.fee, True, key="fee", fmt=fmt.money),
+    Column("Price", lambda f: _trim(f.price), True, key="price", fmt=fmt.price),
+    Column("Value", lambda f: _trim(f.price * f.qty), True, key="value", fmt=fmt.money),
+    Column("Fee", lambda f: _trim(f.fee), True, key="fee", fmt=fmt.money),
     Column("Order", lambda f: f.order_id, key="order_id"),
 ]
 
@@ -101,15 +107,15 @@ class PositionsModel(TableModel):
 
         def last(p: PositionView) -> Decimal | None:
             m = mark(p.symbol)
-            return None if m is None else m.last
+            return None if m is None else _trim(m.last)
 
         def unreal(p: PositionView) -> Decimal | None:
             m = mark(p.symbol)
-            return None if m is None else m.unrealized
+            return None if m is None else _trim(m.unrealized)
 
         def mv(p: PositionView) -> Decimal | None:
             m = mark(p.symbol)
-            return None if m is None else m.market_value
+            return None if m is None else _trim(m.market_value)
 
         def signed_money(v: Decimal | None) -> str:
             return fmt.money(v, signed=True)
@@ -118,14 +124,14 @@ class PositionsModel(TableModel):
             Column("Symbol", lambda p: p.symbol, key="symbol", hideable=False),
             Column("Qty", lambda p: p.qty, True, key="qty", fmt=fmt.quantity,
                    color=lambda p: side_color(Side.BUY if p.qty > 0 else Side.SELL)),
-            Column("Avg price", lambda p: p.avg_price, True, key="avg_price", fmt=fmt.price),
+            Column("Avg price", lambda p: _trim(p.avg_price), True, key="avg_price", fmt=fmt.price),
             Column("Last", last, True, key="last", fmt=fmt.price),
             Column("Market value", mv, True, key="market_value", fmt=fmt.money),
             Column("Unrealized P&L", unreal, True, key="unrealized_pnl", fmt=signed_money,
                    color=lambda p: pnl_color(unreal(p))),
-            Column("Realized P&L", lambda p: p.realized_pnl, True, key="realized_pnl", fmt=signed_money,
+            Column("Realized P&L", lambda p: _trim(p.realized_pnl), True, key="realized_pnl", fmt=signed_money,
                    color=lambda p: pnl_color(p.realized_pnl)),
-            Column("Fees", lambda p: p.fees, True, key="fees", fmt=fmt.money, hidden=True),
+            Column("Fees", lambda p: _trim(p.fees), True, key="fees", fmt=fmt.money, hidden=True),
         ], key=lambda p: p.symbol)
 
     def apply(self, p: PositionView) -> None:
