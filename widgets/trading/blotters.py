@@ -81,8 +81,9 @@ class BlotterView(SessionView):
         menu.addAction("Export CSV…", self.export_csv_dialog)
 
     def _fit(self) -> None:
-        """Widen columns to their values (never narrower: the user's widths stay)."""
-        self.table.fit_columns(grow_only=True)
+        """Size the columns to their values and headers (blotters hold tens of rows, so this
+        stays cheap); widths the user chose stay, a long reason is cut at 360 px."""
+        self.table.fit_columns(maximum={"reason": 360})
 
     def state(self) -> dict[str, Any]:
         """The table's hidden columns, widths and sort (saved with the layout)."""

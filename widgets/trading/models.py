@@ -146,7 +146,12 @@ def make_table(model: TableModel, name: str, single: bool = False) -> TableView:
     ``widgets.table``): whole-row selection, several rows unless ``single``, compact rows."""
     mode = QAbstractItemView.SelectionMode.SingleSelection if single else QAbstractItemView.SelectionMode.ExtendedSelection
     t = TableView(model, name, selection=mode, row_height=22)
-    t.horizontalHeader().setMinimumSectionSize(48)
+    h = t.horizontalHeader()
+    h.setMinimumSectionSize(48)
+    # a text column at the end takes the rest of the width, a number column does not (it
+    # would push its values far from their header)
+    shown = [c for c in model.columns if not c.hidden]
+    h.setStretchLastSection(bool(shown) and not shown[-1].numeric)
     return t
 
 
