@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import formatting as fmt
 from engine.paper.money import CENT
 from engine.paper.orders import OrderRequest, OrderView, Quote, Side, TimeInForce
 from engine.paper.preview import OrderPreview
@@ -54,7 +55,6 @@ from engine.paper.ticket import (
 )
 from widgets import style
 from widgets.trading.account import AccountChooser
-from widgets.trading.fmt import fmt_money, fmt_price
 from widgets.trading.session import TradingSession
 
 TICKET_TYPES = tuple((label, kind.value) for kind, label in KIND_LABELS.items())
@@ -393,7 +393,7 @@ class OrderTicketWidget(QWidget):
         elif q is None:
             self.quote_label.setText(f"Waiting for a quote… ({self.session.quote_label})")
         else:
-            self.quote_label.setText(f"Bid {fmt_price(q.bid)} · Ask {fmt_price(q.ask)}  ({self.session.quote_label})")
+            self.quote_label.setText(f"Bid {fmt.price(q.bid)} · Ask {fmt.price(q.ask)}  ({self.session.quote_label})")
         self.quote_label.setToolTip(self.session.quote_description)
         self._changed()
 
@@ -450,17 +450,17 @@ class OrderTicketWidget(QWidget):
             self.bp_after.setText("—")
             self.bp_after.setStyleSheet("")
         else:
-            self.est_price.setText(fmt_price(p.price))
+            self.est_price.setText(fmt.price(p.price))
             shown = p.notional if sell and self.session.summary is not None and \
                 self.session.summary.kind.value == "cash" else p.cost
-            self.est_cost.setText(fmt_money(shown))
-            self.bp_after.setText(fmt_money(p.buying_power_after))
+            self.est_cost.setText(fmt.money(shown))
+            self.bp_after.setText(fmt.money(p.buying_power_after))
             neg = p.buying_power_after is not None and p.buying_power_after < 0
             self.bp_after.setStyleSheet(f"color: {style.CHART.down};" if neg else "")
         bracket = req is not None and (req.take_profit is not None or req.stop_loss is not None)
         if bracket:
             assert req is not None
-            self.exits.setText(f"TP {fmt_price(req.take_profit)} · SL {fmt_price(req.stop_loss)}")
+            self.exits.setText(f"TP {fmt.price(req.take_profit)} · SL {fmt.price(req.stop_loss)}")
         self.est_form.setRowVisible(self.exits, bracket)
         msg = check.message
         self.validation.setText(msg)

@@ -1,17 +1,23 @@
 """Paper-trading docks: working orders (modify/cancel), history, fills, positions
 (P&L, flatten, reverse), account summary + equity curve, account chooser, chart markers,
 the session's quote timer — over a real PaperBroker on a temp store."""
+import csv
+import json
 from decimal import Decimal as D
 
 import pytest
-from PySide6.QtWidgets import QDialog
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialog, QFileDialog
+
+from app.mainwindow import StatefulDock
 
 from engine.paper import OrderRequest, OrderState, OrderType, Side, TimeInForce
 from engine.paper.orders import Fill
 from tests.widgets.stubs import FakeData, SyncTasks, make_bars
 from tests.widgets.trading_stubs import Trading
 from widgets import style
-from widgets.chart import ChartWidget
+from widgets.chart import ChartWidget, PriceAxis
 from widgets.trading import (
     AccountWidget,
     ChartTradeMarkers,
@@ -22,14 +28,12 @@ from widgets.trading import (
     PositionsWidget,
     WorkingOrdersWidget,
     fill_markers,
-    fmt_money,
-    fmt_price,
 )
 
 
 @pytest.fixture
-def tr(tmp_path):
-    t = Trading(tmp_path / "paper.sqlite3")
+def tr(tmp_path, request):
+    t = Trading(tmp_path / "paper.sqlite3", cash=getattr(request, "param", 100_000))
     yield t
     t.close()
 
@@ -47,16 +51,6 @@ def _rows(model):
 
 def _limit(side="buy", qty=10, px="95", tif=TimeInForce.GTC, sym="ACME"):
     return OrderRequest(sym, Side(side), qty, OrderType.LIMIT, limit_price=D(px), tif=tif)
-
-
-def test_money_and_price_formatting():
-    assert fmt_money(D("1234.5")) == "$1,234.50"
-    assert fmt_money(D("-1234.567")) == "-$1,234.57"
-    assert fmt_money(D("105"), signed=True) == "+$105.00"
-    assert fmt_money(D("0"), signed=True) == "$0.00"
-    assert fmt_money(None) == "—"
-    assert fmt_price(D("1234.5")) == "1,234.50"
-    assert fmt_price(D("100.055")) == "100.055"
 
 
 def test_working_orders_show_modify_and_cancel(tr, qtbot):
@@ -106,7 +100,7 @@ def test_a_failed_command_is_shown_in_the_dock(tr, qtbot):
     assert pos.error.isVisible() and "cannot sell short" in pos.error.text()
     fills = _show(qtbot, FillsWidget(tr.session))
     tr.session.command_failed.emit("anything")
-    assert fills.error.parent() is None and not fills.error.isVisible()  # no stray window
+    assert fills.error.parent() is fills and not fills.error.isVisible()  # no stray window, no message
 
 
 def test_fills_positions_pnl_flatten(tr, qtbot):
@@ -122,7 +116,7 @@ def test_fills_positions_pnl_flatten(tr, qtbot):
 
     tr.quote("ACME", "100.95", "101.05")  # last = mid 101.00
     [p] = _rows(pos.model)
-    assert p == ["ACME", "100", "100.05", "101.00", "$10,100.00", "+$95.00", "$0.00"]
+    assert p == ["ACME", "100", "100.05", "101.00", "$10,100.00", "+$95.00", "$0.00", "$0.00"]  # fees hidden
     assert "unrealized" in pos.total.text() and "+$95.00" in pos.total.text()
 
     pos.table.selectRow(0)
@@ -286,3 +280,122 @@ def test_modify_dialog_shows_prices_as_typed_not_in_exponent_form(tr, qtbot):
         d = ModifyOrderDialog(order, None)
         qtbot.addWidget(d)
         assert getattr(d, field).text() == text, (field, getattr(d, field).text())
+
+
+# ---------------------------------------------------------------- blotters on the generic table
+def _shown(w, key):
+    """The column ``key`` as shown, top to bottom."""
+    t = w.table
+    c = t.source.column_of(key)
+    return [t.proxy.index(r, c).data() for r in range(t.proxy.rowCount())]
+
+
+def _three_orders(tr):
+    tr.quote("ACME", "99.95", "100.05")
+    for qty, px in ((5, "9.5"), (100, "100"), (10, "25")):
+        tr.session.submit(_limit(qty=qty, px=px))
+
+
+def test_a_blotter_sorts_numbers_as_numbers(tr, qtbot):
+    wo = _show(qtbot, WorkingOrdersWidget(tr.session))
+    _three_orders(tr)
+    assert _shown(wo, "qty") == ["5", "100", "10"]  # arrival order until a header is clicked
+    wo.table.sortByColumn(wo.model.column_of("qty"), Qt.SortOrder.AscendingOrder)
+    assert _shown(wo, "qty") == ["5", "10", "100"]  # as text it would be 10, 100, 5
+    wo.table.sortByColumn(wo.model.column_of("prices"), Qt.SortOrder.DescendingOrder)
+    assert _shown(wo, "prices") == ["lmt 100.00", "lmt 25.00", "lmt 9.50"]
+    # the buttons act on the row shown, not on the model row at the same index
+    wo.table.selectRow(0)
+    assert wo.selected().limit_price == D("100")
+    wo.cancel_selected()
+    assert _shown(wo, "prices") == ["lmt 25.00", "lmt 9.50"]
+
+    fills = _show(qtbot, FillsWidget(tr.session))
+    pos = _show(qtbot, PositionsWidget(tr.session))
+    for sym, ask in (("AAA", "9.50"), ("BBB", "100.05"), ("CCC", "25.00")):
+        tr.quote(sym, "1", ask)
+        tr.session.submit(OrderRequest(sym, Side.BUY, 10))
+        tr.quote(sym, "1", ask)
+    fills.table.sortByColumn(fills.model.column_of("price"), Qt.SortOrder.AscendingOrder)
+    assert _shown(fills, "price") == ["9.50", "25.00", "100.05"]
+    pos.table.sortByColumn(pos.model.column_of("avg_price"), Qt.SortOrder.DescendingOrder)
+    assert _shown(pos, "symbol") == ["BBB", "CCC", "AAA"]
+    pos.table.selectRow(2)
+    assert pos.selected().symbol == "AAA"
+
+
+def test_blotter_columns_widths_and_sort_survive_a_state_round_trip(tr, qtbot):
+    hist = _show(qtbot, OrderHistoryWidget(tr.session))
+    _three_orders(tr)
+    assert isinstance(hist, StatefulDock)  # the shell saves it with the layout
+    assert hist.table.is_column_hidden("limit") and not hist.table.is_column_hidden("tif")
+    hist.table.set_column_hidden("tif", True)
+    hist.table.set_column_hidden("limit", False)  # hidden by default, chosen by the user
+    hist.table.setColumnWidth(hist.model.column_of("symbol"), 137)
+    hist.table.sortByColumn(hist.model.column_of("qty"), Qt.SortOrder.DescendingOrder)
+    saved = json.loads(json.dumps(hist.state()))
+
+    again = _show(qtbot, OrderHistoryWidget(tr.session))
+    assert not again.table.is_column_hidden("tif")
+    again.restore_state(saved)
+    assert again.table.is_column_hidden("tif") and not again.table.is_column_hidden("limit")
+    assert again.table.columnWidth(again.model.column_of("symbol")) == 137
+    assert _shown(again, "qty") == ["100", "10", "5"]
+    tr.session.submit(_limit(qty=50, px="30"))  # a new row goes where the sort says
+    assert _shown(again, "qty") == ["100", "50", "10", "5"]
+    again.restore_state({"table": "damaged"})  # a damaged entry changes nothing
+    assert again.table.is_column_hidden("tif")
+
+
+def test_ctrl_c_copies_the_selected_blotter_rows(tr, qtbot):
+    wo = _show(qtbot, WorkingOrdersWidget(tr.session))
+    _three_orders(tr)
+    wo.table.sortByColumn(wo.model.column_of("qty"), Qt.SortOrder.AscendingOrder)
+    wo.table.selectRow(0)
+    wo.table.selectionModel().select(wo.table.proxy.index(2, 0), QItemSelectionModel.SelectionFlag.Select
+                                     | QItemSelectionModel.SelectionFlag.Rows)
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(wo.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    lines = QGuiApplication.clipboard().text().splitlines()
+    assert [line.split("\t")[1:9] for line in lines] == [
+        ["Symbol", "Side", "Qty", "Type", "Price", "TIF", "State", "Role"],
+        ["ACME", "BUY", "5", "Limit", "lmt 9.50", "GTC", "accepted", ""],
+        ["ACME", "BUY", "100", "Limit", "lmt 100.00", "GTC", "accepted", ""],
+    ]
+    assert len(lines[0].split("\t")) == 9  # only the visible columns
+
+
+@pytest.mark.parametrize("tr", [5_000_000], indirect=True)
+def test_blotter_csv_export_writes_plain_numbers(tr, qtbot, tmp_path, monkeypatch):
+    fills = _show(qtbot, FillsWidget(tr.session))
+    pos = _show(qtbot, PositionsWidget(tr.session))
+    tr.quote("ACME", "1234.45", "1234.55")
+    tr.session.submit(OrderRequest("ACME", Side.BUY, 1500))
+    tr.quote("ACME", "1234.45", "1234.55")
+    assert _shown(fills, "value") == ["$1,851,825.00"]
+    fills.export_csv(tmp_path / "fills.csv")
+    with open(tmp_path / "fills.csv", newline="", encoding="utf-8") as fh:
+        [head, row] = list(csv.reader(fh))
+    assert head == ["time", "symbol", "side", "qty", "price", "value", "fee", "order_id"]
+    got = dict(zip(head, row, strict=True))
+    assert (got["qty"], got["price"], got["value"], got["fee"]) == ("1500", "1234.55", "1851825", "0")
+    assert got["time"][:2] == "20" and got["side"] == "BUY"
+
+    # the button asks where to write; the positions file has the hidden columns too
+    path = tmp_path / "positions.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), "CSV files (*.csv)"))
+    assert pos.export_btn.isEnabled()
+    pos.export_btn.click()
+    rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+    assert rows[0] == ["symbol", "qty", "avg_price", "last", "market_value", "unrealized_pnl", "realized_pnl", "fees"]
+    assert rows[1] == ["ACME", "1500", "1234.55", "1234.5", "1851750", "-75", "0", "0"]
+
+    pos.export_csv(tmp_path / "no-such-dir" / "x.csv")  # a failure is a message, not a traceback
+    assert pos.error.isVisible() and "Could not write" in pos.error.text()
+
+
+def test_equity_axis_separates_thousands(tr, qtbot):
+    acc = _show(qtbot, AccountWidget(tr.session))
+    axis = acc.curve_plot.getAxis("right")
+    assert isinstance(axis, PriceAxis)
+    assert axis.tickStrings([100_000.0, 100_150.0], 1.0, 50.0) == ["100,000", "100,150"]

@@ -9,11 +9,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
+from engine.formatting import money, percent
 from engine.paper.account import AccountSummary
 from widgets import style
+from widgets.chart import PriceAxis
 from widgets.trading.blotters import SessionView, hint
 from widgets.trading.dialogs import NewAccountDialog
-from widgets.trading.fmt import ZERO, fmt_money, pnl_color
+from widgets.trading.fmt import ZERO, pnl_color
 from widgets.trading.session import TradingSession
 
 
@@ -102,7 +104,8 @@ class AccountWidget(SessionView):
         self.curve_plot.setMinimumWidth(160)
         self.curve_plot.setMenuEnabled(False)
         self.curve_plot.hideButtons()
-        self.curve_plot.setAxisItems({"bottom": pg.DateAxisItem(orientation="bottom")})
+        # equity with thousands separators ("100,150", not pyqtgraph's "100150")
+        self.curve_plot.setAxisItems({"bottom": pg.DateAxisItem(orientation="bottom"), "right": PriceAxis("right")})
         self.curve_plot.showAxis("right")
         self.curve_plot.hideAxis("left")
         self.curve = self.curve_plot.plot([], [], stepMode=None)
@@ -172,10 +175,10 @@ class AccountWidget(SessionView):
         total = s.equity - s.initial_cash
         ret = (total / s.initial_cash * 100) if s.initial_cash else ZERO
         vals = {
-            "equity": fmt_money(s.equity), "cash": fmt_money(s.cash), "buying_power": fmt_money(s.buying_power),
-            "market_value": fmt_money(s.market_value), "total_pnl": fmt_money(total, True),
-            "return": f"{ret:+,.2f}%", "realized_pnl": fmt_money(s.realized_pnl, True),
-            "unrealized_pnl": fmt_money(s.unrealized_pnl, True), "fees": fmt_money(s.fees),
+            "equity": money(s.equity), "cash": money(s.cash), "buying_power": money(s.buying_power),
+            "market_value": money(s.market_value), "total_pnl": money(total, True),
+            "return": percent(ret), "realized_pnl": money(s.realized_pnl, True),
+            "unrealized_pnl": money(s.unrealized_pnl, True), "fees": money(s.fees),
         }
         colors = {"total_pnl": total, "return": total, "realized_pnl": s.realized_pnl, "unrealized_pnl": s.unrealized_pnl}
         for k, v in vals.items():
@@ -183,7 +186,7 @@ class AccountWidget(SessionView):
             lbl.setText(v)
             c = pnl_color(colors[k]) if k in colors else None
             lbl.setStyleSheet(f"color: {c.name()};" if c is not None else "")
-        self.kind.setText(f"{s.kind.value} account · started with {fmt_money(s.initial_cash)}")
+        self.kind.setText(f"{s.kind.value} account · started with {money(s.initial_cash)}")
 
     def _on_theme(self, colors: style.ChartColors) -> None:
         self.curve_plot.setBackground(colors.background)

@@ -1,18 +1,25 @@
 """The trading blotters: working orders (modify, cancel), order history, fills, positions
-(P&L, flatten, reverse). Thin views over the session adapter's signals."""
+(P&L, flatten, reverse). Thin views over the session adapter's signals, each on the app's
+one table (``widgets.table``): sort by a header click, columns from the header menu, Ctrl+C
+copies the selected rows, "Export CSV…" writes every row; columns, widths and the sort are
+saved with the layout (``state()``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from engine.paper.ledger import PositionView
 from engine.paper.orders import Fill, OrderView
 from widgets import style
 from widgets.trading.dialogs import ModifyOrderDialog
-from widgets.trading.fmt import ZERO, fmt_money, pnl_color
-from widgets.trading.models import FILL_COLUMNS, PositionsModel, RowModel, make_table, order_columns
+from engine.formatting import money
+from widgets.table import TableModel, TableView
+from widgets.trading.fmt import ZERO, pnl_color
+from widgets.trading.models import PositionsModel, fills_model, make_table, order_model
 from widgets.trading.session import TradingSession
 
 
@@ -45,22 +52,77 @@ class SessionView(QWidget):
     def _on_failed(self, text: str) -> None:
         """Show a failed command (docks that run commands connect it and lay out ``error``)."""
         if self.isVisible():
-            self.error.setText(text)
-            self.error.show()
-            QTimer.singleShot(8000, self.error, self.error.hide)
+            self.show_error(text)
+
+    def show_error(self, text: str) -> None:
+        """``text`` in the dock's error line for eight seconds."""
+        self.error.setText(text)
+        self.error.show()
+        QTimer.singleShot(8000, self.error, self.error.hide)
 
 
-class WorkingOrdersWidget(SessionView):
+class BlotterView(SessionView):
+    """A trading dock around one table: the table's columns, widths and sort are the dock's
+    saved ``state()``; "Export CSV…" (button and header menu) writes its rows."""
+
+    model: TableModel
+    table: TableView
+
+    def _make_table(self, model: TableModel, name: str, single: bool = False) -> TableView:
+        self.model = model
+        self.table = make_table(model, name, single)
+        self.table.extend_header_menu = self._extend_header_menu
+        self.export_btn = QToolButton(text="Export CSV…", toolTip="Write every row of this table to a CSV file")
+        self.export_btn.setObjectName("exportCsvButton")
+        self.export_btn.clicked.connect(self.export_csv_dialog)
+        return self.table
+
+    def _extend_header_menu(self, menu: QMenu) -> None:
+        menu.addAction("Export CSV…", self.export_csv_dialog)
+
+    def _fit(self) -> None:
+        """Size the columns to their values and headers (blotters hold tens of rows, so this
+        stays cheap); widths the user chose stay, a long reason is cut at 360 px."""
+        self.table.fit_columns(maximum={"reason": 360})
+
+    def state(self) -> dict[str, Any]:
+        """The table's hidden columns, widths and sort (saved with the layout)."""
+        return {"table": self.table.view_state()}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Put back a ``state()``; a damaged entry is skipped."""
+        table = state.get("table") if isinstance(state, dict) else None
+        if isinstance(table, dict):
+            self.table.restore_view_state(table)
+
+    def export_csv(self, path: str | Path) -> Path | None:
+        """Write the table to ``path`` (``TableView.export_csv``); a failure is shown in the dock."""
+        try:
+            return self.table.export_csv(path)
+        except OSError as e:
+            self.show_error(f"Could not write {path}: {e.strerror or e}.")
+            return None
+
+    def export_csv_dialog(self) -> None:
+        """Ask where, then ``export_csv``."""
+        default = f"{self.table.objectName().removesuffix('Table') or 'table'}.csv"
+        path, _filter = QFileDialog.getSaveFileName(self, "Export CSV", default, "CSV files (*.csv)")
+        if path:
+            self.export_csv(path)
+
+
+
+
+class WorkingOrdersWidget(BlotterView):
     """Working orders of the chosen account: modify (double-click) and cancel."""
 
     def __init__(self, session: TradingSession, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.setObjectName("workingOrdersWidget")
-        self.model = RowModel(order_columns(False), key=lambda o: o.order_id)
-        self.table = make_table(self.model, "workingOrdersTable")
+        self._make_table(order_model(history=False), "workingOrdersTable")
         self.table.doubleClicked.connect(lambda _i: self.modify_selected())
         self.modify_btn = QToolButton(text="Modify…", toolTip="Change quantity or prices of the selected order (double-click)")
-        self.cancel_btn = QToolButton(text="Cancel order", toolTip="Cancel the selected working order (Del)")
+        self.cancel_btn = QToolButton(text="Cancel order", toolTip="Cancel the selected working orders (Del)")
         self.cancel_all_btn = QToolButton(text="Cancel all", toolTip="Cancel every working order of this account")
         self.modify_btn.clicked.connect(self.modify_selected)
         self.cancel_btn.clicked.connect(self.cancel_selected)
@@ -73,6 +135,7 @@ class WorkingOrdersWidget(SessionView):
         bar.addWidget(self.cancel_all_btn)
         bar.addStretch(1)
         bar.addWidget(self.empty)
+        bar.addWidget(self.export_btn)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(bar)
@@ -90,8 +153,10 @@ class WorkingOrdersWidget(SessionView):
     def _sync(self) -> None:
         self.empty.setVisible(self.model.rowCount() == 0)
         has = self.model.rowCount() > 0
-        for b in (self.modify_btn, self.cancel_btn, self.cancel_all_btn):
+        for b in (self.modify_btn, self.cancel_btn, self.cancel_all_btn, self.export_btn):
             b.setEnabled(has)
+        if has:
+            self._fit()
 
     def _on_order(self, o: OrderView) -> None:
         if o.is_working:
@@ -100,15 +165,19 @@ class WorkingOrdersWidget(SessionView):
             self.model.remove(o.order_id)
         self._sync()
 
+    def selected_orders(self) -> list[OrderView]:
+        """The selected orders in the order shown; the only one when nothing is selected."""
+        rows = self.table.selected_rows()
+        if rows:
+            return rows
+        return list(self.model.rows) if self.model.rowCount() == 1 else []
+
     def selected(self) -> OrderView | None:
-        idx = self.table.selectionModel().selectedRows()
-        if idx:
-            return self.model.rows[idx[0].row()]
-        return self.model.rows[0] if self.model.rowCount() == 1 else None
+        rows = self.selected_orders()
+        return rows[0] if rows else None
 
     def cancel_selected(self) -> None:
-        o = self.selected()
-        if o is not None:
+        for o in self.selected_orders():
             self.session.cancel(o.order_id)
 
     def cancel_all(self) -> None:
@@ -124,16 +193,20 @@ class WorkingOrdersWidget(SessionView):
             self.session.modify(o.order_id, **dlg.changes)
 
 
-class OrderHistoryWidget(SessionView):
+class OrderHistoryWidget(BlotterView):
     """Every order of the chosen account, newest change first."""
 
     def __init__(self, session: TradingSession, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.setObjectName("orderHistoryWidget")
-        self.model = RowModel(order_columns(True), key=lambda o: o.order_id, newest_first=True)
-        self.table = make_table(self.model, "orderHistoryTable")
+        self._make_table(order_model(history=True), "orderHistoryTable")
+        bar = QHBoxLayout()
+        bar.addStretch(1)
+        bar.addWidget(self.export_btn)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(bar)
+        lay.addWidget(self.error)
         lay.addWidget(self.table, 1)
         session.order_updated.connect(self._on_order)
         self.reload()
@@ -141,26 +214,31 @@ class OrderHistoryWidget(SessionView):
     def reload(self) -> None:
         orders, _f, _p = self.session.snapshot()
         self.model.set_rows(sorted(orders, key=lambda o: (o.updated_ms, o.created_ms)))
+        self._fit()
 
     def _on_order(self, o: OrderView) -> None:
-        # An order that changed moves to the top.
+        # An order that changed moves to the top (of the rows' own order; a sort still applies).
         self.model.remove(o.order_id)
         self.model.upsert(o)
+        self._fit()
 
 
-class FillsWidget(SessionView):
+class FillsWidget(BlotterView):
     """Executions of the chosen account, newest first, with the total of fees."""
 
     def __init__(self, session: TradingSession, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.setObjectName("fillsWidget")
-        self.model = RowModel(FILL_COLUMNS, key=lambda f: f.fill_id, newest_first=True)
-        self.table = make_table(self.model, "fillsTable")
+        self._make_table(fills_model(), "fillsTable")
         self.total = QLabel("")
         self.total.setObjectName("fillsTotal")
+        bar = QHBoxLayout()
+        bar.addWidget(self.total, 1)
+        bar.addWidget(self.export_btn)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(self.total)
+        lay.addLayout(bar)
+        lay.addWidget(self.error)
         lay.addWidget(self.table, 1)
         session.fill_added.connect(self._on_fill)
         self.reload()
@@ -177,10 +255,13 @@ class FillsWidget(SessionView):
     def _sync(self) -> None:
         n = self.model.rowCount()
         fees = sum((f.fee for f in self.model.rows), ZERO)
-        self.total.setText(f"{n:,} fill{'s' if n != 1 else ''} · fees {fmt_money(fees)}" if n else "No fills yet.")
+        self.total.setText(f"{n:,} fill{'s' if n != 1 else ''} · fees {money(fees)}" if n else "No fills yet.")
+        self.export_btn.setEnabled(n > 0)
+        if n:
+            self._fit()
 
 
-class PositionsWidget(SessionView):
+class PositionsWidget(BlotterView):
     """Open positions with P&L; flatten or reverse the selected one."""
 
     symbol_activated = Signal(str)
@@ -188,8 +269,8 @@ class PositionsWidget(SessionView):
     def __init__(self, session: TradingSession, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.setObjectName("positionsWidget")
-        self.model = PositionsModel(session)
-        self.table = make_table(self.model, "positionsTable")
+        self.positions = PositionsModel(session)
+        self._make_table(self.positions, "positionsTable", single=True)
         self.table.doubleClicked.connect(self._on_double_clicked)
         self.flatten_btn = QToolButton(text="Flatten", toolTip="Cancel the symbol's orders and close the position at market")
         self.reverse_btn = QToolButton(text="Reverse", toolTip="Cancel the symbol's orders and turn the position around at market")
@@ -203,6 +284,7 @@ class PositionsWidget(SessionView):
         bar.addWidget(self.reverse_btn)
         bar.addSpacing(12)
         bar.addWidget(self.total, 1)
+        bar.addWidget(self.export_btn)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(bar)
@@ -220,7 +302,7 @@ class PositionsWidget(SessionView):
         self._sync()
 
     def _on_position(self, p: PositionView) -> None:
-        self.model.apply(p)
+        self.positions.apply(p)
         self._sync()
 
     def _on_quotes(self) -> None:
@@ -231,20 +313,22 @@ class PositionsWidget(SessionView):
         has = self.model.rowCount() > 0
         self.flatten_btn.setEnabled(has)
         self.reverse_btn.setEnabled(has)
+        self.export_btn.setEnabled(has)
         if not has:
             self.total.setText("No open positions.")
             return
+        self._fit()
         marks = self.session.marks
         total = marks.unrealized
         col = pnl_color(total)
-        txt = fmt_money(total, True) + ("" if marks.complete else " (some without a quote)")
+        txt = money(total, True) + ("" if marks.complete else " (some without a quote)")
         self.total.setText(f"{self.model.rowCount()} open · unrealized "
                            + (f'<span style="color:{col.name()}">{txt}</span>' if col else txt))
 
     def selected(self) -> PositionView | None:
-        idx = self.table.selectionModel().selectedRows()
-        if idx:
-            return self.model.rows[idx[0].row()]
+        rows = self.table.selected_rows()
+        if rows:
+            return rows[0]
         return self.model.rows[0] if self.model.rowCount() == 1 else None
 
     def flatten_selected(self) -> None:
@@ -258,7 +342,10 @@ class PositionsWidget(SessionView):
             self.session.reverse(p.symbol)
 
     def _on_double_clicked(self, index: QModelIndex) -> None:
-        self.symbol_activated.emit(self.model.rows[index.row()].symbol)
+        p = self.table.source_row(index)
+        if p is not None:
+            self.symbol_activated.emit(p.symbol)
 
 
-__all__ = ["FillsWidget", "OrderHistoryWidget", "PositionsWidget", "SessionView", "WorkingOrdersWidget", "hint"]
+__all__ = ["BlotterView", "FillsWidget", "OrderHistoryWidget", "PositionsWidget", "SessionView",
+           "WorkingOrdersWidget", "hint"]

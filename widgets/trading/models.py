@@ -1,150 +1,103 @@
-"""Table models of the trading blotters: immutable engine rows (``OrderView``, ``Fill``,
-``PositionView``) keyed by id, kept current by the session's signals."""
+"""Columns of the trading blotters over the app's one table (``widgets.table``): immutable
+engine rows (``OrderView``, ``Fill``, ``PositionView``) keyed by id, kept current by the
+session's signals. Each column's value is the raw engine value (a ``Decimal`` price, an
+``int`` quantity), so the blotters sort on numbers and export plain numbers; the text goes
+through ``engine.formatting``."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtWidgets import QAbstractItemView
 
+from engine import formatting as fmt
 from engine.paper.ledger import PositionView
-from engine.paper.orders import Side
-from widgets.trading.fmt import (
-    ORDER_TYPE_LABELS,
-    ROLE_LABELS,
-    fmt_money,
-    fmt_price,
-    fmt_time,
-    order_prices,
-    pnl_color,
-    side_color,
-)
+from engine.paper.orders import Fill, OrderType, OrderView, Side
+from widgets.table import Column, TableModel, TableView
+from widgets.trading.fmt import ORDER_TYPE_LABELS, ROLE_LABELS, order_prices, pnl_color, side_color
 from widgets.trading.session import TradingSession
 
 
-@dataclass(frozen=True)
-class Column:
-    title: str
-    text: Callable[[Any], str]
-    numeric: bool = False
-    color: Callable[[Any], QColor | None] | None = None
-    tip: Callable[[Any], str | None] | None = None
+def _trim(d: Decimal | None) -> Decimal | None:
+    """``d`` without the store's padding zeros (``1234.550000`` is ``1234.55``), so the CSV
+    export writes the number, not the column width of the ledger; the value is unchanged."""
+    return None if d is None else d.normalize()
 
 
-class RowModel(QAbstractTableModel):
-    """A table of immutable engine rows, keyed by ``key(row)``, newest first when ``newest_first``."""
+def _time(ms: int) -> str:
+    return fmt.timestamp(ms / 1000)
 
-    def __init__(self, columns: Sequence[Column], key: Callable[[Any], str], newest_first: bool = False) -> None:
-        super().__init__()
-        self.columns = list(columns)
-        self.key = key
-        self.newest_first = newest_first
-        self.rows: list[Any] = []
-        self._index: dict[str, int] = {}
 
-    def set_rows(self, rows: Iterable[Any]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        if self.newest_first:
-            self.rows.reverse()
-        self._reindex()
-        self.endResetModel()
+def _order_qty(o: OrderView) -> str | None:
+    """``5/10`` while part filled; None: the plain quantity."""
+    return f"{fmt.quantity(o.filled_qty)}/{fmt.quantity(o.qty)}" if o.filled_qty else None
 
-    def _reindex(self) -> None:
-        self._index = {self.key(r): i for i, r in enumerate(self.rows)}
 
-    def upsert(self, row: Any) -> None:
-        k = self.key(row)
-        i = self._index.get(k)
-        if i is not None:
-            self.rows[i] = row
-            self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.columns) - 1))
-            return
-        pos = 0 if self.newest_first else len(self.rows)
-        self.beginInsertRows(QModelIndex(), pos, pos)
-        self.rows.insert(pos, row)
-        self._reindex()
-        self.endInsertRows()
+def _order_price(o: OrderView) -> Decimal | None:
+    """What the Price column sorts on: the limit, else the stop, else the trail amount."""
+    for p in (o.limit_price, o.stop_price, o.trail_amount):
+        if p is not None:
+            return p
+    return None
 
-    def remove(self, key: str) -> None:
-        i = self._index.get(key)
-        if i is None:
-            return
-        self.beginRemoveRows(QModelIndex(), i, i)
-        del self.rows[i]
-        self._reindex()
-        self.endRemoveRows()
 
-    def refresh_all(self) -> None:
-        if self.rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(self.columns) - 1))
-
-    def row_texts(self, i: int) -> list[str]:
-        return [c.text(self.rows[i]) for c in self.columns]
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802,B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802,B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.columns[section].title
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        col = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return col.text(row)
-        if role == Qt.ItemDataRole.ForegroundRole and col.color is not None:
-            return col.color(row)
-        if role == Qt.ItemDataRole.ToolTipRole and col.tip is not None:
-            return col.tip(row)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col.numeric:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+def _state(o: OrderView) -> str:
+    return o.state.value.replace("_", " ") + (" (triggered)" if o.triggered and o.is_working else "")
 
 
 def order_columns(history: bool) -> list[Column]:
+    """Working orders (``history=False``) or the order history: the visible columns in their
+    usual order, then columns hidden until chosen from the header menu (their values go into
+    the CSV export in any case); the history's Reason comes last."""
+    when = (lambda o: o.updated_ms) if history else (lambda o: o.created_ms)
     cols = [
-        Column("Time", lambda o: fmt_time(o.updated_ms if history else o.created_ms)),
-        Column("Symbol", lambda o: o.symbol),
-        Column("Side", lambda o: o.side.value.upper(), color=lambda o: side_color(o.side)),
-        Column("Qty", lambda o: f"{o.filled_qty:,}/{o.qty:,}" if o.filled_qty else f"{o.qty:,}", True),
-        Column("Type", lambda o: ORDER_TYPE_LABELS[o.type]),
-        Column("Price", order_prices, True),
-        Column("TIF", lambda o: o.tif.value.upper()),
-        Column("State", lambda o: o.state.value.replace("_", " ") + (" (triggered)" if o.triggered and o.is_working else ""),
-               tip=lambda o: o.reason or None),
-        Column("Role", lambda o: ROLE_LABELS.get(o.role, o.role.value)),
+        Column("Time", lambda o: _time(when(o)), key="time", sort=when),
+        Column("Symbol", lambda o: o.symbol, key="symbol"),
+        Column("Side", lambda o: o.side.value.upper(), key="side", color=lambda o: side_color(o.side)),
+        Column("Qty", lambda o: o.qty, True, key="qty", fmt=fmt.quantity, override=_order_qty),
+        Column("Type", lambda o: ORDER_TYPE_LABELS[o.type], key="type"),
+        Column("Price", order_prices, True, key="prices", sort=_order_price, export=False),
+        Column("TIF", lambda o: o.tif.value.upper(), key="tif"),
+        Column("State", _state, key="state", tip=lambda o: o.reason or None),
+        Column("Role", lambda o: ROLE_LABELS.get(o.role, o.role.value), key="role"),
+        Column("Filled", lambda o: o.filled_qty, True, key="filled", fmt=fmt.quantity, hidden=True),
+        Column("Limit", lambda o: _trim(o.limit_price), True, key="limit", fmt=fmt.price, hidden=True),
+        Column("Stop", lambda o: _trim(o.stop_price), True, key="stop", fmt=fmt.price, hidden=True),
+        Column("Trail", lambda o: _trim(o.trail_amount), True, key="trail", fmt=fmt.price, hidden=True),
+        Column("Trail %", lambda o: _trim(o.trail_percent) if o.type is OrderType.TRAILING_STOP else None, True,
+               key="trail_percent", fmt=lambda v: fmt.percent(v, signed=False), hidden=True),
+        Column("Order id", lambda o: o.order_id, key="order_id", hidden=True),
     ]
     if history:
-        cols.insert(6, Column("Avg fill", lambda o: fmt_price(o.avg_fill_price), True))
-        cols.append(Column("Reason", lambda o: o.reason, tip=lambda o: o.reason or None))
+        cols.insert(6, Column("Avg fill", lambda o: _trim(o.avg_fill_price), True, key="avg_fill", fmt=fmt.price))
+        cols.append(Column("Reason", lambda o: o.reason, key="reason", tip=lambda o: o.reason or None))
     return cols
 
 
 FILL_COLUMNS = [
-    Column("Time", lambda f: fmt_time(f.time_ms)),
-    Column("Symbol", lambda f: f.symbol),
-    Column("Side", lambda f: f.side.value.upper(), color=lambda f: side_color(f.side)),
-    Column("Qty", lambda f: f"{f.qty:,}", True),
-    Column("Price", lambda f: fmt_price(f.price), True),
-    Column("Value", lambda f: fmt_money(f.price * f.qty), True),
-    Column("Fee", lambda f: fmt_money(f.fee), True),
-    Column("Order", lambda f: f.order_id),
+    Column("Time", lambda f: _time(f.time_ms), key="time", sort=lambda f: f.time_ms),
+    Column("Symbol", lambda f: f.symbol, key="symbol"),
+    Column("Side", lambda f: f.side.value.upper(), key="side", color=lambda f: side_color(f.side)),
+    Column("Qty", lambda f: f.qty, True, key="qty", fmt=fmt.quantity),
+    Column("Price", lambda f: _trim(f.price), True, key="price", fmt=fmt.price),
+    Column("Value", lambda f: _trim(f.price * f.qty), True, key="value", fmt=fmt.money),
+    Column("Fee", lambda f: _trim(f.fee), True, key="fee", fmt=fmt.money),
+    Column("Order", lambda f: f.order_id, key="order_id"),
 ]
 
 
-class PositionsModel(RowModel):
+def order_model(history: bool) -> TableModel:
+    """Working orders in arrival order, or every order newest change first."""
+    return TableModel(order_columns(history), key=lambda o: o.order_id, newest_first=history)
+
+
+def fills_model() -> TableModel:
+    """Executions, newest first."""
+    def key(f: Fill) -> str:
+        return f.fill_id
+    return TableModel(FILL_COLUMNS, key=key, newest_first=True)
+
+
+class PositionsModel(TableModel):
     """Open positions with last price and P&L from the session's marks (computed once
     per quote batch by ``PaperSession``; the cells only look them up)."""
 
@@ -154,24 +107,31 @@ class PositionsModel(RowModel):
 
         def last(p: PositionView) -> Decimal | None:
             m = mark(p.symbol)
-            return None if m is None else m.last
+            return None if m is None else _trim(m.last)
 
         def unreal(p: PositionView) -> Decimal | None:
             m = mark(p.symbol)
-            return None if m is None else m.unrealized
+            return None if m is None else _trim(m.unrealized)
 
         def mv(p: PositionView) -> Decimal | None:
             m = mark(p.symbol)
-            return None if m is None else m.market_value
+            return None if m is None else _trim(m.market_value)
+
+        def signed_money(v: Decimal | None) -> str:
+            return fmt.money(v, signed=True)
 
         super().__init__([
-            Column("Symbol", lambda p: p.symbol),
-            Column("Qty", lambda p: f"{p.qty:,}", True, color=lambda p: side_color(Side.BUY if p.qty > 0 else Side.SELL)),
-            Column("Avg price", lambda p: fmt_price(p.avg_price), True),
-            Column("Last", lambda p: fmt_price(last(p)), True),
-            Column("Market value", lambda p: fmt_money(mv(p)), True),
-            Column("Unrealized P&L", lambda p: fmt_money(unreal(p), True), True, color=lambda p: pnl_color(unreal(p))),
-            Column("Realized P&L", lambda p: fmt_money(p.realized_pnl, True), True, color=lambda p: pnl_color(p.realized_pnl)),
+            Column("Symbol", lambda p: p.symbol, key="symbol", hideable=False),
+            Column("Qty", lambda p: p.qty, True, key="qty", fmt=fmt.quantity,
+                   color=lambda p: side_color(Side.BUY if p.qty > 0 else Side.SELL)),
+            Column("Avg price", lambda p: _trim(p.avg_price), True, key="avg_price", fmt=fmt.price),
+            Column("Last", last, True, key="last", fmt=fmt.price),
+            Column("Market value", mv, True, key="market_value", fmt=fmt.money),
+            Column("Unrealized P&L", unreal, True, key="unrealized_pnl", fmt=signed_money,
+                   color=lambda p: pnl_color(unreal(p))),
+            Column("Realized P&L", lambda p: _trim(p.realized_pnl), True, key="realized_pnl", fmt=signed_money,
+                   color=lambda p: pnl_color(p.realized_pnl)),
+            Column("Fees", lambda p: _trim(p.fees), True, key="fees", fmt=fmt.money, hidden=True),
         ], key=lambda p: p.symbol)
 
     def apply(self, p: PositionView) -> None:
@@ -181,27 +141,18 @@ class PositionsModel(RowModel):
             self.upsert(p)
 
 
-def make_table(model: QAbstractTableModel, name: str) -> QTableView:
-    """A blotter table over ``model``: whole-row single selection, read-only, compact rows."""
-    t = QTableView()
-    t.setObjectName(name)
-    t.setModel(model)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.setAlternatingRowColors(True)
-    t.verticalHeader().hide()
-    t.verticalHeader().setDefaultSectionSize(22)
+def make_table(model: TableModel, name: str, single: bool = False) -> TableView:
+    """A blotter table over ``model`` (sort, column choice, copy, CSV export from
+    ``widgets.table``): whole-row selection, several rows unless ``single``, compact rows."""
+    mode = QAbstractItemView.SelectionMode.SingleSelection if single else QAbstractItemView.SelectionMode.ExtendedSelection
+    t = TableView(model, name, selection=mode, row_height=22)
     h = t.horizontalHeader()
-    # Blotters hold tens of rows, so sizing columns to their contents stays cheap; a text
-    # column at the end takes the rest of the width, a number column does not (it would
-    # push its values far from their header).
-    h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    h.setMinimumSectionSize(56)
-    last = model.columnCount() - 1
-    numeric = isinstance(model, RowModel) and model.columns[last].numeric
-    h.setStretchLastSection(not numeric)
+    h.setMinimumSectionSize(48)
+    # a text column at the end takes the rest of the width, a number column does not (it
+    # would push its values far from their header)
+    shown = [c for c in model.columns if not c.hidden]
+    h.setStretchLastSection(bool(shown) and not shown[-1].numeric)
     return t
 
 
-__all__ = ["FILL_COLUMNS", "Column", "PositionsModel", "RowModel", "make_table", "order_columns"]
+__all__ = ["FILL_COLUMNS", "PositionsModel", "fills_model", "make_table", "order_columns", "order_model"]
