@@ -149,7 +149,9 @@ def price_raw(w: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: Flo
     cq = np.where(put, r, q)
     cb = cr - cq
     # Early exercise can pay only when the carry is below the rate (calls: q > 0, puts: r > 0).
-    need = (cb < cr) & (v * np.sqrt(t) > 1e-12) & (cr > 0.0)
+    # The transformed rate may be 0 (a put without dividends: cr = q = 0) -- the formula
+    # holds there; only a negative rate is left to the European/intrinsic floor.
+    need = (cb < cr) & (v * np.sqrt(t) > 1e-12) & (cr >= 0.0)
     res = floor.copy()
     if need.any():
         args = [np.ascontiguousarray(x[need]) for x in (cs, ck, t, cr, cb, v)]
