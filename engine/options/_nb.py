@@ -279,43 +279,55 @@ def normalised_iv(x, beta, max_iter, tol, out):  # type: ignore[no-untyped-def]
         out[i] = _solve_s(x[i], beta[i], max_iter, tol)
 
 
+@njit(cache=True, inline="always")
+def _european_iv_one(i, w, p, s, k, t, r, q, max_iter, tol, vol, reason):  # type: ignore[no-untyped-def]
+    pi = p[i]
+    si = s[i]
+    ki = k[i]
+    ti = t[i]
+    ri = r[i]
+    qi = q[i]
+    vol[i] = math.nan
+    if not (math.isfinite(pi) and math.isfinite(si) and math.isfinite(ki) and math.isfinite(ti)
+            and math.isfinite(ri) and math.isfinite(qi)) or si <= 0.0 or ki <= 0.0 \
+            or ti <= 0.0 or pi <= 0.0:
+        reason[i] = 4
+        return
+    fwd = si * math.exp((ri - qi) * ti)
+    undisc = pi * math.exp(ri * ti)
+    intrinsic = w[i] * (fwd - ki)
+    if intrinsic < 0.0:
+        intrinsic = 0.0
+    upper = fwd if w[i] > 0 else ki
+    tv = undisc - intrinsic
+    eps = 4e-15 * max(fwd, ki)
+    if undisc >= upper:
+        reason[i] = 2
+        return
+    if abs(tv) <= eps:
+        reason[i] = 3
+        return
+    if tv < -eps:
+        reason[i] = 1
+        return
+    x = -abs(math.log(fwd / ki))
+    sv = _solve_s(x, tv / math.sqrt(fwd * ki), max_iter, tol)
+    if math.isfinite(sv):
+        vol[i] = sv / math.sqrt(ti)
+        reason[i] = 0
+    else:
+        reason[i] = 5
+
+
 @njit(cache=True)
 def european_iv(w, p, s, k, t, r, q, max_iter, tol, vol, reason):  # type: ignore[no-untyped-def]
     """The whole of iv._european per element: checks, reason codes, solve (same rules)."""
     for i in range(p.shape[0]):
-        pi = p[i]
-        si = s[i]
-        ki = k[i]
-        ti = t[i]
-        ri = r[i]
-        qi = q[i]
-        vol[i] = math.nan
-        if not (math.isfinite(pi) and math.isfinite(si) and math.isfinite(ki) and math.isfinite(ti)
-                and math.isfinite(ri) and math.isfinite(qi)) or si <= 0.0 or ki <= 0.0 \
-                or ti <= 0.0 or pi <= 0.0:
-            reason[i] = 4
-            continue
-        fwd = si * math.exp((ri - qi) * ti)
-        undisc = pi * math.exp(ri * ti)
-        intrinsic = w[i] * (fwd - ki)
-        if intrinsic < 0.0:
-            intrinsic = 0.0
-        upper = fwd if w[i] > 0 else ki
-        tv = undisc - intrinsic
-        eps = 4e-15 * max(fwd, ki)
-        if undisc >= upper:
-            reason[i] = 2
-            continue
-        if abs(tv) <= eps:
-            reason[i] = 3
-            continue
-        if tv < -eps:
-            reason[i] = 1
-            continue
-        x = -abs(math.log(fwd / ki))
-        sv = _solve_s(x, tv / math.sqrt(fwd * ki), max_iter, tol)
-        if math.isfinite(sv):
-            vol[i] = sv / math.sqrt(ti)
-            reason[i] = 0
-        else:
-            reason[i] = 5
+        _european_iv_one(i, w, p, s, k, t, r, q, max_iter, tol, vol, reason)
+
+
+@njit(cache=True, parallel=True)
+def european_iv_parallel(w, p, s, k, t, r, q, max_iter, tol, vol, reason):  # type: ignore[no-untyped-def]
+    """``european_iv`` over the machine's cores, for large chains (see iv._PARALLEL_FROM)."""
+    for i in prange(p.shape[0]):
+        _european_iv_one(i, w, p, s, k, t, r, q, max_iter, tol, vol, reason)
