@@ -190,6 +190,7 @@ def _features() -> tuple[Feature, ...]:
         watchlist.FEATURE,
         scanner.FEATURE,
         trading.FEATURE,
+        resolve("app.features.options:FEATURE"),
         indicators.FEATURE,
         data.FEATURE,
         shell.FEATURE,

@@ -122,38 +122,69 @@ def _bvn(a, b, sign, bw, ba, bc):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _phi(s, t, gamma, h, i, r, b, v):  # type: ignore[no-untyped-def]
-    v2 = v * v
-    sqt = v * math.sqrt(t)
-    lam = (-r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2) * t
-    d = -(math.log(s / h) + (b + (gamma - 0.5) * v2) * t) / sqt
-    kappa = 2.0 * b / v2 + 2.0 * gamma - 1.0
-    return math.exp(lam) * s ** gamma * (ncdf(d) - (i / s) ** kappa * ncdf(d - 2.0 * math.log(i / s) / sqt))
+def _bvn_n(a, b, na, nb_, sign, bw, ba, bc):  # type: ignore[no-untyped-def]
+    # _bvn with Φ(a), Φ(b) given (they are shared between the ψ terms of one γ).
+    hk = a * b
+    hs = 0.5 * (a * a + b * b)
+    acc = 0.0
+    for j in range(bw.shape[0]):
+        acc += bw[j] * math.exp(sign * ba[j] * hk - bc[j] * hs)
+    return sign * acc + na * nb_
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _psi(s, t2, gamma, h, i2, i1, t1, r, b, v, bw, ba, bc):  # type: ignore[no-untyped-def]
-    v2 = v * v
-    drift = b + (gamma - 0.5) * v2
-    s1 = v * math.sqrt(t1)
-    s2 = v * math.sqrt(t2)
-    ln_s_i1 = math.log(s / i1)
-    ln_2 = math.log(i2 * i2 / (s * i1))
-    e1 = (ln_s_i1 + drift * t1) / s1
-    e2 = (ln_2 + drift * t1) / s1
-    e3 = (ln_s_i1 - drift * t1) / s1
-    e4 = (ln_2 - drift * t1) / s1
-    f1 = (math.log(s / h) + drift * t2) / s2
-    f2 = (math.log(i2 * i2 / (s * h)) + drift * t2) / s2
-    f3 = (math.log(i1 * i1 / (s * h)) + drift * t2) / s2
-    f4 = (math.log(s * i1 * i1 / (h * i2 * i2)) + drift * t2) / s2
-    lam = -r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2
-    kappa = 2.0 * b / v2 + (2.0 * gamma - 1.0)
-    return math.exp(lam * t2) * s ** gamma * (
-        _bvn(-e1, -f1, 1.0, bw, ba, bc)
-        - (i2 / s) ** kappa * _bvn(-e2, -f2, 1.0, bw, ba, bc)
-        - (i1 / s) ** kappa * _bvn(-e3, -f3, -1.0, bw, ba, bc)
-        + (i1 / i2) ** kappa * _bvn(-e4, -f4, -1.0, bw, ba, bc))
+def _psi_h(lh, ls, l1, l2, drift, T, sq2, e1, e2, e3, e4, n1, n2, n3, n4, pre2, pw1, pw2, pw12,  # type: ignore[no-untyped-def]
+           bw, ba, bc):
+    f1 = (ls - lh + drift * T) / sq2
+    f2 = (2.0 * l2 - ls - lh + drift * T) / sq2
+    f3 = (2.0 * l1 - ls - lh + drift * T) / sq2
+    f4 = (ls + 2.0 * l1 - lh - 2.0 * l2 + drift * T) / sq2
+    return pre2 * (
+        _bvn_n(-e1, -f1, n1, ncdf(-f1), 1.0, bw, ba, bc)
+        - pw2 * _bvn_n(-e2, -f2, n2, ncdf(-f2), 1.0, bw, ba, bc)
+        - pw1 * _bvn_n(-e3, -f3, n3, ncdf(-f3), -1.0, bw, ba, bc)
+        + pw12 * _bvn_n(-e4, -f4, n4, ncdf(-f4), -1.0, bw, ba, bc))
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _terms(S, K, T, R, B, V, t1, gamma, ls, l1, l2, lk, need_k, bw, ba, bc):  # type: ignore[no-untyped-def]
+    """For one γ: (φ(S, t1, γ, I2, I2), φ(S, t1, γ, I1, I2), ψ(S, T, γ, I1, …), ψ(S, T, γ, K, …)).
+
+    The same formulas as american._phi/_psi on logs computed once per contract; the
+    powers (I/S)^κ, S^γ and the Φ(−e) terms are shared between the four."""
+    v2 = V * V
+    drift = B + (gamma - 0.5) * v2
+    lam = -R + gamma * B + 0.5 * gamma * (gamma - 1.0) * v2
+    kappa = 2.0 * B / v2 + (2.0 * gamma - 1.0)
+    sq1 = V * math.sqrt(t1)
+    sq2 = V * math.sqrt(T)
+    pw2 = math.exp(kappa * (l2 - ls))
+    pw1 = math.exp(kappa * (l1 - ls))
+    pw12 = math.exp(kappa * (l1 - l2))
+    # φ at t1 (both with I = I2)
+    pre1 = math.exp(lam * t1 + gamma * ls)
+    shift = 2.0 * (l2 - ls) / sq1
+    d_2 = -((ls - l2) + drift * t1) / sq1
+    d_1 = -((ls - l1) + drift * t1) / sq1
+    phi2 = pre1 * (ncdf(d_2) - pw2 * ncdf(d_2 - shift))
+    phi1 = pre1 * (ncdf(d_1) - pw2 * ncdf(d_1 - shift))
+    # ψ at T: e's depend on γ only
+    a1 = ls - l1
+    a2 = 2.0 * l2 - ls - l1
+    e1 = (a1 + drift * t1) / sq1
+    e2 = (a2 + drift * t1) / sq1
+    e3 = (a1 - drift * t1) / sq1
+    e4 = (a2 - drift * t1) / sq1
+    n1 = ncdf(-e1)
+    n2 = ncdf(-e2)
+    n3 = ncdf(-e3)
+    n4 = ncdf(-e4)
+    pre2 = math.exp(lam * T + gamma * ls)
+    psi1 = _psi_h(l1, ls, l1, l2, drift, T, sq2, e1, e2, e3, e4, n1, n2, n3, n4, pre2, pw1, pw2, pw12,
+                  bw, ba, bc)
+    psik = _psi_h(lk, ls, l1, l2, drift, T, sq2, e1, e2, e3, e4, n1, n2, n3, n4, pre2, pw1, pw2, pw12,
+                  bw, ba, bc) if need_k else 0.0
+    return phi2, phi1, psi1, psik
 
 
 @njit(cache=True, fastmath=True, inline="always")
@@ -170,20 +201,18 @@ def _bs2002_one(S, K, T, R, B, V, bw, ba, bc):  # type: ignore[no-untyped-def]
     i2 = b0 + (b_inf - b0) * (1.0 - math.exp(h2))
     if S >= i2:
         return S - K
-    a1 = (i1 - K) * i1 ** (-beta)
-    a2 = (i2 - K) * i2 ** (-beta)
-    return (a2 * S ** beta
-            - a2 * _phi(S, t1, beta, i2, i2, R, B, V)
-            + _phi(S, t1, 1.0, i2, i2, R, B, V)
-            - _phi(S, t1, 1.0, i1, i2, R, B, V)
-            - K * _phi(S, t1, 0.0, i2, i2, R, B, V)
-            + K * _phi(S, t1, 0.0, i1, i2, R, B, V)
-            + a1 * _phi(S, t1, beta, i1, i2, R, B, V)
-            - a1 * _psi(S, T, beta, i1, i2, i1, t1, R, B, V, bw, ba, bc)
-            + _psi(S, T, 1.0, i1, i2, i1, t1, R, B, V, bw, ba, bc)
-            - _psi(S, T, 1.0, K, i2, i1, t1, R, B, V, bw, ba, bc)
-            - K * _psi(S, T, 0.0, i1, i2, i1, t1, R, B, V, bw, ba, bc)
-            + K * _psi(S, T, 0.0, K, i2, i1, t1, R, B, V, bw, ba, bc))
+    ls = math.log(S)
+    l1 = math.log(i1)
+    l2 = math.log(i2)
+    lk = math.log(K)
+    a1 = (i1 - K) * math.exp(-beta * l1)
+    a2 = (i2 - K) * math.exp(-beta * l2)
+    pb2, pb1, sb1, _sbk = _terms(S, K, T, R, B, V, t1, beta, ls, l1, l2, lk, False, bw, ba, bc)
+    p12, p11, s11, s1k = _terms(S, K, T, R, B, V, t1, 1.0, ls, l1, l2, lk, True, bw, ba, bc)
+    p02, p01, s01, s0k = _terms(S, K, T, R, B, V, t1, 0.0, ls, l1, l2, lk, True, bw, ba, bc)
+    return (a2 * math.exp(beta * ls)
+            - a2 * pb2 + p12 - p11 - K * p02 + K * p01 + a1 * pb1
+            - a1 * sb1 + s11 - s1k - K * s01 + K * s0k)
 
 
 @njit(cache=True, fastmath=True)
@@ -279,43 +308,55 @@ def normalised_iv(x, beta, max_iter, tol, out):  # type: ignore[no-untyped-def]
         out[i] = _solve_s(x[i], beta[i], max_iter, tol)
 
 
+@njit(cache=True, inline="always")
+def _european_iv_one(i, w, p, s, k, t, r, q, max_iter, tol, vol, reason):  # type: ignore[no-untyped-def]
+    pi = p[i]
+    si = s[i]
+    ki = k[i]
+    ti = t[i]
+    ri = r[i]
+    qi = q[i]
+    vol[i] = math.nan
+    if not (math.isfinite(pi) and math.isfinite(si) and math.isfinite(ki) and math.isfinite(ti)
+            and math.isfinite(ri) and math.isfinite(qi)) or si <= 0.0 or ki <= 0.0 \
+            or ti <= 0.0 or pi <= 0.0:
+        reason[i] = 4
+        return
+    fwd = si * math.exp((ri - qi) * ti)
+    undisc = pi * math.exp(ri * ti)
+    intrinsic = w[i] * (fwd - ki)
+    if intrinsic < 0.0:
+        intrinsic = 0.0
+    upper = fwd if w[i] > 0 else ki
+    tv = undisc - intrinsic
+    eps = 4e-15 * max(fwd, ki)
+    if undisc >= upper:
+        reason[i] = 2
+        return
+    if abs(tv) <= eps:
+        reason[i] = 3
+        return
+    if tv < -eps:
+        reason[i] = 1
+        return
+    x = -abs(math.log(fwd / ki))
+    sv = _solve_s(x, tv / math.sqrt(fwd * ki), max_iter, tol)
+    if math.isfinite(sv):
+        vol[i] = sv / math.sqrt(ti)
+        reason[i] = 0
+    else:
+        reason[i] = 5
+
+
 @njit(cache=True)
 def european_iv(w, p, s, k, t, r, q, max_iter, tol, vol, reason):  # type: ignore[no-untyped-def]
     """The whole of iv._european per element: checks, reason codes, solve (same rules)."""
     for i in range(p.shape[0]):
-        pi = p[i]
-        si = s[i]
-        ki = k[i]
-        ti = t[i]
-        ri = r[i]
-        qi = q[i]
-        vol[i] = math.nan
-        if not (math.isfinite(pi) and math.isfinite(si) and math.isfinite(ki) and math.isfinite(ti)
-                and math.isfinite(ri) and math.isfinite(qi)) or si <= 0.0 or ki <= 0.0 \
-                or ti <= 0.0 or pi <= 0.0:
-            reason[i] = 4
-            continue
-        fwd = si * math.exp((ri - qi) * ti)
-        undisc = pi * math.exp(ri * ti)
-        intrinsic = w[i] * (fwd - ki)
-        if intrinsic < 0.0:
-            intrinsic = 0.0
-        upper = fwd if w[i] > 0 else ki
-        tv = undisc - intrinsic
-        eps = 4e-15 * max(fwd, ki)
-        if undisc >= upper:
-            reason[i] = 2
-            continue
-        if abs(tv) <= eps:
-            reason[i] = 3
-            continue
-        if tv < -eps:
-            reason[i] = 1
-            continue
-        x = -abs(math.log(fwd / ki))
-        sv = _solve_s(x, tv / math.sqrt(fwd * ki), max_iter, tol)
-        if math.isfinite(sv):
-            vol[i] = sv / math.sqrt(ti)
-            reason[i] = 0
-        else:
-            reason[i] = 5
+        _european_iv_one(i, w, p, s, k, t, r, q, max_iter, tol, vol, reason)
+
+
+@njit(cache=True, parallel=True)
+def european_iv_parallel(w, p, s, k, t, r, q, max_iter, tol, vol, reason):  # type: ignore[no-untyped-def]
+    """``european_iv`` over the machine's cores, for large chains (see iv._PARALLEL_FROM)."""
+    for i in prange(p.shape[0]):
+        _european_iv_one(i, w, p, s, k, t, r, q, max_iter, tol, vol, reason)

@@ -36,12 +36,14 @@ from engine.options._inputs import (
 
 # The bivariate normal M(a, b, ±ρ) of BS2002 always has ρ = sqrt(t1/T) = sqrt((√5 − 1)/2):
 # Genz's (2004) Gauss–Legendre form of the Drezner–Wesolowsky integral with fixed nodes.
-# 5 node pairs give 2e-13 absolute accuracy at this ρ (20 pairs as reference).
+# 4 node pairs give 4e-11 absolute accuracy at this ρ (5 pairs: 2e-13; 20 pairs as
+# reference) -- far below BS2002's own error (~0.1 % of the price), at 20 % fewer exps.
+_PAIRS = 4
 _RHO = math.sqrt(0.5 * (math.sqrt(5.0) - 1.0))
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(10)
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(2 * _PAIRS)
 _ASR = math.asin(_RHO)
-_SN = np.concatenate([np.sin(_ASR * (1.0 - _GL_X[:5]) / 2.0), np.sin(_ASR * (1.0 + _GL_X[:5]) / 2.0)])
-_BVN_W = np.concatenate([_GL_W[:5], _GL_W[:5]]) * _ASR / (4.0 * math.pi)
+_SN = np.concatenate([np.sin(_ASR * (1.0 - _GL_X[:_PAIRS]) / 2.0), np.sin(_ASR * (1.0 + _GL_X[:_PAIRS]) / 2.0)])
+_BVN_W = np.concatenate([_GL_W[:_PAIRS], _GL_W[:_PAIRS]]) * _ASR / (4.0 * math.pi)
 _BVN_A = _SN / (1.0 - _SN * _SN)
 _BVN_C = 1.0 / (1.0 - _SN * _SN)
 _PARALLEL_FROM = 10_000  # contracts; below that numba's thread start-up costs more than it saves
@@ -149,7 +151,9 @@ def price_raw(w: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: Flo
     cq = np.where(put, r, q)
     cb = cr - cq
     # Early exercise can pay only when the carry is below the rate (calls: q > 0, puts: r > 0).
-    need = (cb < cr) & (v * np.sqrt(t) > 1e-12) & (cr > 0.0)
+    # The transformed rate may be 0 (a put without dividends: cr = q = 0) -- the formula
+    # holds there; only a negative rate is left to the European/intrinsic floor.
+    need = (cb < cr) & (v * np.sqrt(t) > 1e-12) & (cr >= 0.0)
     res = floor.copy()
     if need.any():
         args = [np.ascontiguousarray(x[need]) for x in (cs, ck, t, cr, cb, v)]

@@ -47,6 +47,9 @@ _TOL = 1e-13
 # Relative step at which the compiled solver stops. Looser values (1e-8) were tried: in the
 # wings some steps are Newton or bisection steps, and the error then exceeds 1e-10.
 _STOP = 1e-13
+# Contracts from which the compiled solver runs on every core (below, numba's thread
+# start-up costs more than it saves; the same threshold as american._PARALLEL_FROM).
+_PARALLEL_FROM = 10_000
 
 
 class Reason(enum.IntEnum):
@@ -144,7 +147,8 @@ def _european(w: FloatArray, p: FloatArray, s: FloatArray, k: FloatArray, t: Flo
     if nb is not None:
         vol = np.empty(n)
         reason = np.empty(n, dtype=np.int8)
-        nb.european_iv(w, p, s, k, t, r, q, _MAX_ITER, _STOP, vol, reason)
+        kernel = nb.european_iv_parallel if n >= _PARALLEL_FROM else nb.european_iv
+        kernel(w, p, s, k, t, r, q, _MAX_ITER, _STOP, vol, reason)
         return vol, reason
     vol = np.full(n, np.nan)
     reason = np.full(n, int(Reason.BAD_INPUT), dtype=np.int8)

@@ -113,6 +113,20 @@ def test_put_early_exercise_premium_is_positive_in_the_money() -> None:
     assert 0.3 < prem < 3.0
 
 
+def test_put_without_dividends_has_its_early_exercise_premium(backend: str) -> None:
+    # Regression: a put with q = 0 was priced as the European put (the transformed call's
+    # rate q = 0 was excluded from BS2002), e.g. S=K=40, r=10 %: 1.360 against the tree's 1.567.
+    s = np.array([36.0, 40.0, 42.0, 44.0, 50.0])
+    ours = american.price("put", s, 40.0, 0.5, 0.10, 0.20, 0.0)
+    tree = american.binomial("put", s, 40.0, 0.5, 0.10, 0.20, 0.0, steps=2000)
+    euro = bsm.price("put", s, 40.0, 0.5, 0.10, 0.20, 0.0)
+    np.testing.assert_allclose(ours, tree, rtol=0.02, atol=0.01)
+    assert np.all(ours[:4] > euro[:4] + 0.03) and ours[4] > euro[4]
+    # Hull's American put (S=K=50, r=10 %, σ=40 %, 5 months): 4.28 with many tree steps;
+    # BS2002 is a lower bound (4.248)
+    assert american.price("put", 50.0, 50.0, 5 / 12, 0.10, 0.40) == pytest.approx(4.28, abs=0.05)
+
+
 def test_backends_agree() -> None:
     kind, s, k, t, r, q, v = _equity_like(3000, seed=8)
     prev = _backend.set_backend("numba")
