@@ -321,7 +321,29 @@ def screenshot(out: str, width: int = 1600, height: int = 1000, timeout_ms: int 
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEventLoop, QTimer
 
+    from app.single_instance import SingleInstance
+    from engine import paths
+
     ensure_app()
+    folder = paths.ensure_writable(paths.data_dir())
+    single = SingleInstance(folder)
+    if not single.acquire(listen=False):
+        # A running window owns this folder: building a workstation here would migrate,
+        # seed and save a layout into its store behind its back.
+        from app.cli import CliError
+
+        raise CliError(f"Stock Scanner is running on the data folder {folder}, so the screenshot was not "
+                       "taken (it would write to that folder); close the window, or use another folder "
+                       "with --data-dir.")
+    try:
+        return _render_screenshot(out, width, height, timeout_ms)
+    finally:
+        single.release()
+
+
+def _render_screenshot(out: str, width: int, height: int, timeout_ms: int) -> str:
+    from PySide6.QtCore import QEventLoop, QTimer
+
     ws = build_workstation()
     win = ws.window
     win.resize(width, height)  # type: ignore[attr-defined]

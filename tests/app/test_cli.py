@@ -301,3 +301,26 @@ def test_a_full_disk_during_import_is_one_sentence_and_changes_nothing(tmp_path,
     line = _one_error_line(r.stderr)
     assert "stockscanner.sqlite3 is full, so nothing was saved" in line
     assert before == after == ["ORCL"]
+
+
+def test_screenshot_refuses_a_folder_a_running_window_holds(tmp_path):
+    from PySide6.QtCore import QLockFile
+
+    home = tmp_path / "home"
+    home.mkdir()
+    window = QLockFile(str(home / ".instance.lock"))  # the lock a running window holds (app.single_instance)
+    assert window.tryLock(100)
+    try:
+        before = sorted(p.name for p in home.iterdir())  # logs/ is shared with the window: not counted
+        out = tmp_path / "shot.png"
+        r = run_cli("screenshot", str(out), "--size", "640x480", home=home, check=False)
+        after = sorted(p.name for p in home.iterdir() if p.name != "logs")
+    finally:
+        window.unlock()
+    assert r.returncode == 1, r.stderr
+    assert "is running on the data folder" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()
+    assert after == before  # no database, settings or layout written into the window's folder
+    # once the window is gone the same command works
+    run_cli("screenshot", str(out), "--size", "640x480", home=home)
+    assert out.exists()
