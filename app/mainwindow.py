@@ -548,8 +548,13 @@ class MainWindow(QMainWindow):
             chart = self.ctx.active_chart
             if chart is not None:
                 chart.open_symbol(result.symbol, result.timeframe)
+            if result.notes:
+                show_import_report(self, path, result=result)
 
-        return self.ctx.tasks.submit(self.ctx.data.import_csv, path, label=f"Importing {path}", on_result=done)
+        from app.features.data import show_import_report
+
+        return self.ctx.tasks.submit(self.ctx.data.import_csv, path, label=f"Importing {path}", on_result=done,
+                                     on_error=lambda exc: show_import_report(self, path, exc=exc))
 
     def _on_quit(self) -> None:
         self._really_quit = True
