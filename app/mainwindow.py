@@ -241,6 +241,10 @@ class MainWindow(QMainWindow):
         for w in (self.task_label, self.progress, self.cancel_button):
             sb.addPermanentWidget(w)
             w.hide()
+        from widgets.notifications import NotificationBell
+
+        self.notification_bell = NotificationBell(self.ctx.notifier)  # the notification centre
+        sb.addPermanentWidget(self.notification_bell)
 
     def _next_instance_id(self, spec: DockSpec) -> str:
         if spec.id not in self.docks:
