@@ -80,8 +80,10 @@ class ImportReportDialog(QDialog):
     @classmethod
     def for_result(cls, path: str | Path, result: object, parent: QWidget | None = None) -> "ImportReportDialog":
         """The report of a successful import (``engine.data.service.ImportResult``) and its notes."""
+        from engine.data.bars import timeframe_label
+
         r = result
-        headline = (f"Imported {r.rows:,} bars of {r.symbol} ({r.timeframe}), "  # type: ignore[attr-defined]
+        headline = (f"Imported {r.rows:,} bars of {r.symbol} ({timeframe_label(r.timeframe)}), "  # type: ignore[attr-defined]
                     f"{r.first} → {r.last}.")  # type: ignore[attr-defined]
         return cls(path, headline, [], tuple(getattr(r, "notes", ())), failed=False, parent=parent)
 
