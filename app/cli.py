@@ -174,7 +174,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     svc = DataService.open_default()
     result = svc.import_csv(args.path, symbol=args.symbol, timeframe=args.timeframe)
     if args.json:
-        _print_json(result.to_dict())
+        _print_json({**result.to_dict(), "notes": list(result.notes), "skipped": result.skipped})
     else:
         print(
             f"Imported {result.rows} bars of {result.symbol} ({result.timeframe}) "
@@ -353,6 +353,31 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def error_payload(sentence: str, exc: BaseException | None = None) -> dict[str, Any]:
+    """The ``--json`` form of a failure: ``{"error": SENTENCE, "problems": [{"line": N,
+    "message": TEXT}, …], "notes": […]}``; ``problems`` and ``notes`` come from a
+    ``CsvFormatError`` (line 0 = the whole file), else they are empty."""
+    problems = [{"line": int(line), "message": str(msg)} for line, msg in getattr(exc, "problems", ())]
+    return {"error": sentence, "problems": problems, "notes": [str(n) for n in getattr(exc, "notes", ())]}
+
+
+def _report_error(args: argparse.Namespace, sentence: str, exc: BaseException | None = None) -> None:
+    """Print a failure: ``error: SENTENCE`` on stderr, then every problem of a bad file on
+    its own line; with ``--json`` also the JSON form (``error_payload``) on stdout."""
+    from engine.data.errors import CsvFormatError
+
+    if isinstance(exc, CsvFormatError):
+        sentence = exc.summary
+        unit = exc.unit
+        lines = [f"  {unit} {line}: {msg}" if line > 0 else f"  {msg}" for line, msg in exc.problems]
+        lines += [f"note: {n}" for n in exc.notes]
+    else:
+        lines = []
+    if getattr(args, "json", False):
+        _print_json(error_payload(sentence, exc))
+    print("\n".join([f"error: {sentence}", *lines]), file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from engine import paths
@@ -369,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _report_error(args, str(exc))
         return 1
     except Exception as exc:
         if args.verb is None:  # the window reports its own start-up errors
@@ -381,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Engine errors carry user-facing messages (bad CSV, unwritable folder, ...).
             sentence = str(exc)
         log.info("%s failed: %s", args.verb, sentence, exc_info=exc)  # the details, for the log file
-        print(f"error: {sentence}", file=sys.stderr)
+        _report_error(args, sentence, exc)
         return 1
 
 

@@ -21,6 +21,20 @@ DEMO_WATCHLIST = "Demo"
 DEMO_WATCHLIST_SIZE = 15
 LEGACY_SCANNER_KEY = "scanner.state"  # before the scanner's setup became its dock state
 
+#: What Qt's X11 (xcb) platform plugin loads besides Qt itself: Debian/Ubuntu package → library.
+#: Qt only says "could not load the Qt platform plugin xcb" when one is missing.
+XCB_PACKAGES = {
+    "libxcb-cursor0": "libxcb-cursor.so.0",
+    "libxcb-icccm4": "libxcb-icccm.so.4",
+    "libxcb-image0": "libxcb-image.so.0",
+    "libxcb-keysyms1": "libxcb-keysyms.so.1",
+    "libxcb-render-util0": "libxcb-render-util.so.0",
+    "libxcb-shape0": "libxcb-shape.so.0",
+    "libxcb-xkb1": "libxcb-xkb.so.1",
+    "libxkbcommon-x11-0": "libxkbcommon-x11.so.0",
+}
+XCB_APT_LINE = "sudo apt-get install -y --no-install-recommends " + " ".join(XCB_PACKAGES)
+
 
 @dataclass
 class Workstation:
@@ -32,6 +46,40 @@ class Workstation:
         self.window.close()  # type: ignore[attr-defined]
         self.ctx.tasks.wait_all(10000)  # type: ignore[attr-defined]
         self.ctx.close()  # type: ignore[attr-defined]
+
+
+def _library_loads(soname: str) -> bool:
+    """True if the dynamic loader finds ``soname`` (the way Qt's plugin would load it)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(soname)
+        return True
+    except OSError:
+        return False
+
+
+def qt_platform_problem(environ: "dict[str, str] | os._Environ[str] | None" = None) -> str | None:
+    """A sentence with the ``apt-get`` line when Qt is about to use its X11 (xcb) platform
+    plugin and a library it needs is missing; else None.
+
+    Only Linux, and only when xcb would be used: ``QT_QPA_PLATFORM`` unset (and no Wayland
+    session) or ``xcb``, with ``DISPLAY`` set. Cheap: one ``dlopen`` per library.
+    """
+    env = os.environ if environ is None else environ
+    if not sys.platform.startswith("linux"):
+        return None
+    platform = env.get("QT_QPA_PLATFORM", "").strip().lower()
+    if platform not in ("", "xcb") or not env.get("DISPLAY"):
+        return None
+    if platform == "" and env.get("WAYLAND_DISPLAY"):
+        return None  # Qt picks Wayland first there
+    missing = [pkg for pkg, soname in XCB_PACKAGES.items() if not _library_loads(soname)]
+    if not missing:
+        return None
+    return (f"Stock Scanner cannot open a window: the X11 libraries Qt needs are missing "
+            f"({', '.join(missing)}). Install them with:\n  {XCB_APT_LINE}\n"
+            "or run a headless verb (stockscanner screenshot …) with QT_QPA_PLATFORM=offscreen.")
 
 
 def ensure_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
@@ -205,6 +253,10 @@ def _recover_corrupt_database(exc) -> bool:  # type: ignore[no-untyped-def]
 
 def run_gui(args: argparse.Namespace | None = None) -> int:
     """Open the workstation window; returns the exit status."""
+    problem = qt_platform_problem()
+    if problem is not None:  # before Qt, which would abort with its own misleading message
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     app = ensure_app()
     from engine import paths
     from engine.store import DatabaseCorrupt, DatabaseLocked, StoreError, backup, open_database
@@ -269,7 +321,29 @@ def screenshot(out: str, width: int = 1600, height: int = 1000, timeout_ms: int 
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEventLoop, QTimer
 
+    from app.single_instance import SingleInstance
+    from engine import paths
+
     ensure_app()
+    folder = paths.ensure_writable(paths.data_dir())
+    single = SingleInstance(folder)
+    if not single.acquire(listen=False):
+        # A running window owns this folder: building a workstation here would migrate,
+        # seed and save a layout into its store behind its back.
+        from app.cli import CliError
+
+        raise CliError(f"Stock Scanner is running on the data folder {folder}, so the screenshot was not "
+                       "taken (it would write to that folder); close the window, or use another folder "
+                       "with --data-dir.")
+    try:
+        return _render_screenshot(out, width, height, timeout_ms)
+    finally:
+        single.release()
+
+
+def _render_screenshot(out: str, width: int, height: int, timeout_ms: int) -> str:
+    from PySide6.QtCore import QEventLoop, QTimer
+
     ws = build_workstation()
     win = ws.window
     win.resize(width, height)  # type: ignore[attr-defined]

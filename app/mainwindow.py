@@ -241,6 +241,10 @@ class MainWindow(QMainWindow):
         for w in (self.task_label, self.progress, self.cancel_button):
             sb.addPermanentWidget(w)
             w.hide()
+        from widgets.notifications import NotificationBell
+
+        self.notification_bell = NotificationBell(self.ctx.notifier)  # the notification centre
+        sb.addPermanentWidget(self.notification_bell)
 
     def _next_instance_id(self, spec: DockSpec) -> str:
         if spec.id not in self.docks:
@@ -548,8 +552,13 @@ class MainWindow(QMainWindow):
             chart = self.ctx.active_chart
             if chart is not None:
                 chart.open_symbol(result.symbol, result.timeframe)
+            if result.notes:
+                show_import_report(self, path, result=result)
 
-        return self.ctx.tasks.submit(self.ctx.data.import_csv, path, label=f"Importing {path}", on_result=done)
+        from app.features.data import show_import_report
+
+        return self.ctx.tasks.submit(self.ctx.data.import_csv, path, label=f"Importing {path}", on_result=done,
+                                     on_error=lambda exc: show_import_report(self, path, exc=exc))
 
     def _on_quit(self) -> None:
         self._really_quit = True

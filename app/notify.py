@@ -1,15 +1,23 @@
-"""Notifications: the system tray when there is one, in-app toasts when there is not.
+"""Notifications: the system tray when there is one, in-app toasts when there is not,
+and always the notification centre (the status bar's bell, ``widgets/notifications.py``).
 
 ``Notifier.notify(title, text, level)`` is the API later features call (alerts, fills,
 sync). Engine code publishes ``engine.events.Notification`` on the bus instead; the
-bridge delivers it here on the GUI thread. The last 20 notifications are kept for the
-tray's "Recent" menu.
+bridge delivers it here on the GUI thread. The last ``HISTORY`` notifications are kept in
+memory for the centre (newest first) and the tray's "Recent" menu; ``unread`` counts the
+ones added since the centre was last opened.
+
+Warnings and errors are turned into sentences a user can act on (``actionable``): a raw
+"Cookie/crumb fetch failed (DNSError)" from yfinance becomes "Yahoo Finance cannot be
+reached: check the network or the proxy in Settings"; the raw text stays in the log.
 """
 from __future__ import annotations
 
 import logging
+import re
+import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
@@ -19,11 +27,48 @@ log = logging.getLogger(__name__)
 LEVELS = ("info", "warning", "error")
 
 
+HISTORY = 200  # notifications kept for the centre
+
+_NETWORK = ("cookie/crumb", "crumb", "dnserror", "could not resolve", "resolve host", "name resolution",
+            "name or service not known", "nodename nor servname", "failed to connect", "connection refused",
+            "network is unreachable", "no route to host", "connectionerror", "connection reset",
+            "connection aborted", "remote end closed", "cannot be reached", "timed out", "timeouterror",
+            "read timeout", "connect timeout")
+_PROXY = ("proxyerror", "proxy error", "unable to connect to proxy", "tunnel connection failed")
+_RATE = ("too many requests", "rate limit", "yfratelimiterror", "http 429", "error 429", " 429")
+_PROVIDERS = ("Yahoo Finance",)
+
+
+def _provider(text: str) -> str:
+    return next((p for p in _PROVIDERS if p.lower() in text.lower()), "Yahoo Finance")
+
+
+def actionable(text: str) -> str:
+    """``text`` as a sentence a user can act on: known network, proxy and rate-limit
+    failures (as yfinance and requests word them) become our own sentence; a bad-CSV
+    message keeps its first line and points to the import report; anything else is
+    returned unchanged."""
+    low = " " + text.lower()
+    if any(k in low for k in _PROXY):
+        return "The proxy in Settings cannot be reached or refused the connection: check it in Settings → Network."
+    if any(k in low for k in _RATE):
+        return (f"{_provider(text)} is limiting requests (too many in a short time): "
+                "wait a few minutes, then refresh.")
+    if any(k in low for k in _NETWORK):
+        return (f"{_provider(text)} cannot be reached: check the network or the proxy in Settings "
+                "(cached bars stay available; demo data and CSV import work offline).")
+    m = re.match(r"(.+ cannot be imported \(\d+ problems?; nothing was changed\)):", text)
+    if m:
+        return m.group(1) + ". The import report lists every problem with its line."
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class Note:
     title: str
     text: str
     level: str
+    at: float = field(default_factory=time.time)  # epoch seconds, when it was notified
 
 
 def app_icon() -> QIcon:
@@ -60,11 +105,13 @@ class Toast(QLabel):
 
 class Notifier(QObject):
     notified = Signal(object)  # Note
+    changed = Signal()  # the history or the unread count changed
 
     def __init__(self, window: QMainWindow | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.window = window
-        self.recent: deque[Note] = deque(maxlen=20)
+        self.recent: deque[Note] = deque(maxlen=HISTORY)  # newest first
+        self.unread = 0
         self.tray: QSystemTrayIcon | None = None
         self._toasts: list[Toast] = []
         self.recent_menu: QMenu | None = None
@@ -95,9 +142,14 @@ class Notifier(QObject):
         self._menu = menu
 
     def notify(self, title: str, text: str, level: str = "info") -> Note:
-        """Show a notification; returns it. ``level`` is info, warning or error."""
-        note = Note(title, text, level if level in LEVELS else "info")
+        """Show a notification and keep it in the centre; returns it. ``level`` is info,
+        warning or error; the text of a warning or error is made ``actionable`` (the raw
+        text goes to the log)."""
+        level = level if level in LEVELS else "info"
+        shown = actionable(text) if level != "info" else text
+        note = Note(title, shown, level)
         self.recent.appendleft(note)
+        self.unread += 1
         getattr(log, "warning" if note.level != "info" else "info")("notification: %s — %s", title, text)
         if self.has_tray and self.window is not None and not self.window.isActiveWindow():
             icon = {
@@ -110,7 +162,21 @@ class Notifier(QObject):
             self._toast(note)
         self._rebuild_recent()
         self.notified.emit(note)
+        self.changed.emit()
         return note
+
+    def mark_read(self) -> None:
+        """The user has seen the list (the centre was opened)."""
+        if self.unread:
+            self.unread = 0
+            self.changed.emit()
+
+    def clear(self) -> None:
+        """Forget every notification."""
+        self.recent.clear()
+        self.unread = 0
+        self._rebuild_recent()
+        self.changed.emit()
 
     def _toast(self, note: Note) -> None:
         w = self.window
@@ -131,7 +197,7 @@ class Notifier(QObject):
         if not self.recent:
             a = self.recent_menu.addAction("(none yet)")
             a.setEnabled(False)
-        for n in self.recent:
+        for n in list(self.recent)[:20]:
             self.recent_menu.addAction(f"{n.title}: {n.text[:60]}")
 
     def _toggle_window(self) -> None:

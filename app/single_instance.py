@@ -29,10 +29,16 @@ class SingleInstance(QObject):
         self.lock.setStaleLockTime(0)
         self.server: QLocalServer | None = None
 
-    def acquire(self) -> bool:
-        """True if this is the only instance (then it listens for later ones)."""
+    def acquire(self, listen: bool = True) -> bool:
+        """True if this is the only instance (then, with ``listen``, it answers later ones).
+
+        ``listen=False`` only takes the lock: a headless run (``screenshot``) keeps a window
+        from opening the same folder meanwhile, without pretending to be one it can raise.
+        """
         if not self.lock.tryLock(100):
             return False
+        if not listen:
+            return True
         QLocalServer.removeServer(self.name)
         self.server = QLocalServer(self)
         self.server.newConnection.connect(self._on_new_connection)

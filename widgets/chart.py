@@ -23,12 +23,12 @@ from PySide6.QtGui import QColor, QPainter, QPen, QPicture
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QInputDialog, QLabel, QMenu, QMessageBox, QToolButton, QVBoxLayout, QWidget
 
 from engine import formatting as fmt
-from engine.data.bars import Bars
+from engine.data.bars import Bars, timeframe_label
 from widgets import style
 from widgets.tasks import TaskSubmitter
 
 CHUNK = 256
-CHART_TIMEFRAMES = ("1d", "1wk", "1m", "5m", "15m", "60m")
+CHART_TIMEFRAMES = ("1m", "5m", "15m", "60m", "1d", "1wk", "1mo")  # ids, shortest first; shown as timeframe_label
 #: the "+ Indicator" menu's ready-made overlays (label, formula)
 QUICK_OVERLAYS = (
     ("SMA 20", "sma(close, 20)"), ("SMA 50", "sma(close, 50)"), ("SMA 200", "sma(close, 200)"),
@@ -242,9 +242,12 @@ class ChartWidget(QWidget):
         self.title.setFont(f)
         self.tf_box = QComboBox()
         self.tf_box.setObjectName("chartTimeframe")
-        self.tf_box.addItems(CHART_TIMEFRAMES)
-        self.tf_box.setToolTip("Timeframe")
-        self.tf_box.currentTextChanged.connect(self._on_timeframe_changed)
+        for tf in CHART_TIMEFRAMES:
+            self.tf_box.addItem(timeframe_label(tf), tf)  # the label shown, the id kept as data
+        self.tf_box.setCurrentIndex(self.tf_box.findData(self.timeframe))
+        self.tf_box.setToolTip("Timeframe: minutes (1m 5m 15m), hours (1h), D day, W week, M month")
+        self.tf_box.currentIndexChanged.connect(
+            lambda i: self._on_timeframe_changed(str(self.tf_box.itemData(i))) if i >= 0 else None)
         self.kind_box = QComboBox()
         self.kind_box.setObjectName("chartKind")
         self.kind_box.addItems(["Candles", "Line"])
@@ -328,9 +331,9 @@ class ChartWidget(QWidget):
         if timeframe and timeframe != self.timeframe:
             self.timeframe = timeframe
             self.tf_box.blockSignals(True)
-            if self.tf_box.findText(timeframe) < 0:
-                self.tf_box.addItem(timeframe)
-            self.tf_box.setCurrentText(timeframe)
+            if self.tf_box.findData(timeframe) < 0:
+                self.tf_box.addItem(timeframe_label(timeframe), timeframe)
+            self.tf_box.setCurrentIndex(self.tf_box.findData(timeframe))
             self.tf_box.blockSignals(False)
         self.symbol = symbol
         self.title.setText(f"{symbol}  ·  loading…")
@@ -457,7 +460,7 @@ class ChartWidget(QWidget):
         self.message.setText("")
         demo = b.is_demo
         self.demo_badge.setVisible(demo)
-        self.title.setText(f"{b.symbol}  ·  {b.timeframe}" + ("  ·  demo" if demo else ""))
+        self.title.setText(f"{b.symbol}  ·  {timeframe_label(b.timeframe)}" + ("  ·  demo" if demo else ""))
         self.axis.times = self.vaxis.times = b.time
         self.axis.intraday = self.vaxis.intraday = b.is_intraday
         if self.ind is not None:

@@ -42,6 +42,22 @@ def _import(ctx: "AppContext", window: "MainWindow") -> None:
         window.import_csv(path)
 
 
+def show_import_report(window: "MainWindow", path: str, *, result: Any = None,
+                       exc: BaseException | None = None) -> Any:
+    """Open the import report beside the window (not modal): every problem of a failed
+    import with its line, or the notes of a successful one. Returns the dialog."""
+    from widgets.import_report import ImportReportDialog
+
+    old = getattr(window, "import_report", None)
+    if old is not None:
+        old.close()
+    dlg = (ImportReportDialog.for_error(path, exc, parent=window) if exc is not None
+           else ImportReportDialog.for_result(path, result, parent=window))
+    window.import_report = dlg  # type: ignore[attr-defined]  # the latest one, kept alive and testable
+    dlg.show()
+    return dlg
+
+
 def _add_import(sub: Any) -> None:
     from app import cli
 

@@ -771,10 +771,11 @@ def _read(
         )
     except CsvFormatError as exc:
         if structure:
-            raise CsvFormatError(name, structure + [p for p in exc.problems if p[0] > 0]) from None
-        raise
+            raise CsvFormatError(name, structure + [p for p in exc.problems if p[0] > 0],
+                                 notes=tuple(notes)) from None
+        raise CsvFormatError(name, exc.problems, exc.unit, tuple(notes)) from None
     if structure:
-        raise CsvFormatError(name, structure)
+        raise CsvFormatError(name, structure, notes=tuple(notes))
     keys = {_key(f) for f in first_fields} if has_header else set()
     if any(f.startswith("<") for f in first_fields) or "per" in names:
         layout = "stooq"

@@ -21,8 +21,12 @@ class CsvFormatError(DataError):
 
     MAX_SHOWN = 8
 
-    def __init__(self, source: str, problems: list[tuple[int, str]], unit: str = "line") -> None:
+    def __init__(self, source: str, problems: list[tuple[int, str]], unit: str = "line",
+                 notes: tuple[str, ...] = ()) -> None:
         self.source = source
+        self.unit = unit
+        #: what the reader recognised before it failed (e.g. a header one column short)
+        self.notes = tuple(notes)
         self.problems = sorted(problems, key=lambda p: p[0])
         shown = [
             (f"{unit} {line}: {msg}" if line > 0 else msg)
@@ -31,6 +35,8 @@ class CsvFormatError(DataError):
         more = len(self.problems) - len(shown)
         tail = f"\n  ... and {more} more problem{'s' if more != 1 else ''}" if more > 0 else ""
         n = len(self.problems)
+        #: one sentence without the list, e.g. "BAD.csv cannot be imported (5 problems; nothing was changed)."
+        self.summary = f"{source} cannot be imported ({n} problem{'s' if n != 1 else ''}; nothing was changed)."
         super().__init__(
             f"{source} cannot be imported ({n} problem{'s' if n != 1 else ''}; nothing was changed):\n  "
             + "\n  ".join(shown)

@@ -71,8 +71,10 @@ class ImportResult:
     source: str = "csv"
     layout: str = ""
     notes: tuple[str, ...] = ()
+    skipped: int = 0  # rows left out on purpose (Yahoo's all-"null" rows; said in ``notes``)
 
     def to_dict(self) -> dict[str, object]:
+        """The stable JSON keys: ``symbol, timeframe, rows, first, last``."""
         return {"symbol": self.symbol, "timeframe": self.timeframe, "rows": self.rows,
                 "first": self.first, "last": self.last}
 
@@ -279,7 +281,8 @@ class DataService:
         for note in parsed.notes:
             log.info("import %s: %s", Path(path).name, note)
         return ImportResult(bars.symbol, bars.timeframe, len(bars), _iso(int(bars.time[0]), bars.timeframe),
-                            _iso(int(bars.time[-1]), bars.timeframe), "csv", parsed.layout, parsed.notes)
+                            _iso(int(bars.time[-1]), bars.timeframe), "csv", parsed.layout, parsed.notes,
+                            parsed.skipped_rows)
 
     def import_frame(self, df: pd.DataFrame, symbol: str, timeframe: str | None = None,
                      source: str = "csv") -> ImportResult:

@@ -29,7 +29,9 @@ def test_version():
 def test_import_json_reports_rows_and_range(tmp_path, shared_data):
     r = run_cli("import", str(shared_data / "ORCL-1995-2014.csv"), "--json", home=tmp_path)
     out = json.loads(r.stdout)
-    assert out == {"symbol": "ORCL", "timeframe": "1d", "rows": 5036, "first": "1995-01-03", "last": "2014-12-31"}
+    assert {k: out[k] for k in ("symbol", "timeframe", "rows", "first", "last")} == {
+        "symbol": "ORCL", "timeframe": "1d", "rows": 5036, "first": "1995-01-03", "last": "2014-12-31"}
+    assert out["notes"] == ["Adj Close was not used (bars keep the Close as traded)."] and out["skipped"] == 0
 
 
 def test_import_of_the_8_column_futures_file(tmp_path, shared_data):
@@ -301,3 +303,89 @@ def test_a_full_disk_during_import_is_one_sentence_and_changes_nothing(tmp_path,
     line = _one_error_line(r.stderr)
     assert "stockscanner.sqlite3 is full, so nothing was saved" in line
     assert before == after == ["ORCL"]
+
+
+def test_screenshot_refuses_a_folder_a_running_window_holds(tmp_path):
+    from PySide6.QtCore import QLockFile
+
+    home = tmp_path / "home"
+    home.mkdir()
+    window = QLockFile(str(home / ".instance.lock"))  # the lock a running window holds (app.single_instance)
+    assert window.tryLock(100)
+    try:
+        before = sorted(p.name for p in home.iterdir())  # logs/ is shared with the window: not counted
+        out = tmp_path / "shot.png"
+        r = run_cli("screenshot", str(out), "--size", "640x480", home=home, check=False)
+        after = sorted(p.name for p in home.iterdir() if p.name != "logs")
+    finally:
+        window.unlock()
+    assert r.returncode == 1, r.stderr
+    assert "is running on the data folder" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()
+    assert after == before  # no database, settings or layout written into the window's folder
+    # once the window is gone the same command works
+    run_cli("screenshot", str(out), "--size", "640x480", home=home)
+    assert out.exists()
+
+
+def _bad_csv(tmp_path, n_bad=12):
+    """A daily CSV whose rows 3 .. 2+n_bad each have High below Low, plus one bad date."""
+    rows = ["Date,Open,High,Low,Close,Volume", "2020-01-01,1,2,0.5,1.5,100"]
+    rows += [f"2020-02-{d:02d},1,0.5,2,1.5,100" for d in range(1, n_bad + 1)]
+    rows += ["2020-13-45,1,2,0.5,1.5,100"]
+    bad = tmp_path / "BAD.csv"
+    bad.write_text("\n".join(rows) + "\n")
+    return bad, n_bad + 1
+
+
+def test_import_lists_every_problem_with_its_line(tmp_path):
+    bad, n = _bad_csv(tmp_path)
+    r = run_cli("import", str(bad), home=tmp_path / "home", check=False)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    err = r.stderr.splitlines()
+    assert err[0] == f"error: BAD.csv cannot be imported ({n} problems; nothing was changed)."
+    for line in range(3, 3 + n - 1):
+        assert f"  line {line}: High 0.5 is below Low 2" in err
+    assert f"  line {n + 2}: cannot read the date '2020-13-45'" in err
+    assert "more problem" not in r.stderr
+
+
+def test_import_json_errors_are_json_with_every_problem(tmp_path):
+    bad, n = _bad_csv(tmp_path)
+    r = run_cli("import", str(bad), "--json", home=tmp_path / "home", check=False)
+    assert r.returncode == 1
+    out = json.loads(r.stdout)
+    assert set(out) == {"error", "problems", "notes"}
+    assert out["error"] == f"BAD.csv cannot be imported ({n} problems; nothing was changed)."
+    assert len(out["problems"]) == n
+    assert out["problems"][0] == {"line": 3, "message": "High 0.5 is below Low 2"}
+    assert out["problems"][-1] == {"line": n + 2, "message": "cannot read the date '2020-13-45'"}
+    assert out["notes"] == []
+
+
+def test_import_json_error_for_a_missing_file(tmp_path):
+    r = run_cli("import", str(tmp_path / "nope.csv"), "--json", home=tmp_path / "home", check=False)
+    assert r.returncode == 1
+    out = json.loads(r.stdout)
+    assert out["problems"] == [] and out["notes"] == [] and "nope.csv" in out["error"]
+
+
+def test_import_json_notes_of_the_futures_file(tmp_path, shared_data):
+    r = run_cli("import", str(shared_data / "FUT-2006-1min.csv"), "--symbol", "FUT", "--json", home=tmp_path)
+    out = json.loads(r.stdout)
+    assert {k: out[k] for k in ("symbol", "timeframe", "rows")} == {"symbol": "FUT", "timeframe": "1m", "rows": 30889}
+    assert any("header" in n.lower() for n in out["notes"]), out["notes"]
+    assert out["skipped"] == 0
+
+
+def test_a_bad_file_keeps_its_notes_in_the_json_error(tmp_path, shared_data):
+    lines = (shared_data / "FUT-2006-1min.csv").read_text().splitlines()[:50]
+    parts = lines[10].split(",")
+    parts[3], parts[4] = "1", "999999"  # High below Low on line 11
+    lines[10] = ",".join(parts)
+    bad = tmp_path / "FUT.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    r = run_cli("import", str(bad), "--json", home=tmp_path / "home", check=False)
+    out = json.loads(r.stdout)
+    assert r.returncode == 1 and {p["line"] for p in out["problems"]} == {11}
+    assert any("header" in n.lower() for n in out["notes"]), out
