@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLineEdit,
     QMessageBox,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -128,9 +129,22 @@ class WatchlistWidget(QWidget):
         lay.addLayout(top)
         lay.addLayout(add)
         lay.addWidget(self.table, 1)
+        self.setMinimumWidth(self.minimum_width())
         self.reload_lists()
 
     # ------------------------------------------------------------------ API
+    def minimum_width(self) -> int:
+        """The narrowest the dock may get: symbol, last and change stay readable (a layout
+        saved on a large screen and restored on a small one squashed them to "AC…")."""
+        fm = self.table.fontMetrics()
+        pad = 2 * self.table.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) + 12
+        samples = (("Symbol", "WWWWW"), ("Last", "88,888.88"), ("Chg %", "+88.88%"))
+        cols = sum(max(fm.horizontalAdvance(a), fm.horizontalAdvance(b)) + pad for a, b in samples)
+        scroll = self.table.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        margins = self.layout().contentsMargins() if self.layout() is not None else None
+        side = (margins.left() + margins.right()) if margins is not None else 8
+        return cols + scroll + 2 * self.table.frameWidth() + side
+
     @property
     def current(self) -> str:
         return self.list_box.currentText()
