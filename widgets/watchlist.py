@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine import formatting as fmt
+from engine.data.bars import Bars
+from engine.data.errors import NoNetworkError, RateLimitedError
 from engine.watchlists import WatchlistError, WatchlistService
 from widgets import style
 from widgets.chart import BarSource
@@ -42,44 +44,110 @@ class QuoteRow:
     volume: float = float("nan")
     demo: bool = False
     error: str = ""
+    #: the source could not be reached: the values (if any) are the last cached ones, of ``as_of``
+    offline: bool = False
+    as_of: str = ""
+
+
+def _quote(symbol: str, b: Bars, offline: bool = False) -> QuoteRow:
+    last = float(b.close[-1])
+    prev = float(b.close[-2]) if len(b) > 1 else last
+    change = (last / prev - 1) * 100 if prev else 0.0
+    as_of = str(np.datetime64(int(b.time[-1]), "s").astype("datetime64[D]"))
+    return QuoteRow(symbol, last, change, float(b.volume[-1]), b.is_demo, offline=offline, as_of=as_of)
+
+
+def _cached_real_bars(data: BarSource, symbol: str) -> Bars | None:
+    """The cached daily bars of ``symbol`` unless they are demo bars (never shown as real)."""
+    cached, load = getattr(data, "cached", None), getattr(data, "load", None)
+    if cached is None or load is None:
+        return None
+    try:
+        info = cached(symbol, "1d")
+        if info is None or info.source == "demo":
+            return None
+        bars: Bars = load(symbol, "1d")
+    except Exception:  # noqa: BLE001 - no usable cache: the row says offline
+        return None
+    return bars if len(bars) else None
 
 
 def compute_quotes(data: BarSource, symbols: list[str]) -> list[QuoteRow]:
-    """Last close, daily change % and volume of each symbol (errors kept per row)."""
+    """Last close, daily change % and volume of each symbol (errors kept per row). When the
+    source cannot be reached the last cached (non-demo) values are shown, marked offline."""
     rows = []
+    update_failed = getattr(data, "update_failed", None)
     for s in symbols:
         try:
             b = data.get_bars(s, "1d")
+        except (NoNetworkError, RateLimitedError) as exc:
+            cached = _cached_real_bars(data, s)
+            rows.append(_quote(s, cached, offline=True) if cached is not None
+                        else QuoteRow(s, error=str(exc), offline=True))
+            continue
         except Exception as exc:  # noqa: BLE001 - one bad symbol must not hide the others
             rows.append(QuoteRow(s, error=str(exc)))
             continue
         if len(b) == 0:
             rows.append(QuoteRow(s, error="no bars"))
             continue
-        last = float(b.close[-1])
-        prev = float(b.close[-2]) if len(b) > 1 else last
-        rows.append(QuoteRow(s, last, (last / prev - 1) * 100 if prev else 0.0, float(b.volume[-1]), b.is_demo))
+        # the service kept the cache because the top-up failed (offline): say so
+        stale = bool(update_failed is not None and update_failed(s, "1d"))
+        rows.append(_quote(s, b, offline=stale))
     return rows
 
 
 def _change_color(r: QuoteRow) -> QColor | None:
+    if r.offline:
+        return _muted()
     if r.error or not np.isfinite(r.change_pct):
         return None
     return QColor(style.CHART.up if r.change_pct >= 0 else style.CHART.down)
 
 
+def _muted() -> QColor:
+    """The theme's muted text (the palette's placeholder colour: readable on both themes)."""
+    return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+
+
+def _offline_font(r: QuoteRow) -> QFont | None:
+    if not r.offline:
+        return None
+    f = QFont()
+    f.setItalic(True)
+    return f
+
+
+def _last_text(r: QuoteRow) -> str | None:
+    if r.offline and not np.isfinite(r.last):
+        return "offline"
+    return "error" if r.error else None
+
+
+def _row_tip(r: QuoteRow) -> str | None:
+    if r.offline:
+        if r.as_of:
+            return f"offline — last cached value from {r.as_of}"
+        return f"offline — no cached value yet ({r.error})" if r.error else "offline — no cached value yet"
+    return r.error or ("demo data" if r.demo else None)
+
+
 QUOTE_COLUMNS = (
-    Column("Symbol", lambda r: r.symbol, key="symbol", hideable=False),
-    Column("Last", lambda r: r.last, True, key="last", fmt=fmt.price, override=lambda r: "error" if r.error else None),
+    Column("Symbol", lambda r: r.symbol, key="symbol", hideable=False,
+           color=lambda r: _muted() if r.offline else None),
+    Column("Last", lambda r: r.last, True, key="last", fmt=fmt.price, override=_last_text,
+           color=lambda r: _muted() if r.offline else None),
     Column("Chg %", lambda r: r.change_pct, True, key="change_pct", fmt=fmt.percent, color=_change_color),
-    Column("Volume", lambda r: r.volume, True, key="volume", fmt=fmt.volume),
+    Column("Volume", lambda r: r.volume, True, key="volume", fmt=fmt.volume,
+           color=lambda r: _muted() if r.offline else None),
 )
 
 
 def quote_model() -> TableModel:
-    """The watchlist's rows in the app's one table model; a failed symbol says "error" in Last."""
-    return TableModel(QUOTE_COLUMNS, key=lambda r: r.symbol,
-                      row_tip=lambda r: r.error or ("demo data" if r.demo else None))
+    """The watchlist's rows in the app's one table model; a failed symbol says "error" in Last,
+    one the source could not reach shows its last cached values (muted, italic) or "offline"."""
+    return TableModel(QUOTE_COLUMNS, key=lambda r: r.symbol, row_tip=_row_tip,
+                      row_font=lambda r, _c: _offline_font(r))
 
 
 class WatchlistWidget(QWidget):

@@ -110,6 +110,8 @@ class DataService:
         #: wall clock in epoch seconds (tests replace it)
         self.clock: Callable[[], float] = time.time
         self._checked: dict[tuple[str, str], float] = {}
+        #: (symbol, timeframe) whose last automatic top-up failed, with why (cache shown instead)
+        self._failed: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -214,13 +216,16 @@ class DataService:
             except (EmptyResponseError, UnknownSymbolError) as exc:
                 # Nothing new since the last bar (a weekend, a holiday): not an error.
                 log.info("no new %s bars of %s: %s", timeframe, sym, exc)
+                self._failed.pop(key, None)
                 return self.load(sym, timeframe)
             except ProviderError as exc:
                 if refresh:
                     raise
                 # An automatic top-up that fails (offline, rate limited) keeps the cache.
                 log.warning("could not update %s %s, showing cached bars: %s", sym, timeframe, exc)
+                self._failed[key] = str(exc)
                 return self.load(sym, timeframe)
+            self._failed.pop(key, None)
             if len(new):
                 self._store(new, replace=False)
             return self.load(sym, timeframe)
@@ -229,6 +234,13 @@ class DataService:
             raise EmptyResponseError("Yahoo Finance", sym)
         self._store(bars, replace=True)
         return self.load(sym, timeframe)
+
+    def update_failed(self, symbol: str, timeframe: str = "1d") -> str:
+        """Why the last automatic top-up of (symbol, timeframe) from Yahoo failed (so
+        ``get_bars`` returned the cached bars, which may be stale); "" when it did not."""
+        if self._source != "yahoo":
+            return ""
+        return self._failed.get((normalize_symbol(symbol), timeframe), "")
 
     def _due(self, key: tuple[str, str], info: SeriesInfo | None) -> bool:
         """True when cached Yahoo bars should be topped up: the last bar is older than one
