@@ -7,6 +7,7 @@ never on the GUI thread.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QStyle,
@@ -150,6 +152,15 @@ def quote_model() -> TableModel:
                       row_font=lambda r, _c: _offline_font(r))
 
 
+def _check_symbols(check: Callable[[str], Any], symbols: list[str]) -> list[tuple[str, bool, str]]:
+    """(symbol, accepted, message) for each symbol, checked with the source (in a worker)."""
+    out = []
+    for s in dict.fromkeys(symbols):
+        r = check(s)
+        out.append((r.symbol, bool(r.ok), str(r.message)))
+    return out
+
+
 class WatchlistWidget(QWidget):
     """Watchlists: choose a list, add/remove symbols, activate one to chart it."""
 
@@ -196,6 +207,11 @@ class WatchlistWidget(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)
         lay.addLayout(add)
+        self.add_status = QLabel()  # why a symbol was refused, or that it could not be checked
+        self.add_status.setObjectName("watchlistAddStatus")
+        self.add_status.setWordWrap(True)
+        self.add_status.hide()
+        lay.addWidget(self.add_status)
         lay.addWidget(self.table, 1)
         self.setMinimumWidth(self.minimum_width())
         self.reload_lists()
@@ -292,13 +308,45 @@ class WatchlistWidget(QWidget):
         text = self.add_edit.text()
         if not text.strip() or not self.current:
             return
-        try:
-            self.watchlists.add(self.current, [s for s in text.replace(",", " ").split()])
-        except WatchlistError as exc:
-            QMessageBox.warning(self, "Watchlist", str(exc))
+        wanted = text.replace(",", " ").split()
+        check = getattr(self.data, "check_symbol", None)
+        if check is None:  # a source that cannot check symbols: the list takes them as typed
+            self._add_checked(self.current, [(s, True, "") for s in wanted])
             return
-        self.add_edit.clear()
+        self.add_edit.setEnabled(False)
+        self.add_status.setText("Checking " + ", ".join(s.upper() for s in wanted) + "…")
+        self.add_status.show()
+        self.tasks.submit(_check_symbols, check, wanted, label="Checking symbols",
+                          on_result=lambda res, name=self.current: self._add_checked(name, res),
+                          on_error=self._on_check_failed,
+                          on_finished=lambda: self.add_edit.setEnabled(True))
+
+    def _on_check_failed(self, exc: BaseException) -> None:
+        self.add_edit.setEnabled(True)
+        self._say(f"The symbols could not be checked: {exc}", error=True)
+
+    def _add_checked(self, name: str, results: list[tuple[str, bool, str]]) -> None:
+        """Add the symbols the source accepted; say why the others were refused."""
+        self.add_edit.setEnabled(True)
+        ok = [s for s, accepted, _m in results if accepted]
+        refused = [m for _s, accepted, m in results if not accepted]
+        warnings = [m for _s, accepted, m in results if accepted and m]
+        if ok:
+            try:
+                self.watchlists.add(name, ok)
+            except WatchlistError as exc:
+                self._say(str(exc), error=True)
+                return
+        if not refused:
+            self.add_edit.clear()
+        self._say(" ".join(refused + warnings), error=bool(refused))
         self.refresh()
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.add_status.setText(text)
+        self.add_status.setProperty("error", error)
+        self.add_status.setStyleSheet(f"color: {style.CHART.down};" if error else "")
+        self.add_status.setVisible(bool(text))
 
     def _on_remove(self) -> None:
         syms = [r.symbol for r in self.table.selected_rows()]

@@ -87,6 +87,16 @@ class SymbolInfo:
     timeframes: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True, slots=True)
+class SymbolCheck:
+    """The answer of ``DataService.check_symbol``: ``ok`` the symbol may be added; ``message``
+    why it was refused, or (with ``ok``) a warning such as "could not be checked"."""
+
+    symbol: str
+    ok: bool
+    message: str = ""
+
+
 class DataService:
     """Bars for everyone: cache first, then the active source (see module docstring)."""
 
@@ -308,6 +318,37 @@ class DataService:
                             _iso(int(bars.time[-1]), bars.timeframe), source, "frame", notes)
 
     # ------------------------------------------------------------------ symbols
+    def check_symbol(self, symbol: str) -> SymbolCheck:
+        """Whether ``symbol`` can be shown with the active source, before a list takes it.
+
+        Demo: a demo symbol or one with cached (imported) bars. Yahoo: cached non-demo bars,
+        else a quick lookup (one daily download, cached like any other). Offline or rate
+        limited, the symbol is accepted with a warning that it could not be checked. Never
+        raises for a bad symbol: the answer's ``message`` says why it was refused.
+        """
+        try:
+            sym = normalize_symbol(symbol)
+        except DataError as exc:
+            return SymbolCheck(str(symbol).strip().upper(), False, str(exc))
+        cached = [s for s in self.store.series() if s.symbol == sym]
+        if self._source == "demo":
+            if _demo.is_demo_symbol(sym) or cached:
+                return SymbolCheck(sym, True)
+            return SymbolCheck(sym, False, f"{sym} is not a demo symbol; demo mode knows only the demo "
+                                           "symbols (import a CSV, or switch the source to Yahoo Finance "
+                                           "in Settings → Data source).")
+        if any(s.source != "demo" for s in cached):
+            return SymbolCheck(sym, True)
+        try:
+            self.get_bars(sym, "1d")
+        except (UnknownSymbolError, EmptyResponseError):
+            return SymbolCheck(sym, False, f"Yahoo Finance does not know the symbol {sym}.")
+        except ProviderError as exc:
+            return SymbolCheck(sym, True, f"{sym} could not be checked ({exc}); it was added anyway.")
+        except DataError as exc:
+            return SymbolCheck(sym, False, str(exc))
+        return SymbolCheck(sym, True)
+
     def demo_symbols(self) -> list[str]:
         """The tickers of the demo universe."""
         return _demo.demo_symbols()

@@ -408,3 +408,18 @@ def test_table_columns_survive_a_restart_and_csv_has_the_new_flag(db, qtbot, tmp
     assert w2.table.is_column_hidden("volume")
     assert w2.table.columnWidth(w2.model.column_of("close")) == 133
     assert w2.table.horizontalHeader().sortIndicatorSection() == w2.model.column_of("rsi(close, 14)")
+
+
+def test_index_universes_are_disabled_with_a_reason_in_demo_mode(db, qtbot):
+    from widgets.scanner.dock import BUNDLED_NEEDS_YAHOO
+
+    data = UniverseData(source="demo")
+    w = _make(db, qtbot, data=data)
+    model = w.universe_box.model()
+    i = w.universe_box.findData("bundled:sp500")
+    assert not model.item(i).isEnabled() and "needs Yahoo Finance" in model.item(i).toolTip()
+    assert "Settings → Data source" in BUNDLED_NEEDS_YAHOO
+    assert model.item(w.universe_box.findData("demo:")).isEnabled()
+    data.source = "yahoo"  # the source changed: the index lists can be scanned
+    w.reload_universes()
+    assert model.item(w.universe_box.findData("bundled:nasdaq100")).isEnabled()

@@ -141,3 +141,32 @@ def test_yahoo_offline_shows_the_last_cached_values_marked_offline_never_nan(db,
 
     muted = QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
     assert m.data(m.index(0, 2), Qt.ItemDataRole.ForegroundRole) == muted  # not the green of a rise
+
+
+def test_demo_mode_refuses_an_unknown_symbol_and_says_why(db, qtbot):
+    from engine.data.service import DataService
+
+    data = DataService(db, source="demo", bus=EventBus())
+    svc = WatchlistService(db, EventBus())
+    svc.create("Mine")
+    w = WatchlistWidget(svc, data, SyncTasks())
+    qtbot.addWidget(w)
+    demo = data.demo_symbols()[0]
+    qtbot.keyClicks(w.add_edit, f"zzzz {demo.lower()}")
+    qtbot.keyClick(w.add_edit, Qt.Key.Key_Return)
+    assert svc.symbols("Mine") == [demo]  # the known one is added, ZZZZ is not
+    assert "ZZZZ is not a demo symbol" in w.add_status.text() and w.add_status.isVisibleTo(w)
+    assert w.add_edit.text() == f"zzzz {demo.lower()}"  # kept, to correct it
+    assert w.symbols() == [demo]
+
+
+def test_yahoo_offline_accepts_a_symbol_with_a_warning_that_it_was_not_checked(db, qtbot):
+    from engine.data.service import DataService
+    from engine.data.yahoo import YahooProvider
+
+    data = DataService(db, source="yahoo", bus=EventBus(),
+                       yahoo=YahooProvider(_offline, clock=lambda: 0.0, sleep=lambda s: None,
+                                           now=lambda: 1_767_225_600.0))
+    check = data.check_symbol("msft")
+    assert check.ok and check.symbol == "MSFT" and "could not be checked" in check.message
+    assert not data.check_symbol("not a symbol").ok

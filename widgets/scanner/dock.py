@@ -81,6 +81,9 @@ def _elide(text: str, n: int = 28) -> str:
 
 
 # ---------------------------------------------------------------------- the dock
+#: why the bundled index universes are disabled in demo mode
+BUNDLED_NEEDS_YAHOO = "needs Yahoo Finance (Settings → Data source): demo data has none of the index's symbols"
+
 class ScannerWidget(QWidget):
     """The scanner dock (see the module docstring).
 
@@ -335,9 +338,17 @@ class ScannerWidget(QWidget):
             self.universe_box.addItem(f"Watchlist: {name}", f"watchlist:{name}")
         self.universe_box.addItem("Demo universe", "demo:")
         self.universe_box.addItem("All imported symbols", "imported:")
+        demo_source = getattr(self.data, "source", "") == "demo"
         for key, title in BUNDLED.items():
             self.universe_box.addItem(title, f"bundled:{key}")
+            if demo_source:  # demo data has none of the index's symbols: every one would fail
+                item = self.universe_box.model().item(self.universe_box.count() - 1)  # type: ignore[attr-defined]
+                item.setEnabled(False)
+                item.setToolTip(BUNDLED_NEEDS_YAHOO)
         i = self.universe_box.findData(cur) if cur is not None else -1
+        model = self.universe_box.model()
+        if i >= 0 and not (model.flags(model.index(i, 0)) & Qt.ItemFlag.ItemIsEnabled):
+            i = -1  # an index list chosen before the source became demo
         self.universe_box.setCurrentIndex(i if i >= 0 else 0)
         self.universe_box.blockSignals(False)
 
