@@ -137,26 +137,26 @@ def test_conditions_with_or_match_the_same_as_the_formula(db, qtbot):
     assert 0 < len(want) < len(SYMBOLS)  # the filter really filters
 
 
-def test_diff_after_a_second_run_with_a_changed_filter(db, qtbot):
+def test_new_since_last_run_compares_the_same_universe_and_filter(db, qtbot):
     w = _make(db, qtbot)
     w.set_universe("demo")
     _typed(w, qtbot, "rsi(close, 14) < 55")
     w.run_scan()
     first = set(w.result.symbols)
     assert not w.diff_label.isVisible() or "New" not in w.diff_label.text()
-    _typed(w, qtbot, "rsi(close, 14) < 45")
+    _typed(w, qtbot, "rsi(close, 14) < 45")  # another filter: not compared with the first one
     w.run_scan()
-    second = set(w.result.symbols)
-    dropped = sorted(first - second)
-    assert dropped and w.dropped == tuple(dropped)
-    assert "Dropped" in w.diff_label.text() and all(s in w.diff_label.text() for s in dropped)
-    _typed(w, qtbot, "rsi(close, 14) < 55")
+    assert set(w.result.symbols) < first  # the stricter filter matches fewer ...
+    assert w.dropped == () and w.new == ()  # ... which is not "dropped since the last run"
+    _typed(w, qtbot, "rsi(close, 14) < 55")  # the first filter again: compared with its own run
     w.run_scan()
-    assert sorted(w.new) == dropped
+    assert w.new == () and w.dropped == () and "Same symbols" in w.diff_label.text()
     tinted = {w.model.rows[r].symbol for r in range(w.model.rowCount())
               if w.model.index(r, 0).data(Qt.ItemDataRole.BackgroundRole) == NEW_TINT}
-    assert tinted == set(dropped)
-    assert "New" in w.diff_label.text()
+    assert tinted == set()
+    w.set_universe("watchlist", "Tech")  # another universe: nothing of the demo runs is "new"
+    w.run_scan()
+    assert w.new == () and w.dropped == ()
 
 
 def test_first_run_compares_with_the_stored_previous_run(db, qtbot):
@@ -383,8 +383,9 @@ def test_after_close_builds_the_calendar_in_a_worker_first(db, qtbot, monkeypatc
 def test_table_columns_survive_a_restart_and_csv_has_the_new_flag(db, qtbot, tmp_path):
     w = _make(db, qtbot)
     w.set_universe("demo")
-    _typed(w, qtbot, "rsi(close, 14) < 55")
-    w.run_scan()
+    # an earlier run of the same filter on the same universe matched only S00
+    ScanStore(db).save_run("close > 0", "Demo universe", "close > 0", ["S00"],
+                           dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc))
     _typed(w, qtbot, "close > 0")
     w.add_column("rsi(close, 14)")
     w.run_scan()
