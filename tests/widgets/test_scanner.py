@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from engine import formatting as fmt
 from engine.formula import FormulaService, parse
-from engine.scanner import Scanner, ScanStore
+from engine.scanner import Condition, Scanner, ScanStore
 from engine.watchlists import WatchlistService
 from tests.widgets.stubs import FakeData, SyncTasks
 from widgets.scanner import NEW_TINT, ScannerWidget, ScanResultModel
@@ -424,3 +424,45 @@ def test_index_universes_are_disabled_with_a_reason_in_demo_mode(db, qtbot):
     data.source = "yahoo"  # the source changed: the index lists can be scanned
     w.reload_universes()
     assert model.item(w.universe_box.findData("bundled:nasdaq100")).isEnabled()
+
+
+def test_a_preset_fills_the_condition_rows_and_opening_the_tab_changes_nothing(db, qtbot):
+    w = _make(db, qtbot)
+    w.load_preset("Oversold RSI")
+    assert [r.condition() for r in w.condition_rows] == [Condition("rsi(close, 14)", "<", "30")]
+    assert w.run_btn.isEnabled()
+    w.tabs.setCurrentIndex(1)  # only looking at the other tab
+    assert "Edited" not in w.description.text() and w.run_btn.isEnabled()
+    assert w.current_definition().name == "Oversold RSI" and not w.conditions_note.isVisible()
+    w.tabs.setCurrentIndex(0)
+    w.tabs.setCurrentIndex(1)
+    assert "Edited" not in w.description.text()
+    w.condition_rows[0].right.setText("25")  # a real edit
+    assert "Edited" in w.description.text() and w.current_definition().name == ""
+    assert w.formula_edit.text() == "(rsi(close, 14)) < (25)"  # both tabs show the same filter
+
+
+def test_a_formula_preset_rows_cannot_express_says_so_on_the_conditions_tab(db, qtbot):
+    w = _make(db, qtbot)
+    w.show()
+    w.load_preset("Volume spike")
+    w.formula_edit.setText("not (rsi(close, 14) < 30)")  # no rows can say this
+    w.tabs.setCurrentIndex(1)
+    assert w.condition_rows == [] and w.conditions_note.isVisible()
+    assert "cannot be shown as condition rows" in w.conditions_note.text()
+    assert w.run_btn.isEnabled() and w.current_filter() == "not (rsi(close, 14) < 30)"
+
+
+def test_a_new_condition_row_is_visibly_empty_and_ignored_until_filled(db, qtbot):
+    w = _make(db, qtbot)
+    w.load_preset("Oversold RSI")
+    w.tabs.setCurrentIndex(1)
+    row = w.add_condition()
+    assert row.left.text() == "" and row.left.font().italic() and "choose" in row.left.placeholderText()
+    assert "Edited" not in w.description.text() and w.run_btn.isEnabled()  # ignored: not yet a condition
+    assert w.current_definition().name == "Oversold RSI"
+    row.left.setText("close")
+    assert not row.left.font().italic()
+    assert not w.run_btn.isEnabled() and "Condition 2: the right side is empty" in w.error_label.text()
+    row.right.setText("0")
+    assert w.run_btn.isEnabled() and "Edited" in w.description.text()
