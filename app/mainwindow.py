@@ -18,8 +18,8 @@ import logging
 import platform
 from typing import Any, Protocol, runtime_checkable
 
-from PySide6.QtCore import QByteArray, QStringListModel, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtCore import QByteArray, QSize, QStringListModel, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QCompleter,
     QDockWidget,
@@ -423,8 +423,10 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray(geo))
         else:
             self.resize(1400, 900)
+        self._fit_to_screen()
         if state is not None:
             ok = self.restoreState(QByteArray(state), LAYOUT_VERSION)
+        self._restored_minimums_pending = ok
         # Default dock sizes only stick once the window has its real size: apply them again
         # after the first show (a restored layout keeps the user's sizes).
         self._default_sizes_on_show = not ok
@@ -433,6 +435,41 @@ class MainWindow(QMainWindow):
             if dock.isVisible() or (not dock.isHidden() and not ok):
                 self._ensure_content(iid)
         return ok
+
+    def _fit_to_screen(self) -> None:
+        """A geometry saved on a larger screen: fit the window into this screen's free area."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None or self.isMaximized() or self.isFullScreen():
+            return
+        avail = screen.availableGeometry()
+        frame = self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        w = min(self.width(), avail.width() - extra_w)
+        h = min(self.height(), avail.height() - extra_h)
+        if (w, h) != (self.width(), self.height()):
+            self.resize(max(w, self.minimumSizeHint().width()), max(h, self.minimumSizeHint().height()))
+        frame = self.frameGeometry()
+        x = min(max(frame.x(), avail.x()), avail.right() + 1 - frame.width())
+        y = min(max(frame.y(), avail.y()), avail.bottom() + 1 - frame.height())
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(max(x, avail.x()), max(y, avail.y()))
+
+    def _apply_dock_minimums(self) -> None:
+        """After a restore, widen the docks a restored state left below their contents'
+        minimum (the saved sizes came from a larger window)."""
+        for orientation, size in ((Qt.Orientation.Horizontal, QSize.width), (Qt.Orientation.Vertical, QSize.height)):
+            narrow, want = [], []
+            for dock in self.docks.values():
+                w = dock.widget()
+                if w is None or not dock.isVisible() or dock.isFloating():
+                    continue
+                need = max(size(w.minimumSize()), size(w.minimumSizeHint()))
+                have = dock.width() if orientation is Qt.Orientation.Horizontal else dock.height()
+                if have < need:
+                    narrow.append(dock)
+                    want.append(need)
+            if narrow:
+                self.resizeDocks(narrow, want, orientation)
 
     def dock_states(self) -> dict[str, Any]:
         """What ``restore_layout`` reads back: extra instances, each dock's state, link groups."""
@@ -603,6 +640,9 @@ class MainWindow(QMainWindow):
         if getattr(self, "_default_sizes_on_show", False):
             self._default_sizes_on_show = False
             QTimer.singleShot(0, self, self._size_default_layout)
+        if getattr(self, "_restored_minimums_pending", False):
+            self._restored_minimums_pending = False
+            QTimer.singleShot(0, self, self._apply_dock_minimums)
 
     def _size_default_layout(self) -> None:
         self._apply_default_sizes()

@@ -51,6 +51,14 @@ def is_price_like(values: np.ndarray, close: np.ndarray) -> bool:
     return bool(np.median(dev) < 0.2 and np.quantile(dev, 0.95) < 0.5)
 
 
+_SOURCE_LABELS = {"demo": "demo", "yahoo": "Yahoo Finance", "csv": "CSV"}
+
+
+def source_label(source: str) -> str:
+    """How a chart title names the source its bars came from."""
+    return _SOURCE_LABELS.get(source, source or "unknown source")
+
+
 class BarSource(Protocol):
     def get_bars(self, symbol: str, timeframe: str = "1d", refresh: bool = False) -> Bars: ...
 
@@ -458,9 +466,7 @@ class ChartWidget(QWidget):
         if b is None:
             return
         self.message.setText("")
-        demo = b.is_demo
-        self.demo_badge.setVisible(demo)
-        self.title.setText(f"{b.symbol}  ·  {timeframe_label(b.timeframe)}" + ("  ·  demo" if demo else ""))
+        self._show_source(b)
         self.axis.times = self.vaxis.times = b.time
         self.axis.intraday = self.vaxis.intraday = b.is_intraday
         if self.ind is not None:
@@ -603,10 +609,38 @@ class ChartWidget(QWidget):
             return  # a newer request superseded this one
         self.set_bars(bars)
 
+    def _show_source(self, b: Bars, problem: str = "") -> None:
+        """Title and badge say where the drawn bars came from (demo bars always with the
+        badge, never under another source's name); ``problem``: why they may be stale."""
+        self.demo_badge.setVisible(b.is_demo)
+        update_failed = getattr(self.data, "update_failed", None)
+        if not problem and update_failed is not None:
+            problem = "offline: last cached bars" if update_failed(b.symbol, b.timeframe) else ""
+        text = f"{b.symbol}  ·  {timeframe_label(b.timeframe)}  ·  {source_label(b.source)}"
+        self.title.setText(text + (f"  ·  {problem}" if problem else ""))
+
+    def _clear_drawing(self) -> None:
+        """Nothing drawn: bars of another symbol must not stay under this one's title."""
+        self.bars = None
+        empty = np.empty(0)
+        self.candles.set_data(empty, empty, empty, empty)
+        self.line.setData([], [])
+        self.volume.set_data(empty, empty, empty, empty)
+        for item in self._overlays.values():
+            item.setData([], [])
+        self.demo_badge.hide()
+        self.info.setText("")
+
     def _on_load_error(self, seq: int, symbol: str, exc: BaseException) -> None:
         if seq != self._load_seq:
             return
-        self.title.setText(f"{symbol}  ·  no data")
+        drawn = self.bars
+        if drawn is not None and (drawn.symbol, drawn.timeframe) == (symbol, self.timeframe):
+            # the same series stays drawn (e.g. demo bars when Yahoo is offline): say whose they are
+            self._show_source(drawn, "could not load from the data source")
+        else:
+            self._clear_drawing()
+            self.title.setText(f"{symbol}  ·  no data")
         self.message.setText(str(exc))
         vr = self.price.getViewBox().viewRange()
         self.message.setPos((vr[0][0] + vr[0][1]) / 2, (vr[1][0] + vr[1][1]) / 2)

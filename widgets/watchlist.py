@@ -7,25 +7,30 @@ never on the GUI thread.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QMessageBox,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from engine import formatting as fmt
+from engine.data.bars import Bars
+from engine.data.errors import NoNetworkError, RateLimitedError
 from engine.watchlists import WatchlistError, WatchlistService
 from widgets import style
 from widgets.chart import BarSource
@@ -41,44 +46,119 @@ class QuoteRow:
     volume: float = float("nan")
     demo: bool = False
     error: str = ""
+    #: the source could not be reached: the values (if any) are the last cached ones, of ``as_of``
+    offline: bool = False
+    as_of: str = ""
+
+
+def _quote(symbol: str, b: Bars, offline: bool = False) -> QuoteRow:
+    last = float(b.close[-1])
+    prev = float(b.close[-2]) if len(b) > 1 else last
+    change = (last / prev - 1) * 100 if prev else 0.0
+    as_of = str(np.datetime64(int(b.time[-1]), "s").astype("datetime64[D]"))
+    return QuoteRow(symbol, last, change, float(b.volume[-1]), b.is_demo, offline=offline, as_of=as_of)
+
+
+def _cached_real_bars(data: BarSource, symbol: str) -> Bars | None:
+    """The cached daily bars of ``symbol`` unless they are demo bars (never shown as real)."""
+    cached, load = getattr(data, "cached", None), getattr(data, "load", None)
+    if cached is None or load is None:
+        return None
+    try:
+        info = cached(symbol, "1d")
+        if info is None or info.source == "demo":
+            return None
+        bars: Bars = load(symbol, "1d")
+    except Exception:  # noqa: BLE001 - no usable cache: the row says offline
+        return None
+    return bars if len(bars) else None
 
 
 def compute_quotes(data: BarSource, symbols: list[str]) -> list[QuoteRow]:
-    """Last close, daily change % and volume of each symbol (errors kept per row)."""
+    """Last close, daily change % and volume of each symbol (errors kept per row). When the
+    source cannot be reached the last cached (non-demo) values are shown, marked offline."""
     rows = []
+    update_failed = getattr(data, "update_failed", None)
     for s in symbols:
         try:
             b = data.get_bars(s, "1d")
+        except (NoNetworkError, RateLimitedError) as exc:
+            cached = _cached_real_bars(data, s)
+            rows.append(_quote(s, cached, offline=True) if cached is not None
+                        else QuoteRow(s, error=str(exc), offline=True))
+            continue
         except Exception as exc:  # noqa: BLE001 - one bad symbol must not hide the others
             rows.append(QuoteRow(s, error=str(exc)))
             continue
         if len(b) == 0:
             rows.append(QuoteRow(s, error="no bars"))
             continue
-        last = float(b.close[-1])
-        prev = float(b.close[-2]) if len(b) > 1 else last
-        rows.append(QuoteRow(s, last, (last / prev - 1) * 100 if prev else 0.0, float(b.volume[-1]), b.is_demo))
+        # the service kept the cache because the top-up failed (offline): say so
+        stale = bool(update_failed is not None and update_failed(s, "1d"))
+        rows.append(_quote(s, b, offline=stale))
     return rows
 
 
 def _change_color(r: QuoteRow) -> QColor | None:
+    if r.offline:
+        return _muted()
     if r.error or not np.isfinite(r.change_pct):
         return None
     return QColor(style.CHART.up if r.change_pct >= 0 else style.CHART.down)
 
 
+def _muted() -> QColor:
+    """The theme's muted text (the palette's placeholder colour: readable on both themes)."""
+    return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+
+
+def _offline_font(r: QuoteRow) -> QFont | None:
+    if not r.offline:
+        return None
+    f = QFont()
+    f.setItalic(True)
+    return f
+
+
+def _last_text(r: QuoteRow) -> str | None:
+    if r.offline and not np.isfinite(r.last):
+        return "offline"
+    return "error" if r.error else None
+
+
+def _row_tip(r: QuoteRow) -> str | None:
+    if r.offline:
+        if r.as_of:
+            return f"offline — last cached value from {r.as_of}"
+        return f"offline — no cached value yet ({r.error})" if r.error else "offline — no cached value yet"
+    return r.error or ("demo data" if r.demo else None)
+
+
 QUOTE_COLUMNS = (
-    Column("Symbol", lambda r: r.symbol, key="symbol", hideable=False),
-    Column("Last", lambda r: r.last, True, key="last", fmt=fmt.price, override=lambda r: "error" if r.error else None),
+    Column("Symbol", lambda r: r.symbol, key="symbol", hideable=False,
+           color=lambda r: _muted() if r.offline else None),
+    Column("Last", lambda r: r.last, True, key="last", fmt=fmt.price, override=_last_text,
+           color=lambda r: _muted() if r.offline else None),
     Column("Chg %", lambda r: r.change_pct, True, key="change_pct", fmt=fmt.percent, color=_change_color),
-    Column("Volume", lambda r: r.volume, True, key="volume", fmt=fmt.volume),
+    Column("Volume", lambda r: r.volume, True, key="volume", fmt=fmt.volume,
+           color=lambda r: _muted() if r.offline else None),
 )
 
 
 def quote_model() -> TableModel:
-    """The watchlist's rows in the app's one table model; a failed symbol says "error" in Last."""
-    return TableModel(QUOTE_COLUMNS, key=lambda r: r.symbol,
-                      row_tip=lambda r: r.error or ("demo data" if r.demo else None))
+    """The watchlist's rows in the app's one table model; a failed symbol says "error" in Last,
+    one the source could not reach shows its last cached values (muted, italic) or "offline"."""
+    return TableModel(QUOTE_COLUMNS, key=lambda r: r.symbol, row_tip=_row_tip,
+                      row_font=lambda r, _c: _offline_font(r))
+
+
+def _check_symbols(check: Callable[[str], Any], symbols: list[str]) -> list[tuple[str, bool, str]]:
+    """(symbol, accepted, message) for each symbol, checked with the source (in a worker)."""
+    out = []
+    for s in dict.fromkeys(symbols):
+        r = check(s)
+        out.append((r.symbol, bool(r.ok), str(r.message)))
+    return out
 
 
 class WatchlistWidget(QWidget):
@@ -127,10 +207,28 @@ class WatchlistWidget(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)
         lay.addLayout(add)
+        self.add_status = QLabel()  # why a symbol was refused, or that it could not be checked
+        self.add_status.setObjectName("watchlistAddStatus")
+        self.add_status.setWordWrap(True)
+        self.add_status.hide()
+        lay.addWidget(self.add_status)
         lay.addWidget(self.table, 1)
+        self.setMinimumWidth(self.minimum_width())
         self.reload_lists()
 
     # ------------------------------------------------------------------ API
+    def minimum_width(self) -> int:
+        """The narrowest the dock may get: symbol, last and change stay readable (a layout
+        saved on a large screen and restored on a small one squashed them to "AC…")."""
+        fm = self.table.fontMetrics()
+        pad = 2 * self.table.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) + 12
+        samples = (("Symbol", "WWWWW"), ("Last", "88,888.88"), ("Chg %", "+88.88%"))
+        cols = sum(max(fm.horizontalAdvance(a), fm.horizontalAdvance(b)) + pad for a, b in samples)
+        scroll = self.table.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        margins = self.layout().contentsMargins() if self.layout() is not None else None
+        side = (margins.left() + margins.right()) if margins is not None else 8
+        return cols + scroll + 2 * self.table.frameWidth() + side
+
     @property
     def current(self) -> str:
         return self.list_box.currentText()
@@ -210,13 +308,45 @@ class WatchlistWidget(QWidget):
         text = self.add_edit.text()
         if not text.strip() or not self.current:
             return
-        try:
-            self.watchlists.add(self.current, [s for s in text.replace(",", " ").split()])
-        except WatchlistError as exc:
-            QMessageBox.warning(self, "Watchlist", str(exc))
+        wanted = text.replace(",", " ").split()
+        check = getattr(self.data, "check_symbol", None)
+        if check is None:  # a source that cannot check symbols: the list takes them as typed
+            self._add_checked(self.current, [(s, True, "") for s in wanted])
             return
-        self.add_edit.clear()
+        self.add_edit.setEnabled(False)
+        self.add_status.setText("Checking " + ", ".join(s.upper() for s in wanted) + "…")
+        self.add_status.show()
+        self.tasks.submit(_check_symbols, check, wanted, label="Checking symbols",
+                          on_result=lambda res, name=self.current: self._add_checked(name, res),
+                          on_error=self._on_check_failed,
+                          on_finished=lambda: self.add_edit.setEnabled(True))
+
+    def _on_check_failed(self, exc: BaseException) -> None:
+        self.add_edit.setEnabled(True)
+        self._say(f"The symbols could not be checked: {exc}", error=True)
+
+    def _add_checked(self, name: str, results: list[tuple[str, bool, str]]) -> None:
+        """Add the symbols the source accepted; say why the others were refused."""
+        self.add_edit.setEnabled(True)
+        ok = [s for s, accepted, _m in results if accepted]
+        refused = [m for _s, accepted, m in results if not accepted]
+        warnings = [m for _s, accepted, m in results if accepted and m]
+        if ok:
+            try:
+                self.watchlists.add(name, ok)
+            except WatchlistError as exc:
+                self._say(str(exc), error=True)
+                return
+        if not refused:
+            self.add_edit.clear()
+        self._say(" ".join(refused + warnings), error=bool(refused))
         self.refresh()
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.add_status.setText(text)
+        self.add_status.setProperty("error", error)
+        self.add_status.setStyleSheet(f"color: {style.CHART.down};" if error else "")
+        self.add_status.setVisible(bool(text))
 
     def _on_remove(self) -> None:
         syms = [r.symbol for r in self.table.selected_rows()]

@@ -50,6 +50,12 @@ def _on_watchlist_changed(ctx: "AppContext", _event: Any) -> None:
         w.reload_universes()
 
 
+def _on_settings(ctx: "AppContext", event: Any) -> None:
+    if getattr(event, "key", "") == "data/source":  # the index lists need Yahoo, not demo data
+        for w in _open(ctx):
+            w.reload_universes()
+
+
 def _on_custom_indicators(ctx: "AppContext", _event: Any) -> None:
     for w in _open(ctx):
         w.revalidate()
@@ -82,5 +88,6 @@ FEATURE = Feature(
     subscriptions=(
         Subscription("engine.watchlists:WatchlistChanged", _on_watchlist_changed),
         Subscription("engine.formula.events:CustomIndicatorsChanged", _on_custom_indicators),
+        Subscription("engine.events:SettingsChanged", _on_settings),
     ),
 )

@@ -89,6 +89,16 @@ class SymbolInfo:
     timeframes: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True, slots=True)
+class SymbolCheck:
+    """The answer of ``DataService.check_symbol``: ``ok`` the symbol may be added; ``message``
+    why it was refused, or (with ``ok``) a warning such as "could not be checked"."""
+
+    symbol: str
+    ok: bool
+    message: str = ""
+
+
 class DataService:
     """Bars for everyone: cache first, then the active source (see module docstring)."""
 
@@ -112,6 +122,8 @@ class DataService:
         #: wall clock in epoch seconds (tests replace it)
         self.clock: Callable[[], float] = time.time
         self._checked: dict[tuple[str, str], float] = {}
+        #: (symbol, timeframe) whose last automatic top-up failed, with why (cache shown instead)
+        self._failed: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -216,13 +228,16 @@ class DataService:
             except (EmptyResponseError, UnknownSymbolError) as exc:
                 # Nothing new since the last bar (a weekend, a holiday): not an error.
                 log.info("no new %s bars of %s: %s", timeframe, sym, exc)
+                self._failed.pop(key, None)
                 return self.load(sym, timeframe)
             except ProviderError as exc:
                 if refresh:
                     raise
                 # An automatic top-up that fails (offline, rate limited) keeps the cache.
                 log.warning("could not update %s %s, showing cached bars: %s", sym, timeframe, exc)
+                self._failed[key] = str(exc)
                 return self.load(sym, timeframe)
+            self._failed.pop(key, None)
             if len(new):
                 self._store(new, replace=False)
             return self.load(sym, timeframe)
@@ -231,6 +246,13 @@ class DataService:
             raise EmptyResponseError("Yahoo Finance", sym)
         self._store(bars, replace=True)
         return self.load(sym, timeframe)
+
+    def update_failed(self, symbol: str, timeframe: str = "1d") -> str:
+        """Why the last automatic top-up of (symbol, timeframe) from Yahoo failed (so
+        ``get_bars`` returned the cached bars, which may be stale); "" when it did not."""
+        if self._source != "yahoo":
+            return ""
+        return self._failed.get((normalize_symbol(symbol), timeframe), "")
 
     def _due(self, key: tuple[str, str], info: SeriesInfo | None) -> bool:
         """True when cached Yahoo bars should be topped up: the last bar is older than one
@@ -299,6 +321,37 @@ class DataService:
                             _iso(int(bars.time[-1]), bars.timeframe), source, "frame", notes)
 
     # ------------------------------------------------------------------ symbols
+    def check_symbol(self, symbol: str) -> SymbolCheck:
+        """Whether ``symbol`` can be shown with the active source, before a list takes it.
+
+        Demo: a demo symbol or one with cached (imported) bars. Yahoo: cached non-demo bars,
+        else a quick lookup (one daily download, cached like any other). Offline or rate
+        limited, the symbol is accepted with a warning that it could not be checked. Never
+        raises for a bad symbol: the answer's ``message`` says why it was refused.
+        """
+        try:
+            sym = normalize_symbol(symbol)
+        except DataError as exc:
+            return SymbolCheck(str(symbol).strip().upper(), False, str(exc))
+        cached = [s for s in self.store.series() if s.symbol == sym]
+        if self._source == "demo":
+            if _demo.is_demo_symbol(sym) or cached:
+                return SymbolCheck(sym, True)
+            return SymbolCheck(sym, False, f"{sym} is not a demo symbol; demo mode knows only the demo "
+                                           "symbols (import a CSV, or switch the source to Yahoo Finance "
+                                           "in Settings → Data source).")
+        if any(s.source != "demo" for s in cached):
+            return SymbolCheck(sym, True)
+        try:
+            self.get_bars(sym, "1d")
+        except (UnknownSymbolError, EmptyResponseError):
+            return SymbolCheck(sym, False, f"Yahoo Finance does not know the symbol {sym}.")
+        except ProviderError as exc:
+            return SymbolCheck(sym, True, f"{sym} could not be checked ({exc}); it was added anyway.")
+        except DataError as exc:
+            return SymbolCheck(sym, False, str(exc))
+        return SymbolCheck(sym, True)
+
     def demo_symbols(self) -> list[str]:
         """The tickers of the demo universe."""
         return _demo.demo_symbols()

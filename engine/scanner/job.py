@@ -1,10 +1,10 @@
 """The scanner's job as the app runs it: resolve the universe, run the scan (progress,
 cancel), and compare the result with the previous one. Qt-free; the dock only shows it.
 
-The diff rule: the first run in a session compares with the stored previous run of the same
-scan on the same universe (``ScanResult.new``/``dropped``, from the scan store); later runs
-compare with the result shown before, so changing the filter and running again shows what the
-change brought in and what it dropped. A run on another universe starts over from the store.
+The diff rule: "new since last run" compares with the last run of the same universe and the
+same filter -- the result shown before when it was one, else the stored run
+(``ScanResult.new``/``dropped``, from the scan store). Changing the filter or the universe
+never compares two different scans: a symbol is not "new" because the filter got looser.
 """
 from __future__ import annotations
 
@@ -57,9 +57,10 @@ class ResultDiff:
 
 
 def diff_results(previous: ScanResult | None, result: ScanResult) -> ResultDiff:
-    """``result`` against ``previous`` (the one shown before) when both scanned the same
-    universe, else against the stored previous run (the engine's ``new``/``dropped``)."""
-    if previous is not None and previous.universe == result.universe:
+    """``result`` against ``previous`` (the one shown before) when both ran the same filter on
+    the same universe, else against the stored last run of that universe and filter (the
+    engine's ``new``/``dropped``)."""
+    if previous is not None and (previous.universe, previous.formula) == (result.universe, result.formula):
         before = set(previous.symbols)
         now = set(result.symbols)
         return ResultDiff(tuple(s for s in result.symbols if s not in before), tuple(sorted(before - now)),

@@ -194,7 +194,7 @@ class Scanner:
         dropped: tuple[str, ...] = ()
         previous = None
         if self.store is not None:
-            last = self.store.last_run(definition.key(), universe.name)
+            last = self.store.last_run(definition.key(), universe.name, text)  # same universe and filter
             if last is not None:
                 previous = last.ran_at
                 before = set(last.symbols)

@@ -100,15 +100,19 @@ class ScanStore:
                 "SELECT id FROM scan_runs WHERE scan_key=:k AND universe=:u ORDER BY ran_at DESC, id DESC LIMIT :n)"
             ), {"k": key, "u": universe, "n": RUNS_KEPT})
 
-    def runs(self, key: str, universe: str, limit: int = 20) -> list[ScanRun]:
-        """Past runs of scan ``key`` on ``universe``, newest first."""
+    def runs(self, key: str, universe: str, limit: int = 20, definition: str | None = None) -> list[ScanRun]:
+        """Past runs of scan ``key`` on ``universe``, newest first; with ``definition`` (the
+        filter's formula text) only the runs of that same filter (a preset edited since, or
+        saved again with another filter, is not compared with its old self)."""
+        sql = "SELECT scan_key, universe, ran_at, symbols FROM scan_runs WHERE scan_key=:k AND universe=:u "
+        if definition is not None:
+            sql += "AND definition=:d "
         with self.db.connect(write=False) as c:
-            rows = c.execute((
-                "SELECT scan_key, universe, ran_at, symbols FROM scan_runs WHERE scan_key=:k AND universe=:u "
-                "ORDER BY ran_at DESC, id DESC LIMIT :n"
-            ), {"k": key, "u": universe, "n": limit})
+            rows = c.execute(sql + "ORDER BY ran_at DESC, id DESC LIMIT :n",
+                             {"k": key, "u": universe, "n": limit, "d": definition})
             return [ScanRun(k, u, t, tuple(json.loads(s))) for k, u, t, s in rows]
 
-    def last_run(self, key: str, universe: str) -> ScanRun | None:
-        r = self.runs(key, universe, 1)
+    def last_run(self, key: str, universe: str, definition: str | None = None) -> ScanRun | None:
+        """The newest run of scan ``key`` on ``universe`` (of filter ``definition`` if given)."""
+        r = self.runs(key, universe, 1, definition)
         return r[0] if r else None

@@ -213,3 +213,46 @@ def test_linkable_docks_show_their_group_in_the_title_bar(ws):
     assert ctx.links.group("watchlist") is LinkGroup.GREEN
     assert "Green" in bar.link_button.toolTip()
     assert win.docks["positions"].titleBarWidget() is None  # not linkable: Qt's own title bar
+
+
+def _columns_readable(wl) -> list[str]:
+    """The watchlist's Symbol, Last and Chg % columns that are cut off (narrower than their
+    contents, or reaching past the visible part of the table)."""
+    t = wl.table
+    cut = []
+    for key in ("symbol", "last", "change_pct"):
+        i = t.source.column_of(key)
+        right = t.columnViewportPosition(i) + t.columnWidth(i)
+        if t.columnWidth(i) < t.sizeHintForColumn(i) or right > t.viewport().width():
+            cut.append(key)
+    return cut
+
+
+def test_a_layout_saved_on_a_large_screen_keeps_the_watchlist_readable_on_a_small_one(home, qtbot):
+    ws = build_workstation()
+    qtbot.addWidget(ws.window)
+    ws.window.resize(2560, 1440)
+    ws.window.show()
+    open_workspace(ws)
+    qtbot.waitUntil(lambda: ws.window.dock_content("watchlist").model.rows[0].last > 0, timeout=20000)
+    _idle(ws, qtbot)
+    ws.close()  # saves the 2560x1440 layout
+
+    ws2 = build_workstation()
+    try:
+        win = ws2.window
+        qtbot.addWidget(win)
+        # the saved window is larger than this (800x800) screen: it is fitted into it
+        assert win.screen().availableGeometry().contains(win.frameGeometry())
+        win.resize(1280, 800)  # and in a 1280x800 window the watchlist stays readable
+        win.show()
+        open_workspace(ws2)
+        wl = win.dock_content("watchlist")
+        qtbot.waitUntil(lambda: wl.model.rows and wl.model.rows[0].last > 0, timeout=20000)
+        qtbot.wait(50)
+        dock = win.docks["watchlist"]
+        assert dock.width() >= wl.minimum_width()
+        assert _columns_readable(wl) == []
+        _idle(ws2, qtbot)
+    finally:
+        ws2.close()

@@ -180,3 +180,24 @@ def test_data_source_chosen_in_settings_is_what_the_cli_uses(home, qtbot, monkey
         assert DataService.open_default_on(w.ctx.db, bus=EventBus()).source == "yahoo"  # what `stockscanner import` sees
     finally:
         w.close()
+
+
+def test_yahoo_offline_the_chart_title_and_badge_say_what_is_drawn(ws, qtbot, monkeypatch):
+    ctx = ws.ctx
+    open_workspace(ws)
+    chart = ctx.active_chart
+    qtbot.waitUntil(lambda: chart.bars is not None, timeout=15000)
+    _wait_idle(ws, qtbot)
+    symbol = chart.symbol
+    monkeypatch.setattr("engine.data.yahoo._default_download", _offline_download)
+    with qtbot.waitSignal(chart.load_failed, timeout=15000):  # Yahoo cannot be reached
+        ws.window.apply_settings({"data/source": "yahoo"})
+    # the demo candles stay drawn: the title names them demo and the badge shows
+    assert chart.bars is not None and chart.bars.is_demo and chart.symbol == symbol
+    assert "demo" in chart.title.text() and "Yahoo" not in chart.title.text()
+    assert chart.demo_badge.isVisible()
+    # a symbol that cannot be loaded at all: nothing of the previous one stays drawn
+    chart.open_symbol("ZZZZ")
+    qtbot.waitUntil(lambda: "no data" in chart.title.text(), timeout=15000)
+    assert chart.bars is None and not chart.demo_badge.isVisible()
+    _wait_idle(ws, qtbot)

@@ -460,11 +460,11 @@ def test_scanner_over_the_demo_data_service_refreshes_then_scans(db):
 
 # --------------------------------------------------------------------------- the app's job and diff
 
-def _result(symbols, universe="U", ran_at=None, new=(), dropped=(), previous_run=None):
+def _result(symbols, universe="U", ran_at=None, new=(), dropped=(), previous_run=None, formula="close > 0"):
     from engine.scanner import ScanResult, ScanRow
 
     rows = tuple(ScanRow(s, 1.0, 0.0, 1.0, 0, (), ()) for s in symbols)
-    return ScanResult("", "close > 0", universe, ran_at or dt.datetime(2026, 1, 5, 15, tzinfo=UTC), (), rows,
+    return ScanResult("", formula, universe, ran_at or dt.datetime(2026, 1, 5, 15, tzinfo=UTC), (), rows,
                       tuple(new), tuple(dropped), len(symbols), previous_run=previous_run)
 
 
@@ -554,3 +554,25 @@ def test_result_csv_writes_plain_numbers(tmp_path):
     r = ScanResult("", "x", "U", dt.datetime(2026, 1, 5, tzinfo=UTC), ("c",), (row,), (), (), 1)
     lines = r.to_csv(tmp_path / "o.csv").read_text().splitlines()
     assert lines[1] == "A,0.00001,,15000000000000000,2,false"  # was 1e-05,,1.5e+16,2.0,False
+
+
+def test_diff_with_another_filter_uses_the_stored_run_of_the_same_filter():
+    from engine.scanner import diff_results
+
+    stored = "2026-01-04T21:10:00.000000+00:00"
+    looser = _result(["A", "B", "C"], formula="rsi(close, 14) < 55")
+    after = _result(["A"], formula="rsi(close, 14) < 45", new=[], dropped=[], previous_run=stored)
+    d = diff_results(looser, after)  # the result shown before ran another filter: not compared
+    assert d.new == () and d.dropped == () and d.since == dt.datetime(2026, 1, 4, 21, 10, tzinfo=UTC)
+
+
+def test_a_preset_saved_with_another_filter_is_not_compared_with_its_old_runs(db, universe_bars):
+    store = ScanStore(db)
+    uni = symbols_universe(list(universe_bars), name="My list")
+    loose = run_to_end(_scanner(universe_bars, store=store).run(ScanDefinition("Mine", "rsi(close, 14) < 90"), uni))
+    strict = run_to_end(_scanner(universe_bars, store=store).run(ScanDefinition("Mine", "rsi(close, 14) < 0"), uni))
+    assert loose.symbols and strict.symbols == ()
+    assert strict.previous_run is None and strict.dropped == ()  # the same name, another filter
+    again = run_to_end(_scanner(universe_bars, store=store).run(ScanDefinition("Mine", "rsi(close, 14) < 90"), uni))
+    assert again.previous_run is not None and again.new == () and again.dropped == ()
+    assert store.last_run("Mine", "My list", "rsi(close, 14) < 0").symbols == ()

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from engine import formatting as fmt
 from engine.formula import FormulaService, parse
-from engine.scanner import Scanner, ScanStore
+from engine.scanner import Condition, Scanner, ScanStore
 from engine.watchlists import WatchlistService
 from tests.widgets.stubs import FakeData, SyncTasks
 from widgets.scanner import NEW_TINT, ScannerWidget, ScanResultModel
@@ -137,26 +137,26 @@ def test_conditions_with_or_match_the_same_as_the_formula(db, qtbot):
     assert 0 < len(want) < len(SYMBOLS)  # the filter really filters
 
 
-def test_diff_after_a_second_run_with_a_changed_filter(db, qtbot):
+def test_new_since_last_run_compares_the_same_universe_and_filter(db, qtbot):
     w = _make(db, qtbot)
     w.set_universe("demo")
     _typed(w, qtbot, "rsi(close, 14) < 55")
     w.run_scan()
     first = set(w.result.symbols)
     assert not w.diff_label.isVisible() or "New" not in w.diff_label.text()
-    _typed(w, qtbot, "rsi(close, 14) < 45")
+    _typed(w, qtbot, "rsi(close, 14) < 45")  # another filter: not compared with the first one
     w.run_scan()
-    second = set(w.result.symbols)
-    dropped = sorted(first - second)
-    assert dropped and w.dropped == tuple(dropped)
-    assert "Dropped" in w.diff_label.text() and all(s in w.diff_label.text() for s in dropped)
-    _typed(w, qtbot, "rsi(close, 14) < 55")
+    assert set(w.result.symbols) < first  # the stricter filter matches fewer ...
+    assert w.dropped == () and w.new == ()  # ... which is not "dropped since the last run"
+    _typed(w, qtbot, "rsi(close, 14) < 55")  # the first filter again: compared with its own run
     w.run_scan()
-    assert sorted(w.new) == dropped
+    assert w.new == () and w.dropped == () and "Same symbols" in w.diff_label.text()
     tinted = {w.model.rows[r].symbol for r in range(w.model.rowCount())
               if w.model.index(r, 0).data(Qt.ItemDataRole.BackgroundRole) == NEW_TINT}
-    assert tinted == set(dropped)
-    assert "New" in w.diff_label.text()
+    assert tinted == set()
+    w.set_universe("watchlist", "Tech")  # another universe: nothing of the demo runs is "new"
+    w.run_scan()
+    assert w.new == () and w.dropped == ()
 
 
 def test_first_run_compares_with_the_stored_previous_run(db, qtbot):
@@ -383,8 +383,9 @@ def test_after_close_builds_the_calendar_in_a_worker_first(db, qtbot, monkeypatc
 def test_table_columns_survive_a_restart_and_csv_has_the_new_flag(db, qtbot, tmp_path):
     w = _make(db, qtbot)
     w.set_universe("demo")
-    _typed(w, qtbot, "rsi(close, 14) < 55")
-    w.run_scan()
+    # an earlier run of the same filter on the same universe matched only S00
+    ScanStore(db).save_run("close > 0", "Demo universe", "close > 0", ["S00"],
+                           dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc))
     _typed(w, qtbot, "close > 0")
     w.add_column("rsi(close, 14)")
     w.run_scan()
@@ -408,3 +409,60 @@ def test_table_columns_survive_a_restart_and_csv_has_the_new_flag(db, qtbot, tmp
     assert w2.table.is_column_hidden("volume")
     assert w2.table.columnWidth(w2.model.column_of("close")) == 133
     assert w2.table.horizontalHeader().sortIndicatorSection() == w2.model.column_of("rsi(close, 14)")
+
+
+def test_index_universes_are_disabled_with_a_reason_in_demo_mode(db, qtbot):
+    from widgets.scanner.dock import BUNDLED_NEEDS_YAHOO
+
+    data = UniverseData(source="demo")
+    w = _make(db, qtbot, data=data)
+    model = w.universe_box.model()
+    i = w.universe_box.findData("bundled:sp500")
+    assert not model.item(i).isEnabled() and "needs Yahoo Finance" in model.item(i).toolTip()
+    assert "Settings → Data source" in BUNDLED_NEEDS_YAHOO
+    assert model.item(w.universe_box.findData("demo:")).isEnabled()
+    data.source = "yahoo"  # the source changed: the index lists can be scanned
+    w.reload_universes()
+    assert model.item(w.universe_box.findData("bundled:nasdaq100")).isEnabled()
+
+
+def test_a_preset_fills_the_condition_rows_and_opening_the_tab_changes_nothing(db, qtbot):
+    w = _make(db, qtbot)
+    w.load_preset("Oversold RSI")
+    assert [r.condition() for r in w.condition_rows] == [Condition("rsi(close, 14)", "<", "30")]
+    assert w.run_btn.isEnabled()
+    w.tabs.setCurrentIndex(1)  # only looking at the other tab
+    assert "Edited" not in w.description.text() and w.run_btn.isEnabled()
+    assert w.current_definition().name == "Oversold RSI" and not w.conditions_note.isVisible()
+    w.tabs.setCurrentIndex(0)
+    w.tabs.setCurrentIndex(1)
+    assert "Edited" not in w.description.text()
+    w.condition_rows[0].right.setText("25")  # a real edit
+    assert "Edited" in w.description.text() and w.current_definition().name == ""
+    assert w.formula_edit.text() == "(rsi(close, 14)) < (25)"  # both tabs show the same filter
+
+
+def test_a_formula_preset_rows_cannot_express_says_so_on_the_conditions_tab(db, qtbot):
+    w = _make(db, qtbot)
+    w.show()
+    w.load_preset("Volume spike")
+    w.formula_edit.setText("not (rsi(close, 14) < 30)")  # no rows can say this
+    w.tabs.setCurrentIndex(1)
+    assert w.condition_rows == [] and w.conditions_note.isVisible()
+    assert "cannot be shown as condition rows" in w.conditions_note.text()
+    assert w.run_btn.isEnabled() and w.current_filter() == "not (rsi(close, 14) < 30)"
+
+
+def test_a_new_condition_row_is_visibly_empty_and_ignored_until_filled(db, qtbot):
+    w = _make(db, qtbot)
+    w.load_preset("Oversold RSI")
+    w.tabs.setCurrentIndex(1)
+    row = w.add_condition()
+    assert row.left.text() == "" and row.left.font().italic() and "choose" in row.left.placeholderText()
+    assert "Edited" not in w.description.text() and w.run_btn.isEnabled()  # ignored: not yet a condition
+    assert w.current_definition().name == "Oversold RSI"
+    row.left.setText("close")
+    assert not row.left.font().italic()
+    assert not w.run_btn.isEnabled() and "Condition 2: the right side is empty" in w.error_label.text()
+    row.right.setText("0")
+    assert w.run_btn.isEnabled() and "Edited" in w.description.text()

@@ -96,3 +96,77 @@ def test_state_keeps_the_list_and_the_columns(db, qtbot):
     assert state["list"] == "Tech" and w2.table.isColumnHidden(3)
     w2.table.selectRow(0)
     assert w2.table.copy_text().splitlines()[0] == "Symbol\tLast\tChg %"
+
+
+def _offline(**kwargs):
+    raise OSError("Network is unreachable (test stub: no test reaches Yahoo)")
+
+
+def test_yahoo_offline_shows_the_last_cached_values_marked_offline_never_nan(db, qtbot):
+    import pandas as pd
+
+    from engine.data.service import RECHECK_S, DataService
+    from engine.data.yahoo import YahooProvider
+
+    answers = []
+
+    def download(**kwargs):
+        return answers.pop(0)(**kwargs) if answers else _offline()
+
+    idx = pd.DatetimeIndex(["2024-01-02", "2024-01-03"], name="Date")
+    frame = pd.DataFrame({"Open": [10.0, 11.0], "High": [10.5, 12.0], "Low": [9.5, 10.8],
+                          "Close": [10.0, 11.0], "Volume": [1000.0, 2000.0]}, index=idx)
+    answers.append(lambda **kw: frame)
+    now = [1_767_225_600.0]  # 2026-01-01: the cached bars are old, a top-up is due
+    data = DataService(db, source="yahoo", bus=EventBus(),
+                       yahoo=YahooProvider(download, clock=lambda: now[0], sleep=lambda s: None,
+                                           now=lambda: now[0]))
+    data.clock = lambda: now[0]
+    assert data.get_bars("AAA").close.tolist() == [10.0, 11.0]  # cached while online
+    now[0] += RECHECK_S + 1  # later, offline
+
+    svc = WatchlistService(db, EventBus())
+    svc.create("Tech", ["AAA", "BBB"])  # BBB was never fetched: nothing cached
+    w = WatchlistWidget(svc, data, SyncTasks())
+    qtbot.addWidget(w)
+    m = w.model
+    texts = [[m.data(m.index(r, c)) for c in range(4)] for r in range(2)]
+    assert not any("nan" in t.lower() for row in texts for t in row), texts
+    assert texts[0][:3] == ["AAA", "11.00", "+10.00%"]
+    assert texts[1][1] == "offline" and "error" not in texts[1]
+    assert m.data(m.index(0, 1), Qt.ItemDataRole.ToolTipRole) == "offline — last cached value from 2024-01-03"
+    assert m.data(m.index(1, 1), Qt.ItemDataRole.ToolTipRole).startswith("offline — no cached value yet")
+    assert m.data(m.index(0, 1), Qt.ItemDataRole.FontRole).italic()
+    from PySide6.QtGui import QGuiApplication, QPalette
+
+    muted = QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+    assert m.data(m.index(0, 2), Qt.ItemDataRole.ForegroundRole) == muted  # not the green of a rise
+
+
+def test_demo_mode_refuses_an_unknown_symbol_and_says_why(db, qtbot):
+    from engine.data.service import DataService
+
+    data = DataService(db, source="demo", bus=EventBus())
+    svc = WatchlistService(db, EventBus())
+    svc.create("Mine")
+    w = WatchlistWidget(svc, data, SyncTasks())
+    qtbot.addWidget(w)
+    demo = data.demo_symbols()[0]
+    qtbot.keyClicks(w.add_edit, f"zzzz {demo.lower()}")
+    qtbot.keyClick(w.add_edit, Qt.Key.Key_Return)
+    assert svc.symbols("Mine") == [demo]  # the known one is added, ZZZZ is not
+    assert "ZZZZ is not a demo symbol" in w.add_status.text() and w.add_status.isVisibleTo(w)
+    assert w.add_edit.text() == f"zzzz {demo.lower()}"  # kept, to correct it
+    assert w.symbols() == [demo]
+
+
+def test_yahoo_offline_accepts_a_symbol_with_a_warning_that_it_was_not_checked(db, qtbot):
+    from engine.data.service import DataService
+    from engine.data.yahoo import YahooProvider
+
+    data = DataService(db, source="yahoo", bus=EventBus(),
+                       yahoo=YahooProvider(_offline, clock=lambda: 0.0, sleep=lambda s: None,
+                                           now=lambda: 1_767_225_600.0))
+    check = data.check_symbol("msft")
+    assert check.ok and check.symbol == "MSFT" and "could not be checked" in check.message
+    assert not data.check_symbol("not a symbol").ok

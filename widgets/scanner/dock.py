@@ -65,7 +65,7 @@ from engine.scanner import (
     summarize,
 )
 from engine.watchlists import WatchlistError, WatchlistService
-from widgets.scanner.conditions import ConditionRow
+from widgets.scanner.conditions import ConditionRow, rows_from_formula
 from widgets.scanner.results import ScanResultModel
 from widgets.scanner.schedule import ScanScheduler
 from widgets.sparkline import SparklineDelegate
@@ -81,6 +81,9 @@ def _elide(text: str, n: int = 28) -> str:
 
 
 # ---------------------------------------------------------------------- the dock
+#: why the bundled index universes are disabled in demo mode
+BUNDLED_NEEDS_YAHOO = "needs Yahoo Finance (Settings → Data source): demo data has none of the index's symbols"
+
 class ScannerWidget(QWidget):
     """The scanner dock (see the module docstring).
 
@@ -119,6 +122,9 @@ class ScannerWidget(QWidget):
         self._loading_preset = False
         self._preset: ScanDefinition | None = None
         self.condition_rows: list[ConditionRow] = []
+        #: which tab's filter is the scan's: the one last really edited (or the preset's), never
+        #: just the tab that is showing -- opening the other tab changes nothing
+        self.filter_source = "formula"
         self.scheduler = ScanScheduler(tasks, self.clock, self)
         self.scheduler.due.connect(self._on_scheduler_due)
         self.schedule_box = self.scheduler.box
@@ -175,7 +181,7 @@ class ScannerWidget(QWidget):
         self.join_box.setObjectName("scannerJoin")
         self.join_box.addItem("all conditions (AND)", "and")
         self.join_box.addItem("any condition (OR)", "or")
-        self.join_box.currentIndexChanged.connect(self._validate)
+        self.join_box.currentIndexChanged.connect(lambda *_: self._on_conditions_edited())
         self.add_condition_btn = QToolButton(text="+ Condition", toolTip="Add a condition row")
         self.add_condition_btn.setObjectName("scannerAddCondition")
         self.add_condition_btn.clicked.connect(lambda: self.add_condition())
@@ -192,9 +198,16 @@ class ScannerWidget(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.rows_box)
+        # a formula preset that rows cannot express says so here instead of an empty builder
+        self.conditions_note = QLabel()
+        self.conditions_note.setObjectName("scannerConditionsNote")
+        self.conditions_note.setWordWrap(True)
+        self.conditions_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.conditions_note.hide()
         cl = QVBoxLayout(cond)
         cl.setContentsMargins(4, 4, 4, 4)
         cl.addLayout(head)
+        cl.addWidget(self.conditions_note)
         cl.addWidget(scroll, 1)
 
         # formula tab
@@ -203,7 +216,7 @@ class ScannerWidget(QWidget):
         self.formula_edit.setObjectName("scannerFormula")
         self.formula_edit.setPlaceholderText("e.g. close > sma(close, 50) and rsi(close) < 30")
         self.formula_edit.setClearButtonEnabled(True)
-        self.formula_edit.textChanged.connect(self._on_filter_edited)
+        self.formula_edit.textChanged.connect(self._on_formula_edited)
         self.formula_edit.returnPressed.connect(self.run_scan)
         fhint = QLabel("Fields open high low close volume; functions such as sma, ema, rsi, macd, atr, "
                        "highest, crosses_above; your custom indicators by name.")
@@ -219,7 +232,7 @@ class ScannerWidget(QWidget):
         self.tabs.setObjectName("scannerFilterTabs")
         self.tabs.addTab(form, "Formula")
         self.tabs.addTab(cond, "Conditions")
-        self.tabs.currentChanged.connect(self._on_filter_edited)
+        self.tabs.currentChanged.connect(lambda *_: self._validate())  # showing a tab edits nothing
 
         self.error_label = QLabel("")
         self.error_label.setObjectName("scannerError")
@@ -335,9 +348,17 @@ class ScannerWidget(QWidget):
             self.universe_box.addItem(f"Watchlist: {name}", f"watchlist:{name}")
         self.universe_box.addItem("Demo universe", "demo:")
         self.universe_box.addItem("All imported symbols", "imported:")
+        demo_source = getattr(self.data, "source", "") == "demo"
         for key, title in BUNDLED.items():
             self.universe_box.addItem(title, f"bundled:{key}")
+            if demo_source:  # demo data has none of the index's symbols: every one would fail
+                item = self.universe_box.model().item(self.universe_box.count() - 1)  # type: ignore[attr-defined]
+                item.setEnabled(False)
+                item.setToolTip(BUNDLED_NEEDS_YAHOO)
         i = self.universe_box.findData(cur) if cur is not None else -1
+        model = self.universe_box.model()
+        if i >= 0 and not (model.flags(model.index(i, 0)) & Qt.ItemFlag.ItemIsEnabled):
+            i = -1  # an index list chosen before the source became demo
         self.universe_box.setCurrentIndex(i if i >= 0 else 0)
         self.universe_box.blockSignals(False)
 
@@ -405,10 +426,18 @@ class ScannerWidget(QWidget):
             self.extra_columns = []
             if isinstance(p.filter, str):
                 self.formula_edit.setText(p.filter)
-                self.tabs.setCurrentIndex(0)
+                rows = rows_from_formula(p.filter)  # the same filter as rows, when it can be
+                self.set_conditions(rows or Group("and", ()))
+                self.filter_source = "formula"
+                self._show_conditions_note(None if rows is not None else p)
+                if self.tabs.currentIndex() != 1 or rows is None:
+                    self.tabs.setCurrentIndex(0)
             else:
                 group = p.filter if isinstance(p.filter, Group) else Group("and", (p.filter,))
                 self.set_conditions(group)
+                self.formula_edit.setText(group.to_formula())
+                self.filter_source = "conditions"
+                self._show_conditions_note(None)
                 self.tabs.setCurrentIndex(1)
         finally:
             self._loading_preset = False
@@ -416,20 +445,73 @@ class ScannerWidget(QWidget):
         self._validate()
 
     # ------------------------------------------------------------------ conditions
+    def _show_conditions_note(self, formula: ScanDefinition | str | None) -> None:
+        """Say on the Conditions tab that the filter is a formula rows cannot express."""
+        if formula is None:
+            self.conditions_note.hide()
+            return
+        if isinstance(formula, ScanDefinition):
+            head, text = f"“{formula.name}” is a formula preset", str(formula.filter)
+        else:
+            head, text = "The filter is a formula", formula
+        self.conditions_note.setText(f"{head}: it cannot be shown as condition rows, so it stays on the "
+                                     f"Formula tab:\n{text}\nAdd a condition here to start a new filter instead.")
+        self.conditions_note.show()
+
     def add_condition(self, condition: Condition | None = None) -> ConditionRow:
+        """Add a row (empty: italic prompts, ignored until a side is filled)."""
         row = ConditionRow(condition)
         row.setObjectName(f"conditionRow{len(self.condition_rows)}")
-        row.changed.connect(self._on_filter_edited)
+        row.changed.connect(self._on_conditions_edited)
         row.remove_requested.connect(self._remove_condition)
         self.rows_layout.insertWidget(self.rows_layout.count() - 1, row)
         self.condition_rows.append(row)
-        self._on_filter_edited()
+        if condition is not None:
+            self._on_conditions_edited()
+        else:
+            self._validate()
         return row
 
     def _remove_condition(self, row: ConditionRow) -> None:
         self.condition_rows.remove(row)
         row.setParent(None)
         row.deleteLater()
+        self._on_conditions_edited()
+
+    def _filled_rows(self) -> list[ConditionRow]:
+        return [r for r in self.condition_rows if not r.is_empty()]
+
+    def _on_conditions_edited(self) -> None:
+        if self._loading_preset:
+            return
+        if self.condition_rows and (self._filled_rows() or self.filter_source == "conditions"):
+            self.filter_source = "conditions"
+            self.conditions_note.hide()
+            group = self.current_filter()
+            try:
+                text = group.to_formula() if isinstance(group, Group) and group.items else ""
+            except FormulaError:
+                text = ""  # a half-filled row: the Formula tab keeps its text until it is complete
+            if text:
+                self._sync(lambda: self.formula_edit.setText(text))
+        self._on_filter_edited()
+
+    def _sync(self, fn: Callable[[], Any]) -> None:
+        """Show the same filter on the other tab without counting it as an edit there."""
+        was, self._loading_preset = self._loading_preset, True
+        try:
+            fn()
+        finally:
+            self._loading_preset = was
+
+    def _on_formula_edited(self, *_: Any) -> None:
+        if not self._loading_preset:
+            self.filter_source = "formula"
+            text = self.formula_edit.text().strip()
+            rows = rows_from_formula(text)
+            if rows is not None or text:  # the rows show this formula, or say they cannot
+                self._sync(lambda: self.set_conditions(rows or Group("and", ())))
+            self._show_conditions_note(None if rows is not None or not text else text)
         self._on_filter_edited()
 
     def set_conditions(self, group: Group) -> None:
@@ -438,7 +520,9 @@ class ScannerWidget(QWidget):
             self.condition_rows.remove(row)
             row.setParent(None)
             row.deleteLater()
+        self.join_box.blockSignals(True)
         self.join_box.setCurrentIndex(max(self.join_box.findData(group.mode), 0))
+        self.join_box.blockSignals(False)
         for item in group.items:
             if isinstance(item, Condition):
                 self.add_condition(item)
@@ -447,9 +531,10 @@ class ScannerWidget(QWidget):
 
     # ------------------------------------------------------------------ the filter
     def current_filter(self) -> str | Group:
-        if self.tabs.currentIndex() == 0:
+        """The filter of the tab last edited (``filter_source``); empty rows are left out."""
+        if self.filter_source == "formula":
             return self.formula_edit.text().strip()
-        return Group(str(self.join_box.currentData()), tuple(r.condition() for r in self.condition_rows))
+        return Group(str(self.join_box.currentData()), tuple(r.condition() for r in self._filled_rows()))
 
     def current_columns(self) -> tuple[str, ...]:
         """The preset's formula columns (kept while its filter is edited) and the added ones."""
@@ -486,7 +571,7 @@ class ScannerWidget(QWidget):
         """Check the filter now (a parse costs well under a millisecond); show the first problem."""
         msg = ""
         custom = self.formulas.custom_map()
-        if self.tabs.currentIndex() == 0:
+        if self.filter_source == "formula":
             text = self.formula_edit.text().strip()
             if not text:
                 msg = "Type a filter formula, e.g. rsi(close) < 30"
@@ -496,9 +581,9 @@ class ScannerWidget(QWidget):
                 except FormulaError as exc:
                     msg = str(exc)
         else:
-            if not self.condition_rows:
+            if not self._filled_rows():
                 msg = "Add a condition (+ Condition)"
-            for n, row in enumerate(self.condition_rows, 1):
+            for n, row in enumerate(self._filled_rows(), 1):
                 c = row.condition()
                 for side, text in (("left", c.left), ("right", str(c.right))):
                     if not text:
@@ -657,8 +742,10 @@ class ScannerWidget(QWidget):
         if isinstance(filt, str):
             if filt:
                 self.formula_edit.setText(filt)
+                self.filter_source = "formula"
         else:
             self.set_conditions(filt)
+            self.filter_source = "conditions"
         tab = state.get("tab")
         if tab in (0, 1):
             self.tabs.setCurrentIndex(int(tab))
