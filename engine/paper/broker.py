@@ -433,7 +433,7 @@ class PaperBroker:
             raise OrderNotFound(f"an order id must be text, not {show(order_id)}")
         name = self._order_account.get(order_id)
         if name is None:
-            raise OrderNotFound(f"no paper order {order_id}")
+            raise OrderNotFound(f"no paper order {show(order_id)}")
         return name
 
     def modify(

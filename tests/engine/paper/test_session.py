@@ -118,7 +118,7 @@ def test_command_results_are_values_with_one_sentence_errors(env):
     assert rejected.value.state is OrderState.REJECTED and not rejected.ok
     assert rejected.error.startswith("order rejected: ")
     missing = s.cancel("no-such-order")
-    assert missing.value is None and missing.error == "no paper order no-such-order"  # no KeyError quotes
+    assert missing.value is None and missing.error == "no paper order 'no-such-order'"  # no KeyError quotes
     bad = s.modify("no-such-order", qty=-1)
     assert bad.value is None and "new quantity" in bad.error
     ok = s.submit(OrderRequest("ACME", Side.BUY, 10, OrderType.LIMIT, limit_price=D("90"), tif=TimeInForce.GTC))
