@@ -12,6 +12,8 @@ Crosshair updates are throttled with ``pg.SignalProxy``.
 """
 from __future__ import annotations
 
+import datetime as _dt
+
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QInputDialog, QLabel, QMen
 
 from engine import formatting as fmt
 from engine.data.bars import Bars, timeframe_label
+from engine.market.calendar import exchange_tz
 from widgets import style
 from widgets.tasks import TaskSubmitter
 
@@ -179,22 +182,29 @@ class OhlcItem(pg.GraphicsObject):
 
 
 class DateAxis(pg.AxisItem):
-    """Bottom axis labelling bar indices with their dates/times."""
+    """Bottom axis labelling bar indices with their dates/times.
+
+    Daily and longer bars are labelled with their trading date (stored as that date's UTC
+    midnight); intraday bars in the exchange's own time (``tz``, from the market calendar's
+    ``exchange_tz``: a NYSE 09:30 bar reads 09:30, not 14:30 UTC)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.times = np.empty(0, dtype=np.int64)
         self.intraday = False
+        self.tz: _dt.tzinfo = _dt.timezone.utc
 
     def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
         out = []
         n = len(self.times)
-        pattern = "%m-%d %H:%M" if self.intraday else "%Y-%m-%d"
         for v in values:
             i = int(round(v))
             if 0 <= i < n:
-                t = np.datetime64(int(self.times[i]), "s").astype(object)
-                out.append(t.strftime(pattern))
+                t = int(self.times[i])
+                if self.intraday:
+                    out.append(_dt.datetime.fromtimestamp(t, self.tz).strftime("%m-%d %H:%M"))
+                else:
+                    out.append(_dt.datetime.fromtimestamp(t, _dt.timezone.utc).strftime("%Y-%m-%d"))
             else:
                 out.append("")
         return out
@@ -469,8 +479,10 @@ class ChartWidget(QWidget):
         self._show_source(b)
         self.axis.times = self.vaxis.times = b.time
         self.axis.intraday = self.vaxis.intraday = b.is_intraday
+        self.axis.tz = self.vaxis.tz = exchange_tz(b.symbol)
         if self.ind is not None:
             self.iaxis.times, self.iaxis.intraday = b.time, b.is_intraday
+            self.iaxis.tz = exchange_tz(b.symbol)
         candles = self.kind_box.currentText() == "Candles"
         self.candles.setVisible(candles)
         self.line.setVisible(not candles)
@@ -517,6 +529,7 @@ class ChartWidget(QWidget):
             self.iaxis = DateAxis(orientation="bottom")
             if self.bars is not None:
                 self.iaxis.times, self.iaxis.intraday = self.bars.time, self.bars.is_intraday
+                self.iaxis.tz = exchange_tz(self.bars.symbol)
             self.ind = self.glw.addPlot(row=2, col=0, axisItems={"bottom": self.iaxis, "right": PriceAxis("right")})
             self.glw.ci.layout.setRowStretchFactor(2, 1)
             self.ind.getViewBox().disableAutoRange(axis=pg.ViewBox.XAxis)  # keep the price pane's x range

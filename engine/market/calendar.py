@@ -60,6 +60,16 @@ YAHOO_SUFFIXES = {
     "AX": "XASX",
 }
 
+#: Each exchange's time zone, as exchange_calendars states it (tests/engine/market keeps the two
+#: equal), so a chart can label intraday bars in exchange time without building a calendar.
+EXCHANGE_TZ = {
+    "XNYS": "America/New_York", "XNAS": "America/New_York", "XLON": "Europe/London",
+    "XTSE": "America/Toronto", "XETR": "Europe/Berlin", "XFRA": "Europe/Berlin",
+    "XPAR": "Europe/Paris", "XAMS": "Europe/Amsterdam", "XSWX": "Europe/Zurich",
+    "XMIL": "Europe/Rome", "XMAD": "Europe/Madrid", "XSTO": "Europe/Stockholm",
+    "XHKG": "Asia/Hong_Kong", "XTKS": "Asia/Tokyo", "XASX": "Australia/Sydney",
+}
+
 Instant = Union[int, float, np.integer, np.floating, _dt.datetime]
 DayLike = Union[_dt.date, str, np.datetime64]
 
@@ -390,6 +400,13 @@ def exchange_for(symbol_or_exchange: str) -> str:
     if dot and head and suffix in YAHOO_SUFFIXES:
         return YAHOO_SUFFIXES[suffix]
     return DEFAULT_EXCHANGE
+
+
+def exchange_tz(symbol_or_exchange: str) -> ZoneInfo:
+    """The time zone a symbol's (or exchange's) sessions are written in, by the rule of
+    ``exchange_for``: ``America/New_York`` for US and demo symbols. Builds no calendar (cheap
+    enough for drawing an axis). Raises ``ValueError`` for an empty symbol."""
+    return ZoneInfo(EXCHANGE_TZ.get(exchange_for(symbol_or_exchange), "America/New_York"))
 
 
 def calendar_for(symbol_or_exchange: str) -> MarketCalendar:

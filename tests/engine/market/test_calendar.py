@@ -197,3 +197,13 @@ def test_importing_the_engine_does_not_import_exchange_calendars():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.filterwarnings("ignore:DatetimeIndex.weekday is deprecated")  # inside exchange_calendars
+def test_the_static_time_zones_are_the_calendars_own():
+    from engine.market.calendar import EXCHANGE_TZ, exchange_tz
+
+    for code, name in EXCHANGE_TZ.items():
+        assert str(get_calendar(code).tz) == name, code
+    assert str(exchange_tz("ACME")) == "America/New_York"
+    assert str(exchange_tz("VOD.L")) == "Europe/London"
