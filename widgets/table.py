@@ -23,8 +23,9 @@ every table needs:
   (``engine.formatting.plain``: ``0.00001``, not ``1e-05``; no thousands separators, no
   locale), missing values as empty fields, true/false as ``true``/``false``.
 
-The trading blotters' ``Column(title, text, numeric, color, tip)`` and their model's
-``set_rows`` / ``upsert`` / ``remove`` / ``refresh_all`` / ``row_texts`` work unchanged here.
+Every table of the app uses it: the scanner results, the watchlist and the trading blotters
+(working orders, order history, fills, positions); ``set_rows`` / ``upsert`` / ``remove`` /
+``refresh_all`` / ``row_texts`` keep rows by key.
 """
 from __future__ import annotations
 

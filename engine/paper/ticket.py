@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from engine.formatting import money
+from engine.formatting import price as price_text
 from engine.paper.account import AccountKind
 from engine.paper.errors import PaperError
 from engine.paper.feed import quote_last
@@ -153,12 +154,6 @@ class TicketCheck:
         return msg[:1].upper() + msg[1:]
 
 
-def _fmt_price(d: Decimal) -> str:
-    if d == d.quantize(Decimal("0.01")):
-        return f"{d:,.2f}"
-    return f"{d.quantize(Decimal('0.0001')):,.4f}".rstrip("0")
-
-
 def _field(value: Number, name: str, required: bool = True) -> Decimal | None:
     try:
         d = parse_decimal(value)
@@ -184,9 +179,9 @@ def _qty(spec: TicketSpec, ref: Decimal | None) -> tuple[int, str]:
         if ref is None:
             raise TicketError("no price yet to turn the dollar amount into shares")
         n = shares_for_amount(amount, ref)
-        note = f"= {n:,} shares at {_fmt_price(ref)}"
+        note = f"= {n:,} shares at {price_text(ref)}"
         if n <= 0:
-            raise TicketError(f"{money(amount)} buys no whole share at {_fmt_price(ref)}")
+            raise TicketError(f"{money(amount)} buys no whole share at {price_text(ref)}")
         return n, note
     if isinstance(raw, Decimal) and raw == raw.to_integral_value() and raw > 0:
         return int(raw), ""
