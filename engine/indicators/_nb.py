@@ -153,7 +153,7 @@ def _sma_row(x, n, out):  # type: ignore[no-untyped-def]
     m = x.shape[0]
     _nan_head(out, n - 1)
     if m < n:
-        return
+        return _finite1(x)
     total = 0.0
     for i in range(n - 1):
         total += x[i]
@@ -164,6 +164,8 @@ def _sma_row(x, n, out):  # type: ignore[no-untyped-def]
         tmp = total
         total -= x[i]
         o[i] = tmp / n
+    # True when every value of x was finite (see sma); callers on a span ignore it.
+    return math.isfinite(total)
 
 
 @_jit
@@ -690,6 +692,14 @@ def sma(x, out, n):  # type: ignore[no-untyped-def]
     for r in range(x.shape[0]):
         xr = x[r]
         o = out[r]
+        # Optimistic: the whole row from its first finite bar, no scan first. Every
+        # value is added to the running total, and a total that once holds an inf or a
+        # NaN never becomes finite again (inf - inf is NaN), so a finite last total
+        # proves every value finite. Otherwise the row's span is found and recomputed.
+        lo = _lead(xr, xr, xr)
+        if _sma_row(xr[lo:], n, o[lo:]):
+            _nan_head(o, lo)
+            continue
         lo, hi = _span(xr, xr, xr, xr, 1)
         _nan_outside(o, lo, hi)
         _sma_row(xr[lo:hi], n, o[lo:hi])
