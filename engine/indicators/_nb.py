@@ -587,11 +587,14 @@ def _atr_fused(h, l, c, n, out):  # type: ignore[no-untyped-def]
 @_jit
 def _rsi_row(x, n, out):  # type: ignore[no-untyped-def]
     """TA-Lib 0.8 RSI (unstable period 0): Wilder averages (prev*(n-1) + move) * (1/n)
-    (bit-identical to TA-Lib 0.8.1); 0 where both averages are exactly 0."""
+    (bit-identical to TA-Lib 0.8.1); 0 where both averages are exactly 0. Long tails
+    run as two halves side by side (see _warmup_len). Returns True when every value of
+    x was finite: a non-finite move makes an average inf or NaN for good (they only
+    grow by non-negative moves), so the final averages tell."""
     m = x.shape[0]
     _nan_head(out, n)
     if m <= n:
-        return
+        return _finite1(x)
     gain = 0.0
     loss = 0.0
     for t in range(1, n + 1):
@@ -602,20 +605,72 @@ def _rsi_row(x, n, out):  # type: ignore[no-untyped-def]
             gain += d
     loss /= n
     gain /= n
-    tot = gain + loss
-    out[n] = 0.0 if tot == 0.0 else 100.0 * (gain / tot)
+    out[n] = _rsi_value(gain, loss)
     inv = 1.0 / n
     a = float(n - 1)
     prev = x[n:]
     cur = x[n + 1:]
     o = out[n + 1:]
-    for i in range(m - n - 1):
+    cnt = m - n - 1
+    warm = _warmup_len(inv)
+    if cnt < _LANE_MIN_SEGMENTS * warm:
+        gain, loss = _rsi_serial(prev, cur, gain, loss, a, inv, 0, cnt, o)
+        return math.isfinite(gain + loss)
+    return _rsi_lanes(prev, cur, gain, loss, a, inv, cnt // 2, warm, o)
+
+
+@_jit
+def _rsi_value(gain, loss):  # type: ignore[no-untyped-def]
+    tot = gain + loss
+    return 0.0 if tot == 0.0 else 100.0 * (gain / tot)
+
+
+@_jit
+def _rsi_serial(prev, cur, gain, loss, a, inv, i0, i1, o):  # type: ignore[no-untyped-def]
+    """RSI steps for bars i0..i1-1 (move cur[i] - prev[i]) from the averages before
+    bar i0; returns the averages after bar i1-1."""
+    for i in range(i0, i1):
         d = cur[i] - prev[i]
         # d < 0 adds -d to the loss, else d to the gain; adding 0.0 changes neither.
         loss = (loss * a + (-d if d < 0 else 0.0)) * inv
         gain = (gain * a + (0.0 if d < 0 else d)) * inv
-        tot = gain + loss
-        o[i] = 0.0 if tot == 0.0 else 100.0 * (gain / tot)
+        o[i] = _rsi_value(gain, loss)
+    return gain, loss
+
+
+@_jit
+def _rsi_lanes(prev, cur, gain, loss, a, inv, half, warm, o):  # type: ignore[no-untyped-def]
+    """_rsi_serial over all bars as two halves side by side, the second started
+    ``warm`` bars early from the seed's averages as a guess; checked bit for bit at the
+    seam, recomputed serially if it differs. Returns True when all averages stayed
+    finite (see _rsi_row)."""
+    m = o.shape[0]
+    w0 = half - warm
+    g2 = gain
+    l2 = loss
+    for i in range(w0, half):
+        d = cur[i] - prev[i]
+        l2 = (l2 * a + (-d if d < 0 else 0.0)) * inv
+        g2 = (g2 * a + (0.0 if d < 0 else d)) * inv
+    sg = g2
+    sl = l2
+    pb = prev[half:]
+    cb = cur[half:]
+    ob = o[half:]
+    for i in range(half):
+        d = cur[i] - prev[i]
+        loss = (loss * a + (-d if d < 0 else 0.0)) * inv
+        gain = (gain * a + (0.0 if d < 0 else d)) * inv
+        o[i] = _rsi_value(gain, loss)
+        e = cb[i] - pb[i]
+        l2 = (l2 * a + (-e if e < 0 else 0.0)) * inv
+        g2 = (g2 * a + (0.0 if e < 0 else e)) * inv
+        ob[i] = _rsi_value(g2, l2)
+    if m > 2 * half:
+        g2, l2 = _rsi_serial(prev, cur, g2, l2, a, inv, 2 * half, m, o)
+    if not (gain == sg and loss == sl):
+        g2, l2 = _rsi_serial(prev, cur, gain, loss, a, inv, half, m, o)
+    return math.isfinite(gain + loss) and math.isfinite(g2 + l2)
 
 
 @_jit
@@ -875,6 +930,10 @@ def rsi(x, out, n):  # type: ignore[no-untyped-def]
     for r in range(x.shape[0]):
         xr = x[r]
         o = out[r]
+        lo = _lead(xr, xr, xr)
+        if _rsi_row(xr[lo:], n, o[lo:]):  # optimistic: see _rsi_row
+            _nan_head(o, lo)
+            continue
         lo, hi = _span(xr, xr, xr, xr, 1)
         _nan_outside(o, lo, hi)
         _rsi_row(xr[lo:hi], n, o[lo:hi])
