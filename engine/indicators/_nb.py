@@ -728,6 +728,113 @@ def _dmi_row(h, l, c, n, mode, out):  # type: ignore[no-untyped-def]
 
 
 @_jit
+def _dm_step(hc, hp, lc, lp, cp, pdm, mdm, str_, n):  # type: ignore[no-untyped-def]
+    """One bar of _dmi_row's smoothed +DM, -DM and true range (same arithmetic), the
+    up/down classification as selects (no branch on the noisy moves)."""
+    dp = hc - hp
+    dm = lp - lc
+    is_m = (dm > 0) & (dp < dm)
+    is_p = (not is_m) & (dp > 0) & (dp > dm)
+    mdm = (mdm - mdm / n) + (dm if is_m else 0.0)
+    pdm = (pdm - pdm / n) + (dp if is_p else 0.0)
+    str_ = str_ - (str_ / n) + _tr(hc, lc, cp)
+    return pdm, mdm, str_
+
+
+@_jit
+def _adx_step(pdm, mdm, str_, adx, n, a):  # type: ignore[no-untyped-def]
+    """_dmi_row's ADX update from the smoothed DMs (the previous ADX where DX is not
+    defined)."""
+    ok = str_ != 0.0
+    pdi = 100.0 * (pdm / str_) if ok else 0.0
+    mdi = 100.0 * (mdm / str_) if ok else 0.0
+    tot = mdi + pdi
+    ok = ok and tot != 0.0
+    dx = 100.0 * (abs(mdi - pdi) / tot) if ok else 0.0
+    return ((adx * a) + dx) / n if ok else adx
+
+
+@_jit
+def _adx_serial(h, l, c, st, n, a, i0, i1, out):  # type: ignore[no-untyped-def]
+    """ADX for bars i0..i1-1 of the full row from the state st = (+DM, -DM, TR, ADX)
+    after bar i0-1; returns the state after bar i1-1."""
+    pdm, mdm, str_, adx = st
+    for t in range(i0, i1):
+        pdm, mdm, str_ = _dm_step(h[t], h[t - 1], l[t], l[t - 1], c[t - 1], pdm, mdm,
+                                  str_, n)
+        adx = _adx_step(pdm, mdm, str_, adx, n, a)
+        out[t] = adx
+    return pdm, mdm, str_, adx
+
+
+@_jit
+def _adx_fused(h, l, c, n, out):  # type: ignore[no-untyped-def]
+    """_dmi_row's ADX (mode 2) for a long row that may hold non-finite values: the tail
+    after the seed runs as two halves side by side (the smoothed DMs and the ADX forget
+    their start, see _warmup_len), the second warmed up from a guess and checked bit
+    for bit at the seam; the inputs are checked to be finite chunk by chunk on the way.
+    True when done; False, ``out`` unfinished, for a short row or one holding a
+    non-finite value (the caller then takes the span path)."""
+    m = h.shape[0]
+    first = 2 * n - 1
+    a = float(n - 1)
+    warm = 2 * _warmup_len(1.0 / n)  # the DMs settle, then the ADX fed by them
+    cnt = m - first - 1
+    if cnt < _LANE_MIN_SEGMENTS * warm or not _finite3(h, l, c, 0, first + 1):
+        return False
+    _dmi_row(h[:first + 1], l[:first + 1], c[:first + 1], n, 2, out[:first + 1])
+    # the state after bar `first`, exactly as _dmi_row leaves it (re-run: the seed part
+    # is 2n bars, nothing next to 1M)
+    pdm = 0.0
+    mdm = 0.0
+    str_ = 0.0
+    for t in range(1, n):
+        dp = h[t] - h[t - 1]
+        dm = l[t - 1] - l[t]
+        if dm > 0 and dp < dm:
+            mdm += dm
+        elif dp > 0 and dp > dm:
+            pdm += dp
+        str_ += _tr(h[t], l[t], c[t - 1])
+    for t in range(n, first + 1):
+        pdm, mdm, str_ = _dm_step(h[t], h[t - 1], l[t], l[t - 1], c[t - 1], pdm, mdm,
+                                  str_, n)
+    st = (pdm, mdm, str_, out[first])
+    s0 = first + 1
+    half = s0 + cnt // 2  # first bar of the second half
+    w0 = half - warm
+    # the second half's warm-up, from the seed's state as a guess (writes nothing)
+    p2, m2, s2, x2 = st
+    for t in range(w0, half):
+        p2, m2, s2 = _dm_step(h[t], h[t - 1], l[t], l[t - 1], c[t - 1], p2, m2, s2, n)
+        x2 = _adx_step(p2, m2, s2, x2, n, a)
+    seam = (p2, m2, s2, x2)
+    p1, m1, s1, x1 = st
+    size = cnt // 2
+    for c0 in range(0, size, _CHECK_CHUNK):
+        c1 = min(size, c0 + _CHECK_CHUNK)
+        if not (_finite3(h, l, c, s0 + c0, s0 + c1)
+                and _finite3(h, l, c, half + c0, half + c1)):
+            return False
+        for i in range(c0, c1):
+            t = s0 + i
+            p1, m1, s1 = _dm_step(h[t], h[t - 1], l[t], l[t - 1], c[t - 1], p1, m1, s1, n)
+            x1 = _adx_step(p1, m1, s1, x1, n, a)
+            out[t] = x1
+            u = half + i
+            p2, m2, s2 = _dm_step(h[u], h[u - 1], l[u], l[u - 1], c[u - 1], p2, m2, s2, n)
+            x2 = _adx_step(p2, m2, s2, x2, n, a)
+            out[u] = x2
+    if half + size < m:
+        if not _finite3(h, l, c, half + size, m):
+            return False
+        _adx_serial(h, l, c, (p2, m2, s2, x2), n, a, half + size, m, out)
+    if (p1, m1, s1, x1) != seam:
+        _adx_serial(h, l, c, (p1, m1, s1, x1), n, a, half, m, out)
+    return True
+
+
+@_jit
 def _window_sums(x, n, t0, t1, acc):  # type: ignore[no-untyped-def]
     """acc[j] = x[t-n+1] + ... + x[t] (oldest to newest) for t = t0 + j < t1."""
     w = t1 - t0
@@ -1331,6 +1438,11 @@ def dmi(h, l, c, out, n, mode):  # type: ignore[no-untyped-def]
         lr = l[r]
         cr = c[r]
         o = out[r]
+        if mode == 2:
+            lo = _lead(hr, lr, cr)
+            if _adx_fused(hr[lo:], lr[lo:], cr[lo:], n, o[lo:]):
+                _nan_head(o, lo)
+                continue
         lo, hi = _span(hr, lr, cr, cr, 3)
         _nan_outside(o, lo, hi)
         _dmi_row(hr[lo:hi], lr[lo:hi], cr[lo:hi], n, mode, o[lo:hi])
