@@ -1739,31 +1739,48 @@ def vwap(h, l, c, v, out):  # type: ignore[no-untyped-def]
         cr = c[r]
         vr = v[r]
         orow = out[r]
+        # Optimistic, no scan first: a non-finite value makes a running sum inf or NaN
+        # for good (x * 0 is NaN for x inf or NaN), so finite final sums prove the row
+        # finite. Otherwise the row's span is found and computed again.
+        lo = 0
+        while lo < hr.shape[0] and not (math.isfinite(hr[lo]) and math.isfinite(lr[lo])
+                                        and math.isfinite(cr[lo]) and math.isfinite(vr[lo])):
+            lo += 1
+        if _vwap_span(hr, lr, cr, vr, orow, lo, hr.shape[0], tpv, cum):
+            _nan_head(orow, lo)
+            continue
         lo, hi = _span(hr, lr, cr, vr, 4)
         _nan_outside(orow, lo, hi)
-        pv = 0.0
-        cv = 0.0
-        # Block by block so the three passes (typical price x volume, the two running
-        # sums, the division) stay in cache: the kernel is bound by memory traffic.
-        for b0 in range(lo, hi, _BLOCK * 4):
-            b1 = min(hi, b0 + _BLOCK * 4)
-            w = b1 - b0
-            hs = hr[b0:b1]
-            ls = lr[b0:b1]
-            cs = cr[b0:b1]
-            vs = vr[b0:b1]
-            o = orow[b0:b1]
-            t = tpv[:w]
-            s = cum[:w]
-            for j in range(w):
-                t[j] = (hs[j] + ls[j] + cs[j]) / 3.0 * vs[j]
-            for j in range(w):
-                pv += t[j]
-                cv += vs[j]
-                t[j] = pv
-                s[j] = cv
-            for j in range(w):
-                o[j] = t[j] / s[j] if s[j] != 0.0 else _NAN
+        _vwap_span(hr, lr, cr, vr, orow, lo, hi, tpv, cum)
+
+
+@_jit
+def _vwap_span(hr, lr, cr, vr, orow, lo, hi, tpv, cum):  # type: ignore[no-untyped-def]
+    """Cumulative VWAP over bars lo..hi-1 into orow; True when both sums end finite."""
+    pv = 0.0
+    cv = 0.0
+    # Block by block so the three passes (typical price x volume, the two running
+    # sums, the division) stay in cache: the kernel is bound by memory traffic.
+    for b0 in range(lo, hi, _BLOCK * 4):
+        b1 = min(hi, b0 + _BLOCK * 4)
+        w = b1 - b0
+        hs = hr[b0:b1]
+        ls = lr[b0:b1]
+        cs = cr[b0:b1]
+        vs = vr[b0:b1]
+        o = orow[b0:b1]
+        t = tpv[:w]
+        s = cum[:w]
+        for j in range(w):
+            t[j] = (hs[j] + ls[j] + cs[j]) / 3.0 * vs[j]
+        for j in range(w):
+            pv += t[j]
+            cv += vs[j]
+            t[j] = pv
+            s[j] = cv
+        for j in range(w):
+            o[j] = t[j] / s[j] if s[j] != 0.0 else _NAN
+    return math.isfinite(pv) and math.isfinite(cv)
 
 
 @_jit
