@@ -215,7 +215,7 @@ def iir(x: Array, alpha: float, y0: Array, gain: float | None = None,
     """
     # scipy.signal costs ~0.7 s to import; only the numpy fallback needs it, so it is
     # imported here rather than with the package (start-up time).
-    from scipy.signal import lfilter  # type: ignore[import-untyped]
+    from scipy.signal import lfilter  # type: ignore[import-untyped, unused-ignore]
 
     rows, m = x.shape
     if out is None:

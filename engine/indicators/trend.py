@@ -141,7 +141,7 @@ def _adx_whole(h: Array, l: Array, c: Array, n: int) -> Array:
         else:
             # TA-Lib keeps the previous ADX where DX is undefined: run the recursion over
             # the defined bars only and carry the value forward across the others.
-            from scipy.signal import lfilter  # type: ignore[import-untyped]  # (slow import)
+            from scipy.signal import lfilter  # type: ignore[import-untyped, unused-ignore]  # (slow import)
 
             a = 1.0 - 1.0 / n
             for r in range(rows):
