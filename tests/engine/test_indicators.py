@@ -181,6 +181,43 @@ def test_precision_holds_on_a_million_bars(walk):
         assert_ta(o, r, 100, "STOCH 1M")
 
 
+def test_long_windows_and_long_rows_are_bit_identical_to_talib(walk):
+    """highest/lowest switch method by window length (doubling up to 32 bars, van
+    Herk/Gil-Werman above): both give TA-Lib MAX/MIN exactly, also on 1M bars."""
+    h, l, _, _ = walk
+    for n in (20, 32, 33, 200, 5000):
+        np.testing.assert_array_equal(ind.highest(h, n), talib.MAX(h, n), err_msg=f"MAX{n}")
+        np.testing.assert_array_equal(ind.lowest(l, n), talib.MIN(l, n), err_msg=f"MIN{n}")
+
+
+def test_a_gap_late_in_a_long_row_is_found_after_the_optimistic_pass(walk):
+    """The fused kernels compute a long row before knowing it is finite and start over
+    on its span when it is not: a NaN or inf near the end (in any input the indicator
+    reads) gives exactly the prefix's values, then NaN."""
+    h, l, c, v = walk
+    cut = len(c) - 1234
+    # name: (indicator, the inputs it reads: 0 high, 1 low, 2 close, 3 volume)
+    cases = {
+        "sma": (lambda h, l, c, v: ind.sma(c, 20), (2,)),
+        "rsi": (lambda h, l, c, v: ind.rsi(c), (2,)),
+        "adx": (lambda h, l, c, v: ind.adx(h, l, c), (0, 1, 2)),
+        "sar": (lambda h, l, c, v: ind.sar(h, l), (0, 1)),
+        "vwap": (lambda h, l, c, v: ind.vwap(h, l, c, v), (0, 1, 2, 3)),
+        "bbands": (lambda h, l, c, v: ind.bbands(c)[0], (2,)),
+        "highest": (lambda h, l, c, v: ind.highest(c, 20), (2,)),
+        "lowest": (lambda h, l, c, v: ind.lowest(c, 200), (2,)),
+    }
+    for name, (f, reads) in cases.items():
+        ref = f(h[:cut], l[:cut], c[:cut], v[:cut])
+        for which in reads:
+            x = [h, l, c, v]
+            x[which] = x[which].copy()
+            x[which][cut] = np.nan if which % 2 else np.inf
+            got = f(*x)
+            np.testing.assert_array_equal(got[:cut], ref, err_msg=f"{name} input {which}")
+            assert np.isnan(got[cut:]).all(), f"{name} input {which}"
+
+
 # --------------------------------------------------------------------------- hand references
 
 def test_vwap_cumulative_for_daily_bars():
