@@ -201,6 +201,19 @@ def test_a_damaged_chunk_is_refused_naming_the_series(db):
         st.merge(make_bars(3, t0=1_600_000_000 + 86400 * 199, symbol="ORCL", tf="1d", step=86400))
 
 
+def test_a_damaged_chunk_is_found_when_checksums_are_verified_in_parallel(db, monkeypatch):
+    import engine.data.bar_store as bs
+    from engine.store.db import CorruptChunk
+
+    monkeypatch.setattr(bs, "_PARALLEL_CRC_BYTES", 0)  # the threaded path of large loads
+    st = BarStore(db)
+    st.replace(make_bars(200_000, symbol="ORCL", tf="1m", step=60))
+    assert st.load("ORCL", "1m") is not None
+    _flip_bytes_in_chunk(db)
+    with pytest.raises(CorruptChunk, match=r"bars of ORCL \(1m\)"):
+        st.load("ORCL", "1m")
+
+
 def test_data_service_fetches_a_damaged_demo_series_again(db):
     svc = DataService(db, bus=EventBus())
     good = svc.get_bars("ACME")
