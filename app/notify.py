@@ -157,7 +157,7 @@ class Notifier(QObject):
                 "warning": QSystemTrayIcon.MessageIcon.Warning,
                 "error": QSystemTrayIcon.MessageIcon.Critical,
             }[note.level]
-            self.tray.showMessage(title, text, icon, 5000)  # type: ignore[union-attr]
+            self.tray.showMessage(title, note.text, icon, 5000)  # type: ignore[union-attr]  # the actionable text
         elif self.window is not None:
             self._toast(note)
         self._rebuild_recent()
