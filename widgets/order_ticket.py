@@ -20,6 +20,8 @@ that had the focus last (the first price field of the order type otherwise).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from decimal import Decimal
 from typing import Any
 
@@ -393,9 +395,17 @@ class OrderTicketWidget(QWidget):
         elif q is None:
             self.quote_label.setText(f"Waiting for a quote… ({self.session.quote_label})")
         else:
-            self.quote_label.setText(f"Bid {fmt.price(q.bid)} · Ask {fmt.price(q.ask)}  ({self.session.quote_label})")
+            stale = self._quote_problem()
+            label = "stale — offline" if stale else self.session.quote_label
+            self.quote_label.setText(f"Bid {fmt.price(q.bid)} · Ask {fmt.price(q.ask)}  ({label})")
+        self.quote_label.setStyleSheet(f"color: {style.CHART.down};" if q is not None and self._quote_problem() else "")
         self.quote_label.setToolTip(self.session.quote_description)
         self._changed()
+
+    def _quote_problem(self) -> str:
+        """Why the current quote must not be traded on silently ("" when it may)."""
+        fn = getattr(self.session, "quote_problem", None)
+        return str(fn(self.symbol)) if fn is not None and self.symbol else ""
 
     def _on_failed(self, text: str) -> None:
         if self.isVisible():
@@ -432,6 +442,9 @@ class OrderTicketWidget(QWidget):
         pos = self.session.positions.get(self.symbol)
         check = check_ticket(self.spec(), self._quote(), buying_power=s.buying_power if s is not None else None,
                              kind=s.kind if s is not None else None, position_qty=pos.qty if pos is not None else 0)
+        stale = self._quote_problem()
+        if stale and stale not in check.problems:  # never send on a stale quote without saying so
+            check = replace(check, problems=(*check.problems, f"{stale}; nothing is sent until a fresh quote arrives"))
         self.check = check
         self._set_qty_hint(check.shares_note)
         self._show(check)
@@ -486,6 +499,10 @@ class OrderTicketWidget(QWidget):
         """Buy or sell the ticket's quantity at market now (the hotkeys)."""
         if not self.symbol:
             self.status.setText("No symbol to trade.")
+            return None
+        stale = self._quote_problem()
+        if stale:
+            self._on_failed(f"{stale[:1].upper()}{stale[1:]}; nothing was sent.")
             return None
         spec = market_spec(self.symbol, side, self.qty_edit.text(), self.qty_unit.currentData() == "dollars")
         try:

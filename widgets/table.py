@@ -337,7 +337,9 @@ class TableView(QTableView):
     def selected_rows(self) -> list[Any]:
         """The selected rows, in the order shown."""
         sm = self.selectionModel()
-        view_rows = sorted(i.row() for i in sm.selectedRows()) if sm is not None else []
+        # any selected cell selects its row: ``selectedRows()`` needs *every* column selected,
+        # which a row selection made while some columns are hidden (or moved) does not give
+        view_rows = sorted({i.row() for i in sm.selectedIndexes()}) if sm is not None else []
         return [self.row_at(r) for r in view_rows]
 
     def source_row(self, index: QModelIndex | QPersistentModelIndex) -> Any | None:

@@ -176,6 +176,8 @@ class ThrottledBars:
         self.refresh_s = refresh_s
         self.monotonic = monotonic
         self._last: dict[str, float] = {}
+        #: symbol -> why its last refresh failed (cleared by the next good one): its bars are stale
+        self.failed: dict[str, str] = {}
 
     def __call__(self, symbol: str) -> Bars | None:
         now = self.monotonic()
@@ -183,11 +185,15 @@ class ThrottledBars:
         if refresh:
             self._last[symbol] = now  # a failed refresh, too, waits refresh_s before the next try
         try:
-            return self.data.get_bars(symbol, self.timeframe, refresh=refresh)
-        except Exception:  # noqa: BLE001 - a failed refresh falls back to what is cached
+            bars = self.data.get_bars(symbol, self.timeframe, refresh=refresh)
+        except Exception as exc:  # noqa: BLE001 - a failed refresh falls back to what is cached
             if not refresh:
                 raise
+            self.failed[symbol] = str(exc) or type(exc).__name__
             return self.data.get_bars(symbol, self.timeframe)
+        if refresh:
+            self.failed.pop(symbol, None)
+        return bars
 
 
 class DataQuotes:
@@ -223,6 +229,20 @@ class DataQuotes:
 
     def quote(self, symbol: str, now_ms: int) -> Quote | None:
         return (self.demo if self.is_demo else self.delayed).quote(symbol, now_ms)
+
+    def stale_reason(self, symbol: str) -> str:
+        """Why ``symbol``'s quote may be stale ("" when it is not): the data source's last
+        top-up of its 1-minute bars failed (offline), so the quote is the last cached close."""
+        if self.is_demo:
+            return ""
+        failed = getattr(self.data, "update_failed", None)
+        why = str(failed(symbol, "1m")) if failed is not None else ""
+        bars_for = self.delayed.bars_for
+        why = why or (bars_for.failed.get(symbol, "") if isinstance(bars_for, ThrottledBars) else "")
+        if not why:
+            return ""
+        return ("the quote is stale: the data source could not be reached, so it is the last "
+                "cached 1-minute close")
 
 
 def quote_all(source: QuoteSource, symbols: Iterable[str], now_ms: int) -> list[Quote]:
@@ -311,6 +331,11 @@ class QuoteFeed:
     def description(self) -> str:
         """A sentence on where the quotes come from (the source's ``description``)."""
         return str(getattr(self.source, "description", self.label))
+
+    def stale_reason(self, symbol: str) -> str:
+        """The source's reason why ``symbol``'s quote is stale ("" when fresh or unknown)."""
+        fn = getattr(self.source, "stale_reason", None)
+        return str(fn(symbol)) if fn is not None else ""
 
     def begin(self) -> QuoteRound | None:
         """Start a round: the symbols that need a quote now, or None when a round is in

@@ -184,6 +184,12 @@ class PaperSession:
         """What the user is told the quotes are ("demo quotes", "delayed quotes")."""
         return self.feed.label if self.feed is not None else "no quote source"
 
+    def quote_problem(self, symbol: str) -> str:
+        """Why no order should be sent on ``symbol``'s current quote without saying so ("" when
+        there is none): today, a stale quote (the data source is offline). Front ends refuse to
+        send on it and show this sentence."""
+        return self.feed.stale_reason(symbol) if self.feed is not None and symbol else ""
+
     @property
     def quote_description(self) -> str:
         if self.feed is None:

@@ -226,6 +226,10 @@ def test_hotkeys_buy_sell_flatten(ticket, tr, qtbot):
     ticket.symbol_edit.setFocus()
     qtbot.keyClick(ticket.symbol_edit, Qt.Key.Key_B, Qt.KeyboardModifier.ShiftModifier)
     assert len(tr.broker.orders("Paper")) == 4
+    # Qt remembers the modifiers of the last key event application-wide: a plain key releases
+    # Shift, so later tests' selectRow() does not extend a selection as with Shift held
+    qtbot.keyClick(ticket.symbol_edit, Qt.Key.Key_End)
+    assert QApplication.keyboardModifiers() == Qt.KeyboardModifier.NoModifier
 
 
 def test_rejection_by_the_broker_is_shown_in_the_ticket(ticket, tr):
@@ -236,3 +240,22 @@ def test_rejection_by_the_broker_is_shown_in_the_ticket(ticket, tr):
     o = tr.session.reverse("ACME")
     assert o.state is OrderState.REJECTED
     assert "cannot sell short" in ticket.status.text()
+
+
+def test_a_stale_quote_is_named_and_nothing_is_sent_on_it(ticket, tr):
+    """Issue 9: Yahoo offline — the ticket must not call the last cached close "delayed" and
+    send on it silently."""
+    ticket.set_type("market")
+    ticket.qty_edit.setText("10")
+    assert ticket.place_btn.isEnabled()
+    tr.quotes.stale_reason = lambda symbol: "the quote is stale: the data source could not be reached"
+    tr.quote("ACME", "99.95", "100.05")  # a quote round: the ticket looks again
+    assert "stale" in ticket.quote_label.text() and "demo quotes" not in ticket.quote_label.text()
+    assert not ticket.place_btn.isEnabled()
+    assert "nothing is sent until a fresh quote arrives" in ticket.validation.text()
+    assert ticket.place() is None and ticket.market(Side.BUY) is None
+    assert "nothing was sent" in ticket.status.text()
+    assert tr.broker.orders("Paper") == []
+    tr.quotes.stale_reason = lambda symbol: ""  # back online
+    tr.quote("ACME", "99.95", "100.05")
+    assert ticket.place_btn.isEnabled() and ticket.place() is not None

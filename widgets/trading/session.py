@@ -133,6 +133,10 @@ class TradingSession(QObject):
     def quote(self, symbol: str) -> Quote | None:
         return self.core.quote(symbol)
 
+    def quote_problem(self, symbol: str) -> str:
+        """Why an order must not be sent on ``symbol``'s quote without saying so ("" if none)."""
+        return self.core.quote_problem(symbol)
+
     def last_price(self, symbol: str) -> Decimal | None:
         return self.core.last_price(symbol)
 

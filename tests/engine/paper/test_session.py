@@ -272,3 +272,55 @@ def test_data_quotes_follow_the_data_source():
     q = src.quote("ACME", 2)
     assert src.label == "delayed quotes" and "1-minute close" in src.description
     assert q.bid < D(repr(float(make_bars("ACME", n=5, timeframe="1m").close[-1]))) < q.ask
+
+
+def test_delayed_quotes_say_when_the_source_is_offline():
+    from engine.paper.feed import DataQuotes
+
+    class Offline:
+        source = "yahoo"
+
+        def __init__(self):
+            self.failed = {}
+
+        def get_bars(self, symbol, timeframe, refresh=False):
+            return None
+
+        def update_failed(self, symbol, timeframe="1d"):
+            return self.failed.get((symbol, timeframe), "")
+
+    data = Offline()
+    q = DataQuotes(data)
+    assert q.stale_reason("ACME") == ""
+    data.failed[("ACME", "1m")] = "Network is unreachable"
+    assert q.stale_reason("ACME").startswith("the quote is stale")
+    data.source = "demo"  # demo ticks are never "stale": they are made here
+    assert q.stale_reason("ACME") == ""
+
+
+def test_a_failed_refresh_makes_the_delayed_quote_stale_until_a_good_one():
+    import numpy as np
+
+    from engine.data.bars import Bars
+    from engine.paper.feed import DataQuotes
+
+    class Flaky:
+        source = "yahoo"
+        online = False
+
+        def get_bars(self, symbol, timeframe, refresh=False):
+            if refresh and not self.online:
+                raise OSError("Network is unreachable")
+            t = np.array([1_700_000_000], dtype=np.int64)
+            one = np.array([10.0])
+            return Bars(symbol, timeframe, t, one, one, one, one, np.array([100.0]), source="yahoo")
+
+    data = Flaky()
+    clock = [0.0]
+    q = DataQuotes(data, refresh_s=60.0)
+    q.delayed.bars_for.monotonic = lambda: clock[0]
+    assert q.quote("ACME", 0) is not None  # the cached close is still quoted...
+    assert q.stale_reason("ACME")  # ...but said to be stale
+    data.online, clock[0] = True, 61.0
+    q.quote("ACME", 0)
+    assert q.stale_reason("ACME") == ""
