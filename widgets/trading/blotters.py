@@ -80,6 +80,27 @@ class BlotterView(SessionView):
     def _extend_header_menu(self, menu: QMenu) -> None:
         menu.addAction("Export CSV…", self.export_csv_dialog)
 
+    def _lay_out(self, *bar: QWidget | tuple[QWidget, int] | int | None) -> None:
+        """The dock: a tool row (``bar``: widgets, ``(widget, stretch)``, an ``int`` for
+        spacing, ``None`` for a stretch) ending with Export CSV, then the error line and the
+        table."""
+        row = QHBoxLayout()
+        for item in bar:
+            if item is None:
+                row.addStretch(1)
+            elif isinstance(item, int):
+                row.addSpacing(item)
+            elif isinstance(item, tuple):
+                row.addWidget(*item)
+            else:
+                row.addWidget(item)
+        row.addWidget(self.export_btn)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(row)
+        lay.addWidget(self.error)
+        lay.addWidget(self.table, 1)
+
     def _fit(self) -> None:
         """Size the columns to their values and headers (blotters hold tens of rows, so this
         stays cheap); widths the user chose stay, a long reason is cut at 360 px."""
@@ -129,18 +150,7 @@ class WorkingOrdersWidget(BlotterView):
         self.cancel_all_btn.clicked.connect(self.cancel_all)
         self.cancel_btn.setShortcut("Del")
         self.empty = hint("No working orders. Place one from the Order Ticket.")
-        bar = QHBoxLayout()
-        bar.addWidget(self.modify_btn)
-        bar.addWidget(self.cancel_btn)
-        bar.addWidget(self.cancel_all_btn)
-        bar.addStretch(1)
-        bar.addWidget(self.empty)
-        bar.addWidget(self.export_btn)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addLayout(bar)
-        lay.addWidget(self.error)
-        lay.addWidget(self.table, 1)
+        self._lay_out(self.modify_btn, self.cancel_btn, self.cancel_all_btn, None, self.empty)
         session.order_updated.connect(self._on_order)
         session.command_failed.connect(self._on_failed)
         self.reload()
@@ -200,14 +210,7 @@ class OrderHistoryWidget(BlotterView):
         super().__init__(session, parent)
         self.setObjectName("orderHistoryWidget")
         self._make_table(order_model(history=True), "orderHistoryTable")
-        bar = QHBoxLayout()
-        bar.addStretch(1)
-        bar.addWidget(self.export_btn)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addLayout(bar)
-        lay.addWidget(self.error)
-        lay.addWidget(self.table, 1)
+        self._lay_out(None)
         session.order_updated.connect(self._on_order)
         self.reload()
 
@@ -232,14 +235,7 @@ class FillsWidget(BlotterView):
         self._make_table(fills_model(), "fillsTable")
         self.total = QLabel("")
         self.total.setObjectName("fillsTotal")
-        bar = QHBoxLayout()
-        bar.addWidget(self.total, 1)
-        bar.addWidget(self.export_btn)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addLayout(bar)
-        lay.addWidget(self.error)
-        lay.addWidget(self.table, 1)
+        self._lay_out((self.total, 1))
         session.fill_added.connect(self._on_fill)
         self.reload()
 
@@ -279,17 +275,7 @@ class PositionsWidget(BlotterView):
         self.total = QLabel("")
         self.total.setObjectName("positionsTotal")
         self.total.setTextFormat(Qt.TextFormat.RichText)
-        bar = QHBoxLayout()
-        bar.addWidget(self.flatten_btn)
-        bar.addWidget(self.reverse_btn)
-        bar.addSpacing(12)
-        bar.addWidget(self.total, 1)
-        bar.addWidget(self.export_btn)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addLayout(bar)
-        lay.addWidget(self.error)
-        lay.addWidget(self.table, 1)
+        self._lay_out(self.flatten_btn, self.reverse_btn, 12, (self.total, 1))
         session.position_changed.connect(self._on_position)
         session.quotes_changed.connect(self._on_quotes)
         session.marks_changed.connect(self._on_quotes)
