@@ -431,6 +431,10 @@ def _ext_row(x, n, s, out, check=False):  # type: ignore[no-untyped-def]
     _nan_head(out, n - 1)
     if m < n:
         return not check or _finite1(x)
+    # The chunks check the bars they end windows at; the first window's older bars are
+    # read by no chunk's check.
+    if check and not _finite1(x[:n - 1]):
+        return False
     if n <= _EXT_DOUBLING_MAX:
         return _ext_doubling(x, n, s, out, check)
     if check and not _finite1(x):
