@@ -358,22 +358,29 @@ def _ext_doubling(x, n, s, out, check):  # type: ignore[no-untyped-def]
         src = x[t0 - n + 1:t1]
         if check and not _finite1(x[t0:t1]):
             return False
-        span = 1
-        flip = False
-        while span * 4 <= n:
-            dst = b if flip else a
-            _ext_pass(src, dst, span, 2 * span, 3 * span, s, 4 * span - 1, w)
-            src = dst
-            flip = not flip
-            span *= 4
-        # [t-n+1, t] is covered by the span-windows ending at t, t-span, t-2*span and
-        # t-(n-span), as many of them as n needs (the others repeat the last offset).
-        q = (n + span - 1) // span
-        last = n - span
-        o1 = last if q == 2 else (span if q > 2 else 0)
-        o2 = 2 * span if q == 4 else last
-        _ext_pass(src, out[t0 - n + 1:t1], o1, o2, last, s, n - 1, w)
+        _ext_chunk(src, w, n, s, a, b, out[t0 - n + 1:t1])
     return True
+
+
+@_jit
+def _ext_chunk(src, w, n, s, a, b, dst):  # type: ignore[no-untyped-def]
+    """One chunk of _ext_doubling: dst[i] = the extreme of src[i-n+1..i] for
+    n-1 <= i < w, with a and b (length >= w) as work buffers."""
+    span = 1
+    flip = False
+    while span * 4 <= n:
+        d = b if flip else a
+        _ext_pass(src, d, span, 2 * span, 3 * span, s, 4 * span - 1, w)
+        src = d
+        flip = not flip
+        span *= 4
+    # [t-n+1, t] is covered by the span-windows ending at t, t-span, t-2*span and
+    # t-(n-span), as many of them as n needs (the others repeat the last offset).
+    q = (n + span - 1) // span
+    last = n - span
+    o1 = last if q == 2 else (span if q > 2 else 0)
+    o2 = 2 * span if q == 4 else last
+    _ext_pass(src, dst, o1, o2, last, s, n - 1, w)
 
 
 @_jit
@@ -431,6 +438,10 @@ def _ext_row(x, n, s, out, check=False):  # type: ignore[no-untyped-def]
     _nan_head(out, n - 1)
     if m < n:
         return not check or _finite1(x)
+    # The chunks check the bars they end windows at; the first window's older bars are
+    # read by no chunk's check.
+    if check and not _finite1(x[:n - 1]):
+        return False
     if n <= _EXT_DOUBLING_MAX:
         return _ext_doubling(x, n, s, out, check)
     if check and not _finite1(x):
@@ -559,20 +570,17 @@ def _finite3(a, b, c, i0, i1):  # type: ignore[no-untyped-def]
 
 @_jit
 def _atr_fused(h, l, c, n, out):  # type: ignore[no-untyped-def]
-    """_atr_row for a long row that may hold non-finite values, checking them on the way
-    (see _atr_lanes): True when every input was finite and ``out`` is done; False
-    (``out`` unfinished) for a short row or one with a non-finite value."""
+    """_atr_row for a row that may hold non-finite values, checking them on the way:
+    True when every input was finite and ``out`` is done; False (``out`` unfinished)
+    for a row shorter than the seed, n == 1, or one with a non-finite value."""
     m = h.shape[0]
     if n < 2 or m <= n:
         return False
     a = (n - 1) / n
     inv = 1.0 - a
-    cnt = m - n - 1
-    warm = _warmup_len(inv)
     # The loop reads each bar's high and low and the close before it: the seed bars and
     # the last close (read by no later bar) are checked here.
-    if (cnt < _LANE_MIN_SEGMENTS * warm or not _finite3(h, l, c, 0, n + 1)
-            or not math.isfinite(c[m - 1])):
+    if not _finite3(h, l, c, 0, n + 1) or not math.isfinite(c[m - 1]):
         return False
     _nan_head(out, n)
     total = 0.0
@@ -580,8 +588,24 @@ def _atr_fused(h, l, c, n, out):  # type: ignore[no-untyped-def]
         total += _tr(h[t], l[t], c[t - 1])
     prev = total / n
     out[n] = prev
-    return _atr_lanes(h[n + 1:], l[n + 1:], c[n:], prev, a, inv, cnt // 2, warm,
-                      out[n + 1:])
+    hs = h[n + 1:]
+    ls = l[n + 1:]
+    cs = c[n:]
+    o = out[n + 1:]
+    # One serial pass, the finiteness check folded into it: (x - x) is +0.0 for a finite
+    # x and NaN otherwise, and adding +0.0 to the (non-negative) true-range term changes
+    # nothing, so the numbers are TA-Lib's bit for bit while a non-finite input leaves
+    # the average NaN for good (prev * a + NaN is NaN). Measured here: as fast as the
+    # two halves side by side with a separate in-cache check (the loop is bound by
+    # memory traffic, not by the recurrence's latency), 1.4x faster than them overall.
+    for i in range(o.shape[0]):
+        hv = hs[i]
+        lv = ls[i]
+        yv = cs[i]
+        z = (hv - hv) + (lv - lv) + (yv - yv)
+        prev = _muladd(prev, a, _tr(hv, lv, yv) * inv + z)
+        o[i] = prev
+    return math.isfinite(prev)
 
 
 @_jit
@@ -1290,12 +1314,51 @@ def cci(h, l, c, out, tp, n):  # type: ignore[no-untyped-def]
 
 
 @_jit
+def _willr_fused(h, l, c, n, out):  # type: ignore[no-untyped-def]
+    """WILLR of a row that may hold non-finite values, for windows up to
+    _EXT_DOUBLING_MAX: chunk by chunk, the inputs are checked, the highest high and
+    lowest low computed by doubling into two small buffers, and the output written
+    once (one pass over memory instead of a span scan and three passes). True when
+    every input was finite and ``out`` is done; False (``out`` unfinished) otherwise,
+    or for a row shorter than n or a longer window."""
+    m = h.shape[0]
+    if m < n or n > _EXT_DOUBLING_MAX or not _finite3(h, l, c, 0, n - 1):
+        return False
+    _nan_head(out, n - 1)
+    cl = _EXT_CHUNK
+    a = np.empty(cl + n - 1)
+    b = np.empty(cl + n - 1)
+    hb = np.empty(cl + n - 1)
+    lb = np.empty(cl + n - 1)
+    for t0 in range(n - 1, m, cl):
+        t1 = min(m, t0 + cl)
+        w = t1 - t0 + n - 1
+        if not _finite3(h, l, c, t0, t1):
+            return False
+        _ext_chunk(h[t0 - n + 1:t1], w, n, 1.0, a, b, hb)
+        _ext_chunk(l[t0 - n + 1:t1], w, n, -1.0, a, b, lb)
+        hh = hb[n - 1:w]
+        lw = lb[n - 1:w]
+        cs = c[t0:t1]
+        o = out[t0:t1]
+        for t in range(t1 - t0):
+            x = hh[t]
+            y = lw[t]
+            o[t] = 0.0 if _ta_equal(x, y) else (x - cs[t]) / ((x - y) / -100.0)
+    return True
+
+
+@_jit
 def willr(h, l, c, out, ll, n):  # type: ignore[no-untyped-def]
     for r in range(h.shape[0]):
         hr = h[r]
         lr = l[r]
         cr = c[r]
         orow = out[r]
+        lo = _lead(hr, lr, cr)
+        if _willr_fused(hr[lo:], lr[lo:], cr[lo:], n, orow[lo:]):
+            _nan_head(orow, lo)
+            continue
         lo, hi = _span(hr, lr, cr, cr, 3)
         _nan_outside(orow, lo, hi)
         m = hi - lo

@@ -206,6 +206,8 @@ def test_a_gap_late_in_a_long_row_is_found_after_the_optimistic_pass(walk):
         "bbands": (lambda h, l, c, v: ind.bbands(c)[0], (2,)),
         "highest": (lambda h, l, c, v: ind.highest(c, 20), (2,)),
         "lowest": (lambda h, l, c, v: ind.lowest(c, 200), (2,)),
+        "atr": (lambda h, l, c, v: ind.atr(h, l, c), (0, 1, 2)),
+        "willr": (lambda h, l, c, v: ind.willr(h, l, c), (0, 1, 2)),
     }
     for name, (f, reads) in cases.items():
         ref = f(h[:cut], l[:cut], c[:cut], v[:cut])
@@ -216,6 +218,22 @@ def test_a_gap_late_in_a_long_row_is_found_after_the_optimistic_pass(walk):
             got = f(*x)
             np.testing.assert_array_equal(got[:cut], ref, err_msg=f"{name} input {which}")
             assert np.isnan(got[cut:]).all(), f"{name} input {which}"
+
+
+def test_a_gap_inside_the_first_window_ends_the_span_there(walk):
+    """A NaN a few bars in (before the first full window) ends the row's valid span at
+    once: every output is NaN, also on the optimistic long-row path (which once checked
+    only the bars windows end at, and returned values mixing bars across the gap)."""
+    h, l, c, _ = walk
+    for n in (5, 20, 32, 33, 200):
+        for k in (1, n // 2, n - 2):
+            x = c.copy()
+            x[k] = np.nan
+            assert np.isnan(ind.highest(x, n)).all(), f"highest n={n} gap at {k}"
+            assert np.isnan(ind.lowest(x, n)).all(), f"lowest n={n} gap at {k}"
+            hh = h.copy()
+            hh[k] = np.inf
+            assert np.isnan(ind.willr(hh, l, c, n)).all(), f"willr n={n} gap at {k}"
 
 
 # --------------------------------------------------------------------------- hand references
