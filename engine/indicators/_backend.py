@@ -22,65 +22,31 @@ import logging
 import os
 import sys
 import tempfile
-import threading
 from collections.abc import MutableMapping
 from pathlib import Path
-from types import ModuleType
+
+from engine.lazy_kernels import LazyKernels
 
 log = logging.getLogger(__name__)
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-_CHOICES = ("auto", "numba", "numpy")
-
-_lock = threading.Lock()
-_choice = "auto"
-_kernels: ModuleType | None = None
-_failed: str | None = None  # why numba could not be loaded (None: not tried or loaded)
 
 
-def set_backend(name: str) -> str:
-    """Choose the implementation: ``"auto"`` (numba when it loads, else numpy),
-    ``"numba"`` or ``"numpy"``. Returns the previous choice. Raises ValueError for another
-    name and RuntimeError for ``"numba"`` when numba cannot be loaded (the reason says why).
-    """
-    global _choice
-    if name not in _CHOICES:
-        raise ValueError(f"backend must be one of {', '.join(_CHOICES)}, got {name!r}")
-    if name == "numba" and _load() is None:
-        raise RuntimeError(f"the numba backend is not available: {_failed}")
-    previous, _choice = _choice, name
-    return previous
+def _configure(package_dir: Path) -> object:
+    return configure_numba_cache(package_dir, os.environ)
 
 
-def backend() -> str:
-    """The implementation the next indicator call uses: ``"numba"`` or ``"numpy"``
-    (loads numba if the choice is ``"auto"`` and it was not loaded yet)."""
-    return "numba" if kernels() is not None else "numpy"
+# engine.lazy_kernels.LazyKernels: the one lazy numba/numpy pattern (engine/options uses it too)
+_KERNELS = LazyKernels("engine.indicators._nb", _PACKAGE_DIR, "indicators", configure_cache=_configure)
 
-
-def kernels() -> ModuleType | None:
-    """The compiled kernel module, or None when the numpy fallback is to be used."""
-    if _choice == "numpy":
-        return None
-    return _kernels if _kernels is not None else _load()
-
-
-def _load() -> ModuleType | None:
-    global _kernels, _failed
-    if _kernels is not None or _failed is not None:
-        return _kernels
-    with _lock:
-        if _kernels is None and _failed is None:
-            try:
-                if "numba" not in sys.modules:
-                    configure_numba_cache(_PACKAGE_DIR, os.environ)
-                from engine.indicators import _nb
-                _kernels = _nb
-            except Exception as exc:  # noqa: BLE001 - any failure means: use numpy
-                _failed = f"{type(exc).__name__}: {exc}"
-                log.warning("numba unavailable (%s); indicators use the numpy fallback",
-                            _failed)
-    return _kernels
+#: Choose the implementation: ``"auto"`` (numba when it loads, else numpy), ``"numba"`` or
+#: ``"numpy"``; returns the previous choice (ValueError for another name, RuntimeError for
+#: ``"numba"`` when numba cannot be loaded).
+set_backend = _KERNELS.set_backend
+#: The implementation the next indicator call uses: ``"numba"`` or ``"numpy"``.
+backend = _KERNELS.backend
+#: The compiled kernel module, or None when the numpy fallback is to be used.
+kernels = _KERNELS.kernels
 
 
 def configure_numba_cache(package_dir: Path,
