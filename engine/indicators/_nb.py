@@ -698,14 +698,9 @@ def _rsi_lanes(prev, cur, gain, loss, a, inv, half, warm, o):  # type: ignore[no
 
 
 @_jit
-def _dmi_row(h, l, c, n, mode, out):  # type: ignore[no-untyped-def]
-    """TA-Lib's directional movement loop. mode 0: +DI, 1: -DI (from bar n), 2: ADX (from
-    bar 2n-1; the previous ADX is kept where DX is undefined)."""
-    m = h.shape[0]
-    first = n if mode < 2 else 2 * n - 1
-    _nan_head(out, first)
-    if m <= first:
-        return
+def _dm_seed(h, l, c, n):  # type: ignore[no-untyped-def]
+    """TA-Lib's seed of the directional movement: +DM, -DM and true-range sums over bars
+    1..n-1 (the ADX kernel and its two-halves variant start from the same sums)."""
     pdm = 0.0
     mdm = 0.0
     str_ = 0.0
@@ -717,6 +712,19 @@ def _dmi_row(h, l, c, n, mode, out):  # type: ignore[no-untyped-def]
         elif dp > 0 and dp > dm:
             pdm += dp
         str_ += _tr(h[t], l[t], c[t - 1])
+    return pdm, mdm, str_
+
+
+@_jit
+def _dmi_row(h, l, c, n, mode, out):  # type: ignore[no-untyped-def]
+    """TA-Lib's directional movement loop. mode 0: +DI, 1: -DI (from bar n), 2: ADX (from
+    bar 2n-1; the previous ADX is kept where DX is undefined)."""
+    m = h.shape[0]
+    first = n if mode < 2 else 2 * n - 1
+    _nan_head(out, first)
+    if m <= first:
+        return
+    pdm, mdm, str_ = _dm_seed(h, l, c, n)
     sum_dx = 0.0
     adx = 0.0
     a = float(n - 1)
@@ -809,17 +817,7 @@ def _adx_fused(h, l, c, n, out):  # type: ignore[no-untyped-def]
     _dmi_row(h[:first + 1], l[:first + 1], c[:first + 1], n, 2, out[:first + 1])
     # the state after bar `first`, exactly as _dmi_row leaves it (re-run: the seed part
     # is 2n bars, nothing next to 1M)
-    pdm = 0.0
-    mdm = 0.0
-    str_ = 0.0
-    for t in range(1, n):
-        dp = h[t] - h[t - 1]
-        dm = l[t - 1] - l[t]
-        if dm > 0 and dp < dm:
-            mdm += dm
-        elif dp > 0 and dp > dm:
-            pdm += dp
-        str_ += _tr(h[t], l[t], c[t - 1])
+    pdm, mdm, str_ = _dm_seed(h, l, c, n)
     for t in range(n, first + 1):
         pdm, mdm, str_ = _dm_step(h[t], h[t - 1], l[t], l[t - 1], c[t - 1], pdm, mdm,
                                   str_, n)
