@@ -18,7 +18,6 @@ imported, unless the user already set it.
 """
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import tempfile
@@ -27,7 +26,6 @@ from pathlib import Path
 
 from engine.lazy_kernels import LazyKernels
 
-log = logging.getLogger(__name__)
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
