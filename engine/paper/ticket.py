@@ -135,13 +135,15 @@ class TicketOrders:
 @dataclass(frozen=True, slots=True)
 class TicketCheck:
     """``check_ticket``'s answer: the requests (empty when the fields make none), the
-    estimate of the first, every problem (lowercase sentences, as the broker writes them)
-    and the shares note."""
+    estimate of the first, every problem (lowercase sentences, as the broker writes them),
+    the shares note, and ``confirm``: questions the user must answer yes to before the
+    order is sent (a price far from the market; sending is allowed, not silent)."""
 
     requests: tuple[OrderRequest, ...]
     preview: OrderPreview | None
     problems: tuple[str, ...]
     shares_note: str = ""
+    confirm: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
