@@ -420,12 +420,23 @@ def restore_backup(path: Path, backup_file: Path) -> Path:
     return aside
 
 
+_REVISION_RE = re.compile(r'^revision\s*=\s*["\']([^"\']+)["\']', re.M)
+
+
+def revision_number(revision: str) -> int:
+    """The number a revision id starts with ("0005" → 5, "0007_alerts" → 7): ``user_version``."""
+    return int(revision.split("_", 1)[0])
+
+
 def known_revisions() -> list[str]:
-    """The migration ids of this build, oldest first (from the file names; see module docstring)."""
-    return sorted(
-        p.name.split("_", 1)[0]
-        for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
-    )
+    """The migration ids of this build, oldest first (see module docstring). An id is the
+    file's ``revision = "..."``: the number of its file name ("0005"), or the number and an
+    area name ("0007_alerts") for revisions written on parallel branches."""
+    out = []
+    for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"):
+        m = _REVISION_RE.search(p.read_text(encoding="utf-8"))
+        out.append(m.group(1) if m else p.name.split("_", 1)[0])
+    return sorted(out, key=lambda r: (revision_number(r), r))
 
 
 def head_revision() -> str:
@@ -459,7 +470,7 @@ def _judge(probe: StoreProbe | None, path: Path) -> bool:
                 "and has not been changed; move it away or choose another data folder."
             )
     if (probe.revision is not None and probe.revision not in known_revisions()) or (
-        ours and probe.user_version > int(head)
+        ours and probe.user_version > revision_number(head)
     ):
         raise NewerDatabase(
             f"The database {path} was written by a newer Stock Scanner (schema "
@@ -544,7 +555,7 @@ def upgrade(db: Database) -> None:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
             conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
-            conn.exec_driver_sql(f"PRAGMA user_version={int(head)}")
+            conn.exec_driver_sql(f"PRAGMA user_version={revision_number(head)}")
     except StoreError:
         raise
     except Exception as exc:

@@ -29,10 +29,24 @@ def sql(path: Path, *statements: str) -> list[tuple]:
         conn.close()
 
 
+#: The tables revision 0004 has; later revisions' tables are dropped to fake an older store.
+TABLES_0004 = frozenset({"alembic_version", "watchlists", "watchlist_items", "kv", "symbols", "bar_series",
+                         "bar_chunks", "paper_accounts", "paper_orders", "paper_order_events", "paper_fills",
+                         "paper_equity", "custom_indicators", "scan_presets", "scan_runs"})
+
+
+def _drop_later_tables(path: Path) -> None:
+    tables = [r[0] for r in sql(path, "SELECT name FROM sqlite_master WHERE type='table'")]
+    later = [t for t in reversed(tables) if t not in TABLES_0004 and not t.startswith("sqlite_")]
+    if later:
+        sql(path, *[f'DROP TABLE "{t}"' for t in later])
+
+
 def make_store_of_0004(path: Path) -> None:
     """A store as a build before this one left it: revision 0004, no checksum column,
     no application id."""
     open_database(path).dispose()
+    _drop_later_tables(path)
     sql(path,
         "ALTER TABLE bar_chunks DROP COLUMN crc",
         "UPDATE alembic_version SET version_num='0004'",
@@ -44,6 +58,7 @@ def make_half_created_store(path: Path) -> None:
     """What an older build left when its first start died after 0001's tables: those
     tables, an empty alembic_version, no stamp."""
     open_database(path).dispose()
+    _drop_later_tables(path)
     tables = [r[0] for r in sql(path, "SELECT name FROM sqlite_master WHERE type='table'")]
     drops = [f'DROP TABLE "{t}"' for t in ("bar_chunks", "bar_series", "symbols", "paper_fills",
                                             "paper_order_events", "paper_equity", "paper_orders",
