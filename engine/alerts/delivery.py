@@ -35,6 +35,7 @@ import json
 import math
 import re
 import smtplib
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -265,12 +266,16 @@ def send_email(cfg: DeliveryConfig, password: str | None, entry: HistoryEntry) -
     lines += [f"  {k} = {v}" for k, v in data["values"].items()]
     msg.set_content("\n".join(lines) + "\n")
     context = ssl.create_default_context(cafile=cfg.email_ca_file or None)
+    # EHLO with the plain host name: smtplib's default (socket.getfqdn) is a DNS lookup
+    # that can stall for seconds on a machine without reverse DNS
+    local = socket.gethostname() or "localhost"
     try:
         smtp: smtplib.SMTP
         if cfg.email_security == "ssl":
-            smtp = smtplib.SMTP_SSL(cfg.email_host, cfg.email_port, timeout=cfg.timeout_s, context=context)
+            smtp = smtplib.SMTP_SSL(cfg.email_host, cfg.email_port, local_hostname=local, timeout=cfg.timeout_s,
+                                    context=context)
         else:
-            smtp = smtplib.SMTP(cfg.email_host, cfg.email_port, timeout=cfg.timeout_s)
+            smtp = smtplib.SMTP(cfg.email_host, cfg.email_port, local_hostname=local, timeout=cfg.timeout_s)
         with smtp:
             smtp.ehlo()
             if cfg.email_security == "starttls":
