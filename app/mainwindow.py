@@ -126,6 +126,9 @@ class MainWindow(QMainWindow):
         ctx.tasks.task_failed.connect(self._on_task_failed)
         ctx.notifier.install_tray(self, self.quit_action)
         self._update_demo_state()
+        for feature in ctx.features:
+            if feature.start is not None:
+                feature.start(ctx)
 
     # ------------------------------------------------------------------ building
     def _act(self, text: str, slot, shortcut: str | QKeySequence.StandardKey | None = None) -> QAction:  # type: ignore[no-untyped-def]
@@ -649,6 +652,13 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState(LAYOUT_VERSION)  # what Reset layout brings back
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        if (not getattr(self, "_really_quit", False) and self.ctx.notifier.has_tray
+                and self.ctx.settings.get("app/close_to_tray", False)):
+            # close to tray: keep running (alerts keep being evaluated); Quit in the tray menu ends it
+            self.save_dock_states()
+            event.ignore()
+            self.hide()
+            return
         self._save_timer.stop()
         try:
             self.save_layout()

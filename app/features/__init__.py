@@ -149,6 +149,8 @@ class Feature:
     settings: tuple[SettingKey, ...] = ()
     cli_verbs: tuple[CliVerb, ...] = ()
     subscriptions: tuple[Subscription, ...] = field(default=())
+    #: called once on the GUI thread when the main window is built (long-lived timers, ...)
+    start: Callable[["AppContext"], None] | None = None
 
 
 def resolve(type_path: str) -> Any:
@@ -183,7 +185,7 @@ def legacy_cli_adder(add: Callable[[Any], None]) -> Callable[[argparse.ArgumentP
 
 
 def _features() -> tuple[Feature, ...]:
-    from app.features import chart, data, indicators, scanner, shell, trading, watchlist
+    from app.features import alerts, chart, data, indicators, scanner, shell, trading, watchlist
 
     return (
         chart.FEATURE,
@@ -192,6 +194,7 @@ def _features() -> tuple[Feature, ...]:
         trading.FEATURE,
         resolve("app.features.options:FEATURE"),
         indicators.FEATURE,
+        alerts.FEATURE,
         data.FEATURE,
         shell.FEATURE,
     )

@@ -73,7 +73,8 @@ def get_secret(name: str) -> str | None:
     try:
         return keyring.get_password(KEYRING_SERVICE, name)
     except KeyringError as exc:
-        raise DeliveryError(f"The keyring cannot be read ({exc}).") from None
+        raise DeliveryError(f"The keyring cannot be read ({type(exc).__name__}): this system has no usable "
+                            "keyring, so the delivery credentials cannot be kept.") from None
 
 
 def set_secret(name: str, value: str) -> None:
