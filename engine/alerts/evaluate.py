@@ -104,10 +104,10 @@ class _Group:
     cond_keys: tuple[Key, ...]
     leaf_nodes: list[Node]  # in traversal order (as the shape keys reference them)
     alerts: list[int] = field(default_factory=list)  # plan alert indices
-    local: dict[int, int] = field(default_factory=dict)  # plan alert index -> position in alerts
     slot_rows: list[list[float]] = field(default_factory=list)  # per alert, its slot values
-    cond_leaves: list[list[list[Node]]] = field(default_factory=list)  # per alert, per condition: leaves
     start: int = 0  # first global instance id
+    parts: list[Node] = field(default_factory=list)  # recorded with a fire
+    labels: list[str] = field(default_factory=list)  # "close", then one per part
     inst: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))  # global instance ids
     inst_alert: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))  # plan alert index
     inst_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))  # plan symbol row
@@ -164,20 +164,25 @@ class AlertPlan:
         for ai, a in enumerate(self.alerts):
             slots: list[float] = []
             leaves: list[Node] = []
-            keys, per_cond = [], []
-            for c in a.conditions:
-                start = len(leaves)
-                keys.append(_shape(self.formulas[c].root, slots, leaves, memo))
-                per_cond.append(leaves[start:])
+            keys = [_shape(self.formulas[c].root, slots, leaves, memo) for c in a.conditions]
             gkey = (a.combine, tuple(keys))
             g = groups.get(gkey)
             if g is None:
                 g = groups[gkey] = _Group(gkey, a.combine, tuple(keys), leaves)
-            g.local[ai] = len(g.alerts)
             g.alerts.append(ai)
             g.slot_rows.append(slots)
-            g.cond_leaves.append(per_cond)
         self.groups = list(groups.values())
+        for g in self.groups:  # what a fire records: the number-valued parts of the leaves, labelled once
+            parts: dict[int, Node] = {}
+            for n in g.leaf_nodes:
+                for m in _numeric_parts(n):
+                    parts.setdefault(m.uid, m)
+            g.parts = list(parts.values())
+            g.labels = ["close", *(_label(m) for m in g.parts)]
+        self._row_cache: tuple[tuple[str, ...], np.ndarray] | None = None
+        self._ids = [int(a.id or 0) for a in self.alerts]
+        self._names = [a.name for a in self.alerts]
+        self._messages = [a.message or f"{a.name}: {a.formula_text()}" for a in self.alerts]
 
         # instances: (alert, symbol) pairs, numbered group by group
         total = 0
@@ -199,7 +204,6 @@ class AlertPlan:
             inst_row_all.append(g.inst_row)
             total += n
         self.n_instances = total
-        self._group_starts = np.array([g.start for g in self.groups], dtype=np.intp)
         self.inst_alert = np.concatenate(inst_alert_all) if inst_alert_all else np.zeros(0, np.intp)
         self.inst_row = np.concatenate(inst_row_all) if inst_row_all else np.zeros(0, np.intp)
         self.last_bar = np.full(total, _NEVER, dtype=np.int64)
@@ -261,11 +265,17 @@ class AlertPlan:
 
     # ------------------------------------------------------------------ evaluation
     def _rows_in(self, panel: Panel) -> np.ndarray:
-        """Panel row of each plan symbol (-1 when the panel has none)."""
+        """Panel row of each plan symbol (-1 when the panel has none); the mapping of the
+        last panel layout is kept, since every update brings the same symbols."""
         if panel.symbols == self.symbols:
             return np.arange(len(self.symbols), dtype=np.intp)
+        cached = self._row_cache
+        if cached is not None and cached[0] == panel.symbols:
+            return cached[1]
         where = {s: i for i, s in enumerate(panel.symbols)}
-        return np.array([where.get(s, -1) for s in self.symbols], dtype=np.intp)
+        rows = np.array([where.get(s, -1) for s in self.symbols], dtype=np.intp)
+        self._row_cache = (panel.symbols, rows)
+        return rows
 
     def _open_now(self, now: float) -> np.ndarray:
         """Per plan symbol: is its exchange in a regular session at ``now``."""
@@ -309,7 +319,7 @@ class AlertPlan:
         bar_time_p = panel.last_time
         open_now = self._open_now(now) if self.session_only.any() else None
         alert_ok = self.live & (now < self.expires)
-        fired_inst: list[np.ndarray] = []
+        out: list[Fire] = []
         for g in self.groups:
             if not g.inst.size:
                 continue
@@ -363,32 +373,21 @@ class AlertPlan:
             if open_now is not None:
                 keep &= ~self.session_only[ai] | open_now[g.inst_row[hit]]
             if keep.any():
-                fired_inst.append(inst[keep])
-        if not fired_inst:
-            return []
-        return self._fires(np.concatenate(fired_inst), panel, prow, leaf, int(now))
-
-    def _fires(self, inst: np.ndarray, panel: Panel, prow: np.ndarray, leaf: Any, now: int) -> list[Fire]:
-        out = []
-        for i in inst.tolist():
-            ai = int(self.inst_alert[i])
-            a = self.alerts[ai]
-            sym = self.symbols[self.inst_row[i]]
-            r = int(prow[self.inst_row[i]])
-            g = self._group_of(i)
-            local = g.local[ai]
-            values: dict[str, float] = {"close": float(panel.close[r, -1])}
-            for leaves in g.cond_leaves[local]:
-                for n in leaves:
-                    for m in _numeric_parts(n):  # the evaluator already has them cached
-                        values.setdefault(_label(m), float(leaf(m)[r]))
-            msg = a.message or f"{a.name}: {a.formula_text()}"
-            out.append(Fire(int(a.id or 0), a.name, sym, now, int(panel.last_time[r]), values, msg))
+                out += self._fires(g, inst[keep], safe[hit][keep], panel, leaf, int(now))
         return out
 
-    def _group_of(self, i: int) -> _Group:
-        j = int(np.searchsorted(self._group_starts, i, side="right")) - 1
-        return self.groups[j]
+    def _fires(self, g: _Group, inst: np.ndarray, prows: np.ndarray, panel: Panel, leaf: Any,
+               now: int) -> list[Fire]:
+        """Fire records of ``inst`` (fired instances of group ``g`` at panel rows ``prows``):
+        the recorded values are gathered per part as arrays, then zipped per fire."""
+        cols = [panel.close[prows, -1], *(np.asarray(leaf(m), dtype=np.float64)[prows] for m in g.parts)]
+        values = np.column_stack(cols).tolist()
+        labels = g.labels
+        bar_times = panel.last_time[prows].tolist()
+        ids, names, syms, msgs = self._ids, self._names, self.symbols, self._messages
+        return [Fire(ids[ai], names[ai], syms[r], now, bt, dict(zip(labels, vals)), msgs[ai])
+                for ai, r, vals, bt in zip(self.inst_alert[inst].tolist(), self.inst_row[inst].tolist(), values,
+                                           bar_times)]
 
 
 def _numeric_parts(node: Node) -> list[Node]:
