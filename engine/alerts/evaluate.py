@@ -174,8 +174,8 @@ class AlertPlan:
         self.groups = list(groups.values())
         for g in self.groups:  # what a fire records: the number-valued parts of the leaves, labelled once
             parts: dict[int, Node] = {}
-            for n in g.leaf_nodes:
-                for m in _numeric_parts(n):
+            for node in g.leaf_nodes:
+                for m in _numeric_parts(node):
                     parts.setdefault(m.uid, m)
             g.parts = list(parts.values())
             g.labels = ["close", *(_label(m) for m in g.parts)]
