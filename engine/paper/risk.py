@@ -65,7 +65,7 @@ def _optional(v: object, what: str) -> Decimal | None:
     return None if v is None else _positive(v, what)
 
 
-def _side(side: object) -> Side:
+def _side(side: Side | str) -> Side:
     try:
         return Side(side)
     except ValueError:
