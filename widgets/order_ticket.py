@@ -213,6 +213,7 @@ class OrderTicketWidget(QWidget):
         self.risk_label = QLabel("")
         self.risk_label.setObjectName("ticketRisk")
         self.risk_label.setTextFormat(Qt.TextFormat.RichText)
+        self.risk_label.setWordWrap(True)
         self.risk_label.setToolTip("If the stop fills at its price / if the target fills; both after the round "
                                    "trip's estimated commissions. Slippage through the stop can lose more.")
         self.exits = QLabel("")
@@ -328,11 +329,8 @@ class OrderTicketWidget(QWidget):
         lay.addWidget(self.validation)
         lay.addWidget(self.place_btn)
         lay.addLayout(quick)
-        opts = QHBoxLayout()
-        opts.addWidget(self.confirm_check)
-        opts.addStretch(1)
-        opts.addWidget(self.hotkeys_check)
-        lay.addLayout(opts)
+        lay.addWidget(self.confirm_check)
+        lay.addWidget(self.hotkeys_check)
         lay.addWidget(self.status)
         lay.addWidget(self.hotkeys)
         lay.addStretch(1)
@@ -712,11 +710,14 @@ class OrderTicketWidget(QWidget):
             if r.risk is not None:
                 pct = f" ({fmt.percent(r.risk_pct, signed=False)} of equity)" if r.risk_pct is not None else ""
                 parts.append(f'<span style="color:{style.CHART.down}">risk {fmt.money(r.risk)}</span>{pct}')
+            second = []
             if r.reward is not None:
-                parts.append(f'<span style="color:{style.CHART.up}">reward {fmt.money(r.reward)}</span>')
+                second.append(f'<span style="color:{style.CHART.up}">reward {fmt.money(r.reward)}</span>')
             if r.reward_risk is not None:
-                parts.append(f"<b>R:R {r.reward_risk}</b>")
-            self.risk_label.setText(" · ".join(parts))
+                second.append(f"<b>R:R {r.reward_risk}</b>")
+            if second:
+                parts.append(" · ".join(second))
+            self.risk_label.setText("<br>".join(parts))
         self.est_form.setRowVisible(self.risk_label, r is not None)
         bracket = req is not None and (req.take_profit is not None or req.stop_loss is not None)
         if bracket:

@@ -110,7 +110,7 @@ def test_risk_reward_and_size_by_risk_on_the_ticket(tr, qtbot):
     w.tp_edit.setText("104.05")
     w.sl_edit.setText("98.05")
     # from the ask 100.05: risk 100 × 2.00 = 200, reward 100 × 4.00 = 400, 0.20 % of 100,000
-    txt = QApplication.translate("", w.risk_label.text())
+    txt = w.risk_label.text()
     assert "risk $200.00</span> (0.20% of equity)" in txt and "reward $400.00" in txt and "R:R 2.00" in txt
     assert w.risk.reward_risk == D("2.00")
     # size by risk: $300 with the stop 2 % below the entry (98.049 → 98.05): 300 / 2.00 = 150 shares
