@@ -12,7 +12,8 @@ refreshed at most once a minute per symbol, labelled "delayed quotes". Both have
 spread. The adapter also brings
 
 * trade markers on every chart (fills of the chosen account, on the chart's symbol);
-* a notification per fill; an equity-curve point a minute while positions are open.
+* a notification per fill; an equity-curve point a minute while positions are open;
+* the broker thread (``widgets.trading.session.BrokerThread``) the docks' commands run on.
 
 On the first start a paper account ``Paper`` with $100,000 (cash account) is created, so
 the ticket works out of the box.
@@ -73,12 +74,16 @@ def build_trading_session(ctx: "AppContext") -> "TradingSession":
     from app.workers import TaskRunner
     from engine.paper.session import PaperSession, describe_fill
     from widgets.trading.markers import ChartTradeMarkers
-    from widgets.trading.session import TradingSession
+    from widgets.trading.session import BrokerThread, TradingSession
 
     core = ctx.service(PaperSession)
     # A runner of its own: quote rounds every 1.5 s must not flash the status bar.
     quiet = TaskRunner()
-    s = TradingSession(core, quiet, ctx.bridge.connect, interval_ms=QUOTE_INTERVAL_MS)
+    # submit / modify / cancel / flatten from the docks: one broker thread, in order; the GUI
+    # thread never waits on a durable commit
+    commands = BrokerThread()
+    s = TradingSession(core, quiet, ctx.bridge.connect, interval_ms=QUOTE_INTERVAL_MS, commands=commands)
+    commands.setParent(s)
     quiet.setParent(s)
     # an equity-curve point a minute while positions are open (unrealized P&L between fills)
     curve_timer = QTimer(s)
@@ -103,8 +108,9 @@ def build_trading_session(ctx: "AppContext") -> "TradingSession":
 def order_ticket(ctx: "AppContext") -> QWidget:
     from widgets.order_ticket import OrderTicketWidget
 
-    # which charts it follows is the link group's business (app/features/trading.py)
-    return OrderTicketWidget(trading_session(ctx))
+    # which charts it follows is the link group's business (app/features/trading.py);
+    # confirmation and hotkey trading are settings (settings.ini, trading/*)
+    return OrderTicketWidget(trading_session(ctx), prefs=ctx.settings)
 
 
 def working_orders(ctx: "AppContext") -> QWidget:

@@ -149,3 +149,56 @@ def bench_submit_latency() -> list[Result]:
         _latency_result("paper.submit_ack_latency_1000_working", _submit_latencies(True),
                         "orders accumulate to 1000 working"),
     ]
+
+
+def _window_latencies(n: int = 1000) -> list[float]:
+    """Seconds from the ticket's send (``TradingSession.send_orders``, the window's path) to
+    the acknowledged order handed back on the GUI thread, through the broker thread, while
+    orders accumulate to ``n`` working."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    from engine.events import EventBus
+    from engine.paper.broker import PaperBroker
+    from engine.paper.orders import OrderRequest, OrderType, Side, TimeInForce
+    from engine.paper.session import PaperSession
+    from widgets.trading.session import BrokerThread, TradingSession
+
+    app = QCoreApplication.instance() or QCoreApplication([])
+    with tempfile.TemporaryDirectory() as d:
+        bus = EventBus()
+        broker = PaperBroker.open(Path(d) / "paper.sqlite3", bus=bus)
+        broker.create_account("bench", 10_000_000, "margin")
+        broker.on_quote("AAPL", 99.99, 100.01, 100.0)
+        core = PaperSession(broker, bus, account="bench")
+        s = TradingSession(core, None, bus.subscribe, commands=BrokerThread())  # type: ignore[arg-type]
+        loop = QEventLoop()
+        lat = []
+        for i in range(n):
+            req = OrderRequest("AAPL", Side.BUY, 1 + i % 7, OrderType.LIMIT,
+                               limit_price=Decimal("90.00") - Decimal(i % 50) / 100, tif=TimeInForce.GTC)
+            t0 = time.perf_counter()
+            got: list[float] = []
+
+            def done(res: object, t0: float = t0, got: list[float] = got) -> None:
+                got.append(time.perf_counter() - t0)
+                loop.quit()
+
+            s.send_orders([req], done)
+            if not got:
+                loop.exec()
+            lat.append(got[0])
+        s.close()
+        core.close()
+        broker.close()
+    del app
+    return sorted(lat)
+
+
+@benchmark("paper.submit_ack_latency_window")
+def bench_window_submit_latency() -> list[Result]:
+    return [_latency_result("paper.submit_ack_latency_window_1000_working", _window_latencies(),
+                            "the window's path: ticket send → broker thread → result on the GUI thread, "
+                            "orders accumulate to 1000 working")]

@@ -13,22 +13,42 @@ estimate (``engine.paper.preview``) shows the reference price, the estimated cos
 buying power after the order, and the inline validation says what is wrong before the
 broker is asked ("Exceeds buying power by $1,234.56", "Limit price missing").
 
-Hotkeys (window-wide while the ticket is shown; ignored while typing in a text field):
-Shift+B buys and Shift+S sells the ticket's quantity at market, Shift+F flattens the
-symbol. A click on the chart's price pane puts that price into the ticket's price field
-that had the focus last (the first price field of the order type otherwise).
+Risk before sending (``engine.paper.risk``): for a bracket, and for a stop that protects
+the position, the ticket shows the $ risk, the $ reward, reward:risk and the risk as % of
+equity, fees included (the round trip's estimated commissions); "Size by risk" ($ or % of
+equity, with the bracket's stop-loss) sets the quantity to the whole shares that risk no
+more than that. The estimated commission of the order (the account's model) is shown too.
+
+Prices typed for one symbol never carry over to another: when the symbol changes, price
+fields are cleared (a bracket leg given in % stays: it is recomputed from the new entry).
+With no quote the ticket says why (the session's reason) and sending is disabled.
+
+Sending: the engine's problems (``TicketCheck.problems``) disable it with the reason shown;
+its questions (``TicketCheck.confirm``) and, when order confirmation is on (setting
+``trading/confirm_orders``, on by default) for an order above ``trading/confirm_above``
+dollars, a one-glance summary are asked first ("Don't ask again" turns the summary off;
+the engine's questions are always asked). Orders go to the broker thread
+(``TradingSession.send``); the result comes back on the GUI thread.
+
+Hotkeys (window-wide while the ticket is shown; ignored while typing in a text field; only
+while "Hotkey trading" is on, setting ``trading/hotkeys``, off by default, so a stray
+Shift+B buys nothing): Shift+B buys and Shift+S sells the ticket's quantity at market,
+Shift+F flattens the symbol. A click on the chart's price pane puts that price into the
+ticket's price field that had the focus last (the first price field of the order type
+otherwise).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QFrame,
@@ -45,6 +65,7 @@ from engine import formatting as fmt
 from engine.paper.money import CENT
 from engine.paper.orders import OrderRequest, OrderView, Quote, Side, TimeInForce
 from engine.paper.preview import OrderPreview
+from engine.paper.risk import RiskFigures, risk_budget, risk_reward, size_for_risk
 from engine.paper.ticket import (
     KIND_LABELS,
     TicketCheck,
@@ -54,14 +75,40 @@ from engine.paper.ticket import (
     build_requests,
     check_ticket,
     market_spec,
+    parse_decimal,
+    touch_price,
 )
 from widgets import style
 from widgets.trading.account import AccountChooser
+from widgets.trading.dialogs import OrderConfirmDialog
 from widgets.trading.session import TradingSession
 
 TICKET_TYPES = tuple((label, kind.value) for kind, label in KIND_LABELS.items())
 TIFS = (("DAY", TimeInForce.DAY), ("GTC", TimeInForce.GTC), ("IOC", TimeInForce.IOC), ("FOK", TimeInForce.FOK))
 HOTKEY_BUY, HOTKEY_SELL, HOTKEY_FLATTEN = "Shift+B", "Shift+S", "Shift+F"
+#: settings keys (declared with types, defaults and checks in ``app/features/trading.py``)
+CONFIRM_KEY, CONFIRM_ABOVE_KEY, HOTKEYS_KEY = "trading/confirm_orders", "trading/confirm_above", "trading/hotkeys"
+DEFAULT_CONFIRM_ABOVE = 5000
+
+
+class Prefs(Protocol):
+    """Where the ticket reads and remembers its settings (the app's ``AppSettings``)."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def set(self, key: str, value: Any) -> None: ...
+
+
+class MemoryPrefs(dict[str, Any]):
+    """Settings of a ticket outside the app (tests, embedding): no confirmation dialog,
+    hotkey trading on, unless given otherwise."""
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__({CONFIRM_KEY: False, CONFIRM_ABOVE_KEY: DEFAULT_CONFIRM_ABOVE, HOTKEYS_KEY: True})
+        self.update({k.replace("__", "/"): v for k, v in values.items()})
+
+    def set(self, key: str, value: Any) -> None:
+        self[key] = value
 
 
 def _unit_box(name: str, items: tuple[tuple[str, str], ...], tip: str) -> QComboBox:
@@ -78,10 +125,14 @@ class OrderTicketWidget(QWidget):
 
     order_placed = Signal(object)  # OrderView (the entry / first leg)
 
-    def __init__(self, session: TradingSession, parent: QWidget | None = None) -> None:
+    def __init__(self, session: TradingSession, parent: QWidget | None = None, *, prefs: Prefs | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("orderTicketWidget")
         self.session = session
+        self.prefs: Prefs = prefs if prefs is not None else MemoryPrefs()
+        self.risk: RiskFigures | None = None
+        self.confirm_dialog: OrderConfirmDialog | None = None
+        self._sizing_qty = False
         self.symbol = ""
         self.preview: OrderPreview | None = None
         self.problems: list[str] = []
@@ -137,6 +188,13 @@ class OrderTicketWidget(QWidget):
         self.tp_unit = _unit_box("ticketTakeProfitUnit", (("price", "price"), ("%", "percent")), "A price or % from the entry")
         self.sl_edit = self._price_edit("ticketStopLoss", "Stop-loss: a price, or % from the entry price")
         self.sl_unit = _unit_box("ticketStopLossUnit", (("price", "price"), ("%", "percent")), "A price or % from the entry")
+        self.risk_edit = QLineEdit()
+        self.risk_edit.setObjectName("ticketRiskAmount")
+        self.risk_edit.setPlaceholderText("e.g. 200")
+        self.risk_edit.setToolTip("Size by risk: the most to lose if the stop-loss fills at its price (fees "
+                                  "included); the quantity follows. Empty: type the quantity.")
+        self.risk_unit = _unit_box("ticketRiskUnit", (("$", "dollars"), ("% equity", "percent")),
+                                   "Risk in dollars or in % of the account's equity")
         self.tif_box = QComboBox()
         self.tif_box.setObjectName("ticketTif")
         for text, tif in TIFS:
@@ -150,6 +208,14 @@ class OrderTicketWidget(QWidget):
         self.est_cost.setObjectName("ticketEstCost")
         self.bp_after = QLabel("—")
         self.bp_after.setObjectName("ticketBuyingPowerAfter")
+        self.est_fee = QLabel("—")
+        self.est_fee.setObjectName("ticketEstCommission")
+        self.risk_label = QLabel("")
+        self.risk_label.setObjectName("ticketRisk")
+        self.risk_label.setTextFormat(Qt.TextFormat.RichText)
+        self.risk_label.setWordWrap(True)
+        self.risk_label.setToolTip("If the stop fills at its price / if the target fills; both after the round "
+                                   "trip's estimated commissions. Slippage through the stop can lose more.")
         self.exits = QLabel("")
         self.exits.setObjectName("ticketExits")
         self.exits.setToolTip("The bracket's exit prices, as they will be placed")
@@ -162,24 +228,40 @@ class OrderTicketWidget(QWidget):
         self.place_btn.clicked.connect(self.place)
         self.buy_mkt_btn = QPushButton("Buy mkt")
         self.buy_mkt_btn.setObjectName("ticketBuyMarket")
-        self.buy_mkt_btn.setToolTip(f"Buy the quantity at market now ({HOTKEY_BUY})")
+        self.buy_mkt_btn.setToolTip(f"Buy the quantity at market now ({HOTKEY_BUY} with hotkey trading on)")
         self.sell_mkt_btn = QPushButton("Sell mkt")
         self.sell_mkt_btn.setObjectName("ticketSellMarket")
-        self.sell_mkt_btn.setToolTip(f"Sell the quantity at market now ({HOTKEY_SELL})")
+        self.sell_mkt_btn.setToolTip(f"Sell the quantity at market now ({HOTKEY_SELL} with hotkey trading on)")
         self.flatten_btn = QPushButton("Flatten")
         self.flatten_btn.setObjectName("ticketFlatten")
-        self.flatten_btn.setToolTip(f"Cancel this symbol's orders and close its position at market ({HOTKEY_FLATTEN})")
+        self.flatten_btn.setToolTip("Cancel this symbol's orders and close its position at market "
+                                    f"({HOTKEY_FLATTEN} with hotkey trading on)")
         self.buy_mkt_btn.clicked.connect(lambda: self.market(Side.BUY))
         self.sell_mkt_btn.clicked.connect(lambda: self.market(Side.SELL))
         self.flatten_btn.clicked.connect(self.flatten)
         self.status = QLabel("")
         self.status.setObjectName("ticketStatus")
         self.status.setWordWrap(True)
+        self.shortcuts: dict[str, QShortcut] = {}
         for key, fn in ((HOTKEY_BUY, lambda: self.market(Side.BUY)), (HOTKEY_SELL, lambda: self.market(Side.SELL)),
                         (HOTKEY_FLATTEN, self.flatten)):
             sc = QShortcut(QKeySequence(key), self)
             sc.setContext(Qt.ShortcutContext.WindowShortcut)
-            sc.activated.connect(fn)
+            sc.activated.connect(lambda fn=fn, key=key: self._on_hotkey(key, fn))
+            self.shortcuts[key] = sc
+        self.hotkeys_check = QCheckBox("Hotkey trading")
+        self.hotkeys_check.setObjectName("ticketHotkeyTrading")
+        self.hotkeys_check.setToolTip(f"{HOTKEY_BUY} buy / {HOTKEY_SELL} sell the quantity at market, {HOTKEY_FLATTEN} "
+                                      "flatten, without a confirmation. Off: those keys do nothing.")
+        self.hotkeys_check.setChecked(self._pref_bool(HOTKEYS_KEY, False))
+        self.hotkeys_check.toggled.connect(lambda on: self._set_pref(HOTKEYS_KEY, on))
+        self.confirm_check = QCheckBox("")
+        self.confirm_check.setObjectName("ticketConfirmOrders")
+        self.confirm_check.setToolTip("Show a summary to confirm before sending an order above this value "
+                                      f"(setting {CONFIRM_ABOVE_KEY})")
+        self.confirm_check.setChecked(self._pref_bool(CONFIRM_KEY, True))
+        self.confirm_check.toggled.connect(lambda on: self._set_pref(CONFIRM_KEY, on))
+        self._sync_confirm_text()
 
         # ---- layout
         self.form = QFormLayout()
@@ -195,6 +277,7 @@ class OrderTicketWidget(QWidget):
         self.form.addRow("Side", sides)
         self.form.addRow("Type", self.type_box)
         self.form.addRow("Entry", self.entry_box)
+        self.form.addRow("Size by risk", self._pair(self.risk_edit, self.risk_unit))
         self.form.addRow("Quantity", self._pair(self.qty_edit, self.qty_unit))
         self.form.addRow("", self.qty_hint)
         self.form.addRow("Limit price", self.limit_edit)
@@ -208,20 +291,22 @@ class OrderTicketWidget(QWidget):
         line.setStyleSheet("background: palette(mid);")
         est = QFormLayout()
         est.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        for lbl in (self.est_price, self.est_cost, self.bp_after, self.exits):
+        for lbl in (self.est_price, self.est_cost, self.est_fee, self.bp_after, self.exits, self.risk_label):
             lbl.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         est.addRow("Est. price", self.est_price)
         self._cost_label = QLabel("Est. cost")
         est.addRow(self._cost_label, self.est_cost)
+        est.addRow("Est. commission", self.est_fee)
         est.addRow("Buying power after", self.bp_after)
         est.addRow("Exits", self.exits)
+        est.addRow("Risk / reward", self.risk_label)
         self.est_form = est
         quick = QHBoxLayout()
         quick.addWidget(self.buy_mkt_btn)
         quick.addWidget(self.sell_mkt_btn)
         quick.addWidget(self.flatten_btn)
-        self.hotkeys = QLabel(f"Hotkeys: {HOTKEY_BUY} buy · {HOTKEY_SELL} sell at market · {HOTKEY_FLATTEN} flatten. "
-                              "Click the chart to set a price.")
+        self.hotkeys = QLabel(f"Hotkeys (with hotkey trading on): {HOTKEY_BUY} buy · {HOTKEY_SELL} sell at market · "
+                              f"{HOTKEY_FLATTEN} flatten. Click the chart to set a price.")
         self.hotkeys.setObjectName("hint")
         self.hotkeys.setWordWrap(True)
         # The form scrolls when the dock is short, so the ticket never forces the window taller.
@@ -244,17 +329,21 @@ class OrderTicketWidget(QWidget):
         lay.addWidget(self.validation)
         lay.addWidget(self.place_btn)
         lay.addLayout(quick)
+        lay.addWidget(self.confirm_check)
+        lay.addWidget(self.hotkeys_check)
         lay.addWidget(self.status)
         lay.addWidget(self.hotkeys)
         lay.addStretch(1)
         # as wide as the form needs (no horizontal scrolling), plus the vertical scroll bar
         scroll.setMinimumWidth(self.body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
 
-        for w in (self.type_box, self.entry_box, self.qty_unit, self.trail_unit, self.tp_unit, self.sl_unit, self.tif_box):
+        for w in (self.type_box, self.entry_box, self.qty_unit, self.trail_unit, self.tp_unit, self.sl_unit, self.tif_box,
+                  self.risk_unit):
             w.currentIndexChanged.connect(lambda *_: self._changed())
         self.type_box.currentIndexChanged.connect(lambda *_: self._on_type_changed())
         self.entry_box.currentIndexChanged.connect(lambda *_: self._on_type_changed())
-        for e in (self.qty_edit, self.limit_edit, self.stop_edit, self.trail_edit, self.tp_edit, self.sl_edit):
+        for e in (self.qty_edit, self.limit_edit, self.stop_edit, self.trail_edit, self.tp_edit, self.sl_edit,
+                  self.risk_edit):
             e.textChanged.connect(lambda *_: self._changed())
         # bound methods, not lambdas: Qt drops them when the ticket is destroyed
         session.summary_changed.connect(self._changed)
@@ -264,6 +353,36 @@ class OrderTicketWidget(QWidget):
         style.theme_signals().changed.connect(self._restyle)
         self._restyle()
         self._on_type_changed()
+
+    # ------------------------------------------------------------------ settings
+    def _pref_bool(self, key: str, default: bool) -> bool:
+        v = self.prefs.get(key, default)
+        return v if isinstance(v, bool) else str(v).strip().lower() in ("true", "1", "yes", "on")
+
+    def _set_pref(self, key: str, value: Any) -> None:
+        try:
+            self.prefs.set(key, value)
+        except ValueError as exc:  # a value the settings schema refuses: say so, keep the old one
+            self.status.setText(str(exc))
+
+    def confirm_above(self) -> Decimal:
+        """Orders above this notional (dollars) are confirmed while confirmation is on."""
+        try:
+            d = parse_decimal(str(self.prefs.get(CONFIRM_ABOVE_KEY, DEFAULT_CONFIRM_ABOVE)))
+        except ValueError:
+            d = None
+        return d if d is not None and d >= 0 else Decimal(DEFAULT_CONFIRM_ABOVE)
+
+    def _sync_confirm_text(self) -> None:
+        above = self.confirm_above()
+        self.confirm_check.setText(f"Confirm orders above {fmt.money(above)}" if above else "Confirm every order")
+
+    def _on_hotkey(self, key: str, fn: Callable[[], object]) -> None:
+        if not self.hotkeys_check.isChecked():
+            self.status.setStyleSheet("")
+            self.status.setText(f"{key} did nothing: hotkey trading is off (tick \"Hotkey trading\" to use it).")
+            return
+        fn()
 
     # ------------------------------------------------------------------ helpers
     def _price_edit(self, name: str, tip: str) -> QLineEdit:
@@ -328,17 +447,35 @@ class OrderTicketWidget(QWidget):
         self.type_box.setCurrentIndex(i)
 
     def set_symbol(self, symbol: str) -> None:
-        """Trade ``symbol`` (asks the quote driver for a quote right away)."""
+        """Trade ``symbol`` (asks the quote driver for a quote right away). Prices typed for
+        the previous symbol are cleared; % legs and % trails stay (they follow the entry)."""
         symbol = symbol.strip().upper()
         if self.symbol_edit.text() != symbol:
             self.symbol_edit.setText(symbol)
         if symbol == self.symbol:
             return
+        previous = self.symbol
         self.symbol = symbol
+        if previous:
+            self._clear_prices(previous)
         self.session.watch(self._watch_key, [symbol])
         if symbol:
             self.session.poll_now()
         self._on_quotes()
+
+    def _clear_prices(self, previous: str) -> None:
+        kept_percent = {self.tp_edit: self.tp_unit, self.sl_edit: self.sl_unit, self.trail_edit: self.trail_unit}
+        cleared = []
+        for e in (self.limit_edit, self.stop_edit, self.trail_edit, self.tp_edit, self.sl_edit):
+            unit = kept_percent.get(e)
+            if e.text().strip() and not (unit is not None and unit.currentData() == "percent"):
+                e.blockSignals(True)
+                e.clear()
+                e.blockSignals(False)
+                cleared.append(e)
+        if cleared:
+            self.status.setStyleSheet("")
+            self.status.setText(f"Prices cleared: they were for {previous}.")
 
     def set_clicked_price(self, price: float) -> None:
         """A price clicked on the chart goes into the price field in focus (see module docstring)."""
@@ -375,6 +512,7 @@ class OrderTicketWidget(QWidget):
         limit_entry = bracket and self.entry_box.currentData() == "limit"
         show = {
             self.entry_box: bracket,
+            self.risk_edit.parentWidget(): bracket,
             self.limit_edit: k in ("limit", "stop_limit", "oco") or limit_entry,
             self.stop_edit: k in ("stop", "stop_limit", "oco"),
             self.trail_edit.parentWidget(): k == "trailing_stop",
@@ -393,12 +531,14 @@ class OrderTicketWidget(QWidget):
         if not self.symbol:
             self.quote_label.setText("Open a symbol in the chart or type one.")
         elif q is None:
-            self.quote_label.setText(f"Waiting for a quote… ({self.session.quote_label})")
+            why = self._no_quote_reason()
+            self.quote_label.setText(f"No quote: {why}" if why else f"Waiting for a quote… ({self.session.quote_label})")
         else:
             stale = self._quote_problem()
             label = "stale — offline" if stale else self.session.quote_label
             self.quote_label.setText(f"Bid {fmt.price(q.bid)} · Ask {fmt.price(q.ask)}  ({label})")
-        self.quote_label.setStyleSheet(f"color: {style.CHART.down};" if q is not None and self._quote_problem() else "")
+        bad = (q is not None and self._quote_problem()) or (q is None and self._no_quote_reason())
+        self.quote_label.setStyleSheet(f"color: {style.CHART.down};" if bad else "")
         self.quote_label.setToolTip(self.session.quote_description)
         self._changed()
 
@@ -406,6 +546,11 @@ class OrderTicketWidget(QWidget):
         """Why the current quote must not be traded on silently ("" when it may)."""
         fn = getattr(self.session, "quote_problem", None)
         return str(fn(self.symbol)) if fn is not None and self.symbol else ""
+
+    def _no_quote_reason(self) -> str:
+        """Why the symbol has no quote at all ("" when it has one or the reason is unknown)."""
+        fn = getattr(self.session, "no_quote_reason", None)
+        return str(fn(self.symbol) or "") if fn is not None and self.symbol else ""
 
     def _on_failed(self, text: str) -> None:
         if self.isVisible():
@@ -440,14 +585,101 @@ class OrderTicketWidget(QWidget):
         self._style_place()
         s = self.session.summary
         pos = self.session.positions.get(self.symbol)
+        sizing = self._size_by_risk()
         check = check_ticket(self.spec(), self._quote(), buying_power=s.buying_power if s is not None else None,
                              kind=s.kind if s is not None else None, position_qty=pos.qty if pos is not None else 0)
+        extra: list[str] = []
+        if sizing:
+            extra.append(sizing)
         stale = self._quote_problem()
         if stale and stale not in check.problems:  # never send on a stale quote without saying so
-            check = replace(check, problems=(*check.problems, f"{stale}; nothing is sent until a fresh quote arrives"))
+            extra.append(f"{stale}; nothing is sent until a fresh quote arrives")
+        if self.symbol and self._quote() is None and not any("no quote" in p for p in check.problems):
+            why = self._no_quote_reason()
+            extra.append(f"no quote for {self.symbol}: {why}" if why else f"no quote for {self.symbol} yet")
+        self.risk, risk_problem = self._risk(check)
+        if risk_problem and not check.problems:
+            extra.append(risk_problem)
+        if extra:
+            check = replace(check, problems=(*check.problems, *extra))
         self.check = check
         self._set_qty_hint(check.shares_note)
         self._show(check)
+
+    def _entry_and_stop(self) -> tuple[Decimal | None, Decimal | None]:
+        """The bracket's entry reference (the limit, or the touch) and its stop-loss price,
+        from the fields as the engine reads them (a % leg measured from that entry)."""
+        spec = replace(self.spec(), qty="1", qty_in_dollars=False)
+        try:
+            [req] = build_requests(spec, self._quote()).requests
+        except (TicketError, ValueError):
+            return None, None
+        entry = req.limit_price if spec.limit_entry else touch_price(spec.side, self._quote())
+        return entry, req.stop_loss
+
+    def _size_by_risk(self) -> str:
+        """With "Size by risk" filled in on a bracket, set the quantity from it; returns a
+        problem ("" when none)."""
+        text = self.risk_edit.text().strip()
+        active = self.kind == "bracket" and bool(text)
+        self.qty_edit.setReadOnly(active)
+        self.qty_unit.setEnabled(not active)
+        self.qty_edit.setToolTip("From the risk: the whole shares whose stop-loss risks no more than that"
+                                 if active else "Quantity in shares, or a dollar amount")
+        if not active:
+            return ""
+        try:
+            amount = parse_decimal(text)
+        except ValueError:
+            return f"size by risk: '{text}' is not a number"
+        s = self.session.summary
+        entry, stop = self._entry_and_stop()
+        if amount is None:
+            return ""
+        if stop is None or entry is None:
+            return "size by risk needs a stop loss and a price to enter at"
+        try:
+            budget = risk_budget(amount, percent=self.risk_unit.currentData() == "percent",
+                                 equity=s.equity if s is not None else None)
+            n = size_for_risk(self.side, entry, stop, budget, fee=self.session.fee_model())
+        except ValueError as exc:
+            return f"size by risk: {exc}"
+        if self.qty_unit.currentIndex() != 0:
+            self.qty_unit.blockSignals(True)
+            self.qty_unit.setCurrentIndex(0)
+            self.qty_unit.blockSignals(False)
+        self.qty_edit.blockSignals(True)
+        self.qty_edit.setText(str(n))
+        self.qty_edit.blockSignals(False)
+        if n <= 0:
+            return f"{fmt.money(budget)} of risk does not cover one share from {fmt.price(entry)} to {fmt.price(stop)}"
+        return ""
+
+    def _risk(self, check: TicketCheck) -> tuple[RiskFigures | None, str]:
+        """The risk figures of the ticket's order (a bracket, or a stop protecting the
+        position), and a problem when its prices make no sense against the entry."""
+        req = check.requests[0] if check.requests else None
+        p = check.preview
+        if req is None or p is None or p.price is None or not isinstance(req.qty, int) or req.qty <= 0:
+            return None, ""
+        s = self.session.summary
+        equity = s.equity if s is not None and s.equity > 0 else None
+        fee = self.session.fee_model()
+        if req.take_profit is not None or req.stop_loss is not None:
+            entry = p.price
+            try:
+                return risk_reward(req.side, req.qty, entry, stop=req.stop_loss, target=req.take_profit,
+                                   equity=equity, fee=fee), ""
+            except ValueError as exc:
+                return None, str(exc)
+        if req.type.value in ("stop", "stop_limit") and req.stop_price is not None:
+            last = self.session.last_price(self.symbol)
+            held = Side.SELL if req.side is Side.BUY else Side.BUY  # a stop protects the other side
+            try:
+                return risk_reward(held, req.qty, last, stop=req.stop_price, equity=equity, fee=fee), ""
+            except (ValueError, TypeError):
+                return None, ""  # an entry stop (on the far side of the market) risks nothing yet
+        return None, ""
 
     def _show(self, check: TicketCheck) -> None:
         p = check.preview
@@ -470,6 +702,23 @@ class OrderTicketWidget(QWidget):
             self.bp_after.setText(fmt.money(p.buying_power_after))
             neg = p.buying_power_after is not None and p.buying_power_after < 0
             self.bp_after.setStyleSheet(f"color: {style.CHART.down};" if neg else "")
+        fee = self._fee_estimate(check)
+        self.est_fee.setText("—" if fee is None else fmt.money(fee))
+        r = self.risk
+        if r is not None:
+            parts = []
+            if r.risk is not None:
+                pct = f" ({fmt.percent(r.risk_pct, signed=False)} of equity)" if r.risk_pct is not None else ""
+                parts.append(f'<span style="color:{style.CHART.down}">risk {fmt.money(r.risk)}</span>{pct}')
+            second = []
+            if r.reward is not None:
+                second.append(f'<span style="color:{style.CHART.up}">reward {fmt.money(r.reward)}</span>')
+            if r.reward_risk is not None:
+                second.append(f"<b>R:R {r.reward_risk}</b>")
+            if second:
+                parts.append(" · ".join(second))
+            self.risk_label.setText("<br>".join(parts))
+        self.est_form.setRowVisible(self.risk_label, r is not None)
         bracket = req is not None and (req.take_profit is not None or req.stop_loss is not None)
         if bracket:
             assert req is not None
@@ -486,14 +735,104 @@ class OrderTicketWidget(QWidget):
         else:
             self.place_btn.setText(f"{verb} {self.symbol}".strip())
 
+    def _fee_estimate(self, check: TicketCheck) -> Decimal | None:
+        """The order's commission: the preview's own estimate when the engine gives one, else
+        the account's commission model at the reference price."""
+        p = check.preview
+        if p is None:
+            return None
+        for name in ("fee", "commission", "fees"):
+            v = getattr(p, name, None)
+            if isinstance(v, Decimal):
+                return v
+        req = check.requests[0] if check.requests else None
+        model = self.session.fee_model()
+        if model is None or req is None or p.price is None or not isinstance(req.qty, int) or req.qty <= 0:
+            return None
+        return model(req.qty, p.price)
+
     # ------------------------------------------------------------------ commands
     def place(self) -> OrderView | None:
-        """Place the ticket's order(s) in the chosen account; returns the (first) order."""
+        """Place the ticket's order(s) in the chosen account, after the engine's questions and
+        the confirmation (see module docstring). Returns the (first) order when it was sent and
+        answered at once (no broker thread, no question); None otherwise (the status says)."""
         self._changed()
-        if self.check is None or not self.check.ok:
+        check = self.check
+        if check is None or not check.ok:
             return None
-        placed = self.session.submit_all(self.check.requests)
-        return self._placed(placed[0] if placed else None)
+        return self._confirm_then_send(check.requests, check, list(check.confirm))
+
+    def _summary_lines(self, reqs: Sequence[OrderRequest], check: TicketCheck | None) -> list[str]:
+        req = reqs[0]
+        p = check.preview if check is not None else None
+        label = "bracket" if req.take_profit is not None or req.stop_loss is not None else \
+            ("OCO" if len(reqs) == 2 else req.type.value.replace("_", " "))
+        lines = [f"{req.side.value.upper()} {req.qty:,} {req.symbol} · {label} · {req.tif.value.upper()}"]
+        prices = []
+        if req.limit_price is not None:
+            prices.append(f"limit {fmt.price(req.limit_price)}")
+        if req.stop_price is not None or (len(reqs) == 2 and reqs[1].stop_price is not None):
+            prices.append(f"stop {fmt.price(req.stop_price or reqs[1].stop_price)}")
+        if req.take_profit is not None:
+            prices.append(f"take profit {fmt.price(req.take_profit)}")
+        if req.stop_loss is not None:
+            prices.append(f"stop loss {fmt.price(req.stop_loss)}")
+        if p is not None and p.price is not None:
+            prices.insert(0, f"≈ {fmt.price(p.price)}")
+        if prices:
+            lines.append(" · ".join(prices))
+        if p is not None and p.notional is not None:
+            fee = self._fee_estimate(check) if check is not None else None
+            lines.append(f"Value {fmt.money(p.notional)}" + (f" · est. commission {fmt.money(fee)}" if fee is not None else ""))
+        r = self.risk if check is self.check else None
+        if r is not None and r.risk is not None:
+            lines.append(f"Risk {fmt.money(r.risk)}" + (f" ({fmt.percent(r.risk_pct, signed=False)} of equity)"
+                                                         if r.risk_pct is not None else "")
+                         + (f" · reward {fmt.money(r.reward)} · R:R {r.reward_risk}" if r.reward is not None else ""))
+        lines.append(f"Account {self.session.account}")
+        return lines
+
+    def _needs_summary(self, check: TicketCheck | None) -> bool:
+        if not self.confirm_check.isChecked():
+            return False
+        p = check.preview if check is not None else None
+        value = p.notional if p is not None else None
+        return value is None or value > self.confirm_above()
+
+    def _confirm_then_send(self, reqs: Sequence[OrderRequest], check: TicketCheck | None,
+                           questions: list[str]) -> OrderView | None:
+        if not questions and not self._needs_summary(check):
+            return self._send(reqs)
+        dlg = OrderConfirmDialog(self._summary_lines(reqs, check), questions, self)
+        self.confirm_dialog = dlg
+
+        def answered(ok: bool) -> None:
+            self.confirm_dialog = None
+            if dlg.dont_ask_again.isChecked() and not questions:
+                self.confirm_check.setChecked(False)  # remembered in the settings
+            if ok:
+                self._send(reqs, confirmed=True)
+            else:
+                self.status.setStyleSheet("")
+                self.status.setText("Not sent.")
+
+        dlg.accepted.connect(lambda: answered(True))
+        dlg.rejected.connect(lambda: answered(False))
+        dlg.open()
+        return None
+
+    def _send(self, reqs: Sequence[OrderRequest], confirmed: bool = False) -> OrderView | None:
+        placed: list[OrderView | None] = []
+
+        def done(res: Any) -> None:
+            first = res.value[0] if res.value else None
+            placed.append(self._placed(first))
+
+        self.status.setStyleSheet("")
+        self.status.setText("Sending…")
+        kw = {"confirmed": True} if confirmed else {}
+        self.session.send_orders(list(reqs), done, **kw)
+        return placed[0] if placed else None
 
     def market(self, side: Side) -> OrderView | None:
         """Buy or sell the ticket's quantity at market now (the hotkeys)."""
@@ -505,23 +844,31 @@ class OrderTicketWidget(QWidget):
             self._on_failed(f"{stale[:1].upper()}{stale[1:]}; nothing was sent.")
             return None
         spec = market_spec(self.symbol, side, self.qty_edit.text(), self.qty_unit.currentData() == "dollars")
-        try:
-            [req] = build_requests(spec, self._quote()).requests
-        except TicketError as exc:
-            msg = str(exc)
-            self._on_failed(msg[:1].upper() + msg[1:])
+        s = self.session.summary
+        pos = self.session.positions.get(self.symbol)
+        check = check_ticket(spec, self._quote(), buying_power=s.buying_power if s is not None else None,
+                             kind=s.kind if s is not None else None, position_qty=pos.qty if pos is not None else 0)
+        if not check.ok:
+            self._on_failed(f"{check.message}; nothing was sent." if check.requests else check.message)
             return None
-        return self._placed(self.session.submit(req))
+        return self._confirm_then_send(check.requests, check, list(check.confirm))
 
     def flatten(self) -> OrderView | None:
         if not self.symbol:
             return None
-        pos = self.session.positions.get(self.symbol)
-        o = self.session.flatten(self.symbol)
-        if o is None and (pos is None or pos.qty == 0):
-            self.status.setStyleSheet("")
-            self.status.setText(f"No {self.symbol} position to flatten; its working orders were cancelled.")
-        return self._placed(o) if o is not None else None
+        symbol = self.symbol
+        pos = self.session.positions.get(symbol)
+        placed: list[OrderView | None] = []
+
+        def done(res: Any) -> None:
+            o = res.value
+            if o is None and res.error is None and (pos is None or pos.qty == 0):
+                self.status.setStyleSheet("")
+                self.status.setText(f"No {symbol} position to flatten; its working orders were cancelled.")
+            placed.append(self._placed(o) if o is not None else None)
+
+        self.session.send_flatten(symbol, done)
+        return placed[0] if placed else None
 
     def _placed(self, order: OrderView | None) -> OrderView | None:
         if order is None:

@@ -261,7 +261,32 @@ class TableModel(QAbstractTableModel):
 
 
 class TableProxy(QSortFilterProxyModel):
-    """Sorts on the columns' raw sort values; missing values (None, NaN) last in both orders."""
+    """Sorts on the columns' raw sort values; missing values (None, NaN) last in both orders.
+    ``set_text_filter("aapl sell")`` shows only the rows where every word appears in some
+    cell's text (any case); "" shows every row."""
+
+    _words: tuple[str, ...] = ()
+
+    def set_text_filter(self, text: str) -> None:
+        words = tuple(text.lower().split())
+        if words == self._words:
+            return
+        if hasattr(self, "beginFilterChange"):  # Qt ≥ 6.9; invalidateFilter() is deprecated there
+            self.beginFilterChange()
+            self._words = words
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self._words = words
+            self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
+        if not self._words:
+            return True
+        m = self.sourceModel()
+        if not isinstance(m, TableModel):
+            return True
+        hay = " ".join(m.row_texts(source_row)).lower()
+        return all(w in hay for w in self._words)
 
     def lessThan(self, left: QModelIndex | QPersistentModelIndex, right: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
         m = self.sourceModel()

@@ -5,12 +5,29 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from app.features import Area, CliVerb, DockSpec, Feature, ServiceSpec, legacy_cli_adder
+from app.features import Area, CliVerb, DockSpec, Feature, ServiceSpec, SettingKey, legacy_cli_adder
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
     from app.context import AppContext
+
+
+def _notional_problem(value: float) -> str | None:
+    if not value == value or value < 0 or value > 1e12:  # NaN, negative, absurd
+        return f"{value!r} is not an amount of dollars (0 or more; 0 = confirm every order)"
+    return None
+
+
+#: order confirmation and hotkey trading (the ticket reads them: ``widgets/order_ticket.py``)
+SETTINGS = (
+    SettingKey("trading/confirm_orders", bool, True,
+               "show a summary to confirm before an order above trading/confirm_above is sent"),
+    SettingKey("trading/confirm_above", float, 5000.0,
+               "orders above this value in dollars are confirmed (0 = every order)", validator=_notional_problem),
+    SettingKey("trading/hotkeys", bool, False,
+               "hotkey trading: Shift+B / Shift+S buy / sell at market and Shift+F flattens from the ticket"),
+)
 
 
 def _broker(ctx: "AppContext") -> object:
@@ -87,6 +104,7 @@ def _run_backtest(args: argparse.Namespace) -> int:
 FEATURE = Feature(
     id="trading",
     title="Paper trading",
+    settings=SETTINGS,
     services=(
         ServiceSpec("engine.paper.broker:PaperBroker", _broker),
         ServiceSpec("engine.paper.session:PaperSession", _paper_session),

@@ -31,6 +31,7 @@ from typing import Protocol
 from engine.market.calendar import DEFAULT_EXCHANGE, exchange_for
 from engine.market.calendar import session_close_after as _calendar_close_after
 from engine.paper import contingent, margin, matching
+from engine.paper.day import DayBook
 from engine.paper.errors import InvalidOrder, OrderNotFound, OrderNotWorking
 from engine.paper.fills import FillConfig, trail_stop
 from engine.paper.ledger import Ledger, PositionView
@@ -112,6 +113,15 @@ class AccountSummary:
     fees: Decimal
     initial_cash: Decimal
     time_ms: int
+    #: today's (New York day of ``time_ms``, ``engine.paper.day``) realized P&L before fees
+    day_realized_pnl: Decimal = ZERO
+    #: today's commissions
+    day_fees: Decimal = ZERO
+    #: what positions and working orders take of the buying power (dollars): equity −
+    #: buying power for a cash account, leverage × equity − buying power on margin
+    buying_power_used: Decimal = ZERO
+    #: today's realized P&L and fees per symbol traded today (closed ones included)
+    day_symbols: tuple[tuple[str, Decimal, Decimal], ...] = ()
 
 
 class PaperAccount:
@@ -144,6 +154,7 @@ class PaperAccount:
         self.ledger = Ledger(cash)
         #: every fill in booking order
         self.fill_log: list[Fill] = []
+        self._day = DayBook()
         self.orders: dict[str, Order] = {}
         self.prices: dict[str, Decimal] = {}
         self.listeners: list[Callable[[PaperAccount, list[OrderEvent], list[Fill]], None]] = []
@@ -473,10 +484,16 @@ class PaperAccount:
     def summary(self, now_ms: int) -> AccountSummary:
         led = self.ledger
         mv = led.market_value(self.prices)
+        equity = led.cash + mv
+        bp = self.buying_power()
+        total = equity if self.kind is AccountKind.CASH else self.leverage() * equity
+        self._day.update(self.fill_log)
+        day = self._day.figures(now_ms)
         return AccountSummary(
-            self.name, self.kind, led.cash, led.cash + mv, mv, led.gross_exposure(self.prices),
-            self.buying_power(), led.realized, led.unrealized(self.prices), led.fees,
-            led.initial_cash, now_ms,
+            self.name, self.kind, led.cash, equity, mv, led.gross_exposure(self.prices),
+            bp, led.realized, led.unrealized(self.prices), led.fees,
+            led.initial_cash, now_ms, day.realized, day.fees, max(total - bp, ZERO),
+            tuple((sym, r, f) for sym, (r, f) in sorted(day.symbols.items())),
         )
 
 

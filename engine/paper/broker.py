@@ -574,6 +574,12 @@ class PaperBroker:
             a = self._account(account)
             return list(a.fill_log)
 
+    def fill_config(self, account: str) -> FillConfig:
+        """How ``account``'s orders fill (slippage, commission model, participation,
+        latency); the ticket estimates commissions with it. Raises ``UnknownAccount``."""
+        with self._lock:
+            return self._account(account).config
+
     def account_summary(self, account: str) -> AccountSummary:
         with self._lock:
             return self._account(account).summary(self.clock())

@@ -124,6 +124,7 @@ class PaperSession:
         self._marks = Marks("")
         self._watch: dict[str, tuple[str, ...]] = {}
         self._names = tuple(broker.accounts())
+        self._day_open: tuple[str, int, Decimal] | None = None  # account, day start ms, equity
         self.feed: QuoteFeed | None = QuoteFeed(self, source, clock=clock) if source is not None else None
         self._unsubscribe = [
             bus.subscribe(OrderUpdated, self._on_order_updated),
@@ -166,6 +167,23 @@ class PaperSession:
     def marks(self) -> Marks:
         """The selected account's open positions marked at the latest quotes."""
         return self._marks
+
+    def day_pnl(self) -> Decimal | None:
+        """Today's P&L of the selected account in dollars: equity now − equity at the start
+        of the New York day (the equity curve's last point before it, which the broker
+        records at creation and after every fill batch; the starting cash when there is
+        none). Realized and unrealized together, after fees; None without an account."""
+        from engine.paper.day import day_start_ms
+
+        s = self._summary
+        if s is None or not self._account:
+            return None
+        start = day_start_ms(s.time_ms)
+        cached = self._day_open
+        if cached is None or cached[:2] != (s.name, start):
+            before = [e for t, e in self.broker.equity_curve(s.name) if t < start]
+            cached = self._day_open = (s.name, start, before[-1] if before else s.initial_cash)
+        return s.equity - cached[2]
 
     def mark(self, symbol: str) -> PositionMark | None:
         return self._marks.get(symbol)

@@ -116,13 +116,19 @@ def test_fills_positions_pnl_flatten(tr, qtbot):
 
     tr.quote("ACME", "100.95", "101.05")  # last = mid 101.00
     [p] = _rows(pos.model)
-    assert p == ["ACME", "100", "100.05", "101.00", "$10,100.00", "+$95.00", "$0.00", "$0.00"]  # fees hidden
+    # realized today, then the hidden realized (all time) and fees
+    assert p == ["ACME", "100", "100.05", "101.00", "$10,100.00", "+$95.00", "$0.00", "$0.00", "$0.00"]
     assert "unrealized" in pos.total.text() and "+$95.00" in pos.total.text()
 
     pos.table.selectRow(0)
     pos.flatten_btn.click()
     tr.quote("ACME", "100.95", "101.05")  # the closing market order sells at the bid
-    assert pos.model.rowCount() == 0 and pos.total.text() == "No open positions."
+    # the closed symbol stays for the day with its realized P&L (as TWS shows it)
+    [p] = _rows(pos.model)
+    assert p[:2] == ["ACME", "0"] and p[6] == "+$90.00"
+    assert pos.total.text().startswith("No open positions. · 1 closed today · realized today")
+    assert "+$90.00" in pos.total.text()
+    assert not pos.flatten_btn.isEnabled()
     assert [r[2] for r in _rows(fills.model)] == ["SELL", "BUY"]  # newest first
     assert tr.session.summary.realized_pnl == D("90.00")  # (100.95 - 100.05) × 100
 
@@ -387,8 +393,9 @@ def test_blotter_csv_export_writes_plain_numbers(tr, qtbot, tmp_path, monkeypatc
     assert pos.export_btn.isEnabled()
     pos.export_btn.click()
     rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
-    assert rows[0] == ["symbol", "qty", "avg_price", "last", "market_value", "unrealized_pnl", "realized_pnl", "fees"]
-    assert rows[1] == ["ACME", "1500", "1234.55", "1234.5", "1851750", "-75", "0", "0"]
+    assert rows[0] == ["symbol", "qty", "avg_price", "last", "market_value", "unrealized_pnl", "realized_today",
+                       "realized_pnl", "fees"]
+    assert rows[1] == ["ACME", "1500", "1234.55", "1234.5", "1851750", "-75", "0", "0", "0"]
 
     pos.export_csv(tmp_path / "no-such-dir" / "x.csv")  # a failure is a message, not a traceback
     assert pos.error.isVisible() and "Could not write" in pos.error.text()

@@ -67,10 +67,21 @@ class AccountWidget(SessionView):
     """The chosen account's money (equity, cash, buying power, P&L) and its equity curve."""
 
     FIELDS = (
-        ("equity", "Equity"), ("cash", "Cash"), ("buying_power", "Buying power"),
-        ("market_value", "Market value"), ("total_pnl", "Total P&L"), ("return", "Return"),
-        ("realized_pnl", "Realized P&L"), ("unrealized_pnl", "Unrealized P&L"), ("fees", "Fees"),
+        ("equity", "Equity"), ("day_pnl", "Day P&L"),
+        ("cash", "Cash"), ("day_realized", "Realized today"),
+        ("buying_power", "Buying power"), ("day_fees", "Fees today"),
+        ("buying_power_used", "Buying power used"), ("unrealized_pnl", "Unrealized P&L"),
+        ("market_value", "Market value"), ("realized_pnl", "Realized P&L"),
+        ("total_pnl", "Total P&L"), ("fees", "Fees paid"),
+        ("return", "Return"),
     )
+    TIPS = {
+        "day_pnl": "Equity now minus equity at the start of today (New York): realized and unrealized, after fees",
+        "day_realized": "Realized P&L of today's closing fills (FIFO), before fees",
+        "buying_power_used": "What positions and working orders take of the buying power (share of the total)",
+        "realized_pnl": "Realized P&L since the account was opened, before fees",
+        "fees": "Commissions paid since the account was opened",
+    }
 
     def __init__(self, session: TradingSession, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
@@ -85,6 +96,7 @@ class AccountWidget(SessionView):
         for i, (key, title) in enumerate(self.FIELDS):
             name = QLabel(title)
             name.setObjectName("hint")
+            name.setToolTip(self.TIPS.get(key, ""))
             val = QLabel("—")
             val.setObjectName(f"account_{key}")
             val.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -174,13 +186,21 @@ class AccountWidget(SessionView):
     def _on_summary(self, s: AccountSummary) -> None:
         total = s.equity - s.initial_cash
         ret = (total / s.initial_cash * 100) if s.initial_cash else ZERO
+        day = self.session.day_pnl()
+        day_real = getattr(s, "day_realized_pnl", ZERO)
+        used = getattr(s, "buying_power_used", ZERO)
+        whole = used + max(s.buying_power, ZERO)
+        used_pct = f" ({percent(used / whole * 100, signed=False, places=0)})" if whole > 0 else ""
         vals = {
             "equity": money(s.equity), "cash": money(s.cash), "buying_power": money(s.buying_power),
             "market_value": money(s.market_value), "total_pnl": money(total, True),
             "return": percent(ret), "realized_pnl": money(s.realized_pnl, True),
             "unrealized_pnl": money(s.unrealized_pnl, True), "fees": money(s.fees),
+            "day_pnl": money(day, True), "day_realized": money(day_real, True),
+            "day_fees": money(getattr(s, "day_fees", ZERO)), "buying_power_used": money(used) + used_pct,
         }
-        colors = {"total_pnl": total, "return": total, "realized_pnl": s.realized_pnl, "unrealized_pnl": s.unrealized_pnl}
+        colors = {"total_pnl": total, "return": total, "realized_pnl": s.realized_pnl, "unrealized_pnl": s.unrealized_pnl,
+                  "day_pnl": day, "day_realized": day_real}
         for k, v in vals.items():
             lbl = self.values[k]
             lbl.setText(v)

@@ -10,7 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.paper.ledger import PositionView
 from engine.paper.orders import Fill, OrderView
@@ -188,11 +198,11 @@ class WorkingOrdersWidget(BlotterView):
 
     def cancel_selected(self) -> None:
         for o in self.selected_orders():
-            self.session.cancel(o.order_id)
+            self.session.send_cancel(o.order_id)
 
     def cancel_all(self) -> None:
         for o in list(self.model.rows):
-            self.session.cancel(o.order_id)
+            self.session.send_cancel(o.order_id)
 
     def modify_selected(self) -> None:
         o = self.selected()
@@ -200,7 +210,7 @@ class WorkingOrdersWidget(BlotterView):
             return
         dlg = ModifyOrderDialog(o, self)
         if dlg.exec() == QDialog.DialogCode.Accepted and dlg.changes:
-            self.session.modify(o.order_id, **dlg.changes)
+            self.session.send_modify(o.order_id, dlg.changes)
 
 
 class OrderHistoryWidget(BlotterView):
@@ -210,7 +220,16 @@ class OrderHistoryWidget(BlotterView):
         super().__init__(session, parent)
         self.setObjectName("orderHistoryWidget")
         self._make_table(order_model(history=True), "orderHistoryTable")
-        self._lay_out(None)
+        self.search = QLineEdit()
+        self.search.setObjectName("orderHistorySearch")
+        self.search.setPlaceholderText("Search: symbol, side, type, state, reason…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setToolTip("Shows the orders whose row holds every word typed; Export CSV writes the rows shown")
+        self.search.textChanged.connect(self.table.proxy.set_text_filter)
+        self.search.textChanged.connect(lambda *_: self._sync_count())
+        self.count = QLabel("")
+        self.count.setObjectName("orderHistoryCount")
+        self._lay_out((self.search, 1), self.count)
         session.order_updated.connect(self._on_order)
         self.reload()
 
@@ -218,12 +237,18 @@ class OrderHistoryWidget(BlotterView):
         orders, _f, _p = self.session.snapshot()
         self.model.set_rows(sorted(orders, key=lambda o: (o.updated_ms, o.created_ms)))
         self._fit()
+        self._sync_count()
+
+    def _sync_count(self) -> None:
+        shown, n = self.table.proxy.rowCount(), self.model.rowCount()
+        self.count.setText(f"{shown:,} of {n:,}" if shown != n else f"{n:,} order{'s' if n != 1 else ''}")
 
     def _on_order(self, o: OrderView) -> None:
         # An order that changed moves to the top (of the rows' own order; a sort still applies).
         self.model.remove(o.order_id)
         self.model.upsert(o)
         self._fit()
+        self._sync_count()
 
 
 class FillsWidget(BlotterView):
@@ -279,12 +304,20 @@ class PositionsWidget(BlotterView):
         session.position_changed.connect(self._on_position)
         session.quotes_changed.connect(self._on_quotes)
         session.marks_changed.connect(self._on_quotes)
+        session.summary_changed.connect(self._on_summary)
         session.command_failed.connect(self._on_failed)
         self.reload()
 
     def reload(self) -> None:
         _o, _f, positions = self.session.snapshot()
-        self.model.set_rows(positions)
+        self.positions.load(positions)
+        self._sync()
+
+    def _on_summary(self, _s: object) -> None:
+        # today's realized P&L per symbol comes with the summary: closed symbols join the list
+        for p in self.positions.closed_today():
+            self.positions.upsert(p)
+        self.model.refresh_all()
         self._sync()
 
     def _on_position(self, p: PositionView) -> None:
@@ -296,36 +329,48 @@ class PositionsWidget(BlotterView):
         self._sync()
 
     def _sync(self) -> None:
-        has = self.model.rowCount() > 0
-        self.flatten_btn.setEnabled(has)
-        self.reverse_btn.setEnabled(has)
-        self.export_btn.setEnabled(has)
-        if not has:
-            self.total.setText("No open positions.")
-            return
-        self._fit()
-        marks = self.session.marks
-        total = marks.unrealized
-        col = pnl_color(total)
-        txt = money(total, True) + ("" if marks.complete else " (some without a quote)")
-        self.total.setText(f"{self.model.rowCount()} open · unrealized "
-                           + (f'<span style="color:{col.name()}">{txt}</span>' if col else txt))
+        n_open = sum(1 for p in self.model.rows if p.qty)
+        closed = self.model.rowCount() - n_open
+        self.flatten_btn.setEnabled(n_open > 0)
+        self.reverse_btn.setEnabled(n_open > 0)
+        self.export_btn.setEnabled(self.model.rowCount() > 0)
+        if self.model.rowCount():
+            self._fit()
+        s = self.session.summary
+        day = getattr(s, "day_realized_pnl", None) if s is not None else None
+        parts = []
+        if n_open:
+            marks = self.session.marks
+            total = marks.unrealized
+            col = pnl_color(total)
+            txt = money(total, True) + ("" if marks.complete else " (some without a quote)")
+            parts.append(f"{n_open} open · unrealized " + (f'<span style="color:{col.name()}">{txt}</span>' if col else txt))
+        else:
+            parts.append("No open positions.")
+        if closed:
+            parts.append(f"{closed} closed today")
+        if day:
+            col = pnl_color(day)
+            txt = money(day, True)
+            parts.append("realized today " + (f'<span style="color:{col.name()}">{txt}</span>' if col else txt))
+        self.total.setText(" · ".join(parts))
 
     def selected(self) -> PositionView | None:
-        rows = self.table.selected_rows()
+        rows = [p for p in self.table.selected_rows() if p.qty]
         if rows:
             return rows[0]
-        return self.model.rows[0] if self.model.rowCount() == 1 else None
+        open_rows = [p for p in self.model.rows if p.qty]
+        return open_rows[0] if len(open_rows) == 1 else None
 
     def flatten_selected(self) -> None:
         p = self.selected()
         if p is not None:
-            self.session.flatten(p.symbol)
+            self.session.send_flatten(p.symbol)
 
     def reverse_selected(self) -> None:
         p = self.selected()
         if p is not None:
-            self.session.reverse(p.symbol)
+            self.session.send_reverse(p.symbol)
 
     def _on_double_clicked(self, index: QModelIndex) -> None:
         p = self.table.source_row(index)

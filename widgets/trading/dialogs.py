@@ -1,9 +1,23 @@
-"""Dialogs of the trading docks: modify a working order, create a paper account."""
+"""Dialogs of the trading docks: confirm an order, modify a working order, create a paper account."""
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.paper.account import AccountKind
 from engine.paper.orders import OrderType, OrderView
@@ -11,6 +25,46 @@ from engine.paper.ticket import edit_text, parse_decimal
 from widgets import style
 from widgets.trading.fmt import ORDER_TYPE_LABELS
 from widgets.trading.session import TradingSession
+
+
+class OrderConfirmDialog(QDialog):
+    """The order in a few lines (side, size, symbol, type, prices, value, commission, risk,
+    account), the engine's questions (each needs this yes), and "Don't ask again"."""
+
+    def __init__(self, lines: Sequence[str], questions: Sequence[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("orderConfirmDialog")
+        self.setWindowTitle("Confirm order")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        lay = QVBoxLayout(self)
+        head = QLabel(lines[0] if lines else "")
+        head.setObjectName("confirmHeadline")
+        f = head.font()
+        f.setBold(True)
+        f.setPointSizeF(f.pointSizeF() * 1.2)
+        head.setFont(f)
+        lay.addWidget(head)
+        self.summary = QLabel("\n".join(lines[1:]))
+        self.summary.setObjectName("confirmSummary")
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.summary)
+        self.questions = QLabel("\n".join(f"• {q[:1].upper()}{q[1:]}" for q in questions))
+        self.questions.setObjectName("confirmQuestions")
+        self.questions.setWordWrap(True)
+        self.questions.setStyleSheet(f"color: {style.CHART.down};")
+        self.questions.setVisible(bool(questions))
+        lay.addWidget(self.questions)
+        self.dont_ask_again = QCheckBox("Don't ask again (turn it back on below the ticket)")
+        self.dont_ask_again.setObjectName("confirmDontAsk")
+        self.dont_ask_again.setVisible(not questions)  # the engine's questions are always asked
+        lay.addWidget(self.dont_ask_again)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.send_btn = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.send_btn.setText("Send anyway" if questions else "Send")
+        self.send_btn.setObjectName("confirmSend")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
 
 
 class ModifyOrderDialog(QDialog):
@@ -126,4 +180,4 @@ class NewAccountDialog(QDialog):
         super().accept()
 
 
-__all__ = ["ModifyOrderDialog", "NewAccountDialog"]
+__all__ = ["ModifyOrderDialog", "NewAccountDialog", "OrderConfirmDialog"]

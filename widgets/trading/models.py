@@ -97,13 +97,24 @@ def fills_model() -> TableModel:
     return TableModel(FILL_COLUMNS, key=key, newest_first=True)
 
 
+def _today(session: TradingSession) -> dict[str, tuple[Decimal, Decimal]]:
+    """Today's realized P&L and fees per symbol of the selected account (``AccountSummary.day_symbols``)."""
+    s = session.summary
+    return {sym: (r, f) for sym, r, f in getattr(s, "day_symbols", ())} if s is not None else {}
+
+
 class PositionsModel(TableModel):
     """Open positions with last price and P&L from the session's marks (computed once
-    per quote batch by ``PaperSession``; the cells only look them up)."""
+    per quote batch by ``PaperSession``; the cells only look them up), and the symbols
+    closed today (quantity 0) with the day's realized P&L, as TWS keeps them."""
 
     def __init__(self, session: TradingSession) -> None:
         self.session = session
         mark = session.mark
+
+        def realized_today(p: PositionView) -> Decimal | None:
+            r = _today(session).get(p.symbol)
+            return None if r is None else _trim(r[0])
 
         def last(p: PositionView) -> Decimal | None:
             m = mark(p.symbol)
@@ -129,15 +140,36 @@ class PositionsModel(TableModel):
             Column("Market value", mv, True, key="market_value", fmt=fmt.money),
             Column("Unrealized P&L", unreal, True, key="unrealized_pnl", fmt=signed_money,
                    color=lambda p: pnl_color(unreal(p))),
+            Column("Realized today", realized_today, True, key="realized_today", fmt=signed_money,
+                   color=lambda p: pnl_color(realized_today(p))),
             Column("Realized P&L", lambda p: _trim(p.realized_pnl), True, key="realized_pnl", fmt=signed_money,
-                   color=lambda p: pnl_color(p.realized_pnl)),
+                   color=lambda p: pnl_color(p.realized_pnl), hidden=True),
             Column("Fees", lambda p: _trim(p.fees), True, key="fees", fmt=fmt.money, hidden=True),
         ], key=lambda p: p.symbol)
 
     def apply(self, p: PositionView) -> None:
-        if p.qty == 0:
+        """A position changed: open ones are shown; a closed one stays while it traded today."""
+        if p.qty == 0 and p.symbol not in _today(self.session) and p.realized_pnl == 0 and p.fees == 0:
             self.remove(p.symbol)
         else:
+            self.upsert(p)
+
+    def closed_today(self) -> list[PositionView]:
+        """Rows for the symbols traded today that are flat now (realized P&L and fees of the day)."""
+        open_syms = {p.symbol for p in self.rows if p.qty}
+        known = self.session.positions
+        out = []
+        for sym, (r, f) in _today(self.session).items():
+            if sym in open_syms:
+                continue
+            p = known.get(sym)
+            out.append(p if p is not None and p.qty == 0 else PositionView(sym, 0, None, Decimal(0), r, f))
+        return out
+
+    def load(self, positions: list[PositionView]) -> None:
+        """The open ``positions`` plus today's closed symbols."""
+        self.set_rows([p for p in positions if p.qty])
+        for p in self.closed_today():
             self.upsert(p)
 
 

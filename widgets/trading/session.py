@@ -12,11 +12,21 @@ The domain — selected account, quote cache, marks, commands — is the engine'
   one sqlite3 connection on the thread that opened it. A tick is skipped while the
   previous round is in flight;
 * turns a command's ``CommandResult.error`` into ``command_failed`` so every dock can show
-  it, and returns the value.
+  it, and returns the value;
+* runs the docks' broker commands (submit, modify, cancel, flatten, reverse) off the GUI
+  thread: ``send(fn, on_done)`` hands ``fn`` to the ``commands`` runner — in the app a
+  ``BrokerThread``, one dedicated thread so commands keep their order — and ``on_done``
+  gets the ``CommandResult`` back on the GUI thread (a queued signal), so the GUI never
+  waits on a durable commit. Without a runner (tests) commands run at once, on the caller's
+  thread. The broker is thread-safe (one lock); its events reach the docks through the bridge.
 """
 from __future__ import annotations
 
+import inspect
 import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -44,6 +54,44 @@ from widgets.tasks import TaskSubmitter
 log = logging.getLogger(__name__)
 
 Connect = Callable[[type, Callable[[Any], None]], Any]
+Done = Callable[[CommandResult[Any]], None]
+
+
+class BrokerThread(QObject):
+    """One long-lived thread that runs broker commands in the order they were sent; each
+    result comes back on the GUI thread through ``finished`` (a queued signal)."""
+
+    finished = Signal(object, object)  # on_done callback, CommandResult
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paper-broker")
+        self.finished.connect(self._deliver)
+        self.pending = 0
+        self._lock = threading.Lock()
+
+    def run(self, fn: Callable[[], CommandResult[Any]], on_done: Done) -> None:
+        """Run ``fn`` on the broker thread; ``on_done(result)`` later on the GUI thread."""
+        with self._lock:
+            self.pending += 1
+        self._pool.submit(self._call, fn, on_done)
+
+    def _call(self, fn: Callable[[], CommandResult[Any]], on_done: Done) -> None:
+        try:
+            res = fn()
+        except Exception as exc:  # noqa: BLE001 - a store failure must reach the user, not the thread
+            log.exception("paper broker command failed")
+            res = CommandResult(None, str(exc) or type(exc).__name__)
+        self.finished.emit(on_done, res)
+
+    def _deliver(self, on_done: Done, res: CommandResult[Any]) -> None:
+        with self._lock:
+            self.pending -= 1
+        on_done(res)
+
+    def close(self) -> None:
+        """Finish the commands already sent, then stop the thread."""
+        self._pool.shutdown(wait=True)
 
 
 class TradingSession(QObject):
@@ -61,10 +109,14 @@ class TradingSession(QObject):
     command_failed = Signal(str)
 
     def __init__(self, core: PaperSession, tasks: TaskSubmitter, connect: Connect, *,
-                 interval_ms: int = 1500, parent: QObject | None = None) -> None:
+                 interval_ms: int = 1500, commands: BrokerThread | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.core = core
         self.tasks = tasks
+        self.commands = commands
+        #: seconds from ``send`` to its result on the GUI thread, the latest 1,000
+        self.ack_latencies: list[float] = []
         self.closed = False
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
@@ -90,6 +142,8 @@ class TradingSession(QObject):
         """Stop quoting for good: a round still in flight is dropped (the broker may be closing)."""
         self.closed = True
         self.timer.stop()
+        if self.commands is not None:
+            self.commands.close()
         if self.core.feed is not None:
             self.core.feed.close()
 
@@ -136,6 +190,26 @@ class TradingSession(QObject):
     def quote_problem(self, symbol: str) -> str:
         """Why an order must not be sent on ``symbol``'s quote without saying so ("" if none)."""
         return self.core.quote_problem(symbol)
+
+    def no_quote_reason(self, symbol: str) -> str:
+        """Why ``symbol`` has no quote ("" when it has one, or the engine cannot say yet)."""
+        fn = getattr(self.core, "no_quote_reason", None)  # PaperSession API of issue 10's engine half
+        return str(fn(symbol) or "") if fn is not None and symbol else ""
+
+    def fee_model(self) -> Callable[[int, Decimal], Decimal] | None:
+        """The selected account's commission: ``fee(qty, price)`` in dollars (None: no account)."""
+        name = self.core.account
+        fn = getattr(self.core.broker, "fill_config", None)
+        if not name or fn is None:
+            return None
+        try:
+            return fn(name).commission.fee  # type: ignore[no-any-return]
+        except (KeyError, ValueError):
+            return None
+
+    def day_pnl(self) -> Decimal | None:
+        """The selected account's P&L today (``PaperSession.day_pnl``)."""
+        return self.core.day_pnl()
 
     def last_price(self, symbol: str) -> Decimal | None:
         return self.core.last_price(symbol)
@@ -200,6 +274,41 @@ class TradingSession(QObject):
     def _value(self, res: CommandResult[Any]) -> Any:
         return self._result(res).value
 
+    def send(self, fn: Callable[[], CommandResult[Any]], on_done: Done | None = None) -> None:
+        """Run the session command ``fn`` on the broker thread (at once without one); on the
+        GUI thread a failure goes to ``command_failed`` and ``on_done(result)`` is called."""
+        t0 = time.perf_counter()
+
+        def done(res: CommandResult[Any]) -> None:
+            self.ack_latencies.append(time.perf_counter() - t0)
+            del self.ack_latencies[:-1000]
+            self._result(res)
+            if on_done is not None:
+                on_done(res)
+
+        if self.commands is None:
+            done(fn())
+        else:
+            self.commands.run(fn, done)
+
+    def send_orders(self, reqs: Sequence[OrderRequest], on_done: Done | None = None, **kw: Any) -> None:
+        """Place a ticket's order(s) off the GUI thread (``send``); ``kw`` goes to the engine
+        (``confirmed=True`` once the user said yes, where the engine takes it)."""
+        core = self.core
+        self.send(lambda: _call_confirmed(core.submit_all, reqs, **kw), on_done)
+
+    def send_cancel(self, order_id: str, on_done: Done | None = None) -> None:
+        self.send(lambda: self.core.cancel(order_id), on_done)
+
+    def send_modify(self, order_id: str, changes: dict[str, Any], on_done: Done | None = None) -> None:
+        self.send(lambda: self.core.modify(order_id, **changes), on_done)
+
+    def send_flatten(self, symbol: str, on_done: Done | None = None) -> None:
+        self.send(lambda: self.core.flatten(symbol), on_done)
+
+    def send_reverse(self, symbol: str, on_done: Done | None = None) -> None:
+        self.send(lambda: self.core.reverse(symbol), on_done)
+
     def submit(self, req: OrderRequest) -> OrderView | None:
         """Place ``req`` in the selected account; the order (accepted or rejected), or None."""
         return self._value(self.core.submit(req))  # type: ignore[no-any-return]
@@ -261,4 +370,12 @@ class TradingSession(QObject):
             self.quotes_changed.emit()
 
 
-__all__ = ["TradingSession"]
+def _call_confirmed(fn: Callable[..., CommandResult[Any]], *args: Any, **kw: Any) -> CommandResult[Any]:
+    """``fn(*args, **kw)``; keywords an engine does not take yet (``confirmed``) are dropped."""
+    params = inspect.signature(fn).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        kw = {k: v for k, v in kw.items() if k in params}
+    return fn(*args, **kw)
+
+
+__all__ = ["BrokerThread", "TradingSession"]
