@@ -68,6 +68,7 @@ KNOWN_TABLES = frozenset({
     "symbols", "bar_series", "bar_chunks",  # 0002
     "paper_accounts", "paper_orders", "paper_order_events", "paper_fills", "paper_equity",  # 0003
     "custom_indicators", "scan_presets", "scan_runs",  # 0004 (0005 adds a column only)
+    "journal_entries", "journal_edits", "journal_attachments", "journal_mappings",  # 0006_journal
 })
 #: The tables a store at the head revision has (a test checks this against a fresh store).
 HEAD_TABLES = KNOWN_TABLES
@@ -419,12 +420,23 @@ def restore_backup(path: Path, backup_file: Path) -> Path:
     return aside
 
 
+_REVISION_LINE = re.compile(r'^revision = "([^"]+)"', re.MULTILINE)
+
+
 def known_revisions() -> list[str]:
-    """The migration ids of this build, oldest first (from the file names; see module docstring)."""
-    return sorted(
-        p.name.split("_", 1)[0]
-        for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
-    )
+    """The migration ids of this build, oldest first (ordered by file name; the id is the
+    file's ``revision = "…"`` line, which may carry a slug after the number, e.g.
+    ``0006_journal``; read as text, without importing Alembic)."""
+    out = []
+    for p in sorted((MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")):
+        m = _REVISION_LINE.search(p.read_text(encoding="utf-8"))
+        out.append(m.group(1) if m else p.name.split("_", 1)[0])
+    return out
+
+
+def revision_number(rev: str) -> int:
+    """``"0006_journal"`` → 6 (the stamp in ``PRAGMA user_version``)."""
+    return int(rev.split("_", 1)[0])
 
 
 def head_revision() -> str:
@@ -458,7 +470,7 @@ def _judge(probe: StoreProbe | None, path: Path) -> bool:
                 "and has not been changed; move it away or choose another data folder."
             )
     if (probe.revision is not None and probe.revision not in known_revisions()) or (
-        ours and probe.user_version > int(head)
+        ours and probe.user_version > revision_number(head)
     ):
         raise NewerDatabase(
             f"The database {path} was written by a newer Stock Scanner (schema "
@@ -506,7 +518,7 @@ def _clear_half_created(conn: Any, probe: StoreProbe, path: Path) -> None:
             raise DatabaseIncomplete(path, "alembic_version", list_backups(path))
     # children before parents (the tables are empty, but foreign keys are on)
     children_first = ("watchlist_items", "bar_chunks", "paper_fills", "paper_order_events",
-                      "paper_equity", "paper_orders")
+                      "paper_equity", "paper_orders", "journal_edits", "journal_attachments")
     for t in sorted(leftovers, key=lambda t: (t not in children_first, t)):
         conn.exec_driver_sql(f'DROP TABLE "{t}"')
     log.warning("%s: removed the empty tables of an interrupted first start: %s", path, ", ".join(leftovers))
@@ -543,7 +555,7 @@ def upgrade(db: Database) -> None:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
             conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
-            conn.exec_driver_sql(f"PRAGMA user_version={int(head)}")
+            conn.exec_driver_sql(f"PRAGMA user_version={revision_number(head)}")
     except StoreError:
         raise
     except Exception as exc:

@@ -29,11 +29,17 @@ def sql(path: Path, *statements: str) -> list[tuple]:
         conn.close()
 
 
+#: what revision 0006_journal adds (children first: foreign keys are on)
+JOURNAL_DROPS = ("DROP TABLE journal_edits", "DROP TABLE journal_attachments", "DROP TABLE journal_mappings",
+                 "DROP TABLE journal_entries")
+
+
 def make_store_of_0004(path: Path) -> None:
     """A store as a build before this one left it: revision 0004, no checksum column,
     no application id."""
     open_database(path).dispose()
     sql(path,
+        *JOURNAL_DROPS,
         "ALTER TABLE bar_chunks DROP COLUMN crc",
         "UPDATE alembic_version SET version_num='0004'",
         "PRAGMA application_id=0",
@@ -45,7 +51,8 @@ def make_half_created_store(path: Path) -> None:
     tables, an empty alembic_version, no stamp."""
     open_database(path).dispose()
     tables = [r[0] for r in sql(path, "SELECT name FROM sqlite_master WHERE type='table'")]
-    drops = [f'DROP TABLE "{t}"' for t in ("bar_chunks", "bar_series", "symbols", "paper_fills",
+    drops = [f'DROP TABLE "{t}"' for t in ("journal_edits", "journal_attachments", "journal_mappings",
+                                            "journal_entries", "bar_chunks", "bar_series", "symbols", "paper_fills",
                                             "paper_order_events", "paper_equity", "paper_orders",
                                             "paper_accounts", "custom_indicators", "scan_presets",
                                             "scan_runs") if t in tables]
