@@ -191,6 +191,7 @@ def _features() -> tuple[Feature, ...]:
         scanner.FEATURE,
         trading.FEATURE,
         resolve("app.features.options:FEATURE"),
+        resolve("app.features.journal:FEATURE"),
         indicators.FEATURE,
         data.FEATURE,
         shell.FEATURE,
