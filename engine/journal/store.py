@@ -235,7 +235,7 @@ def trip_from_json(d: dict[str, Any]) -> RoundTrip:
     trip = res.trips[0]
     stop = d.get("stop")
     if stop not in (None, ""):
-        trip = trip.with_stop(stop)  # type: ignore[arg-type]
+        trip = trip.with_stop(stop)
     mfe, mae = _opt_float(d.get("mfe"), "MFE"), _opt_float(d.get("mae"), "MAE")
     return replace(trip, mfe=mfe, mae=mae)
 
