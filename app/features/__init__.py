@@ -193,6 +193,7 @@ def _features() -> tuple[Feature, ...]:
         scanner.FEATURE,
         trading.FEATURE,
         resolve("app.features.options:FEATURE"),
+        resolve("app.features.journal:FEATURE"),
         indicators.FEATURE,
         alerts.FEATURE,
         data.FEATURE,

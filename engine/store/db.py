@@ -68,6 +68,7 @@ KNOWN_TABLES = frozenset({
     "symbols", "bar_series", "bar_chunks",  # 0002
     "paper_accounts", "paper_orders", "paper_order_events", "paper_fills", "paper_equity",  # 0003
     "custom_indicators", "scan_presets", "scan_runs",  # 0004 (0005 adds a column only)
+    "journal_entries", "journal_edits", "journal_attachments", "journal_mappings",  # 0006_journal
     "alerts", "alert_state", "alert_history", "alert_deliveries",  # 0007_alerts
 })
 #: The tables a store at the head revision has (a test checks this against a fresh store).
@@ -518,7 +519,8 @@ def _clear_half_created(conn: Any, probe: StoreProbe, path: Path) -> None:
             raise DatabaseIncomplete(path, "alembic_version", list_backups(path))
     # children before parents (the tables are empty, but foreign keys are on)
     children_first = ("watchlist_items", "bar_chunks", "paper_fills", "paper_order_events",
-                      "paper_equity", "paper_orders")
+                      "paper_equity", "paper_orders", "journal_edits", "journal_attachments",
+                      "alert_deliveries", "alert_history", "alert_state")
     for t in sorted(leftovers, key=lambda t: (t not in children_first, t)):
         conn.exec_driver_sql(f'DROP TABLE "{t}"')
     log.warning("%s: removed the empty tables of an interrupted first start: %s", path, ", ".join(leftovers))

@@ -17,6 +17,7 @@ from engine.store.db import (
     NewerDatabase,
     StoreError,
     head_revision,
+    revision_number,
     open_database,
     revision_number,
 )

@@ -1,7 +1,7 @@
 """alerts: templates, per-(alert, symbol) trigger state, trigger history, deliveries
 
 Revision ID: 0007_alerts
-Revises: 0005
+Revises: 0006_journal
 
 The state table is what makes a restart resume without a duplicate notification: the last
 bar each (alert, symbol) fired on and its cooldown are written in the same transaction as
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_alerts"
-down_revision = "0005"
+down_revision = "0006_journal"
 branch_labels = None
 depends_on = None
 
