@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QLabel, QMenu, 
 from engine.paper.ledger import PositionView
 from engine.paper.orders import Fill, OrderView
 from widgets import style
-from widgets.trading.dialogs import ModifyOrderDialog
 from engine.formatting import money
 from widgets.table import TableModel, TableView
 from widgets.trading.fmt import ZERO, pnl_color
@@ -198,6 +197,8 @@ class WorkingOrdersWidget(BlotterView):
         o = self.selected()
         if o is None:
             return
+        from widgets.trading.dialogs import ModifyOrderDialog
+
         dlg = ModifyOrderDialog(o, self)
         if dlg.exec() == QDialog.DialogCode.Accepted and dlg.changes:
             self.session.modify(o.order_id, **dlg.changes)
