@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from app.theme import polish
+
 if TYPE_CHECKING:
     from app.context import AppContext
     from widgets.indicator_builder import IndicatorBuilderDialog
@@ -41,6 +43,7 @@ def open_indicator_builder(ctx: "AppContext", parent: QWidget | None = None) -> 
         symbol = syms[0] if syms else None
     dlg = IndicatorBuilderDialog(ctx.formulas, ctx.data, ctx.tasks, symbol=symbol, timeframe=timeframe, parent=parent)
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    polish(dlg)  # its hint labels (app.theme: there is no application-wide style sheet)
     dlg.destroyed.connect(lambda *_: setattr(host, "dialog", None))
     host.dialog = dlg
     dlg.show()

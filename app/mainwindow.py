@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import theme
 from app.context import AppContext
 from app.features import Area, DockSpec
 from app.links import NEW_INSTANCE_GROUP, LinkGroup
@@ -53,6 +54,9 @@ _AREAS = {
     Area.BOTTOM: Qt.DockWidgetArea.BottomDockWidgetArea,
 }
 STATE_SAVE_DELAY_MS = 1500
+#: The completer's symbol list loads this long after the window first shows: only typing
+#: in the search box needs it, and a worker started earlier competes with the first frame.
+COMPLETIONS_DELAY_MS = 200
 
 
 @runtime_checkable
@@ -221,14 +225,18 @@ class MainWindow(QMainWindow):
         self.search.returnPressed.connect(lambda: self._on_search_entered(self.search.text()))
         tb.addWidget(QLabel(" Symbol "))
         tb.addWidget(self.search)
-        self.reload_completions()
+        # The symbol list for the completer is loaded once the window has been shown (see
+        # showEvent): a worker doing it now would compete with building the first frame.
+        self._completions_pending = True
 
     def _build_statusbar(self) -> None:
         sb = self.statusBar()
         self.demo_badge = QLabel("Demo data")
         self.demo_badge.setObjectName("demoBadge")
+        self.demo_badge.setStyleSheet(theme.DEMO_BADGE_CSS)
         self.demo_hint = QLabel('<a href="settings">Using generated demo prices — Settings → Data source</a>')
-        self.demo_hint.setObjectName("hint")
+        self.demo_hint.setObjectName(theme.HINT)
+        theme.style_hint(self.demo_hint)
         self.demo_hint.linkActivated.connect(lambda _l: self.open_settings(section="data"))
         sb.addWidget(self.demo_badge)
         sb.addWidget(self.demo_hint)
@@ -267,6 +275,8 @@ class MainWindow(QMainWindow):
             from app.dock_title import DockTitleBar
 
             dock.setTitleBarWidget(DockTitleBar(dock, self.ctx.links, instance_id))
+        else:
+            dock.setStyleSheet(theme.dock_title_css())
         siblings = [self.docks[i] for i, s in self.instance_spec.items() if s is spec and not self.docks[i].isHidden()]
         if extra and siblings:
             self.addDockWidget(self.dockWidgetArea(siblings[-1]), dock)
@@ -353,6 +363,7 @@ class MainWindow(QMainWindow):
             w = spec.factory(self.ctx, instance_id)
             if not w.objectName():
                 w.setObjectName(f"{spec.id}Content")
+            theme.polish(w)
             dock.setWidget(w)
             state = self._pending_state.pop(instance_id, None)
             if state is not None and isinstance(w, StatefulDock):
@@ -518,6 +529,11 @@ class MainWindow(QMainWindow):
         from app.theme import apply_theme
 
         used = apply_theme(QApplication.instance(), name)  # type: ignore[arg-type]
+        for dock in self.docks.values():
+            if dock.titleBarWidget() is None:
+                dock.setStyleSheet(theme.dock_title_css())
+        for toast in self.findChildren(QLabel, "toast"):
+            toast.setStyleSheet(theme.toast_css())
         self.ctx.settings.set("ui/theme", used)
         for n, a in self.theme_actions.items():
             a.setChecked(n == used)
@@ -640,6 +656,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ events
     def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
         super().showEvent(event)
+        if self._completions_pending:
+            self._completions_pending = False
+            QTimer.singleShot(COMPLETIONS_DELAY_MS, self, self.reload_completions)
         if getattr(self, "_default_sizes_on_show", False):
             self._default_sizes_on_show = False
             QTimer.singleShot(0, self, self._size_default_layout)

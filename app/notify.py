@@ -23,6 +23,8 @@ from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSystemTrayIcon, QWidget
 
+from app.theme import toast_css
+
 log = logging.getLogger(__name__)
 LEVELS = ("info", "warning", "error")
 
@@ -96,6 +98,7 @@ class Toast(QLabel):
     def __init__(self, parent: QWidget, note: Note, msecs: int = 5000) -> None:
         super().__init__(parent)
         self.setObjectName("toast")
+        self.setStyleSheet(toast_css())  # before adjustSize: the padding is part of the size
         self.setWordWrap(True)
         self.setMaximumWidth(360)
         self.setText(f"<b>{note.title}</b><br>{note.text}")

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.settings import DATA_SOURCES, AppSettings
+from app.theme import HINT, style_hint
 from engine import paths
 
 
@@ -60,7 +61,8 @@ class SettingsDialog(QDialog):
         df.addRow("Market data:", self.source)
         df.addRow("Data folder:", folder_row)
         note = QLabel("A new data folder is used from the next start.")
-        note.setObjectName("hint")
+        note.setObjectName(HINT)
+        style_hint(note)
         df.addRow("", note)
         ui_box = QGroupBox("Appearance")
         uf = QFormLayout(ui_box)

@@ -1,15 +1,28 @@
-"""Dark and light themes: a Qt palette, a small stylesheet, and pyqtgraph colours.
+"""Dark and light themes: a Qt palette, a few per-widget styles, and pyqtgraph colours.
 
 Widgets read chart colours from ``widgets.style.CHART`` (set here) so they do not import app/.
+
+There is deliberately no application-wide style sheet: with one, Qt runs every widget of
+the app through ``QStyleSheetStyle`` (each polish, reparenting and size hint), which made
+building and first painting the workstation measurably slower (issue 8). The few widgets
+that need more than the palette carry their own style:
+
+* hint labels (``objectName`` ``"hint"``): the muted text colour, through the palette role
+  ``PlaceholderText`` (so a theme change needs nothing more); ``polish(widget)`` gives it to
+  every hint label under a widget (the main window calls it on each dock's content when it is
+  built, and on the dialogs it opens);
+* the demo-data badge (``DEMO_BADGE_CSS``), toasts (``toast_css()``) and the native title bar
+  of docks without a title bar widget of their own (``dock_title_css()``).
 """
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from widgets import style
 
 THEMES = ("dark", "light")
+HINT = "hint"
 
 _PALETTES = {
     "dark": {
@@ -24,11 +37,51 @@ _PALETTES = {
     },
 }
 
+#: The "Demo data" badge in the status bar (the same in both themes).
+DEMO_BADGE_CSS = "background: #b7791f; color: white; border-radius: 3px; padding: 1px 6px; font-weight: bold;"
+
+_current = "dark"
+
+
+def current() -> str:
+    """The theme last applied ("dark" before any)."""
+    return _current
+
+
+def toast_css() -> str:
+    """The style of an in-app toast in the current theme."""
+    c = _PALETTES[_current]
+    return (f"background: {c['button']}; color: {c['text']}; border: 1px solid {c['mid']}; "
+            "border-radius: 6px; padding: 8px 12px;")
+
+
+def dock_title_css() -> str:
+    """The style of a dock's native title bar in the current theme (set on the dock)."""
+    return f"QDockWidget::title {{ padding: 4px 6px; background: {_PALETTES[_current]['button']}; }}"
+
+
+def style_hint(label: QLabel) -> None:
+    """Show ``label`` in the muted hint colour (follows theme changes)."""
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+
+
+def polish(root: QWidget) -> None:
+    """Give every hint label under ``root`` (``root`` included) its colour."""
+    if isinstance(root, QLabel) and root.objectName() == HINT:
+        style_hint(root)
+    for label in root.findChildren(QLabel, HINT):
+        style_hint(label)
+
 
 def apply_theme(app: QApplication, name: str) -> str:
-    """Apply ``name`` ("dark"/"light"; anything else falls back to dark). Returns the theme used."""
+    """Apply ``name`` ("dark"/"light"; anything else falls back to dark). Returns the theme used.
+
+    Sets the application palette and the chart colours; the per-widget styles above are
+    the caller's (``MainWindow.set_theme`` restyles its docks)."""
+    global _current
     if name not in THEMES:
         name = "dark"
+    _current = name
     c = _PALETTES[name]
     app.setStyle("Fusion")
     pal = QPalette()
@@ -51,13 +104,5 @@ def apply_theme(app: QApplication, name: str) -> str:
     for r in (role.Text, role.WindowText, role.ButtonText):
         pal.setColor(QPalette.ColorGroup.Disabled, r, QColor(c["disabled"]))
     app.setPalette(pal)
-    app.setStyleSheet(
-        f"""
-        QDockWidget::title {{ padding: 4px 6px; background: {c['button']}; }}
-        QStatusBar QLabel#demoBadge {{ background: #b7791f; color: white; border-radius: 3px; padding: 1px 6px; font-weight: bold; }}
-        QLabel#toast {{ background: {c['button']}; color: {c['text']}; border: 1px solid {c['mid']}; border-radius: 6px; padding: 8px 12px; }}
-        QLabel#hint {{ color: {c['disabled']}; }}
-        """
-    )
     style.set_chart_theme(name)
     return name

@@ -9,16 +9,9 @@
 * ``feed``: ``QuoteFeed`` with ``DelayedQuotes`` / ``DemoQuotes`` sources.
 * ``backtest``: ``run_backtest`` of a ``RuleStrategy`` over ``Bars``.
 """
+from typing import TYPE_CHECKING, Any
+
 from engine.paper.account import AccountKind, AccountSummary, PaperAccount
-from engine.paper.backtest import (
-    BacktestResult,
-    FixedQty,
-    PercentEquity,
-    RiskPerTrade,
-    RuleStrategy,
-    Trade,
-    run_backtest,
-)
 from engine.paper.broker import PaperBroker, bar_from
 from engine.paper.errors import (
     AccountExists,
@@ -48,6 +41,30 @@ from engine.paper.orders import (
     Side,
     TimeInForce,
 )
+
+if TYPE_CHECKING:
+    from engine.paper.backtest import (
+        BacktestResult,
+        FixedQty,
+        PercentEquity,
+        RiskPerTrade,
+        RuleStrategy,
+        Trade,
+        run_backtest,
+    )
+
+#: Imported on first use: the workstation's start-up needs the broker, not the backtester.
+_BACKTEST = frozenset({"BacktestResult", "FixedQty", "PercentEquity", "RiskPerTrade", "RuleStrategy", "Trade",
+                       "run_backtest"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BACKTEST:
+        from engine.paper import backtest
+
+        return getattr(backtest, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AccountChanged", "AccountExists", "AccountKind", "AccountSummary", "BacktestResult", "Bar",

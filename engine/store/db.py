@@ -526,15 +526,44 @@ def _clear_half_created(conn: Any, probe: StoreProbe, path: Path) -> None:
     log.warning("%s: removed the empty tables of an interrupted first start: %s", path, ", ".join(leftovers))
 
 
+#: Stores this process found healthy and at head, with the signature of their files then
+#: (``_signature``). ``PRAGMA quick_check`` reads every page of the file, and the workstation
+#: opens its store twice at start-up (the shell, then the paper broker): the second check
+#: of an unchanged file is skipped. Any change to the file or its WAL checks it again.
+_VERIFIED: dict[Path, tuple[tuple[int, int] | None, ...]] = {}
+
+
+def _signature(path: Path) -> tuple[tuple[int, int] | None, ...]:
+    """(size, mtime in ns) of the store file (None: no file) and of its ``-wal`` when that
+    holds frames; an empty or missing WAL (connections create and remove it as they open
+    and close) means the file alone is the content."""
+    out: list[tuple[int, int] | None] = []
+    for i, p in enumerate((path, path.with_name(path.name + "-wal"))):
+        try:
+            st = p.stat()
+        except OSError:
+            out.append(None)
+            continue
+        out.append(None if i and st.st_size == 0 else (st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
 def upgrade(db: Database) -> None:
     """Bring the store to the head revision and stamp it as ours (see module docstring).
 
-    Does nothing (and imports nothing) when the store is ours and at head. Raises
-    ``ForeignDatabase``/``NewerDatabase``/``DatabaseIncomplete`` without changing the
+    Does nothing (and imports nothing) when the store is ours and at head; a store this
+    process already found so, whose files have not changed since, is not read again.
+    Raises ``ForeignDatabase``/``NewerDatabase``/``DatabaseIncomplete`` without changing the
     file, and the ``StoreError`` of ``translate_sqlite_error`` if SQLite fails (then the
     store keeps its previous version).
     """
+    key = db.path.resolve()
+    sig = _signature(key)
+    if sig[0] is not None and _VERIFIED.get(key) == sig:
+        return
+    _VERIFIED.pop(key, None)
     if _judge(probe_file(db.path), db.path):
+        _VERIFIED[key] = sig
         return
     from alembic import command
     from alembic.config import Config
@@ -567,6 +596,7 @@ def upgrade(db: Database) -> None:
         raise known from exc
     finally:
         eng.dispose()
+    _VERIFIED[key] = _signature(key)  # checked before the upgrade (or new), and ours at head now
 
 
 def open_database(path: Path | None = None, *, migrate: bool = True) -> Database:

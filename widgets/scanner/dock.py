@@ -288,7 +288,7 @@ class ScannerWidget(QWidget):
         self.status.setObjectName("scannerStatus")
         self.status.setWordWrap(True)
         # a long message must not widen the dock: it wraps (and is clipped at worst)
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)  # two lines fit
         self.progress = QProgressBar()
         self.progress.setObjectName("scannerProgress")
         self.progress.setMaximumWidth(160)

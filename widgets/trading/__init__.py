@@ -16,11 +16,24 @@ labels and colours; numbers are written by ``engine.formatting``).
 The user sees the quote source named next to every quote ("demo quotes" / "delayed
 quotes"): these are never live exchange prices.
 """
+from typing import TYPE_CHECKING, Any
+
 from widgets.trading.account import AccountChooser, AccountWidget
 from widgets.trading.blotters import FillsWidget, OrderHistoryWidget, PositionsWidget, WorkingOrdersWidget
-from widgets.trading.dialogs import ModifyOrderDialog, NewAccountDialog
 from widgets.trading.markers import ChartTradeMarkers, fill_markers
 from widgets.trading.session import TradingSession
+
+if TYPE_CHECKING:
+    from widgets.trading.dialogs import ModifyOrderDialog, NewAccountDialog
+
+
+def __getattr__(name: str) -> Any:
+    """The dialogs are imported on first use (not needed for the first frame)."""
+    if name in ("ModifyOrderDialog", "NewAccountDialog"):
+        from widgets.trading import dialogs
+
+        return getattr(dialogs, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "AccountChooser", "AccountWidget", "ChartTradeMarkers", "FillsWidget", "ModifyOrderDialog",

@@ -14,7 +14,6 @@ from engine.paper.account import AccountSummary
 from widgets import style
 from widgets.chart import PriceAxis
 from widgets.trading.blotters import SessionView, hint
-from widgets.trading.dialogs import NewAccountDialog
 from widgets.trading.fmt import ZERO, pnl_color
 from widgets.trading.session import TradingSession
 
@@ -60,6 +59,8 @@ class AccountChooser(QWidget):
         self.box.blockSignals(False)
 
     def new_account(self) -> None:
+        from widgets.trading.dialogs import NewAccountDialog
+
         NewAccountDialog(self.session, self).exec()
 
 

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 from engine.paper.ledger import PositionView
 from engine.paper.orders import Fill, OrderView
 from widgets import style
-from widgets.trading.dialogs import ModifyOrderDialog
 from engine.formatting import money
 from widgets.table import TableModel, TableView
 from widgets.trading.fmt import ZERO, pnl_color
@@ -208,6 +207,8 @@ class WorkingOrdersWidget(BlotterView):
         o = self.selected()
         if o is None:
             return
+        from widgets.trading.dialogs import ModifyOrderDialog
+
         dlg = ModifyOrderDialog(o, self)
         if dlg.exec() == QDialog.DialogCode.Accepted and dlg.changes:
             self.session.send_modify(o.order_id, dlg.changes)
