@@ -2,35 +2,27 @@
 
 Bars live in an ``engine.data.Bars`` (Qt-free model); the items here only draw
 (vnpy ``chart/manager.py`` feeds ``chart/item.py``). X is the bar index (no weekend gaps);
-the date axis maps indices to times.
-
-``OhlcItem`` follows pyqtgraph's ``customGraphicsItem`` example with two additions: it
-draws only the visible index range (cached per 256-bar-aligned window), and above about
-one bar per pixel it switches to level-of-detail: each pixel column is one aggregated
-bar (first open, max high, min low, last close), like finplot's ``lod_candles``.
-Crosshair updates are throttled with ``pg.SignalProxy``.
+the date axis maps indices to times. Crosshair updates are throttled with ``pg.SignalProxy``.
 """
 from __future__ import annotations
 
-import datetime as _dt
-
-import math
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QLineF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen, QPicture
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QInputDialog, QLabel, QMenu, QMessageBox, QToolButton, QVBoxLayout, QWidget
 
 from engine import formatting as fmt
 from engine.data.bars import Bars, timeframe_label
 from engine.market.calendar import exchange_tz
 from widgets import style
+from widgets.chart.axes import DateAxis, PriceAxis, VolumeAxis
+from widgets.chart.items import OhlcItem
+from widgets.chart.panes import is_price_like
 from widgets.tasks import TaskSubmitter
 
-CHUNK = 256
 CHART_TIMEFRAMES = ("1m", "5m", "15m", "60m", "1d", "1wk", "1mo")  # ids, shortest first; shown as timeframe_label
 #: the "+ Indicator" menu's ready-made overlays (label, formula)
 QUICK_OVERLAYS = (
@@ -39,19 +31,6 @@ QUICK_OVERLAYS = (
     ("Bollinger lower (20, 2)", "bb_lower(close, 20, 2)"), ("RSI 14", "rsi(close, 14)"),
     ("MACD histogram", "macd_hist(close, 12, 26, 9)"), ("ATR 14", "atr(14)"),
 )
-
-
-def is_price_like(values: np.ndarray, close: np.ndarray) -> bool:
-    """Whether an overlay lives on the price scale (an average, a band) rather than its own
-    (an oscillator, a volume measure): its values stay within about 20% of the close."""
-    if np.asarray(values).dtype == bool:
-        return False  # true/false: a 0/1 step belongs in its own pane
-    y = np.asarray(values, dtype=float)
-    ok = np.isfinite(y) & np.isfinite(close) & (close != 0)
-    if not ok.any():
-        return True  # nothing to draw yet: keep it with the price
-    dev = np.abs(y[ok] / close[ok] - 1.0)
-    return bool(np.median(dev) < 0.2 and np.quantile(dev, 0.95) < 0.5)
 
 
 _SOURCE_LABELS = {"demo": "demo", "yahoo": "Yahoo Finance", "csv": "CSV"}
@@ -64,165 +43,6 @@ def source_label(source: str) -> str:
 
 class BarSource(Protocol):
     def get_bars(self, symbol: str, timeframe: str = "1d", refresh: bool = False) -> Bars: ...
-
-
-def _aggregate(o, h, l, c, k: int):  # noqa: E741 - OHLC names
-    """Aggregate consecutive groups of ``k`` bars (last group may be short)."""
-    n = len(o)
-    starts = np.arange(0, n, k)
-    ao = o[starts]
-    ac = c[np.minimum(starts + k, n) - 1]
-    ah = np.maximum.reduceat(h, starts)
-    al = np.minimum.reduceat(l, starts)
-    return starts, ao, ah, al, ac
-
-
-class OhlcItem(pg.GraphicsObject):
-    """Candles, or volume bars (``volume=True``), drawn for the visible range only."""
-
-    def __init__(self, volume: bool = False) -> None:
-        super().__init__()
-        self.volume_mode = volume
-        self.o = self.h = self.l = self.c = np.empty(0)
-        self._pictures: dict[tuple[int, int, int], QPicture] = {}
-        self._rect = QRectF()
-
-    def set_data(self, o: np.ndarray, h: np.ndarray, l: np.ndarray, c: np.ndarray) -> None:  # noqa: E741
-        self.prepareGeometryChange()
-        self.o, self.h, self.l, self.c = o, h, l, c
-        self._pictures.clear()
-        n = len(o)
-        if n:
-            lo = 0.0 if self.volume_mode else float(np.nanmin(l))
-            hi = float(np.nanmax(h))
-            self._rect = QRectF(-0.5, lo, n, (hi - lo) or 1.0)
-        else:
-            self._rect = QRectF()
-        self.update()
-
-    def clear_cache(self) -> None:
-        self._pictures.clear()
-        self.update()
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
-        return self._rect
-
-    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange: Any = None):  # noqa: N802,N803
-        n = len(self.o)
-        if n == 0:
-            return None, None
-        if ax == 0:
-            return -0.5, n - 0.5
-        i0, i1 = 0, n
-        if orthoRange is not None:
-            i0 = max(0, int(math.floor(orthoRange[0] + 0.5)))
-            i1 = min(n, int(math.ceil(orthoRange[1] + 0.5)))
-            if i1 <= i0:
-                return None, None
-        if self.volume_mode:
-            return 0.0, float(np.nanmax(self.h[i0:i1]) * 1.05)
-        return float(np.nanmin(self.l[i0:i1])), float(np.nanmax(self.h[i0:i1]))
-
-    def _visible(self) -> tuple[int, int, int]:
-        n = len(self.o)
-        vb = self.getViewBox()
-        if vb is None:
-            return 0, n, 1
-        x0, x1 = vb.viewRange()[0]
-        i0 = max(0, (int(math.floor(x0)) // CHUNK) * CHUNK)
-        i1 = min(n, (int(math.ceil(x1)) // CHUNK + 1) * CHUNK)
-        px = self.pixelWidth() or 1.0  # bar-index units per pixel
-        k = max(1, int(px)) if px >= 1.0 else 1
-        if k > 1:
-            i0 = (i0 // k) * k
-        return i0, max(i0, i1), k
-
-    def paint(self, p: QPainter, *args: Any) -> None:
-        if len(self.o) == 0:
-            return
-        key = self._visible()
-        pic = self._pictures.get(key)
-        if pic is None:
-            if len(self._pictures) > 64:
-                self._pictures.clear()
-            pic = self._draw(*key)
-            self._pictures[key] = pic
-        pic.play(p)
-
-    def _draw(self, i0: int, i1: int, k: int) -> QPicture:
-        colors = style.CHART
-        pic = QPicture()
-        p = QPainter(pic)
-        o, h, l, c = (a[i0:i1] for a in (self.o, self.h, self.l, self.c))  # noqa: E741
-        if k > 1:
-            starts, o, h, l, c = _aggregate(o, h, l, c, k)  # noqa: E741
-            x = i0 + starts + (k - 1) / 2.0
-            w = k * 0.8
-        else:
-            x = np.arange(i0, i0 + len(o), dtype=float)
-            w = 0.7
-        up = c >= o
-        up_col = QColor(colors.volume_up if self.volume_mode else colors.up)
-        dn_col = QColor(colors.volume_down if self.volume_mode else colors.down)
-        for mask, col in ((up, up_col), (~up, dn_col)):
-            idx = np.nonzero(mask & np.isfinite(h))[0]
-            if idx.size == 0:
-                continue
-            pen = QPen(col)
-            pen.setCosmetic(True)
-            p.setPen(pen)
-            p.setBrush(col)
-            if self.volume_mode:
-                p.drawRects([QRectF(x[i] - w / 2, 0.0, w, h[i]) for i in idx])
-                continue
-            p.drawLines([QLineF(x[i], l[i], x[i], h[i]) for i in idx])
-            p.drawRects([QRectF(x[i] - w / 2, min(o[i], c[i]), w, abs(c[i] - o[i])) for i in idx])
-        p.end()
-        return pic
-
-
-class DateAxis(pg.AxisItem):
-    """Bottom axis labelling bar indices with their dates/times.
-
-    Daily and longer bars are labelled with their trading date (stored as that date's UTC
-    midnight); intraday bars in the exchange's own time (``tz``, from the market calendar's
-    ``exchange_tz``: a NYSE 09:30 bar reads 09:30, not 14:30 UTC)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.times = np.empty(0, dtype=np.int64)
-        self.intraday = False
-        self.tz: _dt.tzinfo = _dt.timezone.utc
-
-    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        out = []
-        n = len(self.times)
-        for v in values:
-            i = int(round(v))
-            if 0 <= i < n:
-                t = int(self.times[i])
-                if self.intraday:
-                    out.append(_dt.datetime.fromtimestamp(t, self.tz).strftime("%m-%d %H:%M"))
-                else:
-                    out.append(_dt.datetime.fromtimestamp(t, _dt.timezone.utc).strftime("%Y-%m-%d"))
-            else:
-                out.append("")
-        return out
-
-
-class VolumeAxis(pg.AxisItem):
-    """Right axis of the volume pane: 1.2K / 3.4M / 5.6B instead of 5e+07."""
-
-    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        return [fmt.compact_tick(v * scale) for v in values]
-
-
-class PriceAxis(pg.AxisItem):
-    """A price or equity axis with thousands separators and the decimals the tick spacing
-    needs (``100,150``, not ``100150``; ``12.5``); pass it as ``axisItems={"right": PriceAxis("right")}``."""
-
-    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        return [fmt.tick(v * scale, spacing * scale) for v in values]
 
 
 class ChartWidget(QWidget):
