@@ -136,10 +136,9 @@ class OhlcItem(_CachedItem):
         self.o, self.h, self.l, self.c = o, h, l, c
         self._pictures.clear()
         n = len(o)
-        finite = np.isfinite(h) & np.isfinite(l) if n else np.zeros(0, bool)
-        if n and finite.any():
-            lo = 0.0 if self.volume_mode else float(np.min(l[finite]))
-            hi = float(np.max(h[finite]))
+        hi = float(np.fmax.reduce(h)) if n else math.nan  # fmax/fmin skip NaN, no mask copied
+        lo = 0.0 if self.volume_mode or not n else float(np.fmin.reduce(l))
+        if n and math.isfinite(hi) and math.isfinite(lo):
             self._rect = QRectF(-0.5, lo, n, (hi - lo) or 1.0)
         else:
             self._rect = QRectF()

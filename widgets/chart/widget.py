@@ -605,9 +605,10 @@ class ChartWidget(QWidget):
         self.shown = shown
         self._set_time_axes()
         vol = shown.volume
-        self.volume.set_data(shown.open if vol is not None else np.empty(0), vol if vol is not None else np.empty(0),
-                             np.zeros_like(vol) if vol is not None else np.empty(0),
-                             shown.close if vol is not None else np.empty(0))
+        if vol is not None:  # the volume item reads only high (the volume), open and close (the colour)
+            self.volume.set_data(shown.open, vol, vol, shown.close)
+        else:
+            self.volume.set_data(np.empty(0), np.empty(0), np.empty(0), np.empty(0))
         n = len(shown)
         if not (keep_view and same_length):
             show = min(n, 250 if not b.is_intraday else 390)
