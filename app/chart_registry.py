@@ -49,7 +49,7 @@ class ChartRegistry(QObject):
         chart.setProperty("instanceId", instance_id)
         chart.symbol_changed.connect(lambda s, i=instance_id: self.symbol_changed.emit(i, s))
         chart.price_clicked.connect(lambda p, i=instance_id: self.price_clicked.emit(i, p))
-        for w in (chart, chart.glw.viewport()):
+        for w in (chart, *chart.viewports()):  # every pane's canvas: a click there activates the chart
             w.installEventFilter(self)
         chart.destroyed.connect(lambda *_a, i=instance_id: self.remove(i))
         if self.active_id is None:

@@ -18,6 +18,7 @@ class ChartColors:
     crosshair: str
     demo_badge: str
     overlays: tuple[str, ...]
+    separator: str = "#2a2e39"  # the line between chart panes (the splitter handle)
 
 
 DARK = ChartColors(
@@ -28,7 +29,7 @@ DARK = ChartColors(
 LIGHT = ChartColors(
     background="#ffffff", foreground="#3b4250", grid_alpha=0.2, up="#089981", down="#f23645",
     volume_up="#8fd3c8", volume_down="#f5a3a9", crosshair="#7a8190", demo_badge="#b7791f",
-    overlays=("#d49b00", "#1e88e5", "#8e24aa", "#f4511e", "#43a047"),
+    overlays=("#d49b00", "#1e88e5", "#8e24aa", "#f4511e", "#43a047"), separator="#d6d9e0",
 )
 
 

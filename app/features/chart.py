@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.features import Area, DockSpec, Feature, ServiceSpec, Subscription
+from app.features import Area, DockSpec, Feature, ServiceSpec, SettingKey, Subscription
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from app.context import AppContext
 
 DOCK_ID = "chart"
+#: where intraday chart times are drawn (widgets.chart.axes.TIME_ZONES)
+TIME_ZONE_CHOICES = ("exchange", "local", "utc")
 
 
 def _registry(ctx: "AppContext") -> object:
@@ -25,6 +27,8 @@ def _chart(ctx: "AppContext", instance_id: str) -> "QWidget":
 
     w = ChartWidget(ctx.data, ctx.tasks)
     w.set_formula_source(ctx.formulas.parse, lambda: sorted(ctx.formulas.custom_map()))
+    zone = str(ctx.settings.get("chart/time_zone", "exchange"))
+    w.set_time_zone(zone if zone in TIME_ZONE_CHOICES else "exchange")
     ctx.chart_registry.add(instance_id, w)
     return w
 
@@ -32,6 +36,11 @@ def _chart(ctx: "AppContext", instance_id: str) -> "QWidget":
 def _on_custom_indicators(ctx: "AppContext", _event: Any) -> None:
     for chart in ctx.charts:
         chart.refresh_overlays()
+
+
+def _apply_time_zone(ctx: "AppContext", value: Any) -> None:
+    for chart in ctx.charts:
+        chart.set_time_zone(str(value))
 
 
 def _on_settings(ctx: "AppContext", event: Any) -> None:
@@ -46,6 +55,11 @@ FEATURE = Feature(
     docks=(
         DockSpec(DOCK_ID, "Chart", _chart, Area.RIGHT, shortcut="Ctrl+1", multi=True,
                  new_text="New &chart", new_shortcut="Ctrl+N", linkable=True),
+    ),
+    settings=(
+        SettingKey("chart/time_zone", str, "exchange",
+                   "intraday chart times: exchange (the market calendar's zone), local or utc",
+                   choices=TIME_ZONE_CHOICES, apply=_apply_time_zone),
     ),
     subscriptions=(
         Subscription("engine.formula.events:CustomIndicatorsChanged", _on_custom_indicators),

@@ -101,6 +101,7 @@ def test_two_charts_with_different_symbols_survive_a_restart_with_their_overlays
     second.add_formula_overlay("sma(close, 50)")
     second.add_formula_overlay("rsi(close, 14)")
     qtbot.waitUntil(lambda: second.bars is not None and second.bars.symbol == demo[7], timeout=20000)
+    qtbot.waitUntil(lambda: second.overlay_pane("rsi(close, 14)") != "pending", timeout=20000)  # studies: in a worker
     assert second.overlay_pane("rsi(close, 14)") == "lower"
     _idle(ws, qtbot)
     ws.close()
@@ -116,6 +117,7 @@ def test_two_charts_with_different_symbols_survive_a_restart_with_their_overlays
         assert (c2.symbol, c2.timeframe) == (demo[7], "1d")
         assert c2.overlay_names() == ["sma(close, 50)", "rsi(close, 14)"]
         assert c2.kind_box.currentText() == "Line"
+        qtbot.waitUntil(lambda: c2.overlay_pane("rsi(close, 14)") != "pending", timeout=20000)
         assert c2.overlay_pane("rsi(close, 14)") == "lower" and c2.overlay_pane("sma(close, 50)") == "price"
         assert ctx2.links.group("chart-2") is LinkGroup.BLUE and ctx2.links.group("chart") is LinkGroup.RED
         _idle(ws2, qtbot)

@@ -86,6 +86,7 @@ def test_scan_open_add_to_watchlist_export(home, qtbot, tmp_path):
     # another filter than the run before: "new since last run" compares only the same filter
     assert scanner.new == () and scanner.dropped == ()
     chart.add_formula_overlay("my_osc")
+    qtbot.waitUntil(lambda: chart.overlay_pane("my_osc") != "pending", timeout=20000)  # computed in a worker
     assert chart.overlay_pane("my_osc") == "lower"
     dlg.close()
     qtbot.waitUntil(lambda: not ctx.tasks.active, timeout=15000)

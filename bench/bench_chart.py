@@ -1,0 +1,203 @@
+"""The chart on 1,000,000 one-minute bars, offscreen at 1600×900, against finplot.
+
+Each side runs in a fresh interpreter (``python -m bench.bench_chart ours|finplot``) so the
+resident memory it adds is its own. Figures (medians): build + first render, one pan frame
+(set the x range, paint synchronously) of the last 200 bars and mid-series, the same with
+five studies on screen (SMA 20/50/200, EMA 20, RSI 14), and switching the chart type.
+finplot 1.9.7 needs its time column in nanoseconds under pandas 3, or its panning silently
+does nothing; if it cannot run, the output says why.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+from bench.core import REPO, Result, benchmark
+
+N = 1_000_000
+W, H = 1600, 900
+PANS = 15
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _bars():
+    import numpy as np
+
+    from engine.data.bars import Bars
+
+    rng = np.random.default_rng(7)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.0005, N)))
+    open_ = np.r_[close[0], close[:-1]]
+    high = np.maximum(open_, close) * (1 + rng.uniform(0, 0.0005, N))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0, 0.0005, N))
+    t = 1_600_000_000 + np.arange(N, dtype=np.int64) * 60
+    vol = rng.integers(100, 10_000, N).astype(float)
+    return Bars.from_arrays("BENCH", "1m", t, open_, high, low, close, vol, "csv")
+
+
+def _pan_windows() -> list[tuple[float, float]]:
+    out = []
+    for k in range(PANS):
+        out.append((N - 200 - 5 * k, N - 5 * k))  # the last 200 bars, panning back
+        m = N // 2 + 37 * k
+        out.append((m - 200, m))  # mid-series
+    return out
+
+
+def _ours() -> dict[str, float]:
+    import talib
+    from PySide6.QtWidgets import QApplication
+
+    from widgets.chart import ChartWidget
+
+    app = QApplication.instance() or QApplication([])
+    bars = _bars()
+
+    class Sync:
+        def submit(self, fn, *args, on_result=None, on_error=None, **_kw):
+            r = fn(*args)
+            if on_result:
+                on_result(r)
+            return self
+
+        def cancel(self) -> None:
+            pass
+
+    rss0 = _rss_mb()
+    t0 = time.perf_counter()
+    w = ChartWidget(None, Sync())  # type: ignore[arg-type]
+    w.resize(W, H)
+    w.show()
+    w.set_bars(bars)
+    w.repaint()
+    app.processEvents()
+    build = time.perf_counter() - t0
+
+    def pan() -> float:
+        times = []
+        for x0, x1 in _pan_windows():
+            t = time.perf_counter()
+            w.price.setXRange(x0, x1, padding=0)
+            w.repaint()
+            times.append(time.perf_counter() - t)
+        return statistics.median(times)
+
+    pan_plain = pan()
+    rss = _rss_mb() - rss0
+    studies = {"sma(close, 20)": lambda b: talib.SMA(b.close, 20), "sma(close, 50)": lambda b: talib.SMA(b.close, 50),
+               "sma(close, 200)": lambda b: talib.SMA(b.close, 200), "ema(close, 20)": lambda b: talib.EMA(b.close, 20),
+               "rsi(close, 14)": lambda b: talib.RSI(b.close, 14)}
+    for name, fn in studies.items():
+        w.set_overlay(name, fn)
+    w.repaint()
+    pan_studies = pan()
+    switch = []
+    for kind in ("line", "candles", "ohlc", "candles"):
+        t = time.perf_counter()
+        w.set_chart_type(kind)
+        w.repaint()
+        switch.append(time.perf_counter() - t)
+    return {"build": build, "pan": pan_plain, "pan5": pan_studies, "switch": statistics.median(switch), "rss": rss}
+
+
+def _finplot() -> dict[str, float]:
+    import numpy as np
+    import pandas as pd
+
+    import finplot as fplt
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    bars = _bars()
+    rss0 = _rss_mb()
+    t0 = time.perf_counter()
+    # finplot 1.9.7 under pandas 3: the time column in nanoseconds, or panning does nothing
+    df = pd.DataFrame({"time": bars.time.astype(np.int64) * 1_000_000_000, "open": bars.open, "close": bars.close,
+                       "high": bars.high, "low": bars.low, "volume": bars.volume})
+    ax, axv = fplt.create_plot("bench", rows=2, init_zoom_periods=200)
+    fplt.candlestick_ochl(df[["time", "open", "close", "high", "low"]], ax=ax)
+    fplt.volume_ocv(df[["time", "open", "close", "volume"]], ax=axv)
+    win = fplt.windows[0]
+    win.resize(W, H)
+    win.show()
+    fplt.refresh()
+    app.processEvents()
+    win.repaint()
+    build = time.perf_counter() - t0
+    vb = ax.vb
+
+    def pan() -> float:
+        times = []
+        for x0, x1 in _pan_windows():
+            t = time.perf_counter()
+            vb.update_y_zoom(x0, x1)  # sets the x range and fits y to it, as finplot's own pan does
+            win.repaint()
+            times.append(time.perf_counter() - t)
+        before = vb.viewRange()[0]
+        vb.update_y_zoom(10.0, 210.0)
+        app.processEvents()
+        if vb.viewRange()[0] == before:
+            raise RuntimeError("finplot's view did not move when panned")
+        return statistics.median(times)
+
+    pan_plain = pan()
+    rss = _rss_mb() - rss0
+    c = df["close"]
+    for p in (20, 50, 200):
+        fplt.plot(df["time"], c.rolling(p).mean(), ax=ax)
+    fplt.plot(df["time"], c.ewm(span=20, adjust=False).mean(), ax=ax)
+    d = c.diff()
+    rs = d.clip(lower=0).ewm(alpha=1 / 14).mean() / (-d.clip(upper=0)).ewm(alpha=1 / 14).mean()
+    fplt.plot(df["time"], 100 - 100 / (1 + rs), ax=axv)
+    fplt.refresh()
+    win.repaint()
+    pan_studies = pan()
+    return {"build": build, "pan": pan_plain, "pan5": pan_studies, "switch": float("nan"), "rss": rss}
+
+
+def _run(side: str) -> dict[str, float]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-m", "bench.bench_chart", side], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=900)
+    for line in proc.stdout.splitlines()[::-1]:
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError((proc.stderr.strip().splitlines() or ["no output"])[-1][:300])
+
+
+@benchmark("chart.1m_bars")
+def chart_bench() -> list[Result]:
+    ours = _run("ours")
+    try:
+        peer: dict[str, float] | None = _run("finplot")
+        why = ""
+    except Exception as exc:  # noqa: BLE001 - the peer's failure is reported, not fatal
+        peer, why = None, f"finplot could not run: {exc}"
+    name = "finplot 1.9.7"
+    mem = f"memory added {ours['rss']:.0f} MB" + (f" (finplot {peer['rss']:.0f} MB)" if peer else "")
+
+    def res(key: str, fig: str, note: str = "") -> Result:
+        pv = peer[key] if peer and peer[key] == peer[key] else None
+        return Result(fig, ours[key], name if pv is not None else None, pv, note or why)
+
+    return [
+        res("build", "chart.build_first_1m", mem + (f"; {why}" if why else "")),
+        res("pan", "chart.pan_1m", "median of last-200 and mid-series pans"),
+        res("pan5", "chart.pan_1m_5studies", "SMA 20/50/200, EMA 20, RSI 14 on screen"),
+        res("switch", "chart.switch_type_1m", "candles/line/OHLC; finplot has no type switch"),
+    ]
+
+
+if __name__ == "__main__":
+    side = sys.argv[1] if len(sys.argv) > 1 else "ours"
+    sys.path.insert(0, str(REPO))
+    print(json.dumps(_ours() if side == "ours" else _finplot()), flush=True)
