@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.features import Area, DockSpec, Feature, ServiceSpec, Subscription
+from app.features import Area, CliVerb, DockSpec, Feature, ServiceSpec, Subscription
 
 if TYPE_CHECKING:
+    import argparse
+
     from PySide6.QtWidgets import QWidget
 
     from app.context import AppContext
@@ -29,6 +31,18 @@ def _chart(ctx: "AppContext", instance_id: str) -> "QWidget":
     return w
 
 
+def _add_chart_transform(parser: "argparse.ArgumentParser") -> None:
+    from app.chart_cli import add_chart_transform
+
+    add_chart_transform(parser)
+
+
+def _run_chart_transform(args: "argparse.Namespace") -> int:
+    from app.chart_cli import run_chart_transform
+
+    return run_chart_transform(args)
+
+
 def _on_custom_indicators(ctx: "AppContext", _event: Any) -> None:
     for chart in ctx.charts:
         chart.refresh_overlays()
@@ -46,6 +60,10 @@ FEATURE = Feature(
     docks=(
         DockSpec(DOCK_ID, "Chart", _chart, Area.RIGHT, shortcut="Ctrl+1", multi=True,
                  new_text="New &chart", new_shortcut="Ctrl+N", linkable=True),
+    ),
+    cli_verbs=(
+        CliVerb("chart-transform", "a bar CSV as Renko, Kagi, Point & Figure, Line Break, range or "
+                "Heikin-Ashi elements", _add_chart_transform, _run_chart_transform),
     ),
     subscriptions=(
         Subscription("engine.formula.events:CustomIndicatorsChanged", _on_custom_indicators),
