@@ -47,7 +47,7 @@ def heikin_ashi(o: Arr, h: Arr, lo: Arr, c: Arr, out_o: Arr, out_h: Arr, out_l: 
         po = ho
         pc = hc
         have = True
-    return n
+    return int(n)
 
 
 def renko(c: Arr, anchor: float, box: float, out_k: Arr, out_dir: Arr, out_bar: Arr) -> int:
@@ -374,4 +374,4 @@ def session_bins(t: Arr, off: Arr, sdays: Arr, opens: Arr, closes: Arr, step: in
                 out[i] = c + ((ti - c) // step) * step
         else:
             out[i] = midnight + ((ti - midnight) // step) * step
-    return n
+    return int(n)

@@ -122,8 +122,10 @@ def resample(bars: Bars, timeframe: str, *, calendar: MarketCalendar | None = No
 
 
 def _with(bars: Bars, timeframe: str, time: I64, starts: I64) -> Bars:
-    return _aggregate(bars, timeframe, time, starts) if len(starts) else Bars.from_arrays(
-        bars.symbol, timeframe, time, *(np.zeros(0) for _ in range(5)), source=bars.source)
+    if len(starts):
+        return _aggregate(bars, timeframe, time, starts)
+    e = np.zeros(0)
+    return Bars.from_arrays(bars.symbol, timeframe, time, e, e, e, e, e, source=bars.source)
 
 
 def _aggregate(bars: Bars, timeframe: str, time: I64, starts: I64) -> Bars:
