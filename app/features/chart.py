@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.features import Area, DockSpec, Feature, ServiceSpec, SettingKey, Subscription
+from app.features import Area, CliVerb, DockSpec, Feature, ServiceSpec, SettingKey, Subscription
 
 if TYPE_CHECKING:
+    import argparse
+
     from PySide6.QtWidgets import QWidget
 
     from app.context import AppContext
@@ -24,13 +26,27 @@ def _registry(ctx: "AppContext") -> object:
 
 def _chart(ctx: "AppContext", instance_id: str) -> "QWidget":
     from widgets.chart import ChartWidget
+    from widgets.chart.transform_types import register_transform_types
 
+    register_transform_types()
     w = ChartWidget(ctx.data, ctx.tasks)
     w.set_formula_source(ctx.formulas.parse, lambda: sorted(ctx.formulas.custom_map()))
     zone = str(ctx.settings.get("chart/time_zone", "exchange"))
     w.set_time_zone(zone if zone in TIME_ZONE_CHOICES else "exchange")
     ctx.chart_registry.add(instance_id, w)
     return w
+
+
+def _add_chart_transform(parser: "argparse.ArgumentParser") -> None:
+    from app.chart_cli import add_chart_transform
+
+    add_chart_transform(parser)
+
+
+def _run_chart_transform(args: "argparse.Namespace") -> int:
+    from app.chart_cli import run_chart_transform
+
+    return run_chart_transform(args)
 
 
 def _on_custom_indicators(ctx: "AppContext", _event: Any) -> None:
@@ -60,6 +76,10 @@ FEATURE = Feature(
         SettingKey("chart/time_zone", str, "exchange",
                    "intraday chart times: exchange (the market calendar's zone), local or utc",
                    choices=TIME_ZONE_CHOICES, apply=_apply_time_zone),
+    ),
+    cli_verbs=(
+        CliVerb("chart-transform", "a bar CSV as Renko, Kagi, Point & Figure, Line Break, range or "
+                "Heikin-Ashi elements", _add_chart_transform, _run_chart_transform),
     ),
     subscriptions=(
         Subscription("engine.formula.events:CustomIndicatorsChanged", _on_custom_indicators),

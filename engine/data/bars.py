@@ -14,12 +14,12 @@ import numpy as np
 if TYPE_CHECKING:  # pandas costs ~0.3 s to import: only the conversions below need it
     import pandas as pd
 
-TIMEFRAMES = ("1m", "2m", "5m", "15m", "30m", "60m", "1h", "1d", "1wk", "1mo")
-INTRADAY = frozenset({"1m", "2m", "5m", "15m", "30m", "60m", "1h"})
+TIMEFRAMES = ("1m", "2m", "5m", "15m", "30m", "60m", "1h", "4h", "1d", "1wk", "1mo")
+INTRADAY = frozenset({"1m", "2m", "5m", "15m", "30m", "60m", "1h", "4h"})
 #: What the UI shows for a timeframe id, after TradingView: minutes end in "m", hours in
 #: "h", and D / W / M for day, week and month ("1m" is never a month). The ids stay as
 #: stored and as the CLI takes them.
-TIMEFRAME_LABELS = {"1m": "1m", "2m": "2m", "5m": "5m", "15m": "15m", "30m": "30m", "60m": "1h", "1h": "1h",
+TIMEFRAME_LABELS = {"1m": "1m", "2m": "2m", "5m": "5m", "15m": "15m", "30m": "30m", "60m": "1h", "1h": "1h", "4h": "4h",
                     "1d": "D", "1wk": "W", "1mo": "M"}
 
 

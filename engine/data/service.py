@@ -13,7 +13,12 @@ Cache rules (``get_bars``):
 - demo source: a demo symbol not yet cached is generated and cached; other symbols must
   have been imported;
 - Yahoo source, refresh: only what is new is fetched -- from the cached last bar on
-  (inclusive, so a bar stored mid-session is completed) -- and merged into the cache.
+  (inclusive, so a bar stored mid-session is completed) -- and merged into the cache;
+- a timeframe the source cannot give for the symbol (any timeframe of an imported CSV
+  symbol other than the imported one, 4h from demo data or Yahoo) is built from the finest
+  stored bars that can make it (``engine.charts.resample``: session-aligned, open of first,
+  max high, min low, close of last, summed volume). Built bars are not stored: they follow
+  their source bars, and ``meta["built_from"]`` names the timeframe they came from.
 """
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ from typing import TYPE_CHECKING
 from engine import events
 from engine.data import demo as _demo
 from engine.data.bar_store import BarStore, SeriesInfo, SymbolRecord
-from engine.data.bars import INTRADAY, Bars
+from engine.data.bars import INTRADAY, TIMEFRAMES, Bars
 from engine.data.events import BarsUpdated
 from engine.data.errors import DataError, EmptyResponseError, ProviderError, UnknownSymbolError
 from engine.data.symbols import normalize_symbol
@@ -49,7 +54,9 @@ _SOURCE_KEY = "data.source"
 #: timeframe, at most once per RECHECK_S per (symbol, timeframe).
 RECHECK_S = 60.0
 _BAR_SECONDS = {"1m": 60, "2m": 120, "5m": 300, "15m": 900, "30m": 1800, "60m": 3600, "1h": 3600,
-                "1d": 86_400, "1wk": 7 * 86_400, "1mo": 28 * 86_400}
+                "4h": 14_400, "1d": 86_400, "1wk": 7 * 86_400, "1mo": 28 * 86_400}
+#: Timeframes the providers serve themselves (anything else is built from finer bars).
+_NATIVE = {"demo": frozenset(TIMEFRAMES) - {"4h"}, "yahoo": frozenset(_BAR_SECONDS) - {"4h"}}
 
 
 def _iso(ts: int, timeframe: str) -> str:
@@ -204,6 +211,10 @@ class DataService:
     def _get_bars(self, symbol: str, timeframe: str, refresh: bool) -> Bars:
         sym = normalize_symbol(symbol)
         info = self.store.info(sym, timeframe)
+        if info is None or (refresh and not self._native(sym, timeframe)):
+            built = self._build(sym, timeframe, refresh)
+            if built is not None:
+                return built
         if self._source == "demo":
             if info is not None and not (refresh and info.source == "demo"):
                 return self.load(sym, timeframe)
@@ -246,6 +257,41 @@ class DataService:
             raise EmptyResponseError("Yahoo Finance", sym)
         self._store(bars, replace=True)
         return self.load(sym, timeframe)
+
+    def _native(self, sym: str, timeframe: str) -> bool:
+        """True when the active source itself serves ``timeframe`` bars of ``sym``: a demo
+        symbol in demo mode, a symbol not imported from CSV with Yahoo; never 4h."""
+        if timeframe not in _NATIVE[self._source]:
+            return False
+        if self._source == "demo":
+            return _demo.is_demo_symbol(sym)
+        return not any(s.symbol == sym and s.source == "csv" for s in self.store.series())
+
+    def _build(self, sym: str, timeframe: str, refresh: bool) -> Bars | None:
+        """``timeframe`` bars of ``sym`` built from the finest stored (or, for 4h, fetchable)
+        finer bars, when the source does not serve that timeframe; None to go on as before."""
+        if self._native(sym, timeframe):
+            return None
+        from engine.charts.resample import finest, resample
+
+        stored = [s.timeframe for s in self.store.series()
+                  if s.symbol == sym and (self._source == "demo" or s.source != "demo")]
+        base = finest(stored, timeframe)
+        if base is None:
+            fetchable = [tf for tf in ("1m", "60m") if self._native(sym, tf)]
+            base = finest(fetchable, timeframe) if timeframe == "4h" else None
+        if base is None:
+            if stored:
+                raise DataError(f"No {timeframe} bars of {sym} are stored, and its stored bars "
+                                f"({', '.join(sorted(stored))}) cannot make them; import {timeframe} "
+                                "or shorter bars.")
+            return None
+        source_bars = (self.get_bars(sym, base, refresh) if self._native(sym, base)
+                       else self.load(sym, base))
+        try:
+            return resample(source_bars, timeframe)
+        except ValueError as exc:
+            raise DataError(f"{timeframe} bars of {sym} cannot be built from its {base} bars: {exc}.") from exc
 
     def update_failed(self, symbol: str, timeframe: str = "1d") -> str:
         """Why the last automatic top-up of (symbol, timeframe) from Yahoo failed (so

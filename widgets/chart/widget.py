@@ -38,7 +38,7 @@ from widgets.chart.items import LineItem, OhlcItem
 from widgets.chart.panes import Pane, is_price_like, reference_levels
 from widgets.tasks import TaskSubmitter
 
-CHART_TIMEFRAMES = ("1m", "5m", "15m", "60m", "1d", "1wk", "1mo")  # ids, shortest first; shown as timeframe_label
+CHART_TIMEFRAMES = ("1m", "5m", "15m", "30m", "60m", "4h", "1d", "1wk", "1mo")  # ids, shortest first; shown as timeframe_label
 #: the "+ Indicator" menu's ready-made overlays (label, formula)
 QUICK_OVERLAYS = (
     ("SMA 20", "sma(close, 20)"), ("SMA 50", "sma(close, 50)"), ("SMA 200", "sma(close, 200)"),
