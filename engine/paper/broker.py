@@ -50,7 +50,7 @@ from engine.paper.errors import (
     UnknownAccount,
 )
 from engine.paper.events import AccountChanged, FillOccurred, OrderUpdated, PositionChanged
-from engine.paper.fills import FillConfig
+from engine.paper.fills import DEFAULT_COMMISSION, FillConfig
 from engine.paper.ledger import PositionView
 from engine.paper.money import MAX_QTY, show, to_money, to_price, to_qty
 from engine.paper.orders import (
@@ -183,7 +183,10 @@ class PaperBroker:
         self.store = store
         self.bus = bus
         self.clock = clock
-        self.default_config = default_config or FillConfig()
+        #: the fill model of a new account unless one is given: IBKR Pro fixed commissions
+        #: (``engine.paper.fills.DEFAULT_COMMISSION``); each account keeps the model it was
+        #: created with (the store holds its spec)
+        self.default_config = default_config or FillConfig(commission=DEFAULT_COMMISSION)
         self.ids = IdSource()
         self._lock = threading.RLock()
         self._depth = 0  # nesting of _locked() by the thread holding the lock

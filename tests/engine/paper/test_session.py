@@ -242,6 +242,9 @@ def test_delayed_quote_bars_refresh_at_most_once_a_minute():
                 raise ConnectionError("offline")
             return make_bars(symbol, n=5, timeframe=timeframe)
 
+        def stored_timeframes(self, symbol):
+            return ("1m",)
+
     now = [1000.0]
     data = Data()
     bars_for = ThrottledBars(data, "1m", refresh_s=60, monotonic=lambda: now[0])
@@ -262,15 +265,18 @@ def test_data_quotes_follow_the_data_source():
         def get_bars(self, symbol, timeframe="1d", refresh=False):
             return make_bars(symbol, n=5, timeframe=timeframe)
 
+        def stored_timeframes(self, symbol):
+            return ("1m", "1d")
+
     data = Data()
     src = DataQuotes(data)
-    last = float(make_bars("ACME", n=5).close[-1])
+    last = float(make_bars("ACME", n=5, timeframe="1m").close[-1])  # the finest timeframe stored
     q = src.quote("ACME", 1)
     assert src.label == "demo quotes" and "Not market prices" in src.description
     assert abs(float(q.last) / last - 1) < 0.01  # demo ticks start at the symbol's last close
     data.source = "yahoo"
     q = src.quote("ACME", 2)
-    assert src.label == "delayed quotes" and "1-minute close" in src.description
+    assert src.label == "delayed quotes" and "finest timeframe stored" in src.description
     assert q.bid < D(repr(float(make_bars("ACME", n=5, timeframe="1m").close[-1]))) < q.ask
 
 
@@ -288,6 +294,9 @@ def test_delayed_quotes_say_when_the_source_is_offline():
 
         def update_failed(self, symbol, timeframe="1d"):
             return self.failed.get((symbol, timeframe), "")
+
+        def stored_timeframes(self, symbol):
+            return ("1m",)
 
     data = Offline()
     q = DataQuotes(data)
@@ -315,10 +324,13 @@ def test_a_failed_refresh_makes_the_delayed_quote_stale_until_a_good_one():
             one = np.array([10.0])
             return Bars(symbol, timeframe, t, one, one, one, one, np.array([100.0]), source="yahoo")
 
+        def stored_timeframes(self, symbol):
+            return ("1m",)
+
     data = Flaky()
     clock = [0.0]
     q = DataQuotes(data, refresh_s=60.0)
-    q.delayed.bars_for.monotonic = lambda: clock[0]
+    q.bars.monotonic = lambda: clock[0]
     assert q.quote("ACME", 0) is not None  # the cached close is still quoted...
     assert q.stale_reason("ACME")  # ...but said to be stale
     data.online, clock[0] = True, 61.0

@@ -95,7 +95,9 @@ def test_dollar_amounts_round_down_to_whole_shares_at_the_reference_price():
     (spec(TicketKind.TRAILING_STOP, trail="150", trail_percent=True), "Trail percent must be below 100"),
     (spec(TicketKind.BRACKET), "A bracket needs a take profit, a stop loss, or both"),
     (spec(TicketKind.BRACKET, limit_entry=True, take_profit="101"), "Entry limit price missing"),
-    (spec(TicketKind.BRACKET, take_profit="98", stop_loss="101"), "A long bracket needs stop loss < take profit"),
+    (spec(TicketKind.BRACKET, take_profit="98", stop_loss="101"),
+     "A long bracket needs stop loss < take profit; Buy bracket take profit 98.00 is below the ask 100.05: "
+     "it would fill immediately; Buy bracket stop loss 101.00 is above the ask 100.05: it would trigger immediately"),
     (spec(TicketKind.BRACKET, take_profit="101", tif=TimeInForce.IOC), "A bracket entry cannot be IOC or FOK"),
     (spec(qty=""), "Quantity missing"),
     (spec(qty="1.5"), "Quantity must be a positive whole number of shares, not '1.5'"),
