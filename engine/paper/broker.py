@@ -60,6 +60,7 @@ from engine.paper.orders import (
     OrderRequest,
     OrderView,
     Quote,
+    TimeInForce,
     to_enum,
     to_symbol,
     to_trail_percent,
@@ -442,13 +443,15 @@ class PaperBroker:
     def modify(
         self, order_id: str, *, qty: int | None = None, limit_price: Decimal | float | None = None,
         stop_price: Decimal | float | None = None, trail_amount: Decimal | float | None = None,
-        trail_percent: Decimal | float | None = None,
+        trail_percent: Decimal | float | None = None, tif: TimeInForce | str | None = None,
     ) -> OrderView:
-        """Change a working order (prices normalised like ``OrderRequest``'s).
+        """Change a working order (prices normalised like ``OrderRequest``'s; ``tif`` "day"
+        or "gtc").
 
         Raises ``OrderNotFound``, ``OrderNotWorking`` or ``InvalidOrder``; nothing changes then.
         """
         try:
+            new_tif = None if tif is None else to_enum(TimeInForce, tif, "time in force")
             q = None if qty is None else to_qty(qty, "new quantity")
             lim = None if limit_price is None else to_price(limit_price, "limit price")
             stp = None if stop_price is None else to_price(stop_price, "stop price")
@@ -459,7 +462,7 @@ class PaperBroker:
         with self._locked():
             with self._guard(self._owner(order_id)) as a:
                 return a.modify(order_id, self.clock(), qty=q, limit_price=lim, stop_price=stp,
-                                trail_amount=amt, trail_percent=pct).view()
+                                trail_amount=amt, trail_percent=pct, tif=new_tif).view()
 
     def cancel(self, order_id: str) -> OrderView:
         """Cancel a working order; raises ``OrderNotFound`` or ``OrderNotWorking``."""

@@ -145,8 +145,12 @@ def test_oco_pair_and_a_session_without_account(tmp_path):
         assert all(e.session is s for e in events)
         assert "exists already" in s.create_account("Swing", "1", "cash").error
         assert s.create_account("Bad", "-5", "cash").error is not None
-        pair = s.submit_all([OrderRequest("ACME", Side.SELL, 1, OrderType.LIMIT, limit_price=D("110"), tif="gtc"),
-                             OrderRequest("ACME", Side.SELL, 1, OrderType.STOP, stop_price=D("90"), tif="gtc")])
+        legs = [OrderRequest("ACME", Side.SELL, 1, OrderType.LIMIT, limit_price=D("110"), tif="gtc"),
+                OrderRequest("ACME", Side.SELL, 1, OrderType.STOP, stop_price=D("95"), tif="gtc")]
+        unquoted = s.submit_all(legs)  # nothing to check the prices against: not sent
+        assert unquoted.error == "no quote for ACME: there is no quote source" and broker.orders("Swing") == []
+        s.apply_quotes([Quote("ACME", D("99.95"), D("100.05"), None, T0)])
+        pair = s.submit_all(legs)
         assert pair.ok and len(pair.value) == 2
         s.close()
     finally:
