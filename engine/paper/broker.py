@@ -580,6 +580,12 @@ class PaperBroker:
             a = self._account(account)
             return list(a.fill_log)
 
+    def account_config(self, account: str) -> FillConfig:
+        """How ``account``'s orders fill (its slippage and commission models, as created);
+        raises ``UnknownAccount``."""
+        with self._lock:
+            return self._account(account).config
+
     def account_summary(self, account: str) -> AccountSummary:
         with self._lock:
             return self._account(account).summary(self.clock())
