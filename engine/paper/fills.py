@@ -77,8 +77,12 @@ N-bps spread in bar mode (in quote mode the spread is already paid by filling at
 the trader (see ``engine.paper.money``).
 Commissions, rounded up to the cent: ``per_share:RATE:MIN[:MAX_PCT]`` (e.g. IBKR fixed
 0.005 per share, minimum 1.00, maximum 1 % of the trade value), ``percent:P`` (P % of the
-trade value), ``flat:A`` per fill. Latency: see bar mode above; in quote mode an order
-ignores quotes stamped earlier than submission + latency.
+trade value), ``flat:A`` per fill; any of them followed by ``+reg`` adds the US regulatory
+fees on sells (SEC Section 31 fee on the sale proceeds and FINRA TAF per share sold, capped
+per trade; ``+reg:SEC_RATE:TAF_PER_SHARE:TAF_MAX`` sets the rates). New live paper accounts
+get IBKR Pro fixed (``per_share:0.005:1.00:1``) unless another model is picked; each
+account keeps the model it was created with. Backtests default to none. Latency: see bar
+mode above; in quote mode an order ignores quotes stamped earlier than submission + latency.
 
 Accounts
 --------
