@@ -90,13 +90,14 @@ def test_bracket_order_journey(home, qtbot):
     fills = win.show_dock("fills")
     assert [(r[2], r[3], r[4]) for r in _rows(fills)] == [("SELL", "100", "101.10"), ("BUY", "100", "100.05")]
 
-    # --- P&L in the account dock: (101.10 - 100.05) × 100 = 105.00, no commission
+    # --- P&L in the account dock: (101.10 - 100.05) × 100 = 105.00 before fees; the default
+    # commission (IBKR Pro fixed) is the $1.00 minimum on each 100-share fill: 103.00 after
     account = win.show_dock("account")
     qtbot.waitUntil(lambda: account.values["realized_pnl"].text() == "+$105.00", timeout=5000)
-    assert account.values["total_pnl"].text() == "+$105.00"
-    assert account.values["equity"].text() == "$100,105.00"
+    assert account.values["total_pnl"].text() == "+$103.00"
+    assert account.values["equity"].text() == "$100,103.00"
     assert account.values["unrealized_pnl"].text() == "$0.00"
-    assert float(account.points[-1][1]) == 100_105.0
+    assert float(account.points[-1][1]) == 100_103.0
     # both trades are drawn on the chart (the chart shows the traded symbol)
     assert sorted(s["symbol"] for s in chart.markers.data) == ["t", "t1"]
 
