@@ -118,7 +118,7 @@ def check_order(req: OrderRequest, quote: Quote | None, *,
     rules of the module docstring. ``max_distance_pct`` in percent. Never raises for an
     order's values: a malformed request is the account's business (``OrderRequest.problems``)."""
     if quote is None:
-        return MarketCheck((f"no quote for {req.symbol or 'this symbol'}: an order is checked against "
+        return MarketCheck((f"no quote for {req.symbol or 'this symbol'} yet: an order is checked against "
                             "the market before it is sent",))
     bid, ask = quote.bid, quote.ask
     market = quote_last(quote)

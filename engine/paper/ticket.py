@@ -286,13 +286,16 @@ def check_ticket(
     spec: TicketSpec, quote: Quote | None, *, buying_power: Decimal | None,
     kind: AccountKind | str | None, position_qty: int = 0,
     max_distance_pct: Decimal = DEFAULT_MAX_DISTANCE_PCT, commission: Commission | None = None,
+    no_quote_reason: str = "",
 ) -> TicketCheck:
     """``spec`` built at ``quote`` and estimated for an account with ``buying_power``
     (dollars) of ``kind`` holding ``position_qty`` shares of the symbol (both None: there
     is no account), then checked against the market (``engine.paper.checks``: refusals
     join ``problems``, questions go to ``confirm``; ``max_distance_pct`` in percent). With
-    ``commission`` (the account's model) the estimate includes the expected fee. Never
-    raises for bad fields: every problem is in ``problems``."""
+    ``commission`` (the account's model) the estimate includes the expected fee. Without a
+    quote nothing can be sent, and the problem is ``no_quote_reason`` when given
+    (``PaperSession.no_quote_reason``). Never raises for bad fields: every problem is in
+    ``problems``."""
     try:
         built = build_requests(spec, quote)
     except TicketError as exc:
@@ -313,10 +316,12 @@ def check_ticket(
     p = preview_order(req, buying_power=buying_power, kind=kind, position_qty=position_qty,
                       bid=bid, ask=ask, last=last, fee=fee)
     problems = list(p.problems)
-    for r in market.refusals:
-        if quote is None and any(x.startswith("no quote") for x in problems):
-            continue  # the preview said so already
-        problems.append(r)
+    if quote is None:  # one sentence on why, instead of the preview's and the checks' own
+        problems = [x for x in problems if not x.startswith("no quote")]
+        refusals = [no_quote_reason or market.refusals[0]]
+    else:
+        refusals = list(market.refusals)
+    problems.extend(refusals)
     return TicketCheck(built.requests, p, tuple(dict.fromkeys(problems)), built.shares_note, market.confirm)
 
 

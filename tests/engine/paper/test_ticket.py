@@ -122,6 +122,11 @@ def test_exceeds_buying_power_by_the_exact_amount_and_estimate():
 def test_no_quote_and_no_account():
     c = check(spec(), q=None)
     assert c.message.startswith("No quote for ACME yet") and len(c.requests) == 1 and not c.ok
+    limit = check(spec(TicketKind.LIMIT, limit="99"), q=None)  # nothing to check a limit against either
+    assert limit.message == "No quote for ACME yet: an order is checked against the market before it is sent"
+    why = "ACME has no stored bars: import a CSV or switch the data source"
+    told = check_ticket(spec(), None, buying_power=D("1000"), kind="cash", no_quote_reason=why)
+    assert told.problems == (why,) and not told.ok
     none = check_ticket(spec(), Q, buying_power=None, kind=None)
     assert none.message == "Create a paper account first" and not none.ok
 
