@@ -552,6 +552,19 @@ class OrderTicketWidget(QWidget):
         fn = getattr(self.session, "no_quote_reason", None)
         return str(fn(self.symbol) or "") if fn is not None and self.symbol else ""
 
+    def _check_options(self) -> dict[str, Any]:
+        """What ``check_ticket`` needs from the account and session beyond the quote: the
+        account's commission model (the estimate includes the fee), the distance beyond which
+        the engine asks, and why there is no quote."""
+        opts: dict[str, Any] = {"no_quote_reason": self._no_quote_reason()}
+        commission = getattr(self.session, "commission", None)
+        if commission is not None:
+            opts["commission"] = commission()
+        dist = getattr(self.session, "max_distance_pct", None)
+        if isinstance(dist, Decimal):
+            opts["max_distance_pct"] = dist
+        return opts
+
     def _on_failed(self, text: str) -> None:
         if self.isVisible():
             self.status.setText(text)
@@ -587,7 +600,8 @@ class OrderTicketWidget(QWidget):
         pos = self.session.positions.get(self.symbol)
         sizing = self._size_by_risk()
         check = check_ticket(self.spec(), self._quote(), buying_power=s.buying_power if s is not None else None,
-                             kind=s.kind if s is not None else None, position_qty=pos.qty if pos is not None else 0)
+                             kind=s.kind if s is not None else None, position_qty=pos.qty if pos is not None else 0,
+                             **self._check_options())
         extra: list[str] = []
         if sizing:
             extra.append(sizing)
@@ -736,20 +750,17 @@ class OrderTicketWidget(QWidget):
             self.place_btn.setText(f"{verb} {self.symbol}".strip())
 
     def _fee_estimate(self, check: TicketCheck) -> Decimal | None:
-        """The order's commission: the preview's own estimate when the engine gives one, else
-        the account's commission model at the reference price."""
+        """The order's commission (and regulatory fees on a sell, where the account's model
+        charges them) at the reference price."""
         p = check.preview
         if p is None:
             return None
-        for name in ("fee", "commission", "fees"):
-            v = getattr(p, name, None)
-            if isinstance(v, Decimal):
-                return v
         req = check.requests[0] if check.requests else None
-        model = self.session.fee_model()
+        commission = getattr(self.session, "commission", None)
+        model = commission() if commission is not None else None
         if model is None or req is None or p.price is None or not isinstance(req.qty, int) or req.qty <= 0:
             return None
-        return model(req.qty, p.price)
+        return model.fee(req.qty, p.price, is_sell=req.side is Side.SELL)
 
     # ------------------------------------------------------------------ commands
     def place(self) -> OrderView | None:
@@ -847,7 +858,8 @@ class OrderTicketWidget(QWidget):
         s = self.session.summary
         pos = self.session.positions.get(self.symbol)
         check = check_ticket(spec, self._quote(), buying_power=s.buying_power if s is not None else None,
-                             kind=s.kind if s is not None else None, position_qty=pos.qty if pos is not None else 0)
+                             kind=s.kind if s is not None else None, position_qty=pos.qty if pos is not None else 0,
+                             **self._check_options())
         if not check.ok:
             self._on_failed(f"{check.message}; nothing was sent." if check.requests else check.message)
             return None

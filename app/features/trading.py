@@ -1,5 +1,5 @@
 """The paper-trading feature: the broker, the paper session and its Qt adapter, the ticket and blotters.
-CLI: ``stockscanner backtest``. The docks' content comes from ``app/trading.py``."""
+CLI: ``stockscanner backtest`` and ``stockscanner paper`` (``app/paper_cli.py``). The docks' content comes from ``app/trading.py``."""
 from __future__ import annotations
 
 import argparse
@@ -101,6 +101,18 @@ def _run_backtest(args: argparse.Namespace) -> int:
     return cli.cmd_backtest(args)
 
 
+def _add_paper(parser: argparse.ArgumentParser) -> None:
+    from app import paper_cli
+
+    paper_cli.add_paper(parser)
+
+
+def _run_paper(args: argparse.Namespace) -> int:
+    from app import paper_cli
+
+    return paper_cli.cmd_paper(args)
+
+
 FEATURE = Feature(
     id="trading",
     title="Paper trading",
@@ -125,5 +137,9 @@ FEATURE = Feature(
     cli_verbs=(
         CliVerb("backtest", "backtest entry/exit formulas on a bar CSV (long only, market orders at the next open)",
                 legacy_cli_adder(_add_backtest), _run_backtest),
+        CliVerb("paper", "paper trading without the window: accounts, quote, order, orders, positions, cancel",
+                _add_paper, _run_paper,
+                description="Paper trading on the data folder's paper store, with the same session, quotes "
+                            "and market checks as the window. Numbers in --json output are exact decimal strings."),
     ),
 )

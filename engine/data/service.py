@@ -190,6 +190,20 @@ class DataService:
         """What the cache holds for (symbol, timeframe), or None."""
         return self.store.info(normalize_symbol(symbol), timeframe)
 
+    def stored_timeframes(self, symbol: str) -> tuple[str, ...]:
+        """The timeframes of ``symbol`` with bars in the store that the active source uses,
+        finest first ("1m" before "1d"); demo bars do not count while the source is Yahoo
+        (``get_bars`` never mixes them in). Read-only; () for a symbol with nothing stored
+        or one that is not a valid symbol."""
+        try:
+            sym = normalize_symbol(symbol)
+        except DataError:
+            return ()
+        order = {tf: i for i, tf in enumerate(TIMEFRAMES)}
+        found = [s.timeframe for s in self.store.series()
+                 if s.symbol == sym and s.rows > 0 and (self._source == "demo" or s.source != "demo")]
+        return tuple(sorted(found, key=lambda tf: (order.get(tf, len(order)), tf)))
+
     def get_bars(self, symbol: str, timeframe: str = "1d", refresh: bool = False) -> Bars:
         """Bars of ``symbol``: from the cache, else (or with ``refresh``) from the active source.
 

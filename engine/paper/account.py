@@ -366,11 +366,27 @@ class PaperAccount:
         stop_price: Decimal | None = None,
         trail_amount: Decimal | None = None,
         trail_percent: Decimal | None = None,
+        tif: TimeInForce | None = None,
     ) -> Order:
-        """Change a working order. Raises ``OrderNotFound``, ``OrderNotWorking`` or
+        """Change a working order (``tif``: DAY or GTC; a DAY order expires at the close of
+        the session it is changed in). Raises ``OrderNotFound``, ``OrderNotWorking`` or
         ``ValueError`` (with the reason) for a change that does not fit the order."""
         o = self._get_working(order_id)
         self.now_ms = now_ms
+        expire = o.expire_at_ms
+        if tif is not None:
+            if tif is not TimeInForce.DAY and tif is not TimeInForce.GTC:
+                raise InvalidOrder(f"a working order's time in force can become DAY or GTC, not {tif.value.upper()}")
+            if tif is TimeInForce.GTC:
+                expire = None
+            elif o.tif is not TimeInForce.DAY and not self.session_bars:
+                try:
+                    expire = session_close_after(now_ms, o.symbol)
+                except ValueError:
+                    raise InvalidOrder("a DAY order needs a session close, and the market calendar ends in 2100; "
+                                       "use GTC") from None
+            if tif is o.tif:
+                tif = None  # nothing to change
         if qty is not None and (type(qty) is not int or qty <= o.filled_qty):
             raise InvalidOrder(f"new quantity must be a whole number above the {o.filled_qty} already filled")
         if limit_price is not None and o.type not in (OrderType.LIMIT, OrderType.STOP_LIMIT):
@@ -395,7 +411,8 @@ class PaperAccount:
             if reason:
                 raise InvalidOrder(reason)
         with self._call():
-            self._emit(o, OrderModified(order_id, now_ms, qty, limit_price, stop_price, trail_amount, trail_percent))
+            self._emit(o, OrderModified(order_id, now_ms, qty, limit_price, stop_price, trail_amount, trail_percent,
+                                        tif=tif, expire_at_ms=expire if tif is not None else None))
             if o.type is OrderType.TRAILING_STOP and (trail_amount or trail_percent) and o.trail_ref is not None:
                 self._emit(o, OrderTrailMoved(order_id, now_ms, stop_price=trail_stop(o, o.trail_ref), ref_price=o.trail_ref))
         return o

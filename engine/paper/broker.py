@@ -50,7 +50,7 @@ from engine.paper.errors import (
     UnknownAccount,
 )
 from engine.paper.events import AccountChanged, FillOccurred, OrderUpdated, PositionChanged
-from engine.paper.fills import FillConfig
+from engine.paper.fills import DEFAULT_COMMISSION, FillConfig
 from engine.paper.ledger import PositionView
 from engine.paper.money import MAX_QTY, show, to_money, to_price, to_qty
 from engine.paper.orders import (
@@ -60,6 +60,7 @@ from engine.paper.orders import (
     OrderRequest,
     OrderView,
     Quote,
+    TimeInForce,
     to_enum,
     to_symbol,
     to_trail_percent,
@@ -183,7 +184,10 @@ class PaperBroker:
         self.store = store
         self.bus = bus
         self.clock = clock
-        self.default_config = default_config or FillConfig()
+        #: the fill model of a new account unless one is given: IBKR Pro fixed commissions
+        #: (``engine.paper.fills.DEFAULT_COMMISSION``); each account keeps the model it was
+        #: created with (the store holds its spec)
+        self.default_config = default_config or FillConfig(commission=DEFAULT_COMMISSION)
         self.ids = IdSource()
         self._lock = threading.RLock()
         self._depth = 0  # nesting of _locked() by the thread holding the lock
@@ -439,13 +443,15 @@ class PaperBroker:
     def modify(
         self, order_id: str, *, qty: int | None = None, limit_price: Decimal | float | None = None,
         stop_price: Decimal | float | None = None, trail_amount: Decimal | float | None = None,
-        trail_percent: Decimal | float | None = None,
+        trail_percent: Decimal | float | None = None, tif: TimeInForce | str | None = None,
     ) -> OrderView:
-        """Change a working order (prices normalised like ``OrderRequest``'s).
+        """Change a working order (prices normalised like ``OrderRequest``'s; ``tif`` "day"
+        or "gtc").
 
         Raises ``OrderNotFound``, ``OrderNotWorking`` or ``InvalidOrder``; nothing changes then.
         """
         try:
+            new_tif = None if tif is None else to_enum(TimeInForce, tif, "time in force")
             q = None if qty is None else to_qty(qty, "new quantity")
             lim = None if limit_price is None else to_price(limit_price, "limit price")
             stp = None if stop_price is None else to_price(stop_price, "stop price")
@@ -456,7 +462,7 @@ class PaperBroker:
         with self._locked():
             with self._guard(self._owner(order_id)) as a:
                 return a.modify(order_id, self.clock(), qty=q, limit_price=lim, stop_price=stp,
-                                trail_amount=amt, trail_percent=pct).view()
+                                trail_amount=amt, trail_percent=pct, tif=new_tif).view()
 
     def cancel(self, order_id: str) -> OrderView:
         """Cancel a working order; raises ``OrderNotFound`` or ``OrderNotWorking``."""
@@ -574,9 +580,9 @@ class PaperBroker:
             a = self._account(account)
             return list(a.fill_log)
 
-    def fill_config(self, account: str) -> FillConfig:
-        """How ``account``'s orders fill (slippage, commission model, participation,
-        latency); the ticket estimates commissions with it. Raises ``UnknownAccount``."""
+    def account_config(self, account: str) -> FillConfig:
+        """How ``account``'s orders fill (its slippage and commission models, as created);
+        raises ``UnknownAccount``."""
         with self._lock:
             return self._account(account).config
 

@@ -15,17 +15,22 @@ a worker:
 
 ``QuoteFeed.poll()`` does all of it at once (headless use).
 
-Sources:
+Sources (a quote only ever comes from the symbol's own data: with none there is no quote,
+and ``no_quote_reason(symbol)`` says why in one sentence):
 
-* ``DelayedQuotes``: from the data layer — the last bar's close of a symbol (delayed data),
-  with a bid/ask around it (``spread_bps``; bid rounded down and ask up to the cent).
-* ``DemoQuotes``: offline demo ticks — a deterministic random walk per symbol around a
-  starting price (the last close if a function for it is given), with a spread. It is demo
-  data: whoever shows its quotes must label them so (``DemoQuotes.is_demo``).
-* ``DataQuotes``: what the app uses — ``DemoQuotes`` starting at the symbol's last daily
-  close while the data source is the demo provider, ``DelayedQuotes`` over 1-minute bars
-  (``ThrottledBars``: refreshed at most once a minute per symbol) otherwise; decided per
-  call, so a change of data source takes effect at once.
+* ``DelayedQuotes``: from the data layer -- the last bar's close of a symbol (delayed data),
+  with a bid/ask around it (``spread_bps``; bid rounded down and ask up to the cent, both
+  kept inside that bar's [low, high], so no fill is at a price the data never showed).
+* ``DemoQuotes``: offline demo ticks -- a deterministic random walk per symbol starting at
+  the symbol's own last price (``PriceAnchor``) and reflected inside the range its data
+  spans, with a spread. It is demo data: whoever shows its quotes must label them so
+  (``DemoQuotes.is_demo``). A symbol without an anchor gets no quote.
+* ``DataQuotes``: what the app and the CLI use -- the newest bar of the *finest timeframe
+  stored* for the symbol (``DataService.stored_timeframes``): ``DemoQuotes`` anchored there
+  while the data source is the demo provider, ``DelayedQuotes`` over those bars
+  (``ThrottledBars``: refreshed at most once a minute per symbol) otherwise, and for a
+  symbol with nothing stored the provider's 1-minute bars. Decided per call, so a change
+  of data source or a new import takes effect at once.
 """
 from __future__ import annotations
 
@@ -81,6 +86,8 @@ class BarsProvider(Protocol):
 
     def get_bars(self, symbol: str, timeframe: str = "1d", refresh: bool = False) -> Bars: ...
 
+    def stored_timeframes(self, symbol: str) -> tuple[str, ...]: ...
+
 
 def quote_last(q: Quote) -> Decimal:
     """The price a quote marks a position at: its last trade, else the bid/ask midpoint
@@ -88,18 +95,33 @@ def quote_last(q: Quote) -> Decimal:
     return q.last if q.last is not None else (q.bid + q.ask) / 2
 
 
-def _spread_quote(symbol: str, mid: float, spread_bps: float, now_ms: int) -> Quote | None:
+def _spread_quote(symbol: str, mid: float, spread_bps: float, now_ms: int,
+                  low: float | None = None, high: float | None = None) -> Quote | None:
+    """A quote ``spread_bps`` wide around ``mid``, bid rounded down and ask up to the cent;
+    with ``low``/``high`` (the data's range) the bid, ask and last are kept inside it."""
     if not (mid > 0) or math.isinf(mid):
         return None
+    lo = Decimal(repr(low)) if low is not None and low > 0 and math.isfinite(low) else None
+    hi = Decimal(repr(high)) if high is not None and math.isfinite(high) else None
     half = Decimal(repr(mid * spread_bps / 20000))
     m = Decimal(repr(mid))
+    if lo is not None:
+        m = max(m, lo)
+    if hi is not None:
+        m = min(m, hi)
     bid = (m - half).quantize(CENT, ROUND_FLOOR)
     ask = (m + half).quantize(CENT, ROUND_CEILING)
     if ask == bid:
         ask += CENT
-    if bid <= 0:
+    if lo is not None:
+        bid = max(bid, lo)
+    if hi is not None:
+        ask = min(ask, hi)
+    if bid <= 0 or bid > ask:
         return None
-    return Quote(symbol, bid, ask, m.quantize(Decimal("0.0001")), now_ms)
+    last = m.quantize(Decimal("0.0001"))
+    last = min(max(last, bid), ask)
+    return Quote(symbol, bid, ask, last, now_ms)
 
 
 class DelayedQuotes:
@@ -120,53 +142,88 @@ class DelayedQuotes:
         bars = self.bars_for(symbol)
         if bars is None or len(bars) == 0:
             return None
-        return _spread_quote(symbol, float(bars.close[-1]), self.spread_bps, now_ms)
+        return _spread_quote(symbol, float(bars.close[-1]), self.spread_bps, now_ms,
+                             float(bars.low[-1]), float(bars.high[-1]))
+
+
+@dataclass(frozen=True, slots=True)
+class PriceAnchor:
+    """Where a symbol's demo ticks start (``start``, its last close) and the range they stay
+    in (``low``..``high``, the range of its data); ``key`` names the data it came from, and
+    a new key restarts the walk there (the user imported new bars)."""
+
+    start: float
+    low: float = 0.0
+    high: float = math.inf
+    key: object = None
 
 
 class DemoQuotes:
     """Deterministic demo ticks: each call moves a symbol's price one random-walk step
-    (σ ``step_bps`` basis points), seeded by the symbol name and ``seed``."""
+    (σ ``step_bps`` basis points), seeded by the symbol name and ``seed``, from where
+    ``start_price(symbol)`` says (a price, or a ``PriceAnchor`` with the range to stay in).
+    No start price: no quote (never a made-up one)."""
 
     is_demo = True
     label = "demo quotes"
 
     def __init__(
-        self, start_price: Callable[[str], float | None] | None = None, spread_bps: float = 5.0,
+        self, start_price: Callable[[str], float | PriceAnchor | None] | None = None, spread_bps: float = 5.0,
         step_bps: float = 8.0, seed: int = 0,
     ) -> None:
         self.start_price = start_price
         self.spread_bps = spread_bps
         self.step = step_bps / 10000
         self.seed = seed
-        self._state: dict[str, tuple[float, random.Random]] = {}
+        self._state: dict[str, tuple[float, random.Random, PriceAnchor]] = {}
         self._lock = threading.Lock()  # one quote round at a time, but be safe across threads
 
     @property
     def description(self) -> str:
-        return (f"Demo quotes: simulated ticks starting at the symbol's last demo close, "
-                f"{self.spread_bps:g} bps spread. Not market prices.")
+        return (f"Demo quotes: simulated ticks starting at the symbol's own last close and staying inside "
+                f"the range of its data, {self.spread_bps:g} bps spread. Not market prices.")
+
+    def anchor(self, symbol: str) -> PriceAnchor | None:
+        """Where ``symbol``'s ticks start, or None when it has no usable price."""
+        got = self.start_price(symbol) if self.start_price is not None else None
+        if got is None:
+            return None
+        a = got if isinstance(got, PriceAnchor) else PriceAnchor(float(got))
+        ok = a.start > 0 and math.isfinite(a.start) and 0 <= a.low <= a.start <= a.high
+        return a if ok else None
 
     def quote(self, symbol: str, now_ms: int) -> Quote | None:
+        a = self.anchor(symbol)
+        if a is None:
+            with self._lock:
+                self._state.pop(symbol, None)
+            return None
         with self._lock:
             st = self._state.get(symbol)
-        if st is None:
+        if st is None or st[2].key != a.key:
             h = int.from_bytes(hashlib.sha256(f"{self.seed}:{symbol}".encode()).digest()[:8], "big")
-            start = self.start_price(symbol) if self.start_price is not None else None
-            if start is None or not (start > 0):
-                start = 20.0 + (h % 18000) / 100.0  # 20 .. 200
-            st = (float(start), random.Random(h))
-        price, rng = st
+            st = (a.start, random.Random(h), a)
+        price, rng, _ = st
         price *= math.exp(rng.gauss(0.0, self.step))
+        # reflect at the edges of the data's range: a demo tick never leaves what the data showed
+        if price > a.high:
+            price = a.high * a.high / price
+        if a.low > 0 and price < a.low:
+            price = a.low * a.low / price
+        price = min(max(price, a.low), a.high)
         with self._lock:
-            self._state[symbol] = (price, rng)
-        return _spread_quote(symbol, price, self.spread_bps, now_ms)
+            self._state[symbol] = (price, rng, a)
+        return _spread_quote(symbol, price, self.spread_bps, now_ms,
+                             a.low if a.low > 0 else None, a.high if math.isfinite(a.high) else None)
 
 
 class ThrottledBars:
-    """``bars_for(symbol)`` for ``DelayedQuotes``: the symbol's bars of ``timeframe``,
-    refreshed from the data source at most every ``refresh_s`` seconds (the cache in between).
+    """``bars_for(symbol, timeframe)`` for ``DelayedQuotes``: the symbol's bars of
+    ``timeframe`` (default ``self.timeframe``), refreshed from the data source at most
+    every ``refresh_s`` seconds per symbol (the cache in between).
 
-    A failed refresh falls back to the cached bars, and waits ``refresh_s`` before the next try.
+    A failed refresh falls back to the cached bars (None when there are none), and waits
+    ``refresh_s`` before the next try; ``failed[symbol]`` says why until a good refresh.
     """
 
     def __init__(self, data: BarsProvider, timeframe: str = "1m", refresh_s: float = 60.0,
@@ -179,38 +236,95 @@ class ThrottledBars:
         #: symbol -> why its last refresh failed (cleared by the next good one): its bars are stale
         self.failed: dict[str, str] = {}
 
-    def __call__(self, symbol: str) -> Bars | None:
-        now = self.monotonic()
-        refresh = now - self._last.get(symbol, -math.inf) >= self.refresh_s
+    def due(self, symbol: str) -> bool:
+        """True when the next call for ``symbol`` refreshes from the data source."""
+        return self.monotonic() - self._last.get(symbol, -math.inf) >= self.refresh_s
+
+    def __call__(self, symbol: str, timeframe: str | None = None) -> Bars | None:
+        tf = timeframe or self.timeframe
+        refresh = self.due(symbol)
         if refresh:
-            self._last[symbol] = now  # a failed refresh, too, waits refresh_s before the next try
+            self._last[symbol] = self.monotonic()  # a failed refresh, too, waits refresh_s before the next try
         try:
-            bars = self.data.get_bars(symbol, self.timeframe, refresh=refresh)
+            bars = self.data.get_bars(symbol, tf, refresh=refresh)
         except Exception as exc:  # noqa: BLE001 - a failed refresh falls back to what is cached
             if not refresh:
                 raise
             self.failed[symbol] = str(exc) or type(exc).__name__
-            return self.data.get_bars(symbol, self.timeframe)
+            if tf not in self.data.stored_timeframes(symbol):
+                return None  # nothing cached to fall back on: no quote (never a made-up one)
+            return self.data.get_bars(symbol, tf)
         if refresh:
             self.failed.pop(symbol, None)
         return bars
 
 
+def no_bars_reason(symbol: str) -> str:
+    """The sentence for a symbol without any stored bars."""
+    return f"{symbol} has no stored bars: import a CSV or switch the data source"
+
+
 class DataQuotes:
     """The app's quote source over a data service (see module docstring)."""
 
-    def __init__(self, data: BarsProvider, spread_bps: float = 5.0, refresh_s: float = 60.0) -> None:
+    def __init__(self, data: BarsProvider, spread_bps: float = 5.0, refresh_s: float = 60.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.data = data
-        self.demo = DemoQuotes(start_price=self._last_close, spread_bps=spread_bps)
-        self.delayed = DelayedQuotes(ThrottledBars(data, "1m", refresh_s=refresh_s), spread_bps=spread_bps)
+        self.refresh_s = refresh_s
+        self.monotonic = monotonic
+        self.demo = DemoQuotes(start_price=self._anchor, spread_bps=spread_bps)
+        self.bars = ThrottledBars(data, "1m", refresh_s=refresh_s, monotonic=monotonic)
+        self.delayed = DelayedQuotes(self._delayed_bars, spread_bps=spread_bps)
+        #: symbol -> (monotonic time, timeframe, anchor): demo anchors re-read every refresh_s
+        self._anchors: dict[str, tuple[float, str, PriceAnchor | None]] = {}
+        #: symbol -> why it has no quote ("" once it had one)
+        self._why: dict[str, str] = {}
+        #: symbol -> the timeframe its last delayed quote came from
+        self._tf: dict[str, str] = {}
 
-    def _last_close(self, symbol: str) -> float | None:
+    def _symbol(self, symbol: str) -> str:
+        return symbol.strip().upper() if isinstance(symbol, str) else ""
+
+    def _finest(self, symbol: str) -> str | None:
+        tfs = self.data.stored_timeframes(symbol)
+        return tfs[0] if tfs else None
+
+    def _anchor(self, symbol: str) -> PriceAnchor | None:
+        now = self.monotonic()
+        got = self._anchors.get(symbol)
+        if got is not None and now - got[0] < self.refresh_s:
+            return got[2]
+        tf = self._finest(symbol)
         try:
-            bars = self.data.get_bars(symbol, "1d")
-        except Exception as exc:  # noqa: BLE001 - no start price: DemoQuotes picks one
+            # nothing stored: a demo symbol's own demo bars (generated here); any other symbol
+            # raises, and has no quote
+            bars = self.data.get_bars(symbol, tf or "1d")
+        except Exception as exc:  # noqa: BLE001 - no data: no quote, and why
             log.info("no demo start price for %s: %s", symbol, exc)
+            self._why[symbol] = no_bars_reason(symbol) if tf is None else f"{symbol}: {exc}"
+            self._anchors[symbol] = (now, tf or "", None)
             return None
-        return float(bars.close[-1]) if len(bars) else None
+        if len(bars) == 0:
+            self._why[symbol] = no_bars_reason(symbol)
+            self._anchors[symbol] = (now, tf or "", None)
+            return None
+        key = (bars.timeframe, int(bars.time[-1]), len(bars), float(bars.close[-1]))
+        a = PriceAnchor(float(bars.close[-1]), float(bars.low.min()), float(bars.high.max()), key)
+        self._anchors[symbol] = (now, bars.timeframe, a)
+        return a
+
+    def _delayed_bars(self, symbol: str) -> Bars | None:
+        tf = self._finest(symbol)
+        if tf is None and not self.bars.due(symbol):
+            return None  # nothing stored and the provider was asked less than refresh_s ago
+        bars = self.bars(symbol, tf or "1m")
+        if bars is None or len(bars) == 0:
+            why = self.bars.failed.get(symbol, "")
+            self._why[symbol] = (f"{symbol} has no stored bars and the data source sent none ({why}): "
+                                 "import a CSV or check the symbol") if why else no_bars_reason(symbol)
+            return None
+        self._tf[symbol] = bars.timeframe
+        return bars
 
     @property
     def is_demo(self) -> bool:
@@ -224,25 +338,38 @@ class DataQuotes:
     def description(self) -> str:
         if self.is_demo:
             return self.demo.description
-        return (f"Delayed quotes: the last 1-minute close of the data source (refreshed each minute), "
+        return (f"Delayed quotes: the newest bar's close of the finest timeframe stored for the symbol "
+                f"(1-minute bars from the data source when none are), refreshed each minute, "
                 f"{self.delayed.spread_bps:g} bps spread.")
 
     def quote(self, symbol: str, now_ms: int) -> Quote | None:
-        return (self.demo if self.is_demo else self.delayed).quote(symbol, now_ms)
+        sym = self._symbol(symbol)
+        q = (self.demo if self.is_demo else self.delayed).quote(sym, now_ms)
+        if q is not None:
+            self._why.pop(sym, None)
+        elif sym not in self._why:
+            self._why[sym] = no_bars_reason(sym)
+        return q
+
+    def no_quote_reason(self, symbol: str) -> str:
+        """Why ``symbol`` has no quote, one sentence ("" when it has one or has not been
+        asked yet): e.g. "FUT has no stored bars: import a CSV or switch the data source"."""
+        return self._why.get(self._symbol(symbol), "")
 
     def stale_reason(self, symbol: str) -> str:
         """Why ``symbol``'s quote may be stale ("" when it is not): the data source's last
-        top-up of its 1-minute bars failed (offline), so the quote is the last cached close."""
+        top-up of its bars failed (offline), so the quote is the last cached close."""
         if self.is_demo:
             return ""
+        sym = self._symbol(symbol)
+        tf = self._tf.get(sym, "1m")
         failed = getattr(self.data, "update_failed", None)
-        why = str(failed(symbol, "1m")) if failed is not None else ""
-        bars_for = self.delayed.bars_for
-        why = why or (bars_for.failed.get(symbol, "") if isinstance(bars_for, ThrottledBars) else "")
+        why = str(failed(sym, tf)) if failed is not None else ""
+        why = why or self.bars.failed.get(sym, "")
         if not why:
             return ""
         return ("the quote is stale: the data source could not be reached, so it is the last "
-                "cached 1-minute close")
+                "cached close")
 
 
 def quote_all(source: QuoteSource, symbols: Iterable[str], now_ms: int) -> list[Quote]:
@@ -321,6 +448,8 @@ class QuoteFeed:
         self.clock = clock or (lambda: int(time.time() * 1000))
         self.busy = False
         self.closed = False
+        self._lock = threading.Lock()
+        self._missing: dict[str, str] = {}
 
     @property
     def label(self) -> str:
@@ -349,8 +478,27 @@ class QuoteFeed:
         return QuoteRound(syms, self.clock())
 
     def fetch(self, rnd: QuoteRound) -> list[Quote]:
-        """The quotes of ``rnd`` from the source (safe on a worker thread)."""
-        return quote_all(self.source, rnd.symbols, rnd.now_ms)
+        """The quotes of ``rnd`` from the source (safe on a worker thread); the symbols
+        left without one are remembered for ``no_quote_reason``."""
+        out = quote_all(self.source, rnd.symbols, rnd.now_ms)
+        got = {q.symbol for q in out}
+        with self._lock:
+            for s in rnd.symbols:
+                if s in got:
+                    self._missing.pop(s, None)
+                else:
+                    self._missing[s] = f"the {self.label} have no price for {s}"
+        return out
+
+    def no_quote_reason(self, symbol: str) -> str:
+        """Why the source gave ``symbol`` no quote in the latest round, one sentence ("" when
+        it gave one, or was not asked yet): the source's own ``no_quote_reason`` when it has one."""
+        fn = getattr(self.source, "no_quote_reason", None)
+        why = str(fn(symbol)) if fn is not None else ""
+        if why:
+            return why
+        with self._lock:
+            return self._missing.get(symbol.strip().upper() if isinstance(symbol, str) else "", "")
 
     def apply(self, quotes: Sequence[Quote]) -> list[Fill]:
         """Hand ``quotes`` to the target (the broker's thread); dropped after ``close()``."""
@@ -381,6 +529,7 @@ class QuoteFeed:
 
 
 __all__ = [
-    "BarsProvider", "BrokerSink", "DataQuotes", "DelayedQuotes", "DemoQuotes", "QuoteFeed", "QuoteRound",
-    "QuoteSink", "QuoteSource", "ThrottledBars", "apply_to_broker", "quote_all", "quote_last",
+    "BarsProvider", "BrokerSink", "DataQuotes", "DelayedQuotes", "DemoQuotes", "PriceAnchor", "QuoteFeed",
+    "QuoteRound", "QuoteSink", "QuoteSource", "ThrottledBars", "apply_to_broker", "no_bars_reason", "quote_all",
+    "quote_last",
 ]

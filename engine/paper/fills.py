@@ -77,8 +77,12 @@ N-bps spread in bar mode (in quote mode the spread is already paid by filling at
 the trader (see ``engine.paper.money``).
 Commissions, rounded up to the cent: ``per_share:RATE:MIN[:MAX_PCT]`` (e.g. IBKR fixed
 0.005 per share, minimum 1.00, maximum 1 % of the trade value), ``percent:P`` (P % of the
-trade value), ``flat:A`` per fill. Latency: see bar mode above; in quote mode an order
-ignores quotes stamped earlier than submission + latency.
+trade value), ``flat:A`` per fill; any of them followed by ``+reg`` adds the US regulatory
+fees on sells (SEC Section 31 fee on the sale proceeds and FINRA TAF per share sold, capped
+per trade; ``+reg:SEC_RATE:TAF_PER_SHARE:TAF_MAX`` sets the rates). New live paper accounts
+get IBKR Pro fixed (``per_share:0.005:1.00:1``) unless another model is picked; each
+account keeps the model it was created with. Backtests default to none. Latency: see bar
+mode above; in quote mode an order ignores quotes stamped earlier than submission + latency.
 
 Accounts
 --------
@@ -178,7 +182,7 @@ class NoCommission:
     def spec(self) -> str:
         return "none"
 
-    def fee(self, qty: int, price: Decimal) -> Decimal:
+    def fee(self, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
         return ZERO
 
 
@@ -194,7 +198,7 @@ class PerShare:
         s = f"per_share:{self.rate}:{self.minimum}"
         return s + (f":{self.max_pct}" if self.max_pct is not None else "")
 
-    def fee(self, qty: int, price: Decimal) -> Decimal:
+    def fee(self, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
         f = max(self.rate * qty, self.minimum)
         if self.max_pct is not None:
             f = min(f, price * qty * self.max_pct / _HUNDRED)
@@ -210,7 +214,7 @@ class PercentCommission:
     def spec(self) -> str:
         return f"percent:{self.pct}"
 
-    def fee(self, qty: int, price: Decimal) -> Decimal:
+    def fee(self, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
         return fee_cents(price * qty * self.pct / _HUNDRED)
 
 
@@ -223,20 +227,111 @@ class FlatCommission:
     def spec(self) -> str:
         return f"flat:{self.amount}"
 
-    def fee(self, qty: int, price: Decimal) -> Decimal:
+    def fee(self, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
         return fee_cents(self.amount)
 
 
-Commission = NoCommission | PerShare | PercentCommission | FlatCommission
+# US regulatory fees on sales, passed on by every US broker (``RegulatoryFees``). The rates
+# change: check the sources and give the current ones in the spec (``+reg:SEC:TAF:TAF_MAX``).
+#: SEC Section 31 fee, dollars per dollar of sale proceeds: $27.80 per million, the rate set by
+#: the SEC's Fee Rate Advisory #2 for fiscal 2024, in force since 2024-05-22 (sec.gov,
+#: "Section 31 Fees"). The SEC set it to $0.00 from 2025-05-14 for the rest of fiscal 2025
+#: (its FY2025 appropriation was collected); $27.80, the last non-zero rate, is kept as the
+#: default so a paper sale is never cheaper than a real one.
+SEC_FEE_RATE = Decimal("0.0000278")
+#: FINRA Trading Activity Fee on covered equity sales, dollars per share sold, and its cap
+#: per trade: $0.000166 and $8.30, in force since 2024-01-01 (FINRA By-Laws, Schedule A,
+#: Section 1(b)).
+FINRA_TAF_PER_SHARE = Decimal("0.000166")
+FINRA_TAF_MAX = Decimal("8.30")
+
+
+@dataclass(frozen=True, slots=True)
+class RegulatoryFees:
+    """Fees on sells only: the SEC Section 31 fee (``sec_rate`` × sale proceeds) and the
+    FINRA TAF (``taf_per_share`` × shares sold, at most ``taf_max`` a trade), each rounded
+    up to the cent."""
+
+    sec_rate: Decimal = SEC_FEE_RATE
+    taf_per_share: Decimal = FINRA_TAF_PER_SHARE
+    taf_max: Decimal = FINRA_TAF_MAX
+
+    def spec(self) -> str:
+        return f"reg:{self.sec_rate}:{self.taf_per_share}:{self.taf_max}"
+
+    def fee(self, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
+        if not is_sell:
+            return ZERO
+        return fee_cents(price * qty * self.sec_rate) + fee_cents(min(qty * self.taf_per_share, self.taf_max))
+
+
+BaseCommission = NoCommission | PerShare | PercentCommission | FlatCommission
+
+
+@dataclass(frozen=True, slots=True)
+class WithRegulatoryFees:
+    """A commission model plus the regulatory fees on sells (spec ``BASE+reg[:SEC:TAF:MAX]``)."""
+
+    base: BaseCommission
+    fees: RegulatoryFees = RegulatoryFees()
+
+    def spec(self) -> str:
+        return f"{self.base.spec()}+{self.fees.spec()}"
+
+    def fee(self, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
+        return self.base.fee(qty, price, is_sell) + self.fees.fee(qty, price, is_sell)
+
+
+Commission = NoCommission | PerShare | PercentCommission | FlatCommission | WithRegulatoryFees
+
+#: Interactive Brokers Pro, fixed pricing (US stocks): $0.005 a share, at least $1.00 and at
+#: most 1 % of the trade value per order (interactivebrokers.com, "Commissions Stocks").
+IBKR_PRO_FIXED = PerShare(Decimal("0.005"), Decimal("1.00"), Decimal("1"))
+#: The commission of a new paper account unless another model is picked.
+DEFAULT_COMMISSION: Commission = IBKR_PRO_FIXED
+#: Named models a front end offers (spec strings for ``parse_commission``).
+COMMISSION_MODELS: dict[str, str] = {
+    "IBKR Pro fixed": IBKR_PRO_FIXED.spec(),
+    "IBKR Pro fixed + SEC/FINRA fees": WithRegulatoryFees(IBKR_PRO_FIXED).spec(),
+    "None": "none",
+}
+
+
+def _parse_reg(text: str) -> RegulatoryFees:
+    parts = text.split(":")
+    if parts[0] != "reg" or len(parts) not in (1, 4):
+        raise ValueError
+    if len(parts) == 1:
+        return RegulatoryFees()
+    sec, taf, cap = (Decimal(p) for p in parts[1:])
+    if any(not n.is_finite() or n < 0 for n in (sec, taf, cap)) or sec > _ONE / 100 or taf > _ONE or cap > _MAX_FEE:
+        raise ValueError
+    return RegulatoryFees(sec, taf, cap)
 
 
 def parse_commission(spec: str) -> Commission:
-    """``none`` | ``per_share:RATE[:MIN[:MAX_PCT]]`` | ``percent:P`` | ``flat:A``.
+    """``none`` | ``per_share:RATE[:MIN[:MAX_PCT]]`` | ``percent:P`` | ``flat:A``, each
+    optionally followed by ``+reg`` (SEC Section 31 fee and FINRA TAF on sells, today's
+    rates ``SEC_FEE_RATE``, ``FINRA_TAF_PER_SHARE``, ``FINRA_TAF_MAX``) or
+    ``+reg:SEC_RATE:TAF_PER_SHARE:TAF_MAX`` (rates given).
 
-    Bounds: RATE ≤ 100 per share, MIN and A ≤ 1,000,000, P and MAX_PCT ≤ 100 (%).
-    Raises ``ValueError`` with the accepted forms for anything else.
+    Bounds: RATE ≤ 100 per share, MIN and A ≤ 1,000,000, P and MAX_PCT ≤ 100 (%); SEC_RATE
+    ≤ 0.01 of proceeds, TAF ≤ $1 a share. Raises ``ValueError`` with the accepted forms for
+    anything else.
     """
-    parts = spec.strip().lower().split(":")
+    base_text, plus, reg_text = spec.strip().lower().partition("+")
+    if plus:
+        base = parse_commission(base_text)
+        try:
+            if isinstance(base, WithRegulatoryFees):
+                raise ValueError
+            return WithRegulatoryFees(base, _parse_reg(reg_text.strip()))
+        except (ArithmeticError, ValueError):
+            raise ValueError(
+                f"commission {spec!r} not understood: the regulatory fees are +reg or "
+                "+reg:SEC_RATE:TAF_PER_SHARE:TAF_MAX (e.g. per_share:0.005:1:1+reg)"
+            ) from None
+    parts = base_text.strip().split(":")
     try:
         if parts == ["none"] or parts == [""]:
             return NoCommission()

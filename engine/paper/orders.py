@@ -398,6 +398,9 @@ class OrderModified(OrderEvent):
     trail_amount: Decimal | None = None
     trail_percent: Decimal | None = None
     reason: str = ""
+    #: a new time in force (None: unchanged) and with it the new expiry (None: none, GTC)
+    tif: TimeInForce | None = None
+    expire_at_ms: int | None = None
 
 
 @_fast_init
@@ -598,6 +601,9 @@ class Order:
                 self.trail_amount = ev.trail_amount
             if ev.trail_percent is not None:
                 self.trail_percent = ev.trail_percent
+            if ev.tif is not None:
+                self.tif = ev.tif
+                self.expire_at_ms = ev.expire_at_ms
         elif type(ev) in (OrderRejected, OrderCancelled, OrderExpired):
             self.reason = ev.reason  # type: ignore[attr-defined]
         self.state = new

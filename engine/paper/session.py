@@ -31,9 +31,11 @@ from engine.events import Event, EventBus
 from engine.formatting import money
 from engine.paper.account import AccountSummary
 from engine.paper.broker import PaperBroker
+from engine.paper.checks import DEFAULT_MAX_DISTANCE_PCT, MarketCheck, check_modify, check_order, max_distance
 from engine.paper.events import AccountChanged, OrderUpdated, PositionChanged
 from engine.paper.feed import QuoteFeed, QuoteSource, quote_last
 from engine.paper.ledger import PositionView
+from engine.paper.money import to_price
 from engine.paper.orders import Fill, OrderRequest, OrderState, OrderView, Quote
 from engine.paper.session_events import (
     AccountSelected,
@@ -59,6 +61,9 @@ class CommandResult(Generic[T]):
 
     value: T | None = None
     error: str | None = None
+    #: questions the order needs answered yes (``confirmed=True``) before it is sent; the
+    #: command was not carried out (``error`` says so)
+    confirm: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -107,12 +112,14 @@ class PaperSession:
 
     ``account`` the account to select first (the first one when None or unknown);
     ``source`` the quote source of the session's ``feed`` (None: no feed; quotes can still
-    be applied with ``apply_quotes``); ``clock`` epoch ms for the feed.
+    be applied with ``apply_quotes``); ``clock`` epoch ms for the feed; ``max_distance_pct``
+    how far (percent) from the market a price may be before an order needs confirmation.
     """
 
     def __init__(
         self, broker: PaperBroker, bus: EventBus, *, account: str | None = None,
         source: QuoteSource | None = None, clock: Callable[[], int] | None = None,
+        max_distance_pct: Decimal | int | str = DEFAULT_MAX_DISTANCE_PCT,
     ) -> None:
         self.broker = broker
         self.bus = bus
@@ -125,6 +132,8 @@ class PaperSession:
         self._watch: dict[str, tuple[str, ...]] = {}
         self._names = tuple(broker.accounts())
         self._day_open: tuple[str, int, Decimal] | None = None  # account, day start ms, equity
+        #: a price farther than this (percent) from the market asks for confirmation
+        self.max_distance_pct = max_distance(max_distance_pct)
         self.feed: QuoteFeed | None = QuoteFeed(self, source, clock=clock) if source is not None else None
         self._unsubscribe = [
             bus.subscribe(OrderUpdated, self._on_order_updated),
@@ -207,6 +216,32 @@ class PaperSession:
         there is none): today, a stale quote (the data source is offline). Front ends refuse to
         send on it and show this sentence."""
         return self.feed.stale_reason(symbol) if self.feed is not None and symbol else ""
+
+    def no_quote_reason(self, symbol: str) -> str:
+        """Why ``symbol`` has no quote, one sentence; "" when the session has one. E.g. "FUT
+        has no stored bars: import a CSV or switch the data source". Front ends show it and
+        do not send; ``submit`` refuses with it."""
+        sym = symbol.strip().upper() if isinstance(symbol, str) else ""
+        if not sym:
+            return "no symbol"
+        if sym in self._quotes:
+            return ""
+        if self.feed is None:
+            return f"no quote for {sym}: there is no quote source"
+        return self.feed.no_quote_reason(sym) or f"no quote for {sym} yet: waiting for the {self.feed.label}"
+
+    def check(self, reqs: Sequence[OrderRequest]) -> MarketCheck:
+        """``reqs`` (one order or an OCO pair) checked against the latest quote of their
+        symbol (``engine.paper.checks``, distance ``max_distance_pct``); without a quote
+        the refusal is ``no_quote_reason``."""
+        out = MarketCheck()
+        for r in reqs:
+            q = self._quotes.get(r.symbol)
+            got = check_order(r, q, max_distance_pct=self.max_distance_pct)
+            if q is None:
+                got = MarketCheck((self.no_quote_reason(r.symbol),), got.confirm)
+            out = out + got
+        return out
 
     @property
     def quote_description(self) -> str:
@@ -330,21 +365,45 @@ class PaperSession:
             return CommandResult(o, f"{what} rejected: {o.reason}")
         return CommandResult(o, res.error)
 
-    def submit(self, req: OrderRequest) -> CommandResult[OrderView]:
-        """Place ``req`` in the selected account: the order (accepted, or rejected with why)."""
+    @staticmethod
+    def _refused(check: MarketCheck, confirmed: bool) -> CommandResult[Any] | None:
+        """The result of an order the market checks stop (None: it may go)."""
+        if check.refusals:
+            return CommandResult(None, "; ".join(check.refusals))
+        if check.confirm and not confirmed:
+            return CommandResult(None, "needs confirmation: " + " ".join(check.confirm), check.confirm)
+        return None
+
+    def submit(self, req: OrderRequest, *, confirmed: bool = False) -> CommandResult[OrderView]:
+        """Place ``req`` in the selected account: the order (accepted, or rejected with why).
+
+        It is first checked against the latest quote (``check``): a refusal is the error and
+        nothing is sent; questions (``confirm``) refuse too unless ``confirmed``."""
         if not self._account:
             return CommandResult(None, NO_ACCOUNT)
+        if not isinstance(req, OrderRequest):
+            return CommandResult(None, f"an order must be an OrderRequest, not {type(req).__name__}")
+        stop = self._refused(self.check([req]), confirmed)
+        if stop is not None:
+            return stop
         return self._rejected(self._run(self.broker.submit, self._account, req))
 
-    def submit_all(self, reqs: Sequence[OrderRequest]) -> CommandResult[tuple[OrderView, ...]]:
-        """Place one order, or two as an OCO pair (what ``engine.paper.ticket`` builds)."""
+    def submit_all(self, reqs: Sequence[OrderRequest], *,
+                   confirmed: bool = False) -> CommandResult[tuple[OrderView, ...]]:
+        """Place one order, or two as an OCO pair (what ``engine.paper.ticket`` builds),
+        checked like ``submit``."""
         if len(reqs) == 1:
-            one = self.submit(reqs[0])
-            return CommandResult((one.value,) if one.value is not None else None, one.error)
+            one = self.submit(reqs[0], confirmed=confirmed)
+            return CommandResult((one.value,) if one.value is not None else None, one.error, one.confirm)
         if len(reqs) != 2:
             return CommandResult(None, f"a ticket makes one order or an OCO pair, not {len(reqs)} orders")
         if not self._account:
             return CommandResult(None, NO_ACCOUNT)
+        if not all(isinstance(r, OrderRequest) for r in reqs):
+            return CommandResult(None, "orders must be OrderRequests")
+        stop = self._refused(self.check(reqs), confirmed)
+        if stop is not None:
+            return stop
         pair: CommandResult[tuple[OrderView, ...]] = self._run(self.broker.submit_oco, self._account, reqs[0], reqs[1])
         if pair.value is not None:
             for o in pair.value:
@@ -355,9 +414,29 @@ class PaperSession:
     def cancel(self, order_id: str) -> CommandResult[OrderView]:
         return self._run(self.broker.cancel, order_id)
 
-    def modify(self, order_id: str, **changes: Any) -> CommandResult[OrderView]:
-        """Change a working order: ``qty``, ``limit_price``, ``stop_price``, ``trail_amount``
-        or ``trail_percent`` (see ``PaperBroker.modify``)."""
+    def modify(self, order_id: str, *, confirmed: bool = False, **changes: Any) -> CommandResult[OrderView]:
+        """Change a working order: ``qty``, ``limit_price``, ``stop_price``, ``trail_amount``,
+        ``trail_percent`` or ``tif`` (see ``PaperBroker.modify``). The order as it would be
+        is checked against the market like ``submit`` (refusals refuse; questions refuse
+        unless ``confirmed``)."""
+        try:
+            order = self.broker.order(order_id)
+            prices = {k: None if changes.get(k) is None else to_price(changes[k], k.replace("_", " "))
+                      for k in ("limit_price", "stop_price")}
+        except (KeyError, ValueError):
+            return self._run(self.broker.modify, order_id, **changes)  # the broker says what is wrong
+        qty = changes.get("qty")
+        if order.is_working and (prices["limit_price"] is not None or prices["stop_price"] is not None
+                                 or isinstance(qty, int)):
+            q = self._quotes.get(order.symbol)
+            check = check_modify(order, q, qty=qty if isinstance(qty, int) and not isinstance(qty, bool) else None,
+                                 limit_price=prices["limit_price"], stop_price=prices["stop_price"],
+                                 max_distance_pct=self.max_distance_pct)
+            if q is None and check.refusals:
+                check = MarketCheck((self.no_quote_reason(order.symbol),))
+            stop = self._refused(check, confirmed)
+            if stop is not None:
+                return stop
         return self._run(self.broker.modify, order_id, **changes)
 
     def flatten(self, symbol: str) -> CommandResult[OrderView]:

@@ -28,10 +28,12 @@ from decimal import Decimal
 from engine.formatting import money
 from engine.formatting import price as price_text
 from engine.paper.account import AccountKind
+from engine.paper.checks import DEFAULT_MAX_DISTANCE_PCT, check_orders
 from engine.paper.errors import PaperError
 from engine.paper.feed import quote_last
+from engine.paper.fills import Commission
 from engine.paper.orders import OrderRequest, OrderType, Quote, Side, TimeInForce
-from engine.paper.preview import OrderPreview, offset_price, preview_order, shares_for_amount
+from engine.paper.preview import OrderPreview, offset_price, preview_order, reference_price, shares_for_amount
 
 Number = Decimal | int | str | None
 
@@ -283,22 +285,44 @@ def _build(spec: TicketSpec, symbol: str, side: Side, kind: TicketKind, tif: Tim
 def check_ticket(
     spec: TicketSpec, quote: Quote | None, *, buying_power: Decimal | None,
     kind: AccountKind | str | None, position_qty: int = 0,
+    max_distance_pct: Decimal = DEFAULT_MAX_DISTANCE_PCT, commission: Commission | None = None,
+    no_quote_reason: str = "",
 ) -> TicketCheck:
     """``spec`` built at ``quote`` and estimated for an account with ``buying_power``
     (dollars) of ``kind`` holding ``position_qty`` shares of the symbol (both None: there
-    is no account). Never raises for bad fields: every problem is in ``problems``."""
+    is no account), then checked against the market (``engine.paper.checks``: refusals
+    join ``problems``, questions go to ``confirm``; ``max_distance_pct`` in percent). With
+    ``commission`` (the account's model) the estimate includes the expected fee. Without a
+    quote nothing can be sent, and the problem is ``no_quote_reason`` when given
+    (``PaperSession.no_quote_reason``). Never raises for bad fields: every problem is in
+    ``problems``."""
     try:
         built = build_requests(spec, quote)
     except TicketError as exc:
         return TicketCheck((), None, (str(exc),))
+    market = check_orders(built.requests, quote, max_distance_pct=max_distance_pct)
     if buying_power is None or kind is None:
-        return TicketCheck(built.requests, None, ("create a paper account first",), built.shares_note)
+        return TicketCheck(built.requests, None, ("create a paper account first",), built.shares_note,
+                           market.confirm)
     bid = quote.bid if quote is not None else None
     ask = quote.ask if quote is not None else None
     last = quote_last(quote) if quote is not None else None
-    p = preview_order(built.requests[0], buying_power=buying_power, kind=kind, position_qty=position_qty,
-                      bid=bid, ask=ask, last=last)
-    return TicketCheck(built.requests, p, p.problems, built.shares_note)
+    req = built.requests[0]
+    fee = Decimal(0)
+    if commission is not None:
+        ref = reference_price(req, bid, ask, last)
+        if ref is not None:
+            fee = commission.fee(req.qty, ref, req.side is Side.SELL)
+    p = preview_order(req, buying_power=buying_power, kind=kind, position_qty=position_qty,
+                      bid=bid, ask=ask, last=last, fee=fee)
+    problems = list(p.problems)
+    if quote is None:  # one sentence on why, instead of the preview's and the checks' own
+        problems = [x for x in problems if not x.startswith("no quote")]
+        refusals = [no_quote_reason or market.refusals[0]]
+    else:
+        refusals = list(market.refusals)
+    problems.extend(refusals)
+    return TicketCheck(built.requests, p, tuple(dict.fromkeys(problems)), built.shares_note, market.confirm)
 
 
 def market_spec(symbol: str, side: Side, qty: Number, qty_in_dollars: bool = False) -> TicketSpec:

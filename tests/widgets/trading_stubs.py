@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from engine.events import EventBus
 from engine.paper import PaperBroker
+from engine.paper.fills import FillConfig
 from engine.paper.orders import Quote
 from engine.paper.session import PaperSession
 from tests.widgets.stubs import SyncTasks
@@ -38,11 +39,12 @@ class Trading:
 
     def __init__(self, path, cash: int = 100_000, kind: str = "cash") -> None:
         self.bus = EventBus()
-        self.broker = PaperBroker.open(path, bus=self.bus)
+        self.broker = PaperBroker.open(path, bus=self.bus, default_config=FillConfig())  # no commission
         self.broker.create_account("Paper", cash, kind)
         self.tasks = SyncTasks()
         self.quotes = ScriptedQuotes()
-        self.core = PaperSession(self.broker, self.bus, source=self.quotes)
+        # blotter tests place orders far from the market; the market checks have their own tests
+        self.core = PaperSession(self.broker, self.bus, source=self.quotes, max_distance_pct=1000)
         self.session = TradingSession(self.core, self.tasks, self.bus.subscribe)
 
     def quote(self, symbol: str, bid: str, ask: str) -> None:

@@ -22,7 +22,6 @@ The domain — selected account, quote cache, marks, commands — is the engine'
 """
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import time
@@ -36,6 +35,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from engine.paper.account import AccountSummary
 from engine.paper.events import AccountChanged, FillOccurred, OrderUpdated, PositionChanged
 from engine.paper.feed import QuoteFeed
+from engine.paper.fills import Commission
 from engine.paper.ledger import PositionView
 from engine.paper.orders import Fill, OrderRequest, OrderView, Quote
 from engine.paper.session import CommandResult, PaperSession
@@ -192,20 +192,28 @@ class TradingSession(QObject):
         return self.core.quote_problem(symbol)
 
     def no_quote_reason(self, symbol: str) -> str:
-        """Why ``symbol`` has no quote ("" when it has one, or the engine cannot say yet)."""
-        fn = getattr(self.core, "no_quote_reason", None)  # PaperSession API of issue 10's engine half
-        return str(fn(symbol) or "") if fn is not None and symbol else ""
+        """Why ``symbol`` has no quote ("" when it has one): ``PaperSession.no_quote_reason``."""
+        return self.core.no_quote_reason(symbol) if symbol else ""
+
+    def commission(self) -> Commission | None:
+        """The selected account's commission model (None: no account)."""
+        name = self.core.account
+        if not name:
+            return None
+        try:
+            return self.core.broker.account_config(name).commission
+        except (KeyError, ValueError):
+            return None
 
     def fee_model(self) -> Callable[[int, Decimal], Decimal] | None:
         """The selected account's commission: ``fee(qty, price)`` in dollars (None: no account)."""
-        name = self.core.account
-        fn = getattr(self.core.broker, "fill_config", None)
-        if not name or fn is None:
-            return None
-        try:
-            return fn(name).commission.fee  # type: ignore[no-any-return]
-        except (KeyError, ValueError):
-            return None
+        c = self.commission()
+        return c.fee if c is not None else None
+
+    @property
+    def max_distance_pct(self) -> Decimal:
+        """How far (percent) from the market a price may be before the engine asks."""
+        return self.core.max_distance_pct
 
     def day_pnl(self) -> Decimal | None:
         """The selected account's P&L today (``PaperSession.day_pnl``)."""
@@ -293,9 +301,9 @@ class TradingSession(QObject):
 
     def send_orders(self, reqs: Sequence[OrderRequest], on_done: Done | None = None, **kw: Any) -> None:
         """Place a ticket's order(s) off the GUI thread (``send``); ``kw`` goes to the engine
-        (``confirmed=True`` once the user said yes, where the engine takes it)."""
+        (``confirmed=True`` once the user said yes to the engine's questions)."""
         core = self.core
-        self.send(lambda: _call_confirmed(core.submit_all, reqs, **kw), on_done)
+        self.send(lambda: core.submit_all(reqs, **kw), on_done)
 
     def send_cancel(self, order_id: str, on_done: Done | None = None) -> None:
         self.send(lambda: self.core.cancel(order_id), on_done)
@@ -368,14 +376,6 @@ class TradingSession(QObject):
     def _on_quotes_applied(self, e: QuotesApplied) -> None:
         if self._mine(e):
             self.quotes_changed.emit()
-
-
-def _call_confirmed(fn: Callable[..., CommandResult[Any]], *args: Any, **kw: Any) -> CommandResult[Any]:
-    """``fn(*args, **kw)``; keywords an engine does not take yet (``confirmed``) are dropped."""
-    params = inspect.signature(fn).parameters
-    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        kw = {k: v for k, v in kw.items() if k in params}
-    return fn(*args, **kw)
 
 
 __all__ = ["BrokerThread", "TradingSession"]

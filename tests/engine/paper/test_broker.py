@@ -29,6 +29,7 @@ from engine.paper import (
     run_backtest,
 )
 from engine.paper.account import session_close_after
+from engine.paper.fills import FillConfig
 from engine.paper.backtest import FixedQty, RuleStrategy
 from tests.engine.paper.stubs import load_yahoo, sma_cross_rules
 
@@ -51,7 +52,8 @@ def env(tmp_path):
     brokers = []
 
     def open_broker():
-        b = PaperBroker.open(path, bus=bus, clock=clock)
+        # no commission: these tests are about the rules (costs: test_costs.py)
+        b = PaperBroker.open(path, bus=bus, clock=clock, default_config=FillConfig())
         brokers.append(b)
         return b
 
@@ -188,7 +190,9 @@ def test_delayed_quotes_from_bars_straddle_the_last_close(shared_data):
     bars = load_yahoo(shared_data / "ORCL-1995-2014.csv")
     q = DelayedQuotes(lambda s: bars, spread_bps=10).quote("ORCL", 5)
     last = D(repr(float(bars.close[-1])))
-    assert q.bid < last < q.ask and q.time_ms == 5
+    assert q.bid <= last <= q.ask and q.bid < q.ask and q.time_ms == 5
+    # and never outside the bar the quote comes from
+    assert D(repr(float(bars.low[-1]))) <= q.bid and q.ask <= D(repr(float(bars.high[-1])))
 
 
 def test_backtest_and_paper_run_fill_alike(env, shared_data):

@@ -145,8 +145,12 @@ def test_oco_pair_and_a_session_without_account(tmp_path):
         assert all(e.session is s for e in events)
         assert "exists already" in s.create_account("Swing", "1", "cash").error
         assert s.create_account("Bad", "-5", "cash").error is not None
-        pair = s.submit_all([OrderRequest("ACME", Side.SELL, 1, OrderType.LIMIT, limit_price=D("110"), tif="gtc"),
-                             OrderRequest("ACME", Side.SELL, 1, OrderType.STOP, stop_price=D("90"), tif="gtc")])
+        legs = [OrderRequest("ACME", Side.SELL, 1, OrderType.LIMIT, limit_price=D("110"), tif="gtc"),
+                OrderRequest("ACME", Side.SELL, 1, OrderType.STOP, stop_price=D("95"), tif="gtc")]
+        unquoted = s.submit_all(legs)  # nothing to check the prices against: not sent
+        assert unquoted.error == "no quote for ACME: there is no quote source" and broker.orders("Swing") == []
+        s.apply_quotes([Quote("ACME", D("99.95"), D("100.05"), None, T0)])
+        pair = s.submit_all(legs)
         assert pair.ok and len(pair.value) == 2
         s.close()
     finally:
@@ -242,6 +246,9 @@ def test_delayed_quote_bars_refresh_at_most_once_a_minute():
                 raise ConnectionError("offline")
             return make_bars(symbol, n=5, timeframe=timeframe)
 
+        def stored_timeframes(self, symbol):
+            return ("1m",)
+
     now = [1000.0]
     data = Data()
     bars_for = ThrottledBars(data, "1m", refresh_s=60, monotonic=lambda: now[0])
@@ -262,15 +269,18 @@ def test_data_quotes_follow_the_data_source():
         def get_bars(self, symbol, timeframe="1d", refresh=False):
             return make_bars(symbol, n=5, timeframe=timeframe)
 
+        def stored_timeframes(self, symbol):
+            return ("1m", "1d")
+
     data = Data()
     src = DataQuotes(data)
-    last = float(make_bars("ACME", n=5).close[-1])
+    last = float(make_bars("ACME", n=5, timeframe="1m").close[-1])  # the finest timeframe stored
     q = src.quote("ACME", 1)
     assert src.label == "demo quotes" and "Not market prices" in src.description
     assert abs(float(q.last) / last - 1) < 0.01  # demo ticks start at the symbol's last close
     data.source = "yahoo"
     q = src.quote("ACME", 2)
-    assert src.label == "delayed quotes" and "1-minute close" in src.description
+    assert src.label == "delayed quotes" and "finest timeframe stored" in src.description
     assert q.bid < D(repr(float(make_bars("ACME", n=5, timeframe="1m").close[-1]))) < q.ask
 
 
@@ -288,6 +298,9 @@ def test_delayed_quotes_say_when_the_source_is_offline():
 
         def update_failed(self, symbol, timeframe="1d"):
             return self.failed.get((symbol, timeframe), "")
+
+        def stored_timeframes(self, symbol):
+            return ("1m",)
 
     data = Offline()
     q = DataQuotes(data)
@@ -315,10 +328,13 @@ def test_a_failed_refresh_makes_the_delayed_quote_stale_until_a_good_one():
             one = np.array([10.0])
             return Bars(symbol, timeframe, t, one, one, one, one, np.array([100.0]), source="yahoo")
 
+        def stored_timeframes(self, symbol):
+            return ("1m",)
+
     data = Flaky()
     clock = [0.0]
     q = DataQuotes(data, refresh_s=60.0)
-    q.delayed.bars_for.monotonic = lambda: clock[0]
+    q.bars.monotonic = lambda: clock[0]
     assert q.quote("ACME", 0) is not None  # the cached close is still quoted...
     assert q.stale_reason("ACME")  # ...but said to be stale
     data.online, clock[0] = True, 61.0

@@ -95,7 +95,9 @@ def test_dollar_amounts_round_down_to_whole_shares_at_the_reference_price():
     (spec(TicketKind.TRAILING_STOP, trail="150", trail_percent=True), "Trail percent must be below 100"),
     (spec(TicketKind.BRACKET), "A bracket needs a take profit, a stop loss, or both"),
     (spec(TicketKind.BRACKET, limit_entry=True, take_profit="101"), "Entry limit price missing"),
-    (spec(TicketKind.BRACKET, take_profit="98", stop_loss="101"), "A long bracket needs stop loss < take profit"),
+    (spec(TicketKind.BRACKET, take_profit="98", stop_loss="101"),
+     "A long bracket needs stop loss < take profit; Buy bracket take profit 98.00 is below the ask 100.05: "
+     "it would fill immediately; Buy bracket stop loss 101.00 is above the ask 100.05: it would trigger immediately"),
     (spec(TicketKind.BRACKET, take_profit="101", tif=TimeInForce.IOC), "A bracket entry cannot be IOC or FOK"),
     (spec(qty=""), "Quantity missing"),
     (spec(qty="1.5"), "Quantity must be a positive whole number of shares, not '1.5'"),
@@ -120,6 +122,11 @@ def test_exceeds_buying_power_by_the_exact_amount_and_estimate():
 def test_no_quote_and_no_account():
     c = check(spec(), q=None)
     assert c.message.startswith("No quote for ACME yet") and len(c.requests) == 1 and not c.ok
+    limit = check(spec(TicketKind.LIMIT, limit="99"), q=None)  # nothing to check a limit against either
+    assert limit.message == "No quote for ACME yet: an order is checked against the market before it is sent"
+    why = "ACME has no stored bars: import a CSV or switch the data source"
+    told = check_ticket(spec(), None, buying_power=D("1000"), kind="cash", no_quote_reason=why)
+    assert told.problems == (why,) and not told.ok
     none = check_ticket(spec(), Q, buying_power=None, kind=None)
     assert none.message == "Create a paper account first" and not none.ok
 
