@@ -608,7 +608,7 @@ class OrderTicketWidget(QWidget):
         stale = self._quote_problem()
         if stale and stale not in check.problems:  # never send on a stale quote without saying so
             extra.append(f"{stale}; nothing is sent until a fresh quote arrives")
-        if self.symbol and self._quote() is None and not any("no quote" in p for p in check.problems):
+        if self.symbol and self._quote() is None and not check.problems:  # check_ticket names the reason
             why = self._no_quote_reason()
             extra.append(f"no quote for {self.symbol}: {why}" if why else f"no quote for {self.symbol} yet")
         self.risk, risk_problem = self._risk(check)

@@ -63,6 +63,11 @@ EMOTIONS: tuple[str, ...] = ("calm", "confident", "focused", "excited", "anxious
                              "greedy", "FOMO", "frustrated", "bored", "tired")
 
 
+def _trades(n: int) -> str:
+    """"1 trade", "14 trades"."""
+    return f"{n} trade" if n == 1 else f"{n} trades"
+
+
 # --------------------------------------------------------------------------- periods
 
 
@@ -438,7 +443,7 @@ def _rule_emotion_setup_win_rate(c: _Ctx, rule: Rule) -> list[Recommendation]:
             out.append(Recommendation(
                 rule.name,
                 f"win rate {fmt_pct(wr)} on '{setup}' trades entered while '{emotion}', "
-                f"against {fmt_pct(wr_rest)} otherwise; {int(n_c[k])} trades",
+                f"against {fmt_pct(wr_rest)} otherwise; {_trades(int(n_c[k]))}",
                 f"Skip '{setup}' trades while '{emotion}', or take them smaller", int(n_c[k])))
     return out
 
@@ -463,7 +468,7 @@ def _compare_groups(c: _Ctx, rule: Rule, codes: IntArray, names: Sequence[str], 
             out.append(Recommendation(
                 rule.name,
                 f"expectancy {fmt_signed(exp, c.currency)} per trade on trades {what(names[i])}, "
-                f"against {fmt_signed(exp_rest, c.currency)} otherwise; {int(n_g[i])} trades",
+                f"against {fmt_signed(exp_rest, c.currency)} otherwise; {_trades(int(n_g[i]))}",
                 advice(names[i]), int(n_g[i])))
     return out
 
@@ -523,7 +528,7 @@ def _rule_costly_mistake(c: _Ctx, rule: Rule) -> list[Recommendation]:
     name = t.mistakes[i]
     return [Recommendation(
         rule.name,
-        f"'{name}' cost {fmt_money(float(cost[i]), c.currency)} over {int(n_m[i])} trades "
+        f"'{name}' cost {fmt_money(float(cost[i]), c.currency)} over {_trades(int(n_m[i]))} "
         f"({fmt_pct(float(cost[i]) / losses)} of this period's losses)",
         f"Work on '{name}' first: it is your costliest mistake", int(n_m[i]))]
 
@@ -538,7 +543,7 @@ def _rule_losing_setup(c: _Ctx, rule: Rule) -> list[Recommendation]:
             out.append(Recommendation(
                 rule.name,
                 f"'{name}' trades lost {fmt_money(-s.net_pnl, c.currency)}: expectancy "
-                f"{fmt_signed(s.expectancy, c.currency)}, profit factor {pf}; {s.n} trades",
+                f"{fmt_signed(s.expectancy, c.currency)}, profit factor {pf}; {_trades(s.n)}",
                 f"Review the '{name}' setup, or stop trading it", s.n))
     return out
 
@@ -557,7 +562,7 @@ def _rule_payoff(c: _Ctx, rule: Rule) -> list[Recommendation]:
         rule.name,
         f"average loss {fmt_money(-s.avg_loss, c.currency)} against an average win of "
         f"{fmt_money(s.avg_win, c.currency)} (payoff ratio {s.payoff_ratio:.2f}) at a "
-        f"{fmt_pct(s.win_rate)} win rate; {s.n} trades",
+        f"{fmt_pct(s.win_rate)} win rate; {_trades(s.n)}",
         "Cut losing trades sooner: the losses outweigh a good win rate", s.n)]
 
 

@@ -57,7 +57,9 @@ def test_three_round_trips_become_entries_tagged_and_reviewed(home, qtbot, tmp_p
     qtbot.waitUntil(lambda: len(dock.entries) == 3, timeout=5000)
     assert all(e.has_snapshot for e in dock.entries)
     assert all(journal.snapshot(e.id).startswith(b"\x89PNG") for e in dock.entries)
-    assert sorted(float(e.trip.net_pnl) for e in dock.entries) == [-40.0, 10.0, 30.0]
+    # gross -40 / +10 / +30, net of the default commission (IBKR Pro fixed: the $1.00 minimum
+    # on each 10-share fill, $2.00 a round trip)
+    assert sorted(float(e.trip.net_pnl) for e in dock.entries) == [-42.0, 8.0, 28.0]
 
     # --- tag the losing trade "FOMO" in the editor, as a user would
     loser = next(e for e in dock.entries if e.trip.net_pnl < 0)
@@ -85,9 +87,9 @@ def test_three_round_trips_become_entries_tagged_and_reviewed(home, qtbot, tmp_p
     qtbot.waitUntil(lambda: dock.last_review is not None, timeout=10000)
     rv = dock.last_review
     fomo = rv.by_emotion_before["FOMO"]
-    assert (fomo.n, fomo.net_pnl) == (1, -40.0)
+    assert (fomo.n, fomo.net_pnl) == (1, -42.0)
     advice = [r for r in rv.recommendations if "FOMO" in r.advice]
-    assert advice and "expectancy -$40.00 per trade on trades entered while 'FOMO'" in advice[0].evidence
+    assert advice and "expectancy -$42.00 per trade on trades entered while 'FOMO'" in advice[0].evidence
     text = dock.report.toPlainText()
     assert "Pause before entering while 'FOMO'" in text and "FOMO" in text.split("P&L by emotion")[1]
     win.grab().save(str(tmp_path / "journal-review.png"))

@@ -178,8 +178,9 @@ def test_market_order_without_a_quote_says_so(tr, qtbot):
     w = OrderTicketWidget(tr.session)
     qtbot.addWidget(w)
     w.set_symbol("NOQUOTE")
-    assert "Waiting for a quote" in w.quote_label.text()
-    assert w.validation.text().startswith("No quote for NOQUOTE yet")
+    # the engine's reason (PaperSession.no_quote_reason), in the quote line and as the problem
+    assert w.quote_label.text() == "No quote: the demo quotes have no price for NOQUOTE"
+    assert "no price for NOQUOTE" in w.validation.text()
     assert not w.place_btn.isEnabled()
 
 

@@ -37,6 +37,7 @@ def test_account_dock_shows_the_day(tr, qtbot):
     tr.quote("ACME", "99.95", "100.05")
     tr.session.submit(OrderRequest("ACME", Side.BUY, 100))        # 100 at 100.05, $1.00
     tr.quote("ACME", "99.95", "100.05")
+    tr.quote("BETA", "10.05", "10.07")  # an order needs a quote of its symbol (issue 10)
     tr.session.submit(OrderRequest("BETA", Side.BUY, 10, OrderType.LIMIT, limit_price=D("10")))  # holds $100 + fee
     tr.session.submit(OrderRequest("ACME", Side.SELL, 100))       # 100 at 100.95: +90.00, $1.00
     tr.quote("ACME", "100.95", "101.05")
@@ -53,8 +54,9 @@ def test_account_dock_shows_the_day(tr, qtbot):
 def test_order_history_search_and_export(tr, qtbot, tmp_path):
     hist = _show(qtbot, OrderHistoryWidget(tr.session))
     tr.quote("ACME", "99.95", "100.05")
-    for sym, side in (("ACME", Side.BUY), ("BETA", Side.BUY), ("ACME", Side.SELL)):
-        tr.session.submit(OrderRequest(sym, side, 5, OrderType.LIMIT, limit_price=D("1")))
+    tr.quote("BETA", "9.99", "10.01")  # resting limits near the market: the engine's checks pass them
+    for sym, side, px in (("ACME", Side.BUY, "99"), ("BETA", Side.BUY, "9.9"), ("ACME", Side.SELL, "101")):
+        tr.session.submit(OrderRequest(sym, side, 5, OrderType.LIMIT, limit_price=D(px)))
     assert hist.count.text() == "3 orders"
     hist.search.setText("acme sell")
     assert hist.table.proxy.rowCount() == 1 and hist.count.text() == "1 of 3"
@@ -78,6 +80,7 @@ def test_commands_run_on_the_broker_thread_and_come_back_on_the_gui_thread(tr, q
         return real(reqs)
 
     tr.core.submit_all = spy
+    tr.quote("ACME", "1.00", "1.02")
     s.send_orders([OrderRequest("ACME", Side.BUY, 1, OrderType.LIMIT, limit_price=D("1"))], results.append)
     assert results == []  # the GUI thread did not wait
     qtbot.waitUntil(lambda: len(results) == 1, timeout=5000)

@@ -141,7 +141,7 @@ def test_small_journal_gives_no_recommendation_at_default_minimums() -> None:
     # a rule may be configured down to one trade; then it cites that one trade
     rv1 = review(entries, MARCH, rules=(Rule("costly_mistake", min_trades=1),))
     assert [r.evidence for r in rv1.recommendations] == [
-        "'FOMO' cost $50.00 over 1 trades (100 % of this period's losses)"]
+        "'FOMO' cost $50.00 over 1 trade (100 % of this period's losses)"]
 
 
 def test_breakdowns_daily_pnl_and_returns() -> None:
