@@ -598,14 +598,46 @@ def _atr_fused(h, l, c, n, out):  # type: ignore[no-untyped-def]
     # the average NaN for good (prev * a + NaN is NaN). Measured here: as fast as the
     # two halves side by side with a separate in-cache check (the loop is bound by
     # memory traffic, not by the recurrence's latency), 1.4x faster than them overall.
+    #
+    # The true range as max(high, prev close) - min(low, prev close): for low <= high
+    # that is the very subtraction TA-Lib's larger-of-three picks (rounding is monotonic,
+    # so the largest exact difference gives the largest rounded one), bit for bit, in
+    # three operations instead of seven; the loop is bound by its operation count. A
+    # non-finite close makes that range inf or NaN; q - q is +0.0 exactly when high and
+    # low are finite (NaN otherwise). The lowest high - low is kept: a bar with low >
+    # high (bad data, where the shortcut is not TA-Lib's formula) sends the row to the
+    # span path too, which uses TA-Lib's formula throughout.
+    return _atr_tail(hs, ls, cs, prev, a, inv, o)
+
+
+@_jit
+def _atr_tail(hs, ls, cs, prev, a, inv, o):  # type: ignore[no-untyped-def]
+    """_atr_fused's loop after the seed: o[i] = the ATR after bar i (high hs[i], low
+    ls[i], previous close cs[i]) from ``prev``. True when every input was finite and
+    low <= high throughout; otherwise ``o`` is unfinished and the caller takes the span
+    path (TA-Lib's formula throughout).
+
+    The true range as max(high, prev close) - min(low, prev close): for low <= high
+    that is the very subtraction TA-Lib's larger-of-three picks (rounding is monotonic,
+    so the largest exact difference gives the largest rounded one), bit for bit, in
+    three operations instead of seven (the loop is bound by its operation count: 1.65
+    -> 1.35 ms on 1M bars here). A non-finite close makes that range inf or NaN, so the
+    average; q - q is +0.0 exactly when high and low are finite (NaN otherwise), and
+    adding +0.0 changes no value. The lowest high - low is kept to see low > high (bad
+    data, where the shortcut is not TA-Lib's formula). Two halves side by side, a
+    helper per bar returning a tuple: both measured slower (1.7-1.9 ms)."""
+    least = 0.0
     for i in range(o.shape[0]):
         hv = hs[i]
         lv = ls[i]
         yv = cs[i]
-        z = (hv - hv) + (lv - lv) + (yv - yv)
-        prev = _muladd(prev, a, _tr(hv, lv, yv) * inv + z)
+        q = hv - lv
+        top = hv if hv > yv else yv
+        bot = lv if lv < yv else yv
+        least = q if q < least else least
+        prev = _muladd(prev, a, (top - bot) * inv + (q - q))
         o[i] = prev
-    return math.isfinite(prev)
+    return math.isfinite(prev) and least >= 0.0
 
 
 @_jit

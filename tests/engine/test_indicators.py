@@ -908,3 +908,23 @@ def test_atr_fused_finiteness_check_finds_a_bad_bar_anywhere(bad_at, bad):
         assert np.isnan(got[bad_at:]).all()
         clean = ind.atr(h[:bad_at], l[:bad_at], c[:bad_at])
         np.testing.assert_array_equal(got[:bad_at], clean)
+
+
+@pytest.mark.parametrize("m", [40, 5_000, 300_000])
+def test_atr_on_bars_with_low_above_high_is_still_talibs(m):
+    """ATR's long-row loop takes the true range as max(high, prev close) - min(low, prev
+    close), TA-Lib's own subtraction when low <= high. Bad bars with low > high (or a
+    close outside an empty range) must still give TA-Lib's numbers bit for bit."""
+    h, l, c = (a[:m].copy() for a in _long_walk())
+    rng = np.random.default_rng(11)
+    swap = rng.choice(m, m // 20, replace=False)
+    h[swap], l[swap] = l[swap].copy(), h[swap].copy()
+    flat = rng.choice(m, m // 50, replace=False)
+    l[flat] = h[flat]
+    c[::7] = h[::7] * 1.01
+    for n in (2, 14, 50):
+        np.testing.assert_array_equal(ind.atr(h, l, c, n), talib.ATR(h, l, c, n),
+                                      err_msg=f"ATR{n} m={m}")
+    # and on clean bars the shortcut is TA-Lib's subtraction, bit for bit
+    h, l, c = (a[:m] for a in _long_walk())
+    np.testing.assert_array_equal(ind.atr(h, l, c), talib.ATR(h, l, c, 14))
