@@ -940,35 +940,108 @@ def wma(x, out, n):  # type: ignore[no-untyped-def]
     divider = float((n * (n + 1)) // 2)
     for r in range(x.shape[0]):
         xr = x[r]
-        orow = out[r]
+        o = out[r]
+        # Optimistic, no scan first (see _wma_row); otherwise the span, computed again.
+        lo = _lead(xr, xr, xr)
+        if _wma_row(xr[lo:], n, divider, o[lo:]):
+            _nan_head(o, lo)
+            continue
         lo, hi = _span(xr, xr, xr, xr, 1)
-        _nan_outside(orow, lo, hi)
-        xs = xr[lo:hi]
-        o = orow[lo:hi]
-        m = hi - lo
-        _nan_head(o, n - 1)
-        # TA-Lib's WMA carries the weighted sum W and the plain sum S of the window:
-        # W(t) = W(t-1) - S(t-1) + n*x[t]. Carried over a long series their rounding
-        # drifts (TA-Lib 0.8's does not), so both are recomputed directly, in TA-Lib's
-        # order, every _RESEED bars.
-        for b in range(n - 1, m, _RESEED):
-            wsum = 0.0
-            ssum = 0.0
-            win = xs[b - n + 1:b + 1]
-            for k in range(n):
-                v = win[k]
-                ssum += v
-                wsum += v * (k + 1)
-            o[b] = wsum / divider
-            e = min(m, b + _RESEED)
-            new = xs[b + 1:e]
-            old = xs[b + 1 - n:e - n]
-            ob = o[b + 1:e]
-            for i in range(e - b - 1):
-                v = new[i]
-                wsum = (wsum - ssum) + v * n
-                ssum = (ssum + v) - old[i]
-                ob[i] = wsum / divider
+        _nan_outside(o, lo, hi)
+        _wma_row(xr[lo:hi], n, divider, o[lo:hi])
+
+
+@_jit
+def _wma_row(xs, n, divider, o):  # type: ignore[no-untyped-def]
+    """TA-Lib's WMA of xs into o. True when every value of xs was finite.
+
+    TA-Lib's WMA carries the weighted sum W and the plain sum S of the window:
+    W(t) = W(t-1) - S(t-1) + n*x[t]. Carried over a long series their rounding drifts
+    (TA-Lib 0.8's does not), so both are recomputed directly, in TA-Lib's order, every
+    _RESEED bars. Those blocks are independent: two of them run side by side (two
+    dependency chains the CPU overlaps; each block's arithmetic is unchanged, so the
+    numbers are those of one block at a time, bit for bit). A block's S ends finite
+    only if every value it read (its seed window and its bars) was finite: a non-finite
+    value leaves S inf or NaN to the block's end, so no scan is needed first."""
+    m = xs.shape[0]
+    _nan_head(o, n - 1)
+    if m < n:
+        return _finite1(xs)
+    nblk = (m - (n - 1) + _RESEED - 1) // _RESEED
+    pairs = (nblk - 1) // 2  # pairs of full blocks; the last may be short
+    ok = True
+    for p in range(pairs):
+        ok &= _wma_two(xs, n, divider, n - 1 + 2 * p * _RESEED, o)
+    for b in range(n - 1 + 2 * pairs * _RESEED, m, _RESEED):
+        ok &= _wma_block(xs, n, divider, b, min(m, b + _RESEED), o)
+    return ok
+
+
+@_jit
+def _wma_seed(xs, n, b):  # type: ignore[no-untyped-def]
+    """The weighted and plain sums of the window ending at bar b, TA-Lib's order."""
+    wsum = 0.0
+    ssum = 0.0
+    win = xs[b - n + 1:b + 1]
+    for k in range(n):
+        v = win[k]
+        ssum += v
+        wsum += v * (k + 1)
+    return wsum, ssum
+
+
+@_jit
+def _wma_block(xs, n, divider, b, e, o):  # type: ignore[no-untyped-def]
+    """WMA for bars b..e-1 from sums recomputed at bar b, carried after it; True when
+    the plain sum ended finite (see _wma_row)."""
+    wsum, ssum = _wma_seed(xs, n, b)
+    o[b] = wsum / divider
+    new = xs[b + 1:e]
+    old = xs[b + 1 - n:e - n]
+    ob = o[b + 1:e]
+    for i in range(e - b - 1):
+        v = new[i]
+        wsum = (wsum - ssum) + v * n
+        ssum = (ssum + v) - old[i]
+        ob[i] = wsum
+    _div_by(ob, divider)
+    return math.isfinite(ssum)
+
+
+@_jit
+def _div_by(a, d):  # type: ignore[no-untyped-def]
+    """a[i] /= d: the same IEEE divisions as one per bar inside a recurrence, but
+    vectorised; a scalar division per bar was what bounded WMA's two chains."""
+    for i in range(a.shape[0]):
+        a[i] = a[i] / d
+
+
+@_jit
+def _wma_two(xs, n, divider, b, o):  # type: ignore[no-untyped-def]
+    """_wma_block for the two full blocks starting at b and b + _RESEED, side by side."""
+    c = b + _RESEED
+    w1, s1 = _wma_seed(xs, n, b)
+    w2, s2 = _wma_seed(xs, n, c)
+    o[b] = w1 / divider
+    o[c] = w2 / divider
+    n1 = xs[b + 1:c]
+    d1 = xs[b + 1 - n:c - n]
+    o1 = o[b + 1:c]
+    n2 = xs[c + 1:c + _RESEED]
+    d2 = xs[c + 1 - n:c + _RESEED - n]
+    o2 = o[c + 1:c + _RESEED]
+    for i in range(_RESEED - 1):
+        v = n1[i]
+        u = n2[i]
+        w1 = (w1 - s1) + v * n
+        s1 = (s1 + v) - d1[i]
+        w2 = (w2 - s2) + u * n
+        s2 = (s2 + u) - d2[i]
+        o1[i] = w1
+        o2[i] = w2
+    _div_by(o1, divider)
+    _div_by(o2, divider)
+    return math.isfinite(s1) and math.isfinite(s2)
 
 
 @_jit

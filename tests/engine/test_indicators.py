@@ -199,6 +199,7 @@ def test_a_gap_late_in_a_long_row_is_found_after_the_optimistic_pass(walk):
     # name: (indicator, the inputs it reads: 0 high, 1 low, 2 close, 3 volume)
     cases = {
         "sma": (lambda h, l, c, v: ind.sma(c, 20), (2,)),
+        "wma": (lambda h, l, c, v: ind.wma(c, 20), (2,)),
         "rsi": (lambda h, l, c, v: ind.rsi(c), (2,)),
         "adx": (lambda h, l, c, v: ind.adx(h, l, c), (0, 1, 2)),
         "sar": (lambda h, l, c, v: ind.sar(h, l), (0, 1)),
@@ -231,6 +232,7 @@ def test_a_gap_inside_the_first_window_ends_the_span_there(walk):
             x[k] = np.nan
             assert np.isnan(ind.highest(x, n)).all(), f"highest n={n} gap at {k}"
             assert np.isnan(ind.lowest(x, n)).all(), f"lowest n={n} gap at {k}"
+            assert np.isnan(ind.wma(x, n)).all(), f"wma n={n} gap at {k}"
             hh = h.copy()
             hh[k] = np.inf
             assert np.isnan(ind.willr(hh, l, c, n)).all(), f"willr n={n} gap at {k}"
@@ -928,3 +930,24 @@ def test_atr_on_bars_with_low_above_high_is_still_talibs(m):
     # and on clean bars the shortcut is TA-Lib's subtraction, bit for bit
     h, l, c = (a[:m] for a in _long_walk())
     np.testing.assert_array_equal(ind.atr(h, l, c), talib.ATR(h, l, c, 14))
+
+
+def test_wma_blocks_side_by_side_equal_one_at_a_time_and_gaps_end_the_row():
+    """WMA recomputes its sums every 1,024 bars and runs two blocks side by side,
+    without a scan for gaps first: every length around the block seams gives TA-Lib's
+    numbers, and a NaN in any block (seed window, middle, last bar) ends the row there."""
+    rng = np.random.default_rng(3)
+    x = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, 9_000)))
+    for m in (19, 20, 1_043, 1_044, 2_067, 2_068, 3_091, 5_000, 9_000):
+        for n in (1, 2, 20, 300):
+            ours, ref = ind.wma(x[:m], n), talib.WMA(x[:m], n)
+            assert np.array_equal(np.isnan(ours), np.isnan(ref)), (m, n)
+            ok = ~np.isnan(ref)
+            np.testing.assert_allclose(ours[ok], ref[ok], rtol=RTOL, err_msg=f"{m} {n}")
+    clean = ind.wma(x, 20)
+    for bad_at in (3, 1_030, 2_060, 4_500, 8_999):
+        y = x.copy()
+        y[bad_at] = np.nan
+        got = ind.wma(y, 20)
+        assert np.isnan(got[bad_at:]).all(), bad_at
+        np.testing.assert_array_equal(got[:bad_at], clean[:bad_at])
