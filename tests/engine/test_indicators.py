@@ -820,7 +820,7 @@ def test_ema_carry_fixup_forms_no_subnormal_numbers_and_stops_early():
 
     if _backend.backend() != "numba":
         pytest.skip("numba backend not available")
-    from engine.indicators import _nb
+    from engine.indicators import _nb_moving as _nb
 
     tiny = np.finfo(float).tiny
     seg = 125_000
@@ -855,29 +855,29 @@ def test_two_chain_lanes_equal_the_serial_loop_bit_for_bit(warm):
     """MACD, DEMA and ATR run long tails as two halves side by side, the second started
     early from a guessed state and checked at the seam. Their numbers must be the serial
     loop's exactly; warm=1 makes the seam check fail, which must recompute, not leak."""
-    from engine.indicators import _nb
+    from engine.indicators import _nb_base, _nb_moving, _nb_oscillators, _nb_volatility
     h, l, c = _long_walk()
     m = c.size
     half = m // 2
     kf, ks, kg = 2 / 13, 2 / 27, 2 / 10
-    w = _nb._warmup_len(ks) if warm is None else warm
+    w = _nb_base._warmup_len(ks) if warm is None else warm
     ref = [np.empty(m) for _ in range(3)]
     got = [np.empty(m) for _ in range(3)]
-    _nb._macd_serial(c, c[0], c[0], 0.0, kf, ks, kg, 0, m, *ref)
-    _nb._macd_lanes(c, c[0], c[0], 0.0, kf, ks, kg, half, w, *got)
+    _nb_oscillators._macd_serial(c, c[0], c[0], 0.0, kf, ks, kg, 0, m, *ref)
+    _nb_oscillators._macd_lanes(c, c[0], c[0], 0.0, kf, ks, kg, half, w, *got)
     for r, g in zip(ref, got):
         np.testing.assert_array_equal(g, r)
     k = 2 / 21
-    w = _nb._warmup_len(k) if warm is None else warm
+    w = _nb_base._warmup_len(k) if warm is None else warm
     r1, g1 = np.empty(m), np.empty(m)
-    _nb._dema_serial(c, c[0], c[0], k, 0, m, r1)
-    _nb._dema_lanes(c, c[0], c[0], k, half, w, g1)
+    _nb_moving._dema_serial(c, c[0], c[0], k, 0, m, r1)
+    _nb_moving._dema_lanes(c, c[0], c[0], k, half, w, g1)
     np.testing.assert_array_equal(g1, r1)
     a = 13 / 14
-    w = _nb._warmup_len(1 - a) if warm is None else warm
+    w = _nb_base._warmup_len(1 - a) if warm is None else warm
     r2, g2 = np.empty(m - 1), np.empty(m - 1)
-    _nb._atr_serial(h[1:], l[1:], c[:-1], 1.0, a, 1 - a, 0, m - 1, r2)
-    assert _nb._atr_lanes(h[1:], l[1:], c[:-1], 1.0, a, 1 - a, (m - 1) // 2, w, g2)
+    _nb_volatility._atr_serial(h[1:], l[1:], c[:-1], 1.0, a, 1 - a, 0, m - 1, r2)
+    assert _nb_volatility._atr_lanes(h[1:], l[1:], c[:-1], 1.0, a, 1 - a, (m - 1) // 2, w, g2)
     np.testing.assert_array_equal(g2, r2)
 
 
