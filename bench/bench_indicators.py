@@ -3,9 +3,13 @@
 Synthetic geometric random walk from a fixed seed (positive prices). pandas-ta does not
 install here, so the pandas figure is the plain pandas rolling/ewm formulation a user
 would otherwise write (noted as "pandas n/a" where pandas has no vectorised form).
+
+Ours and TA-Lib are timed in alternation (``interleaved``), medians of 11 rounds; pandas
+takes the median of 3. The first line of the output names the CPU (bench/core.py).
 """
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +19,7 @@ import pandas as pd
 import talib
 
 import engine.indicators as ind
-from bench.core import Result, benchmark, best_of
+from bench.core import Result, benchmark, median_of
 from engine.indicators._backend import backend
 
 N = 1_000_000
@@ -101,11 +105,30 @@ CASES: dict[str, tuple[Callable[[], Any], Callable[[], Any] | None, Callable[[],
 }
 
 _SLOW = {"sar", "supertrend"}  # Python loops on the numpy fallback: time them twice
+ROUNDS = 11  # interleaved rounds of ours and TA-Lib; the medians are reported
+
+
+def interleaved(ours_fn: Callable[[], Any], peer_fn: Callable[[], Any] | None,
+                rounds: int = ROUNDS) -> tuple[float, float | None]:
+    """Median wall times (seconds) of ``ours_fn`` and ``peer_fn`` timed in alternation,
+    one call each per round: on a shared machine whose speed drifts, both see the same
+    minutes (a best-of run of one, then of the other, compares different moments)."""
+    ours: list[float] = []
+    peer: list[float] = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        ours_fn()
+        t1 = time.perf_counter()
+        ours.append(t1 - t0)
+        if peer_fn is not None:
+            peer_fn()
+            peer.append(time.perf_counter() - t1)
+    return statistics.median(ours), (statistics.median(peer) if peer else None)
 
 
 def _run(name: str) -> Result:
     ours_fn, ta_fn, pd_fn = CASES[name]
-    rep = 2 if name in _SLOW and backend() == "numpy" else 7
+    rounds = 2 if name in _SLOW and backend() == "numpy" else ROUNDS
     # Warm-up outside the timed region: the first call loads the compiled numba kernel
     # from its on-disk cache, or compiles it (a one-off per installation and version).
     t0 = time.perf_counter()
@@ -113,11 +136,10 @@ def _run(name: str) -> Result:
     first = time.perf_counter() - t0
     if ta_fn:
         ta_fn()
-    ours = best_of(ours_fn, repeat=rep)
-    ta = best_of(ta_fn, repeat=rep) if ta_fn else None
-    note = f"1M bars; {backend()}; first call {first * 1e3:.0f}ms"
+    ours, ta = interleaved(ours_fn, ta_fn, rounds)
+    note = f"1M bars; {backend()}; median of {rounds} interleaved; first call {first * 1e3:.0f}ms"
     if pd_fn is not None:
-        p = best_of(pd_fn, repeat=3)
+        p = median_of(pd_fn, repeat=3)
         note += f"; pandas {p * 1e3:.1f}ms ({p / ours:.1f}x ours)"
     else:
         note += "; pandas n/a"

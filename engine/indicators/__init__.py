@@ -18,7 +18,8 @@ silently skipping or interpolating a missing bar would give numbers no other too
 Fill or drop gaps upstream (engine/data) if you want values after them. (Exception:
 ``ichimoku``'s chikou is just the close shifted back, so it follows the close's NaNs.)
 
-Speed: every indicator runs as a compiled numba kernel (engine/indicators/_nb.py): one
+Speed: every indicator runs as a compiled numba kernel (engine/indicators/_nb.py gathers
+them from one module per family, _nb_moving.py ... _nb_window.py): one
 pass per row in TA-Lib's own arithmetic order (running SMA sums, seeded EMA/Wilder
 recurrences, SAR step for step), many values bit-identical to TA-Lib 0.8. numba is
 imported and the kernels are loaded (or compiled, once, then cached on disk) on the first

@@ -199,6 +199,7 @@ def test_a_gap_late_in_a_long_row_is_found_after_the_optimistic_pass(walk):
     # name: (indicator, the inputs it reads: 0 high, 1 low, 2 close, 3 volume)
     cases = {
         "sma": (lambda h, l, c, v: ind.sma(c, 20), (2,)),
+        "wma": (lambda h, l, c, v: ind.wma(c, 20), (2,)),
         "rsi": (lambda h, l, c, v: ind.rsi(c), (2,)),
         "adx": (lambda h, l, c, v: ind.adx(h, l, c), (0, 1, 2)),
         "sar": (lambda h, l, c, v: ind.sar(h, l), (0, 1)),
@@ -231,6 +232,7 @@ def test_a_gap_inside_the_first_window_ends_the_span_there(walk):
             x[k] = np.nan
             assert np.isnan(ind.highest(x, n)).all(), f"highest n={n} gap at {k}"
             assert np.isnan(ind.lowest(x, n)).all(), f"lowest n={n} gap at {k}"
+            assert np.isnan(ind.wma(x, n)).all(), f"wma n={n} gap at {k}"
             hh = h.copy()
             hh[k] = np.inf
             assert np.isnan(ind.willr(hh, l, c, n)).all(), f"willr n={n} gap at {k}"
@@ -818,7 +820,7 @@ def test_ema_carry_fixup_forms_no_subnormal_numbers_and_stops_early():
 
     if _backend.backend() != "numba":
         pytest.skip("numba backend not available")
-    from engine.indicators import _nb
+    from engine.indicators import _nb_moving as _nb
 
     tiny = np.finfo(float).tiny
     seg = 125_000
@@ -853,29 +855,29 @@ def test_two_chain_lanes_equal_the_serial_loop_bit_for_bit(warm):
     """MACD, DEMA and ATR run long tails as two halves side by side, the second started
     early from a guessed state and checked at the seam. Their numbers must be the serial
     loop's exactly; warm=1 makes the seam check fail, which must recompute, not leak."""
-    from engine.indicators import _nb
+    from engine.indicators import _nb_base, _nb_moving, _nb_oscillators, _nb_volatility
     h, l, c = _long_walk()
     m = c.size
     half = m // 2
     kf, ks, kg = 2 / 13, 2 / 27, 2 / 10
-    w = _nb._warmup_len(ks) if warm is None else warm
+    w = _nb_base._warmup_len(ks) if warm is None else warm
     ref = [np.empty(m) for _ in range(3)]
     got = [np.empty(m) for _ in range(3)]
-    _nb._macd_serial(c, c[0], c[0], 0.0, kf, ks, kg, 0, m, *ref)
-    _nb._macd_lanes(c, c[0], c[0], 0.0, kf, ks, kg, half, w, *got)
+    _nb_oscillators._macd_serial(c, c[0], c[0], 0.0, kf, ks, kg, 0, m, *ref)
+    _nb_oscillators._macd_lanes(c, c[0], c[0], 0.0, kf, ks, kg, half, w, *got)
     for r, g in zip(ref, got):
         np.testing.assert_array_equal(g, r)
     k = 2 / 21
-    w = _nb._warmup_len(k) if warm is None else warm
+    w = _nb_base._warmup_len(k) if warm is None else warm
     r1, g1 = np.empty(m), np.empty(m)
-    _nb._dema_serial(c, c[0], c[0], k, 0, m, r1)
-    _nb._dema_lanes(c, c[0], c[0], k, half, w, g1)
+    _nb_moving._dema_serial(c, c[0], c[0], k, 0, m, r1)
+    _nb_moving._dema_lanes(c, c[0], c[0], k, half, w, g1)
     np.testing.assert_array_equal(g1, r1)
     a = 13 / 14
-    w = _nb._warmup_len(1 - a) if warm is None else warm
+    w = _nb_base._warmup_len(1 - a) if warm is None else warm
     r2, g2 = np.empty(m - 1), np.empty(m - 1)
-    _nb._atr_serial(h[1:], l[1:], c[:-1], 1.0, a, 1 - a, 0, m - 1, r2)
-    assert _nb._atr_lanes(h[1:], l[1:], c[:-1], 1.0, a, 1 - a, (m - 1) // 2, w, g2)
+    _nb_volatility._atr_serial(h[1:], l[1:], c[:-1], 1.0, a, 1 - a, 0, m - 1, r2)
+    assert _nb_volatility._atr_lanes(h[1:], l[1:], c[:-1], 1.0, a, 1 - a, (m - 1) // 2, w, g2)
     np.testing.assert_array_equal(g2, r2)
 
 
@@ -908,3 +910,44 @@ def test_atr_fused_finiteness_check_finds_a_bad_bar_anywhere(bad_at, bad):
         assert np.isnan(got[bad_at:]).all()
         clean = ind.atr(h[:bad_at], l[:bad_at], c[:bad_at])
         np.testing.assert_array_equal(got[:bad_at], clean)
+
+
+@pytest.mark.parametrize("m", [40, 5_000, 300_000])
+def test_atr_on_bars_with_low_above_high_is_still_talibs(m):
+    """ATR's long-row loop takes the true range as max(high, prev close) - min(low, prev
+    close), TA-Lib's own subtraction when low <= high. Bad bars with low > high (or a
+    close outside an empty range) must still give TA-Lib's numbers bit for bit."""
+    h, l, c = (a[:m].copy() for a in _long_walk())
+    rng = np.random.default_rng(11)
+    swap = rng.choice(m, m // 20, replace=False)
+    h[swap], l[swap] = l[swap].copy(), h[swap].copy()
+    flat = rng.choice(m, m // 50, replace=False)
+    l[flat] = h[flat]
+    c[::7] = h[::7] * 1.01
+    for n in (2, 14, 50):
+        np.testing.assert_array_equal(ind.atr(h, l, c, n), talib.ATR(h, l, c, n),
+                                      err_msg=f"ATR{n} m={m}")
+    # and on clean bars the shortcut is TA-Lib's subtraction, bit for bit
+    h, l, c = (a[:m] for a in _long_walk())
+    np.testing.assert_array_equal(ind.atr(h, l, c), talib.ATR(h, l, c, 14))
+
+
+def test_wma_blocks_side_by_side_equal_one_at_a_time_and_gaps_end_the_row():
+    """WMA recomputes its sums every 1,024 bars and runs two blocks side by side,
+    without a scan for gaps first: every length around the block seams gives TA-Lib's
+    numbers, and a NaN in any block (seed window, middle, last bar) ends the row there."""
+    rng = np.random.default_rng(3)
+    x = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, 9_000)))
+    for m in (19, 20, 1_043, 1_044, 2_067, 2_068, 3_091, 5_000, 9_000):
+        for n in (1, 2, 20, 300):
+            ours, ref = ind.wma(x[:m], n), talib.WMA(x[:m], n)
+            assert np.array_equal(np.isnan(ours), np.isnan(ref)), (m, n)
+            ok = ~np.isnan(ref)
+            np.testing.assert_allclose(ours[ok], ref[ok], rtol=RTOL, err_msg=f"{m} {n}")
+    clean = ind.wma(x, 20)
+    for bad_at in (3, 1_030, 2_060, 4_500, 8_999):
+        y = x.copy()
+        y[bad_at] = np.nan
+        got = ind.wma(y, 20)
+        assert np.isnan(got[bad_at:]).all(), bad_at
+        np.testing.assert_array_equal(got[:bad_at], clean[:bad_at])
