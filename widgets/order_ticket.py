@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -80,8 +80,10 @@ from engine.paper.ticket import (
 )
 from widgets import style
 from widgets.trading.account import AccountChooser
-from widgets.trading.dialogs import OrderConfirmDialog
 from widgets.trading.session import TradingSession
+
+if TYPE_CHECKING:
+    from widgets.trading.dialogs import OrderConfirmDialog
 
 TICKET_TYPES = tuple((label, kind.value) for kind, label in KIND_LABELS.items())
 TIFS = (("DAY", TimeInForce.DAY), ("GTC", TimeInForce.GTC), ("IOC", TimeInForce.IOC), ("FOK", TimeInForce.FOK))
@@ -131,7 +133,7 @@ class OrderTicketWidget(QWidget):
         self.session = session
         self.prefs: Prefs = prefs if prefs is not None else MemoryPrefs()
         self.risk: RiskFigures | None = None
-        self.confirm_dialog: OrderConfirmDialog | None = None
+        self.confirm_dialog: "OrderConfirmDialog | None" = None
         self._sizing_qty = False
         self.symbol = ""
         self.preview: OrderPreview | None = None
@@ -814,6 +816,8 @@ class OrderTicketWidget(QWidget):
                            questions: list[str]) -> OrderView | None:
         if not questions and not self._needs_summary(check):
             return self._send(reqs)
+        from widgets.trading.dialogs import OrderConfirmDialog  # first confirmation: not on the start-up path
+
         dlg = OrderConfirmDialog(self._summary_lines(reqs, check), questions, self)
         self.confirm_dialog = dlg
 

@@ -15,7 +15,7 @@ def test_the_chart_toolbar_shows_labels_in_order_and_keeps_the_ids(qtbot):
     w = ChartWidget(FakeData(), SyncTasks())
     qtbot.addWidget(w)
     box = w.tf_box
-    assert [box.itemText(i) for i in range(box.count())] == ["1m", "5m", "15m", "1h", "D", "W", "M"]
+    assert [box.itemText(i) for i in range(box.count())] == ["1m", "5m", "15m", "30m", "1h", "4h", "D", "W", "M"]
     assert box.currentText() == "D" and w.timeframe == "1d"
     w.open_symbol("AAA")
     assert "·  D" in w.title.text()
@@ -25,5 +25,5 @@ def test_the_chart_toolbar_shows_labels_in_order_and_keeps_the_ids(qtbot):
     assert w.timeframe == "60m" and "·  1h" in w.title.text()
     w.open_symbol("BBB", "1d")
     assert box.currentText() == "D" and w.timeframe == "1d"
-    w.open_symbol("CCC", "30m")  # an imported timeframe not in the list is added with its label
-    assert box.currentText() == "30m" and box.currentData() == "30m"
+    w.open_symbol("CCC", "2m")  # an imported timeframe not in the list is added with its label
+    assert box.currentText() == "2m" and box.currentData() == "2m"
