@@ -20,9 +20,14 @@ import datetime as _dt
 import json
 import math
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.features import CliVerb, Feature
+from app.features import Area, CliVerb, DockSpec, Feature, ServiceSpec, SettingKey
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from app.context import AppContext
 
 #: Above these a value is taken for percent points (``--vol 20`` meant 20 %), not priced.
 MAX_VOL = 5.0
@@ -254,9 +259,44 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
+DOCK_ID = "options"
+
+
+def _rate_problem(v: Any) -> str | None:
+    return None if -0.1 < float(v) < MAX_RATE else "the rate is an annual decimal between -0.1 and 1 (0.04 = 4 %)"
+
+
+def _service(ctx: "AppContext") -> object:
+    from engine.options.yahoo import ChainService, YahooChainSource
+
+    rate = float(ctx.settings.get("options/rate", 0.04))
+    return ChainService(ctx.db, lambda: ctx.data.source, YahooChainSource(rate=rate))
+
+
+def _dock(ctx: "AppContext", instance_id: str) -> "QWidget":
+    """One chain per dock; it follows the symbol of the charts in its link group."""
+    from app.chart_registry import ChartFollower
+    from engine.options.yahoo import ChainService
+    from widgets.options import OptionsWidget
+
+    svc = ctx.service(ChainService)
+    w = OptionsWidget(svc.get, ctx.tasks)
+    ChartFollower(ctx.chart_registry, instance_id, w, w.set_symbol, lambda _price: None)
+    return w
+
+
 FEATURE = Feature(
     id="options",
     title="Options",
+    services=(ServiceSpec("engine.options.yahoo:ChainService", _service),),
+    docks=(
+        DockSpec(DOCK_ID, "Options", _dock, Area.RIGHT, visible=False, shortcut="Ctrl+Shift+O", multi=True,
+                 new_text="New &options chain", linkable=True),
+    ),
+    settings=(
+        SettingKey("options/rate", float, 0.04, "risk-free rate for Yahoo option chains, annual decimal "
+                   "(0.04 = 4 %); used for IVs, Greeks and the surface", validator=_rate_problem),
+    ),
     cli_verbs=(
         CliVerb("options", "options pricing and Greeks, implied volatility, option chains", configure, run,
                 description="Options pricing, implied volatility and chains."),
