@@ -1,0 +1,1 @@
+"""Chart transforms and drawings (Qt-free)."""
