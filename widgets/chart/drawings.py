@@ -112,8 +112,8 @@ class DrawingLayer(QObject):
         self.item = DrawingsItem(self)
         self.pane.add_extra(self.item)
         self.button = self._make_button()
-        self.pane.view.viewport().installEventFilter(self)
-        for w in (chart, self.pane.view, self.pane.view.viewport()):
+        self._viewport = self.pane.view.viewport()  # kept: compared during teardown, when the view may be gone
+        for w in (chart, self.pane.view, self._viewport):
             w.installEventFilter(self)
         chart.bars_loaded.connect(self._on_chart_bars_loaded)
 
@@ -480,7 +480,7 @@ class DrawingLayer(QObject):
         t = event.type()
         if t in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and isinstance(event, QKeyEvent):
             return self._on_key(event, override=t == QEvent.Type.ShortcutOverride)
-        if obj is not self.pane.view.viewport() or not isinstance(event, QMouseEvent):
+        if obj is not self._viewport or not isinstance(event, QMouseEvent):
             return False
         if self.chart.shown is None or not len(self.chart.shown):
             return False
