@@ -294,7 +294,6 @@ class DrawingLayer(QObject):
                 sh.lines.append((start, y0 + slope * (start - x0), far, y0 + slope * (far - x0), False))
         elif k == "hline":
             sh.lines.append((left, pts[0][1], right, pts[0][1], False))
-            sh.texts.append((right, pts[0][1], ""))
         elif k == "hray":
             sh.lines.append((pts[0][0], pts[0][1], max(right, pts[0][0]), pts[0][1], False))
         elif k == "vline":
@@ -370,6 +369,9 @@ class DrawingLayer(QObject):
                 p.fillRect(box, color)
                 p.setPen(QColor("#ffffff"))
                 p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+            elif d.kind in FIB_KINDS:  # left of the levels, as TradingView: the bars stay readable
+                p.setPen(color)
+                p.drawText(QPointF(at.x() - w - 4, at.y() + fm.ascent() / 2 - 1), text)
             else:
                 p.setPen(color)
                 p.drawText(QPointF(at.x() + 2, at.y() - 3), text)
