@@ -330,10 +330,11 @@ def time_to_x(times: np.ndarray, t: float) -> float:
     if n == 0:
         return math.nan
     tt = times.astype(float) if times.dtype != float else times
-    if t <= tt[0]:
-        return (t - tt[0]) / _step(times)
-    if t >= tt[-1]:
-        return n - 1 + (t - tt[-1]) / _step(times)
+    first, last = float(tt[0]), float(tt[-1])
+    if t <= first:
+        return (t - first) / _step(times)
+    if t >= last:
+        return n - 1 + (t - last) / _step(times)
     return float(np.interp(t, tt, np.arange(n, dtype=float)))
 
 

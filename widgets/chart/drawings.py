@@ -259,7 +259,7 @@ class DrawingLayer(QObject):
         return Point(x_to_time(times, x), self.chart._inv(y))
 
     def _scene(self, x: float, y: float) -> QPointF:
-        return self.pane.vb.mapViewToScene(QPointF(x, y))
+        return QPointF(self.pane.vb.mapViewToScene(QPointF(x, y)))
 
     # ------------------------------------------------------------------ geometry
     def drawn(self) -> list[Drawing]:
@@ -390,8 +390,9 @@ class DrawingLayer(QObject):
         vb = self.pane.vb
         vr = vb.viewRect()
         sx, sy = scene.x(), scene.y()
-        if self.selected in self.set:
-            d = self.set.get(self.selected)
+        sel = self.selected
+        if sel is not None and sel in self.set:
+            d = self.set.get(sel)
             for i, pt in enumerate(d.points):
                 s = self._scene(*self.xy(pt))
                 if abs(s.x() - sx) <= HANDLE_PX and abs(s.y() - sy) <= HANDLE_PX:
@@ -446,8 +447,9 @@ class DrawingLayer(QObject):
             self._guard(lambda: self.set.delete(str(self.selected)))
 
     def toggle_lock(self) -> None:
-        if self.selected is not None and self.selected in self.set:
-            d = self.set.get(self.selected)
+        sel = self.selected
+        if sel is not None and sel in self.set:
+            d = self.set.get(sel)
             self.set.update("lock", replace(d, locked=not d.locked))
 
     def undo(self) -> None:
@@ -506,7 +508,7 @@ class DrawingLayer(QObject):
         return False
 
     def _view(self, scene: QPointF) -> QPointF:
-        return self.pane.vb.mapSceneToView(scene)
+        return QPointF(self.pane.vb.mapSceneToView(scene))
 
     def _on_press(self, scene: QPointF) -> bool:
         if not self.pane.vb.sceneBoundingRect().contains(scene):
@@ -588,6 +590,10 @@ class DrawingLayer(QObject):
         self.item.update()
         return True
 
+    def _escape(self) -> None:
+        self.set_tool(None)
+        self.select(None)
+
     def _on_key(self, event: QKeyEvent, override: bool) -> bool:
         key, mods = event.key(), event.modifiers()
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
@@ -596,7 +602,7 @@ class DrawingLayer(QObject):
         if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and not ctrl and self.selected in self.set:
             act = self.delete_selected
         elif key == Qt.Key.Key_Escape and (self.tool is not None or self.selected is not None):
-            act = lambda: (self.set_tool(None), self.select(None))  # noqa: E731
+            act = self._escape
         elif ctrl and key == Qt.Key.Key_Z and not shift and self.set.can_undo:
             act = self.undo
         elif ctrl and ((key == Qt.Key.Key_Z and shift) or key == Qt.Key.Key_Y) and self.set.can_redo:
@@ -627,11 +633,11 @@ class DrawingEditor(QDialog):
         pick.clicked.connect(self._pick_color)
         form.addRow("Colour", self.color)
         form.addRow("", pick)
-        self.width = QDoubleSpinBox()
-        self.width.setRange(0.5, 10.0)
-        self.width.setSingleStep(0.5)
-        self.width.setValue(drawing.style.width)
-        form.addRow("Width (px)", self.width)
+        self.width_box = QDoubleSpinBox()
+        self.width_box.setRange(0.5, 10.0)
+        self.width_box.setSingleStep(0.5)
+        self.width_box.setValue(drawing.style.width)
+        form.addRow("Width (px)", self.width_box)
         self.dash = QComboBox()
         for dsh in DASHES:
             self.dash.addItem(dsh, dsh)
@@ -674,7 +680,7 @@ class DrawingEditor(QDialog):
                 levels = tuple(float(v) for v in self.levels.text().replace(";", ",").split(",") if v.strip())
             except ValueError:
                 raise DrawingError("Levels must be numbers separated by commas, e.g. 0, 0.5, 0.618, 1.") from None
-        style = Style(self.color.text().strip(), self.width.value(), str(self.dash.currentData()))
+        style = Style(self.color.text().strip(), self.width_box.value(), str(self.dash.currentData()))
         return replace(self.drawing, style=style, text=self.text.text(), levels=levels,
                        locked=self.locked.isChecked()).checked()
 
