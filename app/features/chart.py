@@ -30,6 +30,9 @@ def _chart(ctx: "AppContext", instance_id: str) -> "QWidget":
 
     register_transform_types()
     w = ChartWidget(ctx.data, ctx.tasks)
+    from engine.charts.drawings import DrawingStore
+
+    w.set_drawing_store(DrawingStore(ctx.db))
     w.set_formula_source(ctx.formulas.parse, lambda: sorted(ctx.formulas.custom_map()))
     zone = str(ctx.settings.get("chart/time_zone", "exchange"))
     w.set_time_zone(zone if zone in TIME_ZONE_CHOICES else "exchange")

@@ -71,6 +71,7 @@ KNOWN_TABLES = frozenset({
     "journal_entries", "journal_edits", "journal_attachments", "journal_mappings",  # 0006_journal
     "alerts", "alert_state", "alert_history", "alert_deliveries",  # 0007_alerts
     "option_chains",  # 0008_options
+    "chart_drawings",  # 0010_drawings
 })
 #: The tables a store at the head revision has (a test checks this against a fresh store).
 HEAD_TABLES = KNOWN_TABLES

@@ -273,8 +273,22 @@ class ChartWidget(QWidget):
         lay.addLayout(bar)
         lay.addWidget(self.info)
         lay.addWidget(self.splitter, 1)
+        self._install_drawings(bar)
         style.theme_signals().changed.connect(self._on_theme_changed)
         self._on_theme_changed(style.CHART)
+
+    # ------------------------------------------------------------------ drawings
+    def _install_drawings(self, bar: QHBoxLayout) -> None:
+        """The drawing layer (``widgets/chart/drawings.py``) and its "✎ Draw" menu after "+ Indicator"."""
+        from widgets.chart.drawings import DrawingLayer
+
+        self.drawings = DrawingLayer(self)
+        bar.insertWidget(bar.indexOf(self.indicator_btn) + 1, self.drawings.button)
+
+    def set_drawing_store(self, store: Any) -> None:
+        """Keep this chart's drawings in ``store`` (an ``engine.charts.drawings.DrawingStore``),
+        per symbol; without one they last as long as the chart."""
+        self.drawings.set_store(store)
 
     # ------------------------------------------------------------------ panes
     def _add_pane(self, pane_id: str, kind: str, axis: Any, closable: bool = True, stretch: int = 1) -> Pane:
@@ -684,6 +698,8 @@ class ChartWidget(QWidget):
         if self._markers:
             self.set_markers(self._markers)
         self.fit_panes()
+        if hasattr(self, "drawings"):
+            self.drawings.refresh()  # anchors map through the new times and scale
 
     def _compute_overlays(self) -> None:
         """Compute every study of the drawn bars in a worker; drawn when the result is back."""
