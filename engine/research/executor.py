@@ -141,7 +141,7 @@ class DaskExecutor:
             if not isinstance(address, str) or "://" not in address:
                 raise ValueError(f"a scheduler address is tcp://HOST:PORT, not {address!r}")
             try:
-                client = Client(address, timeout=timeout)
+                client = Client(address, timeout=timeout)  # type: ignore[no-untyped-call]
             except (OSError, TimeoutError) as exc:
                 raise ValueError(f"cannot reach the Dask scheduler at {address} ({exc})") from None
         self.client = client
@@ -174,7 +174,7 @@ class DaskExecutor:
                 self.client.cancel(list(pending))
                 raise Cancelled("the run was cancelled")
             try:
-                res = dwait(list(pending), timeout=0.1, return_when="FIRST_COMPLETED")
+                res = dwait(list(pending), timeout=0.1, return_when="FIRST_COMPLETED")  # type: ignore[no-untyped-call]
             except TimeoutError:
                 continue
             for f in res.done:

@@ -162,7 +162,7 @@ def run_point(data: Sequence[Bars], study: Study, point: Params, window: Window 
         engines.append(out.engine)
     metrics: dict[str, float | None] = {}
     for key in METRICS:
-        vals = [m[key] for m in per if m[key] is not None]
+        vals = [v for m in per if (v := m[key]) is not None]
         metrics[key] = (float(sum(vals)) if key == "trades" else float(np.mean(vals))) if vals else None
     if metrics["trades"] is None:
         metrics["trades"] = 0.0
@@ -354,7 +354,8 @@ def _bayes(payload: Any, study: Study, obj: Objective, trials: int, seed: int, w
                 break
             tr = st.ask()
             asked += 1
-            point: Params = {p.name: tr.suggest_categorical(p.name, list(p.values)) for p in study.space.params}
+            point: Params = {p.name: tr.suggest_categorical(p.name, list(p.values))  # type: ignore[misc]
+                             for p in study.space.params}
             key = tuple(point[n] for n in study.space.names)
             if not study.space.allows(point):
                 st.tell(tr, state=optuna.trial.TrialState.PRUNED)
