@@ -194,6 +194,7 @@ def _features() -> tuple[Feature, ...]:
         trading.FEATURE,
         resolve("app.features.options:FEATURE"),
         resolve("app.features.journal:FEATURE"),
+        resolve("app.features.research:FEATURE"),
         indicators.FEATURE,
         alerts.FEATURE,
         data.FEATURE,
