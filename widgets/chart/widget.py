@@ -547,7 +547,7 @@ class ChartWidget(QWidget):
                 return pane.id
         return None
 
-    def set_markers(self, points: Sequence[tuple[int, float, str]]) -> None:
+    def set_markers(self, points: Sequence[tuple[float, float, str]]) -> None:
         """Trade markers: (bar index, price, "buy"|"sell")."""
         self._markers = list(points)
         spots = [
