@@ -65,6 +65,10 @@ def test_bracket_children_and_position_are_lines(tr, qtbot):
     assert co.position_line is not None and co.position_line.value() == pytest.approx(100.05)
     assert co.position_text().startswith("Position +100 @ 100.05")
     assert "P&L" in co.position_text()
+    tr.session.flatten("ACME")
+    tr.quote("ACME", "99.95", "100.05")
+    assert not co.position_line.isVisible() and co.position_text() == ""
+    assert not co.lines  # the flatten cancelled the bracket's children
 
 
 def test_bracket_screenshot(tr, qtbot):

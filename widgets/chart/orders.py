@@ -216,8 +216,7 @@ class ChartOrders(QObject):
         pos = self.session.positions.get(self.symbol) if self.symbol else None
         if pos is None or not pos.qty or pos.avg_price is None:
             if self.position_line is not None:
-                self._drop_extra(self.position_line)
-                self.position_line = self.position_label = None
+                self.position_line.hide()  # kept for the next position (removing it with its label crashed Qt)
             return
         mark = self.session.mark(self.symbol)
         pnl = mark.unrealized if mark is not None else None
@@ -230,6 +229,7 @@ class ChartOrders(QObject):
                                                   color="#ffffff", movable=False)
             self.chart.price_pane.add_extra(self.position_line)
         assert self.position_label is not None
+        self.position_line.show()
         pnl_col = style.CHART.up if pnl is not None and pnl >= 0 else style.CHART.down
         self.position_label.fill = pg.mkBrush(QColor(pnl_col if pnl is not None else "#607d8b").darker(120))
         self.position_line.setValue(self.chart.price_to_y(float(pos.avg_price)))

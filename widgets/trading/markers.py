@@ -82,7 +82,9 @@ def trade_links(fills: Iterable[Fill], bars: Bars | None, symbol: str | None = N
 
 
 class ChartTradeMarkers(QObject):
-    """Keeps the trade markers of attached charts in step with the chosen account's fills."""
+    """Keeps the trade markers of attached charts in step with the chosen account's fills,
+    and gives each attached chart its order lines (``widgets.chart.orders.ChartOrders``) and
+    live last bar (``widgets.chart.live.LiveBar``) over the same session."""
 
     def __init__(self, session: TradingSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +100,12 @@ class ChartTradeMarkers(QObject):
         if chart in self.charts:
             return
         self.charts.append(chart)
+        if hasattr(chart, "price_pane"):  # a ChartWidget: its working orders, position and live last bar too
+            from widgets.chart.live import LiveBar
+            from widgets.chart.orders import ChartOrders
+
+            chart.order_lines = ChartOrders(chart, self.session)
+            chart.live_bar = LiveBar(chart, self.session)
         chart.bars_loaded.connect(lambda _b, c=chart: self._draw(c))
         chart.destroyed.connect(lambda _o=None, c=chart: self.charts.remove(c) if c in self.charts else None)
         self._draw(chart)
