@@ -105,3 +105,26 @@ def test_preset_menu_lists_presets_and_applies_one(qtbot, formulas):
     assert "★ Lines" in texts and "Save current as…" in texts
     next(a for a in btn.menu_.actions() if a.text() == "★ Lines").trigger()
     assert chart.chart_type == "line"
+
+
+def test_a_new_chart_gets_the_toolbar_menus_and_opens_with_the_default_preset(qtbot, formulas):
+    from types import SimpleNamespace
+
+    from app.features.chart import _add_tools
+    from widgets.chart.export import ExportButton
+
+    ui = DictBackend()
+    store = PresetStore(ui)
+    store.save(ChartPreset("Weekly lines", "line", "1wk", ("sma(close, 10)",)))
+    store.set_default("Weekly lines")
+    fresh = _chart(qtbot, formulas)
+    _add_tools(SimpleNamespace(ui=ui), fresh)
+    restored = _chart(qtbot, formulas)
+    _add_tools(SimpleNamespace(ui=ui), restored)
+    restored.restore_state({"symbol": "ACME", "timeframe": "1d", "kind": "candles"})  # a dock with saved state
+    qtbot.wait(20)
+    assert fresh.findChild(PresetButton, "chartPresets") and fresh.findChild(ExportButton, "chartExport")
+    assert (fresh.chart_type, fresh.timeframe, fresh.overlay_names()) == ("line", "1wk", ["sma(close, 10)"])
+    fresh.open_symbol("ACME")
+    assert fresh.bars.timeframe == "1wk"
+    assert (restored.chart_type, restored.timeframe, restored.overlay_names()) == ("candles", "1d", [])
