@@ -12,7 +12,6 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from engine.data.bars import Bars
-from engine.journal.roundtrips import round_trips
 from engine.paper.orders import Fill
 from widgets.trading.session import TradingSession
 
@@ -62,14 +61,15 @@ def trade_links(fills: Iterable[Fill], bars: Bars | None, symbol: str | None = N
     """The closed round trips of ``fills`` on ``bars`` as ``TradeLink``s: from the first
     entry's bar at the average entry price to the last exit's bar at the average exit price,
     with the net P&L in dollars. Trips that start before the first bar are left out."""
-    from widgets.chart.orders import TradeLink
-
     if bars is None or len(bars) == 0:
         return []
     sym = symbol or bars.symbol
     mine = sorted((f for f in fills if f.symbol == sym), key=lambda f: f.time_ms)
-    if not mine:
-        return []
+    if not mine or len({f.side for f in mine}) < 2:
+        return []  # no round trip closed (and the journal engine is not loaded for nothing)
+    from engine.journal.roundtrips import round_trips
+    from widgets.chart.orders import TradeLink
+
     times = np.asarray(bars.time, dtype=np.int64)
     out = []
     for trip in round_trips(mine):
