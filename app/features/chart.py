@@ -1,5 +1,6 @@
 """The chart feature: multi-instance chart docks, the active chart, symbol routing
-(``app/chart_registry.py``)."""
+(``app/chart_registry.py``), the toolbar's Presets (kept in the store's kv table through
+``ctx.ui``) and Export menus."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ def _chart(ctx: "AppContext", instance_id: str) -> "QWidget":
     w.set_formula_source(ctx.formulas.parse, lambda: sorted(ctx.formulas.custom_map()))
     zone = str(ctx.settings.get("chart/time_zone", "exchange"))
     w.set_time_zone(zone if zone in TIME_ZONE_CHOICES else "exchange")
+    _add_tools(ctx, w)
     ctx.chart_registry.add(instance_id, w)
     return w
 
@@ -50,6 +52,27 @@ def _run_chart_transform(args: "argparse.Namespace") -> int:
     from app.chart_cli import run_chart_transform
 
     return run_chart_transform(args)
+
+
+def _add_tools(ctx: "AppContext", chart: Any) -> None:
+    """The toolbar's Presets and Export menus; a new chart (no saved state: no symbol yet
+    once the dock restored what it had) opens with the default preset."""
+    from PySide6.QtCore import QTimer
+
+    from widgets.chart.export import ExportButton
+    from widgets.chart.presets import PresetButton, PresetStore, apply_preset
+
+    store = PresetStore(ctx.ui)
+    chart.presets = store
+    chart.add_tool_button(PresetButton(chart, store))
+    chart.add_tool_button(ExportButton(chart))
+
+    def apply_default() -> None:
+        preset = store.default()
+        if preset is not None and not chart.symbol and not chart.overlay_names():
+            apply_preset(chart, preset)
+
+    QTimer.singleShot(0, chart, apply_default)  # after the dock's restore_state, which comes right after
 
 
 def _on_custom_indicators(ctx: "AppContext", _event: Any) -> None:

@@ -54,6 +54,11 @@ def is_price_like(values: np.ndarray, close: np.ndarray) -> bool:
     return bool(np.median(dev) < 0.2 and np.quantile(dev, 0.95) < 0.5)
 
 
+def _major(levels: list[tuple[float, list[float]]]) -> list[float]:
+    """The grid is drawn at the axis's major ticks only (every minor tick looked busy)."""
+    return list(levels[0][1]) if levels else []
+
+
 def _button(text: str, tip: str) -> QToolButton:
     b = QToolButton(text=text)
     b.setToolTip(tip)
@@ -196,11 +201,11 @@ class Pane(QWidget):
     # ------------------------------------------------------------------ look
     def _grid_x(self) -> list[float]:
         (x0, x1), _ = self.vb.viewRange()
-        return [v for _sp, vals in self.date_axis.tickValues(x0, x1, max(1.0, self.vb.width())) for v in vals]
+        return _major(self.date_axis.tickValues(x0, x1, max(1.0, self.vb.width())))
 
     def _grid_y(self) -> list[float]:
         _, (y0, y1) = self.vb.viewRange()
-        return [v for _sp, vals in self.axis.tickValues(y0, y1, max(1.0, self.vb.height())) for v in vals]
+        return _major(self.axis.tickValues(y0, y1, max(1.0, self.vb.height())))
 
     def apply_colors(self, colors: style.ChartColors) -> None:
         self.view.setBackground(colors.background)

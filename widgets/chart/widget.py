@@ -143,6 +143,7 @@ class ChartWidget(QWidget):
     symbol_changed = Signal(str)
     price_clicked = Signal(float)  # a click on the price pane (the order ticket uses it)
     studies_drawn = Signal()  # the studies of the current bars were computed and drawn
+    price_scale_changed = Signal()  # linear / log / percent: items placed by price re-place themselves
 
     def __init__(self, data: BarSource, tasks: TaskSubmitter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -226,6 +227,8 @@ class ChartWidget(QWidget):
         bar.addWidget(self.log_btn)
         bar.addWidget(self.pct_btn)
         bar.addWidget(self.indicator_btn)
+        self._tools_at = bar.count()  # add_tool_button inserts here, before the badge
+        self._toolbar = bar
         bar.addWidget(self.demo_badge)
         self.info = QLabel("")
         self.info.setObjectName("chartInfo")
@@ -439,6 +442,7 @@ class ChartWidget(QWidget):
             b.blockSignals(False)
         self._draw_price(keep_view=True)
         self._draw_overlays()
+        self.price_scale_changed.emit()
 
     def set_time_zone(self, mode: str) -> None:
         """Intraday times in the exchange's zone ("exchange", from the market calendar), the
@@ -557,7 +561,7 @@ class ChartWidget(QWidget):
                 return pane.id
         return None
 
-    def set_markers(self, points: Sequence[tuple[int, float, str]]) -> None:
+    def set_markers(self, points: Sequence[tuple[float, float, str]]) -> None:
         """Trade markers: (bar index, price, "buy"|"sell")."""
         self._markers = list(points)
         spots = [
@@ -697,6 +701,8 @@ class ChartWidget(QWidget):
         axis.set_marker("last", ly, fmt.price(last) if np.isfinite(last) else "", col)
         if self._markers:
             self.set_markers(self._markers)
+        if getattr(self, "_trade_links", None):
+            self.set_trade_links(self._trade_links)
         self.fit_panes()
         if hasattr(self, "drawings"):
             self.drawings.refresh()  # anchors map through the new times and scale
@@ -1038,3 +1044,125 @@ class ChartWidget(QWidget):
         """The panes' canvases (the chart registry watches clicks on them)."""
         return [p.view.viewport() for p in self.panes.values()]
 
+
+    # ------------------------------------------------------------------ hooks (orders, fills, live bar, tools)
+    def price_to_y(self, price: float) -> float:
+        """Where ``price`` sits on the price pane's y axis under the current scale."""
+        return float(self._fwd(np.array([float(price)]))[0])
+
+    def y_to_price(self, y: float) -> float:
+        """The price at ``y`` on the price pane (inverse of ``price_to_y``)."""
+        return self._inv(float(y))
+
+    def add_tool_button(self, button: QWidget) -> None:
+        """Put ``button`` in the toolbar, after the chart's own tools (presets, export)."""
+        self._toolbar.insertWidget(self._tools_at, button)
+        self._tools_at += 1
+
+    def set_trade_links(self, links: Sequence[Any]) -> None:
+        """Entry↔exit links of closed round trips (``widgets.chart.orders.TradeLink``)."""
+        from widgets.chart.orders import TradeLinksItem
+
+        self._trade_links = list(links)
+        item = getattr(self, "_links_item", None)
+        if item is None:
+            item = self._links_item = TradeLinksItem()
+            self.price_pane.add_extra(item)
+        item.set_links(self._trade_links, self.price_to_y)
+
+    def update_last_bar(self, high: float, low: float, close: float, volume: float | None = None) -> None:
+        """Change the last bar in place (live quotes): only that bar and the last-price line
+        are redrawn, history is not touched."""
+        if self.bars is None or self.shown is None or not len(self.shown) or not self.draws_bars_as_they_are:
+            return
+        if getattr(self, "_owned_bars", None) is not self.bars:
+            self._own_bars()
+        b, s = self.bars, self.shown
+        arrays = [(b.high, s.high, high), (b.low, s.low, low), (b.close, s.close, close)]
+        if volume is not None:
+            arrays.append((b.volume, s.volume, volume))
+        for src, shown, v in arrays:
+            src[-1] = v
+            if shown is not None and shown is not src:
+                shown[-1] = v
+        if self.candles.isVisible() and len(self.candles.o) == len(s):
+            for arr, v in ((self.candles.h, high), (self.candles.l, low), (self.candles.c, close)):
+                arr[-1] = self.price_to_y(v)
+            self.candles.prepareGeometryChange()
+            r = self.candles.boundingRect()
+            lo, hi = min(r.top(), self.price_to_y(low)), max(r.bottom(), self.price_to_y(high))
+            r.setTop(lo)
+            r.setBottom(hi)
+            self.candles._rect = r
+            self.candles.clear_cache()
+        elif len(self.line.y) == len(s):
+            self.line.y[-1] = self.price_to_y(close)
+            self.line.clear_cache()
+        if volume is not None and s.volume is not None and len(self.volume.h) == len(s):
+            self.volume.h[-1] = volume
+            self.volume.l[-1] = volume
+            self.volume.c[-1] = close
+            self.volume.clear_cache()
+        self._draw_last_price()
+        self.fit_panes()
+        if self._cursor is None:
+            self._show_info(len(s) - 1)
+
+    @property
+    def draws_bars_as_they_are(self) -> bool:
+        """The chart type draws the bars themselves (not a transform such as Renko): live
+        quotes can update its last bar."""
+        return _TYPES[self.chart_type].transform is None
+
+    def _own_bars(self) -> None:
+        """Copy the bars before changing them in place: the loaded ones may be the data
+        layer's cache."""
+        b = self.bars
+        assert b is not None
+        self.bars = Bars(b.symbol, b.timeframe, b.time.copy(), b.open.copy(), b.high.copy(), b.low.copy(),
+                         b.close.copy(), b.volume.copy(), b.source, dict(b.meta))
+        self._owned_bars = self.bars
+        self.shown = _shown(self.bars)
+        s = self.shown
+        vol = s.volume if s.volume is not None else np.zeros(len(s))
+        self.volume.set_data(s.open, vol, vol, s.close)
+        self._draw_price(keep_view=True)
+
+    def append_bar(self, time_s: int, open_: float, high: float, low: float, close: float, volume: float = 0.0) -> None:
+        """Start a new last bar (live quotes crossed a timeframe boundary). The view moves with
+        it only when the right edge was in view."""
+        b = self.bars
+        if b is None or not self.draws_bars_as_they_are:
+            return
+        n = len(b)
+        x0, x1 = self.price_pane.vb.viewRange()[0]
+        follow = x1 >= n - 1
+        self.bars = Bars.from_arrays(
+            b.symbol, b.timeframe, np.append(b.time, np.int64(time_s)), np.append(b.open, open_),
+            np.append(b.high, high), np.append(b.low, low), np.append(b.close, close),
+            np.append(b.volume, volume), b.source)
+        self._owned_bars = self.bars
+        self.shown = _shown(self.bars)
+        self._set_time_axes()
+        s = self.shown
+        vol = s.volume if s.volume is not None else np.zeros(len(s))
+        self.volume.set_data(s.open, vol, vol, s.close)
+        self._draw_price(keep_view=True)
+        if follow:
+            self.price.setXRange(x0 + 1, x1 + 1, padding=0)
+        self._compute_overlays()
+        self.fit_panes()
+
+    def _draw_last_price(self) -> None:
+        s = self.shown
+        if s is None or not len(s):
+            return
+        last = float(s.close[-1])
+        prev = float(s.close[-2]) if len(s) > 1 else last
+        col = style.CHART.up if last >= prev else style.CHART.down
+        self.last_line.setPen(pg.mkPen(col, style=Qt.PenStyle.DashLine))
+        ly = self.price_to_y(last) if np.isfinite(last) else math.nan
+        if np.isfinite(ly):
+            self.last_line.setPos(ly)
+            self.last_line.show()
+        self.price_pane.axis.set_marker("last", ly, fmt.price(last) if np.isfinite(last) else "", col)
