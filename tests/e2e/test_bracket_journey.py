@@ -1,13 +1,15 @@
 """Journey: first start on demo data → a bracket sized by risk ($200, stop-loss 2 % below the
 entry) from the ticket → the risk shown → the order confirmation → the entry fills (the
-order went through the broker thread) → the take-profit fills → the stop-loss is cancelled
-→ the symbol is flat but stays in Positions with today's realized P&L → the P&L shows in the
-account dock (and is still there after a restart).
-
+order went through the broker thread) → on the chart the stop, target and position are
+lines; dragging the stop line modifies the order → the take-profit fills → the stop-loss is
+cancelled → the symbol is flat but stays in Positions with today's realized P&L → the P&L
+shows in the account dock (and is still there after a restart).
 Quotes are deterministic: the app's quote path is kept, only the feed's source is replaced
 by scripted prices, so fills come through the same path as in the running app
 (feed worker → PaperSession.apply_quotes → broker.on_quote → bus → bridge → docks)."""
 from decimal import Decimal as D
+
+import pytest
 
 from engine.paper.orders import Side
 from engine.paper.risk import size_for_risk
@@ -94,6 +96,24 @@ def test_bracket_order_journey(home, qtbot):
     assert exits["take-profit"][2:6] == ["SELL", str(qty), "Limit", "lmt 101.00"]
     assert exits["stop-loss"][2:6] == ["SELL", str(qty), "Stop", "stp 98.05"]
     assert {r[7] for r in exits.values()} == {"accepted"}
+
+    # --- the chart shows the stop, the target and the position as lines; dragging the stop
+    # line to 98.50 modifies the order through the broker thread (with the engine's checks)
+    lines = chart.order_lines
+    working = session.core.broker.orders("Paper", working_only=True)
+    sl_id = next(o.order_id for o in working if o.stop_price is not None)
+    tp_id = next(o.order_id for o in working if o.limit_price is not None)
+    qtbot.waitUntil(lambda: lines.line(sl_id, "stop_price") is not None, timeout=5000)
+    sl_line = lines.line(sl_id, "stop_price")
+    tp_line = lines.line(tp_id, "limit_price")
+    assert sl_line.line.value() == pytest.approx(98.05) and tp_line.line.value() == pytest.approx(101.0)
+    assert f"SL SELL STP {qty}" in sl_line.label.format
+    qtbot.waitUntil(lambda: f"+{qty} @ 100.05" in lines.position_text(), timeout=5000)
+    sl_line.line.setValue(chart.price_to_y(98.50))  # what a mouse drag does to the line
+    sl_line.line.sigPositionChangeFinished.emit(sl_line.line)
+    qtbot.waitUntil(lambda: "stp 98.50" in {r[8]: r for r in _rows(orders)}["stop-loss"][5], timeout=5000)
+    stop = next(o for o in session.core.broker.orders("Paper") if o.order_id == sl_id)
+    assert stop.stop_price == D("98.50")
 
     # --- price rises through the take-profit: it fills at the bid, the stop is cancelled
     quote("101.10", "101.15")
