@@ -4,6 +4,7 @@ order went through the broker thread) → on the chart the stop, target and posi
 lines; dragging the stop line modifies the order → the take-profit fills → the stop-loss is
 cancelled → the symbol is flat but stays in Positions with today's realized P&L → the P&L
 shows in the account dock (and is still there after a restart).
+
 Quotes are deterministic: the app's quote path is kept, only the feed's source is replaced
 by scripted prices, so fills come through the same path as in the running app
 (feed worker → PaperSession.apply_quotes → broker.on_quote → bus → bridge → docks)."""
