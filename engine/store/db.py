@@ -69,6 +69,7 @@ KNOWN_TABLES = frozenset({
     "paper_accounts", "paper_orders", "paper_order_events", "paper_fills", "paper_equity",  # 0003
     "custom_indicators", "scan_presets", "scan_runs",  # 0004 (0005 adds a column only)
     "alerts", "alert_state", "alert_history", "alert_deliveries",  # 0007_alerts
+    "news", "news_symbols", "news_feeds",  # 0009_news
 })
 #: The tables a store at the head revision has (a test checks this against a fresh store).
 HEAD_TABLES = KNOWN_TABLES
