@@ -54,14 +54,15 @@ def _refresh_job(svc: "NewsService", symbols: list[str], demo: bool) -> "Refresh
 
 
 class _Refresher:
-    """Refreshes news in a worker: shortly after start-up, then every ``news/refresh_min``
-    minutes, and on demand. One refresh at a time."""
+    """Refreshes news in a worker: when the News dock is first built, then every
+    ``news/refresh_min`` minutes, and on demand. One refresh at a time."""
 
     def __init__(self, ctx: "AppContext") -> None:
         from PySide6.QtCore import QTimer
 
         self.ctx = ctx
         self.busy = False
+        self.closed = False
         self.timer = QTimer(ctx.window if ctx.window is not None else None)  # type: ignore[arg-type]
         self.set_interval(int(ctx.settings.get("news/refresh_min", 15)))
         self.timer.timeout.connect(self.run)
@@ -71,7 +72,9 @@ class _Refresher:
         self.timer.setInterval(int(minutes) * 60_000)
 
     def run(self) -> None:
-        if self.busy:
+        from shiboken6 import isValid
+
+        if self.busy or self.closed or not isValid(self.timer):
             return
         self.busy = True
         ctx = self.ctx
@@ -79,9 +82,19 @@ class _Refresher:
         ctx.tasks.submit(_refresh_job, news_service(ctx), _all_watchlist_symbols(ctx), demo,
                          label="Refreshing news", on_result=self._on_result, on_finished=self._on_finished)
 
+    def close(self) -> None:
+        """Stop refreshing (``AppContext.close`` calls it when the workstation ends)."""
+        from shiboken6 import isValid
+
+        self.closed = True
+        if isValid(self.timer):
+            self.timer.stop()
+
     def _on_result(self, report: "RefreshReport") -> None:
         import time
 
+        if self.closed:
+            return
         when = time.strftime("%H:%M")
         text = f"refreshed {when}: {report.new} new"
         if report.errors:
@@ -108,10 +121,7 @@ def refresher(ctx: "AppContext") -> _Refresher:
 
 
 def _start(ctx: "AppContext") -> None:
-    from PySide6.QtCore import QTimer
-
-    r = refresher(ctx)
-    QTimer.singleShot(1500, r.run)  # after the window is up: the first refresh (and demo headlines)
+    refresher(ctx)  # the schedule; the first refresh comes when the News dock is first built
 
 
 def _dock(ctx: "AppContext", instance_id: str) -> "QWidget":
@@ -122,11 +132,25 @@ def _dock(ctx: "AppContext", instance_id: str) -> "QWidget":
     w.symbol_activated.connect(lambda s: ctx.open_symbol(s, instance_id))
     w.refresh_requested.connect(lambda: refresher(ctx).run())
     ChartFollower(ctx.chart_registry, instance_id, w, w.set_symbol, lambda _p: None)
+    from PySide6.QtCore import QTimer
+
+    r = refresher(ctx)
+    # the dock's first show: a refresh (and, in demo mode, the demo headlines) in a worker;
+    # the refresher's timer is the context, so it never fires once the window is gone
+    QTimer.singleShot(0, r.timer, r.run)
     return w
 
 
 def _open(ctx: "AppContext") -> list[Any]:
-    return ctx.window.contents(DOCK_ID) if ctx.window is not None else []
+    from shiboken6 import isValid
+
+    # a refresh can finish after the window was closed (quit, or the tray's Quit)
+    if ctx.window is None or not isValid(ctx.window):
+        return []
+    try:
+        return [w for w in ctx.window.contents(DOCK_ID) if isValid(w)]
+    except RuntimeError:  # a dock deleted while the window goes away
+        return []
 
 
 def _on_news_updated(ctx: "AppContext", _event: Any) -> None:
