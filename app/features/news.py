@@ -195,7 +195,7 @@ FEATURE = Feature(
     title="News",
     services=(ServiceSpec("engine.news.service:NewsService", _service),),
     docks=(DockSpec(DOCK_ID, "News", _dock, Area.BOTTOM, visible=False, shortcut="Ctrl+4",
-                   tabify_with="scanner", linkable=True),),
+                   linkable=True),),
     actions=(
         ActionSpec("news.refresh", "&Refresh news", _refresh_action, "Ctrl+Shift+U", menu="&News"),
         ActionSpec("news.feeds", "News &feeds…", _feeds_action, None, menu="&News"),

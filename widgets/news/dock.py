@@ -198,6 +198,7 @@ class NewsWidget(QWidget):
         self.detail.setObjectName("newsDetail")
         self.detail.setOpenLinks(False)
         self.detail.anchorClicked.connect(lambda _u: self.open_selected())
+        self.detail.setMaximumHeight(110)  # the headline list gets the room; a summary is a few lines
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.detail)
