@@ -185,7 +185,7 @@ def legacy_cli_adder(add: Callable[[Any], None]) -> Callable[[argparse.ArgumentP
 
 
 def _features() -> tuple[Feature, ...]:
-    from app.features import alerts, chart, data, indicators, scanner, shell, trading, watchlist
+    from app.features import alerts, chart, data, indicators, news, scanner, shell, trading, watchlist
 
     return (
         chart.FEATURE,
@@ -197,6 +197,7 @@ def _features() -> tuple[Feature, ...]:
         resolve("app.features.research:FEATURE"),
         indicators.FEATURE,
         alerts.FEATURE,
+        news.FEATURE,
         data.FEATURE,
         shell.FEATURE,
     )

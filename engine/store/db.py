@@ -71,6 +71,7 @@ KNOWN_TABLES = frozenset({
     "journal_entries", "journal_edits", "journal_attachments", "journal_mappings",  # 0006_journal
     "alerts", "alert_state", "alert_history", "alert_deliveries",  # 0007_alerts
     "option_chains",  # 0008_options
+    "news", "news_symbols", "news_feeds",  # 0009_news
     "chart_drawings",  # 0010_drawings
 })
 #: The tables a store at the head revision has (a test checks this against a fresh store).
@@ -522,7 +523,7 @@ def _clear_half_created(conn: Any, probe: StoreProbe, path: Path) -> None:
     # children before parents (the tables are empty, but foreign keys are on)
     children_first = ("watchlist_items", "bar_chunks", "paper_fills", "paper_order_events",
                       "paper_equity", "paper_orders", "journal_edits", "journal_attachments",
-                      "alert_deliveries", "alert_history", "alert_state")
+                      "alert_deliveries", "alert_history", "alert_state", "news_symbols")
     for t in sorted(leftovers, key=lambda t: (t not in children_first, t)):
         conn.exec_driver_sql(f'DROP TABLE "{t}"')
     log.warning("%s: removed the empty tables of an interrupted first start: %s", path, ", ".join(leftovers))

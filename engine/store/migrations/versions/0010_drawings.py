@@ -1,7 +1,7 @@
 """drawings: chart drawings per symbol (engine.charts.drawings.DrawingStore)
 
 Revision ID: 0010_drawings
-Revises: 0008_options
+Revises: 0009_news
 
 One row per drawing: its id, the symbol it belongs to, its place in the drawing order and
 its JSON definition (``Drawing.to_dict``). Anchors are (time, price), so a symbol's drawings
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_drawings"
-down_revision = "0008_options"
+down_revision = "0009_news"
 branch_labels = None
 depends_on = None
 

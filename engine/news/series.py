@@ -1,0 +1,86 @@
+"""A symbol's daily news sentiment aligned to its bars: what the chart shows as a pane.
+
+News is dated by its New York calendar day (the exchange's day, not UTC's). On daily bars a
+day's headlines go to that day's session; headlines of a weekend or holiday go to the next
+session (the first day the market can react). On weekly and monthly bars they go to the bar
+whose period holds their day. On intraday bars every bar of a session gets that session's
+daily figures. Headlines after the last bar are left out.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.data.bars import INTRADAY, Bars
+
+NEW_YORK = ZoneInfo("America/New_York")
+_DAY = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class DailySentiment:
+    """Per bar: ``mean`` compound score (−1…1) of the headlines of its day, NaN where there
+    were none, and ``count`` of them. Both have ``len(bars)`` entries."""
+
+    mean: npt.NDArray[np.float64]
+    count: npt.NDArray[np.int64]
+
+
+def _ny_days(epoch: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Days since 1970-01-01 of the New York calendar date of each UTC epoch second."""
+    if epoch.size == 0:
+        return epoch.astype(np.int64)
+    # New York is UTC-5 (EST) or UTC-4 (EDT): take the offset of each distinct UTC hour
+    hours = epoch // 3600
+    uniq, inv = np.unique(hours, return_inverse=True)
+    import datetime as dt
+
+    offs = np.array([int(dt.datetime.fromtimestamp(int(h) * 3600, NEW_YORK).utcoffset().total_seconds())  # type: ignore[union-attr]
+                     for h in uniq], dtype=np.int64)
+    return np.asarray((epoch + offs[inv]) // _DAY, dtype=np.int64)
+
+
+def daily_sentiment(points: Sequence[tuple[int, float]], bars: Bars) -> DailySentiment:
+    """``points`` (UTC epoch seconds, compound) summarised per bar of ``bars`` (see the module
+    docstring for which day a headline counts on). Raises ``ValueError`` for a compound that
+    is not a finite number in −1…1."""
+    n = len(bars)
+    mean = np.full(n, np.nan)
+    count = np.zeros(n, dtype=np.int64)
+    if n == 0 or not points:
+        return DailySentiment(mean, count)
+    t = np.fromiter((int(p[0]) for p in points), dtype=np.int64, count=len(points))
+    v = np.fromiter((float(p[1]) for p in points), dtype=np.float64, count=len(points))
+    if not np.all(np.isfinite(v)) or np.any(np.abs(v) > 1.0):
+        raise ValueError("sentiment scores must be finite numbers in -1..1")
+    news_day = _ny_days(t)
+    intraday = bars.timeframe in INTRADAY
+    bar_time = np.asarray(bars.time, dtype=np.int64)
+    if intraday:
+        bar_day_all = _ny_days(bar_time)
+        days, inverse = np.unique(bar_day_all, return_inverse=True)
+    else:
+        days = bar_time // _DAY  # daily bars are stamped at 00:00 UTC of their date
+        inverse = np.arange(n)
+    if bars.timeframe in ("1wk", "1mo"):
+        slot = np.searchsorted(days, news_day, side="right") - 1  # the period that holds the day
+        ok = slot >= 0
+        if len(days):
+            # past the last bar: only inside the last period (a week, or the last month)
+            end = days[-1] + (7 if bars.timeframe == "1wk" else 31)
+            ok &= news_day < end
+    else:
+        slot = np.searchsorted(days, news_day, side="left")  # that session, else the next
+        ok = slot < len(days)
+    slot, v = slot[ok], v[ok]
+    sums = np.bincount(slot, weights=v, minlength=len(days))
+    counts = np.bincount(slot, minlength=len(days)).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        day_mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    mean = np.asarray(day_mean[inverse], dtype=np.float64)
+    count = np.asarray(counts[inverse], dtype=np.int64)
+    return DailySentiment(mean, count)
