@@ -75,3 +75,43 @@ def test_refused_rows_are_listed_with_their_lines_and_nothing_is_imported(qtbot,
     d.show()
     d.grab().save(str(SHOTS / "import_dialog_refused.png"))
     assert not d.load_file(str(tmp_path / "missing.csv")) and "cannot be read" in d.status.text()
+
+
+def _ms(text: str) -> int:
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(text + "+00:00").timestamp() * 1000)
+
+
+def test_manual_entry_validates_as_you_type_and_adds_exact_decimals(qtbot, tmp_path):
+    from widgets.journal.manual_dialog import ManualEntryDialog
+
+    store = JournalStore.open(tmp_path / "j.sqlite3")
+    d = ManualEntryDialog(store)
+    qtbot.addWidget(d)
+    qtbot.keyClicks(d.symbol, "tsla")
+    d.entries.rows[0][0].setDateTime(d.entries.rows[0][0].dateTime().fromMSecsSinceEpoch(_ms("2024-03-04T14:30:00")))
+    qtbot.keyClicks(d.entries.rows[0][1], "10")
+    qtbot.keyClicks(d.entries.rows[0][2], "200.10")
+    qtbot.keyClicks(d.entries.rows[0][3], "0.35")
+    assert not d.ok_btn.isEnabled() and "exit 1: give a quantity and a price" in d.summary.text()
+    d.exits.rows[0][0].setDateTime(d.exits.rows[0][0].dateTime().fromMSecsSinceEpoch(_ms("2024-03-04T14:00:00")))
+    d.exits.rows[0][1].setText("6")
+    d.exits.rows[0][2].setText("-1")
+    assert "exit 1: the price must be positive" in d.summary.text()
+    d.exits.rows[0][2].setText("201.30")
+    assert "exit 1 is before the first entry" in d.summary.text()
+    d.exits.rows[0][0].setDateTime(d.exits.rows[0][0].dateTime().fromMSecsSinceEpoch(_ms("2024-03-04T15:00:00")))
+    assert d.summary.text() == "4 still open: only a closed trade can be journalled; add the exit"
+    d.exits.add_row(_ms("2024-03-04T16:00:00"), "4", "199.95", "0.1")
+    d.stop.setText("195.10")
+    assert d.ok_btn.isEnabled(), d.summary.text()
+    d.resize(1280, 800)
+    d.show()
+    d.grab().save(str(SHOTS / "manual_dialog.png"))
+    d.ok_btn.click()
+    (e,) = store.entries()
+    # 6 × 1.20 − 4 × 0.15 = 6.60 gross; fees 0.35 + 0.10 = 0.45 → 6.15 net; risk 10 × 5.00 = 50 → R 0.123
+    assert (e.trip.symbol, e.source, str(e.trip.gross_pnl), str(e.trip.net_pnl)) == ("TSLA", "manual", "6.60", "6.15")
+    assert e.trip.stop == __import__("decimal").Decimal("195.10") and round(e.trip.r_multiple, 3) == 0.123
+    assert d.result() == d.DialogCode.Accepted
