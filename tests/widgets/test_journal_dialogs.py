@@ -115,3 +115,44 @@ def test_manual_entry_validates_as_you_type_and_adds_exact_decimals(qtbot, tmp_p
     assert (e.trip.symbol, e.source, str(e.trip.gross_pnl), str(e.trip.net_pnl)) == ("TSLA", "manual", "6.60", "6.15")
     assert e.trip.stop == __import__("decimal").Decimal("195.10") and round(e.trip.r_multiple, 3) == 0.123
     assert d.result() == d.DialogCode.Accepted
+
+
+def test_screenshots_are_added_shown_as_thumbnails_and_open_larger(qtbot, tmp_path):
+    from PySide6.QtGui import QColor, QImage
+
+    from tests.engine.journal.stubs import ms, trip
+    from widgets.journal import JournalWidget
+
+    store = JournalStore.open(tmp_path / "j.sqlite3")
+    e = store.add(trip(50, ms(2024, 3, 4))).entry
+    w = JournalWidget(store)
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.select_entry(e.id)
+    img = QImage(800, 500, QImage.Format.Format_RGB32)
+    img.fill(QColor("#3366cc"))
+    assert img.save(str(tmp_path / "setup.jpg"), "JPEG")
+    a = w.add_screenshot(tmp_path / "setup.jpg")
+    assert a is not None and [x.id for x in store.attachments(e.id) if x.kind == "screenshot"] == [a.id]
+    assert len(w.editor.thumbs) == 1 and not w.editor.thumbs[0].icon().isNull()
+    (tmp_path / "notes.txt").write_text("not a picture")
+    assert w.add_screenshot(tmp_path / "notes.txt") is None and "not a PNG or JPEG" in w.editor.error.text()
+    (tmp_path / "fake.png").write_bytes(b"hello")
+    assert w.add_screenshot(tmp_path / "fake.png") is None and "not a readable PNG" in w.editor.error.text()
+    (tmp_path / "huge.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 10_000_001)
+    assert w.add_screenshot(tmp_path / "huge.png") is None and "at most 10 MB" in w.editor.error.text()
+    assert len(store.attachments(e.id)) == 1
+    w.show()
+    w.grab().save(str(SHOTS / "journal_screenshots.png"))
+    opened = []
+    w.editor.screenshot_clicked.connect(opened.append)
+    w.editor.thumbs[0].click()
+    assert [x.id for x in opened] == [a.id]
+    from PySide6.QtWidgets import QLabel
+
+    from widgets.journal.dock import THUMB
+
+    view = w.open_screenshot(a)
+    assert view.objectName() == "journal_screenshot_view"
+    assert view.findChild(QLabel).pixmap().width() > 4 * THUMB  # larger than its thumbnail
+    view.grab().save(str(SHOTS / "journal_screenshot_view.png"))

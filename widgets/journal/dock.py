@@ -71,8 +71,8 @@ def read_screenshot(path: str | Path) -> bytes:
     try:
         size = p.stat().st_size
         if size > MAX_SCREENSHOT_BYTES:
-            raise ValueError(f"{p.name} is {size / 1e6:.1f} MB; a screenshot may be at most "
-                             f"{MAX_SCREENSHOT_BYTES // 1_000_000} MB")
+            raise ValueError(f"{p.name} is {size:,} bytes; a screenshot may be at most "
+                             f"{MAX_SCREENSHOT_BYTES // 1_000_000} MB ({MAX_SCREENSHOT_BYTES:,} bytes)")
         data = p.read_bytes()
     except OSError as exc:
         raise ValueError(f"{p.name} cannot be read ({exc.strerror or exc.__class__.__name__})") from None
