@@ -189,6 +189,24 @@ def configure_review(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tz", default=None, metavar="ZONE", help="time zone for days and hours (default UTC)")
     p.add_argument("--equity", type=float, default=None, metavar="AMOUNT",
                    help="starting equity: adds Sharpe, Sortino, CAGR… of the daily returns")
+    p.add_argument("--min-trades", type=int, default=None, metavar="N",
+                   help="the fewest trades a recommendation may rest on, for every rule (default: the "
+                        "journal/review_min_trades setting; 0 = each rule's own minimum)")
+
+
+def _review_rules(min_trades: int | None) -> Any:
+    """The rules for ``--min-trades`` or, without it, the ``journal/review_min_trades`` setting."""
+    from engine.journal.review import rules_with_min_trades
+
+    if min_trades is None:
+        from app.features.journal import review_rules
+        from app.settings import AppSettings
+
+        return review_rules(AppSettings())
+    try:
+        return rules_with_min_trades(min_trades)
+    except ValueError as exc:
+        raise JournalCliError(f"--min-trades: {exc}") from None
 
 
 def run_review(args: argparse.Namespace) -> int:
@@ -203,13 +221,14 @@ def run_review(args: argparse.Namespace) -> int:
         day = date.fromisoformat(args.date.strip()) if args.date else date.today()
     except ValueError:
         raise JournalCliError(f"--date must be a day like 2024-03-15, not {args.date!r}") from None
+    rules = _review_rules(args.min_trades)
     store = _store()
     try:
         frame = store.frame()
     finally:
         store.close()
     try:
-        rv = review(frame, Period.of(args.period, day), tz=args.tz, starting_equity=args.equity)
+        rv = review(frame, Period.of(args.period, day), tz=args.tz, starting_equity=args.equity, rules=rules)
     except ValueError as exc:
         raise JournalCliError(str(exc)) from None
     if kind == ".pdf":

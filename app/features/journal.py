@@ -6,12 +6,15 @@ asks ``JournalSync`` for a sync; the sync itself — FIFO round trips from the b
 bars, MFE/MAE and the PNG snapshot — runs in a worker (``ctx.tasks``), never on the GUI
 thread. Requests while one runs are folded into one more run. The dock asks for one sync
 when it opens (round trips closed while it was not wired are picked up: idempotent).
+
+``journal/review_min_trades`` (0 = each rule's own minimum, else 1–10000 for every rule) is
+read by the dock and by the ``review`` verb.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.features import Area, CliVerb, DockSpec, Feature, ServiceSpec, Subscription
+from app.features import Area, CliVerb, DockSpec, Feature, ServiceSpec, SettingKey, Subscription
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -27,6 +30,7 @@ class JournalSync:
         self._running = False
         self._again = False
         self.runs = 0
+        self.docks: list[Any] = []  # the open Journal widgets (settings changes reach them)
 
     def request(self) -> None:
         if self._running:
@@ -68,12 +72,40 @@ def _on_fill(ctx: "AppContext", _event: Any) -> None:
     ctx.service(JournalSync).request()
 
 
+MIN_TRADES_KEY = "journal/review_min_trades"
+
+
+def min_trades_problem(value: Any) -> str | None:
+    """Why ``value`` is not a valid ``journal/review_min_trades`` (None when it is)."""
+    from engine.journal.review import MAX_MIN_TRADES
+
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MIN_TRADES:
+        return f"must be a whole number of trades from 0 (each rule's own minimum) to {MAX_MIN_TRADES}"
+    return None
+
+
+def review_rules(settings: Any) -> Any:
+    """The review's rules with the minimum trade count of ``settings`` (``MIN_TRADES_KEY``)."""
+    from engine.journal.review import rules_with_min_trades
+
+    return rules_with_min_trades(int(settings.get(MIN_TRADES_KEY)))
+
+
+def _apply_min_trades(ctx: "AppContext", _value: Any) -> None:
+    rules = review_rules(ctx.settings)
+    for w in ctx.service(JournalSync).docks:
+        w.rules = rules
+
+
 def _dock(ctx: "AppContext", _instance_id: str) -> "QWidget":
     from engine.journal.store import JournalStore
     from widgets.journal import JournalWidget
 
-    w = JournalWidget(ctx.service(JournalStore), ctx.tasks, ctx.bridge)
-    ctx.service(JournalSync).request()
+    w = JournalWidget(ctx.service(JournalStore), ctx.tasks, ctx.bridge, rules=review_rules(ctx.settings))
+    sync = ctx.service(JournalSync)
+    sync.docks.append(w)
+    w.destroyed.connect(lambda *_a: sync.docks.remove(w) if w in sync.docks else None)
+    sync.request()
     return w
 
 
@@ -107,6 +139,11 @@ FEATURE = Feature(
                 *_verb("analyze")),
         CliVerb("journal", "export or import the trading journal (CSV, JSON, Excel; broker CSVs)", *_verb("journal")),
         CliVerb("review", "a period review of the journal as PDF or HTML", *_verb("review")),
+    ),
+    settings=(
+        SettingKey(MIN_TRADES_KEY, int, 0,
+                   "the fewest trades a review recommendation may rest on, for every rule (0 = each rule's own "
+                   "minimum; 1-10000)", validator=min_trades_problem, apply=_apply_min_trades),
     ),
     subscriptions=(Subscription("engine.paper.events:FillOccurred", _on_fill),),
 )

@@ -34,7 +34,7 @@ import math
 from itertools import chain
 from operator import attrgetter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -587,6 +587,21 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("weak_weekday", min_trades=10),
     Rule("payoff", min_trades=20, threshold=1.0),
 )
+
+#: The largest minimum trade count a rule may be given (``rules_with_min_trades``).
+MAX_MIN_TRADES = 10_000
+
+
+def rules_with_min_trades(min_trades: int, rules: Sequence[Rule] = DEFAULT_RULES) -> tuple[Rule, ...]:
+    """``rules`` with every rule's minimum number of trades set to ``min_trades`` (a whole
+    number of trades, 1–``MAX_MIN_TRADES``); 0 keeps each rule's own minimum (the
+    ``journal/review_min_trades`` setting). Raises ``ValueError`` for any other value."""
+    if isinstance(min_trades, bool) or not isinstance(min_trades, int) or not 0 <= min_trades <= MAX_MIN_TRADES:
+        raise ValueError(f"the review's minimum number of trades must be a whole number from 0 (each rule's own) "
+                         f"to {MAX_MIN_TRADES}, not {min_trades!r}")
+    if min_trades == 0:
+        return tuple(rules)
+    return tuple(replace(r, min_trades=min_trades) for r in rules)
 
 
 # --------------------------------------------------------------------------- review

@@ -84,3 +84,34 @@ def test_journal_export_import_and_review_reports(home, tmp_path):
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     bad = run_cli("review", "--period", "month", "--out", str(tmp_path / "r.doc"), home=home, check=False)
     assert bad.returncode == 1 and "must end in .pdf or .html" in bad.stderr
+
+
+def test_review_min_trades_setting_is_read_by_the_review_verb(home, tmp_path):
+    from engine import paths
+
+    _month_journal(paths.database_path())
+    settings = paths.database_path().parent / "settings.ini"
+    settings.write_text("[journal]\nreview_min_trades=1000\n")
+    run_cli("review", "--period", "month", "--date", "2024-03-15", "--out", str(tmp_path / "r.html"), home=home)
+    assert "Pause before entering while" not in (tmp_path / "r.html").read_text()  # no rule has 1000 trades
+    run_cli("review", "--period", "month", "--date", "2024-03-15", "--min-trades", "0", "--out",
+            str(tmp_path / "r0.html"), home=home)
+    assert "Pause before entering while" in (tmp_path / "r0.html").read_text()  # each rule's own minimum
+    settings.write_text("[journal]\nreview_min_trades=-3\n")  # refused: the default (0) is used
+    run_cli("review", "--period", "month", "--date", "2024-03-15", "--out", str(tmp_path / "r1.html"), home=home)
+    assert "Pause before entering while" in (tmp_path / "r1.html").read_text()
+    bad = run_cli("review", "--period", "month", "--min-trades", "-1", "--out", str(tmp_path / "r2.html"),
+                  home=home, check=False)
+    assert bad.returncode == 1 and "--min-trades" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_review_min_trades_key_is_validated_and_sets_every_rule(tmp_path):
+    from app.features.journal import MIN_TRADES_KEY, review_rules
+    from app.settings import AppSettings
+
+    s = AppSettings(tmp_path / "settings.ini")
+    assert s.get(MIN_TRADES_KEY) == 0 and review_rules(s)[0].min_trades == 10  # the rule's own
+    with pytest.raises(ValueError, match="whole number of trades"):
+        s.set(MIN_TRADES_KEY, 10_001)
+    s.set(MIN_TRADES_KEY, 25)
+    assert {r.min_trades for r in review_rules(s)} == {25}

@@ -2,6 +2,7 @@
 undo/redo, deleting asks first, the calendar shows daily P&L."""
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QDate
 
 from engine.journal.store import JournalStore
@@ -35,8 +36,11 @@ def test_search_by_any_field_or_one_field(qtbot, tmp_path):
     assert [e.id for e in w.visible_entries()] == [a.id]
 
 
-def test_editor_autosaves_refuses_bad_values_and_undoes(qtbot, tmp_path):
-    w, store, a, _ = _dock(qtbot, tmp_path)
+@pytest.mark.parametrize("in_worker", [False, True], ids=["sync", "worker"])
+def test_editor_autosaves_refuses_bad_values_and_undoes(qtbot, tmp_path, in_worker):
+    from app.workers import TaskRunner
+
+    w, store, a, _ = _dock(qtbot, tmp_path, tasks=TaskRunner() if in_worker else None)
     w.select_entry(a.id)
     qtbot.keyClicks(w.editor.tags, "FOMO, news")
     w.editor.confidence.setCurrentText("4")
@@ -75,3 +79,23 @@ def test_calendar_colours_days_with_trades(qtbot, tmp_path):
     w.tabs.setCurrentIndex(1)
     w.show()
     w.grab().save(str(tmp_path / "calendar.png"))
+
+
+def test_autosave_commits_in_a_worker_and_a_flush_loses_nothing_typed(qtbot, tmp_path, monkeypatch):
+    import threading
+
+    from app.workers import TaskRunner
+
+    w, store, a, b = _dock(qtbot, tmp_path, tasks=TaskRunner())
+    threads = []
+    edit = store.edit
+    monkeypatch.setattr(store, "edit", lambda *args, **kw: threads.append(threading.current_thread()) or edit(*args, **kw))
+    w.show()
+    w.select_entry(a.id)
+    qtbot.keyClicks(w.editor.notes, "first thought")
+    qtbot.waitUntil(lambda: store.get(a.id).fields.notes == "first thought", timeout=5000)
+    assert threads and threads[-1] is not threading.main_thread()  # the timed autosave ran in a worker
+    qtbot.keyClicks(w.editor.notes, ", then more")  # typed, and the dock hides before the timer fires
+    w.hide()
+    assert store.get(a.id).fields.notes == "first thought, then more"
+    assert threads[-1] is threading.main_thread()

@@ -5,21 +5,30 @@ A thin view over ``engine.journal.store.JournalStore``: it renders what the stor
 and calls its commands; ``JournalChanged`` (through the Qt bridge) refreshes it. Typing is
 saved 400 ms after the last key (and at once when another entry is chosen or the dock
 hides), so a crash loses at most that; the store merges a burst of typing into one undo
-step. Reviews are computed in a worker.
+step. The timed autosave commits in a worker (values are checked on the GUI thread first, so
+a refusal still shows at once); saves never overlap or land out of order, and the explicit
+flushes (another entry chosen, undo, review, the dock hiding) wait for one in flight and
+then commit before they return. Reviews are computed in a worker.
+
+Screenshots: "Add screenshot…" stores a PNG or JPEG (at most ``MAX_SCREENSHOT_BYTES``) in
+the store (``add_screenshot``); the editor shows them as a strip of thumbnails and a click
+opens one larger.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QSignalBlocker, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QColor, QPixmap, QTextCharFormat, QTextDocument
+from PySide6.QtCore import QDate, QSignalBlocker, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import (
     QCalendarWidget,
     QComboBox,
     QDateEdit,
+    QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -28,16 +37,18 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QTextBrowser,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.journal.events import JournalChanged
 from engine.journal.review import DEFAULT_RULES, EMOTIONS, Period, Review, Rule, fmt_signed, review
-from engine.journal.store import JournalStore, StoredEntry
+from engine.journal.store import Attachment, EntryFields, JournalStore, StoredEntry
 from widgets.table import Column, TableModel, TableView
 from widgets.tasks import TaskSubmitter
 
@@ -46,6 +57,28 @@ Connect = Callable[..., Any]
 FILTER_FIELDS = ("any field", "symbol", "side", "setup", "tag", "emotion", "mistake", "notes", "source",
                  "followed plan", "confidence")
 SAVE_DELAY_MS = 400
+MAX_SCREENSHOT_BYTES = 10_000_000
+SCREENSHOT_SUFFIXES = (".png", ".jpg", ".jpeg")
+THUMB = 96
+
+
+def read_screenshot(path: str | Path) -> bytes:
+    """The bytes of the PNG or JPEG at ``path`` (at most ``MAX_SCREENSHOT_BYTES``). Raises
+    ``ValueError`` (one sentence) for another kind of file, a too large or unreadable one."""
+    p = Path(path)
+    if p.suffix.lower() not in SCREENSHOT_SUFFIXES:
+        raise ValueError(f"{p.name} is not a PNG or JPEG picture")
+    try:
+        size = p.stat().st_size
+        if size > MAX_SCREENSHOT_BYTES:
+            raise ValueError(f"{p.name} is {size:,} bytes; a screenshot may be at most "
+                             f"{MAX_SCREENSHOT_BYTES // 1_000_000} MB ({MAX_SCREENSHOT_BYTES:,} bytes)")
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{p.name} cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+    if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")) or QImage.fromData(data).isNull():
+        raise ValueError(f"{p.name} is not a readable PNG or JPEG picture")
+    return data
 
 
 def _day(ms: int) -> str:
@@ -113,6 +146,7 @@ class EntryEditor(QWidget):
     """The trader's fields of one entry; ``changed`` is emitted (debounced by the dock)."""
 
     changed = Signal()
+    screenshot_clicked = Signal(object)  # Attachment
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -139,6 +173,18 @@ class EntryEditor(QWidget):
         self.snapshot.setObjectName("journal_snapshot")
         self.snapshot.setMinimumHeight(120)
         self.snapshot.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.shot_btn = QPushButton("Add screenshot…")
+        self.shot_btn.setObjectName("journal_add_screenshot")
+        self.shots = QWidget()
+        self.shots.setObjectName("journal_screenshots")
+        self.shots_row = QHBoxLayout(self.shots)
+        self.shots_row.setContentsMargins(0, 0, 0, 0)
+        self.shots_row.addStretch(1)
+        shots_scroll = QScrollArea()
+        shots_scroll.setWidget(self.shots)
+        shots_scroll.setWidgetResizable(True)
+        shots_scroll.setFixedHeight(THUMB + 24)
+        self.thumbs: list[QToolButton] = []
         self.error = QLabel()
         self.error.setStyleSheet("color: #ef5350")
         self.error.setWordWrap(True)
@@ -152,6 +198,7 @@ class EntryEditor(QWidget):
         form.addRow(self.notes)
         form.addRow(self.error)
         form.addRow(self.snapshot)
+        form.addRow(self.shot_btn, shots_scroll)
         for w in (self.setups, self.tags, self.mistakes):
             w.textEdited.connect(self.changed)
         for c in (self.emotion_before, self.emotion_after):
@@ -196,6 +243,28 @@ class EntryEditor(QWidget):
             self.snapshot.setText("No chart snapshot")
         del blockers
 
+    def show_screenshots(self, shots: Sequence[Attachment]) -> None:
+        """The strip of thumbnails of ``shots`` (a click emits ``screenshot_clicked``)."""
+        for b in self.thumbs:
+            self.shots_row.removeWidget(b)
+            b.deleteLater()
+        self.thumbs = []
+        for a in shots:
+            pm = QPixmap()
+            if a.data is not None:
+                pm.loadFromData(a.data)
+            elif a.path:
+                pm.load(a.path)
+            b = QToolButton()
+            b.setObjectName(f"journal_screenshot_{a.id}")
+            b.setIconSize(QSize(THUMB, THUMB))
+            b.setIcon(QIcon(pm.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                      Qt.TransformationMode.SmoothTransformation)) if not pm.isNull() else QIcon())
+            b.setToolTip("Click to open larger" if not pm.isNull() else f"{a.path or 'picture'} cannot be shown")
+            b.clicked.connect(lambda _c=False, a=a: self.screenshot_clicked.emit(a))
+            self.shots_row.insertWidget(len(self.thumbs), b)
+            self.thumbs.append(b)
+
     def values(self) -> dict[str, Any]:
         """The form's fields as ``EntryFields`` keyword arguments (not yet validated)."""
         conf = self.confidence.currentText()
@@ -228,6 +297,9 @@ class JournalWidget(QWidget):
         self.current_id: int | None = None
         self.last_review: Review | None = None
         self._dirty = False
+        self._inflight: threading.Event | None = None  # set when the worker's save has finished
+        self._save_again = False
+        self._save_gen = 0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.tabs = QTabWidget()
@@ -245,7 +317,10 @@ class JournalWidget(QWidget):
         self.undo_btn = QPushButton("Undo")
         self.redo_btn = QPushButton("Redo")
         self.delete_btn = QPushButton("Delete…")
-        for w in (self.search, self.search_field, self.count, self.undo_btn, self.redo_btn, self.delete_btn):
+        self.add_btn = QPushButton("Add trade…")
+        self.import_btn = QPushButton("Import CSV…")
+        for w in (self.search, self.search_field, self.count, self.add_btn, self.import_btn, self.undo_btn,
+                  self.redo_btn, self.delete_btn):
             row.addWidget(w)
         row.setStretch(0, 1)
         v.addLayout(row)
@@ -301,7 +376,11 @@ class JournalWidget(QWidget):
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(SAVE_DELAY_MS)
-        self._save_timer.timeout.connect(self.save_now)
+        self._save_timer.timeout.connect(self._on_save_timer_timeout)
+        self.add_btn.clicked.connect(self.open_manual_entry)
+        self.import_btn.clicked.connect(self.open_import)
+        self.editor.shot_btn.clicked.connect(self._on_add_screenshot_clicked)
+        self.editor.screenshot_clicked.connect(self.open_screenshot)
         self.editor.changed.connect(self._on_editor_changed)
         self.search.textChanged.connect(lambda _t: self._apply_filter())
         self.search_field.currentIndexChanged.connect(lambda _i: self._apply_filter())
@@ -362,20 +441,83 @@ class JournalWidget(QWidget):
         self.current_id = entry_id
         e = next((x for x in self.entries if x.id == entry_id), None)
         self.editor.show_entry(e, self.store.snapshot(entry_id) if e is not None and e.has_snapshot else None)
+        self.editor.show_screenshots([a for a in self.store.attachments(entry_id) if a.kind == "screenshot"]
+                                     if e is not None else [])
 
     def _on_editor_changed(self) -> None:
         self._dirty = True
         self._save_timer.start()
 
+    def _checked_values(self) -> dict[str, Any] | None:
+        """The editor's values if ``EntryFields`` accepts them, else None (reason shown)."""
+        values = self.editor.values()
+        try:
+            EntryFields(**values)
+        except ValueError as exc:
+            self.editor.error.setText(str(exc))
+            return None
+        return values
+
+    def _wait_inflight(self) -> None:
+        if self._inflight is not None:
+            self._inflight.wait(10.0)  # a single SQLite commit; the worker sets it in ``finally``
+
+    def _on_save_timer_timeout(self) -> None:
+        """The debounced autosave: commit in a worker (synchronously without a task runner)."""
+        if self.tasks is None:
+            self.save_now()
+            return
+        if not self._dirty or self.current_id is None:
+            return
+        if self._inflight is not None and not self._inflight.is_set():
+            self._save_again = True  # one save at a time, so they land in order
+            return
+        values = self._checked_values()
+        self._dirty = False
+        if values is None:
+            return
+        self.editor.error.clear()
+        done = threading.Event()
+        self._inflight = done
+        self._save_gen += 1
+        gen, entry_id, store = self._save_gen, self.current_id, self.store
+
+        def commit() -> StoredEntry:
+            try:
+                return store.edit(entry_id, **values)
+            finally:
+                done.set()
+
+        def on_result(e: StoredEntry) -> None:
+            if gen == self._save_gen and e.id in {x.id for x in self.entries}:
+                self._replace(e)
+
+        def on_error(exc: BaseException) -> None:
+            self._dirty = True  # not written: the next save (or the flush on hide) tries again
+            self.editor.error.setText(f"Not saved yet: {exc}")
+
+        def on_finished() -> None:
+            if self._save_again:
+                self._save_again = False
+                self._save_timer.start()
+
+        self.tasks.submit(commit, label="Journal: autosave", on_result=on_result, on_error=on_error,
+                          on_finished=on_finished)
+
     def save_now(self) -> bool:
-        """Write the editor's fields to the store now (autosave calls it); False when a
-        value is refused (the reason is shown under the form)."""
+        """Write the editor's fields to the store now, before returning (after a save in
+        flight, if any); False when a value is refused (the reason is shown under the form)."""
         self._save_timer.stop()
+        self._wait_inflight()
         if not self._dirty or self.current_id is None:
             return True
         self._dirty = False
+        self._save_gen += 1  # a worker result arriving later is older than this
+        values = self._checked_values()
+        if values is None:
+            return False
         try:
-            updated = self.store.edit(self.current_id, **self.editor.values())
+            updated = self.store.edit(self.current_id, **values)
         except (ValueError, LookupError) as exc:
             self.editor.error.setText(str(exc))
             return False
@@ -404,10 +546,71 @@ class JournalWidget(QWidget):
             self._show(e.id)
 
     def redo(self) -> None:
+        self.save_now()
         e = self.store.redo()
         if e is not None:
             self._replace(e)
             self._show(e.id)
+
+    # ---------------------------------------------------------------- dialogs
+    def open_manual_entry(self) -> QDialog:
+        """The manual-entry dialog (a trade made elsewhere); the new entry is selected."""
+        from widgets.journal.manual_dialog import ManualEntryDialog
+
+        d = ManualEntryDialog(self.store, self)
+        d.added.connect(lambda e: (self.reload(), self.select_entry(e.id)))
+        d.open()
+        return d
+
+    def open_import(self) -> QDialog:
+        """The broker-CSV import dialog."""
+        from widgets.journal.import_dialog import ImportDialog
+
+        d = ImportDialog(self.store, self.tasks, self)
+        d.import_finished.connect(lambda _r: self.reload())
+        d.open()
+        return d
+
+    def _on_add_screenshot_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add screenshot", "", "Pictures (*.png *.jpg *.jpeg)")
+        if path:
+            self.add_screenshot(path)
+
+    def add_screenshot(self, path: str | Path) -> Attachment | None:
+        """Store the PNG/JPEG at ``path`` with the selected entry; None (reason shown) if refused."""
+        if self.current_id is None:
+            return None
+        try:
+            a = self.store.add_screenshot(self.current_id, data=read_screenshot(path))
+        except (ValueError, LookupError) as exc:
+            self.editor.error.setText(str(exc))
+            return None
+        self.editor.error.clear()
+        self._show(self.current_id)
+        return a
+
+    def open_screenshot(self, a: Attachment) -> QDialog:
+        """Screenshot ``a`` in a window, as large as the screen allows."""
+        d = QDialog(self)
+        d.setObjectName("journal_screenshot_view")
+        d.setWindowTitle("Screenshot")
+        lab = QLabel()
+        lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        pm = QPixmap()
+        if a.data is not None:
+            pm.loadFromData(a.data)
+        elif a.path:
+            pm.load(a.path)
+        screen = self.screen().availableGeometry().size() * 0.9 if self.screen() else QSize(1200, 800)
+        if pm.width() > screen.width() or pm.height() > screen.height():
+            pm = pm.scaled(screen, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        if pm.isNull():
+            lab.setText("This picture cannot be shown.")
+        else:
+            lab.setPixmap(pm)
+        QVBoxLayout(d).addWidget(lab)
+        d.open()
+        return d
 
     def _ask(self, text: str) -> bool:
         return QMessageBox.question(self, "Delete journal entry", text) == QMessageBox.StandardButton.Yes
