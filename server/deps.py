@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from argon2 import PasswordHasher
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -94,6 +94,11 @@ def require_admin(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(require_admin)]
+
+#: An object id in a path or query: positive and within a 32-bit column on both databases.
+MAX_ID = 2**31 - 1
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 M = TypeVar("M", bound=Base)
 

@@ -5,13 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+
+def _no_control(value: str) -> str:
+    """Control characters (NUL above all: PostgreSQL text refuses it) never enter."""
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+NoControl = AfterValidator(_no_control)
 Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254,
-                                         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-Otp = Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=12)]
-Secret = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+                                         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), NoControl]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=128), NoControl]
+Otp = Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=12), NoControl]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=2048), NoControl]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80), NoControl]
 
 
 class Strict(BaseModel):
@@ -21,7 +31,7 @@ class Strict(BaseModel):
 class RegisterIn(Strict):
     email: Email
     password: Password
-    display_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] = ""
+    display_name: Text = ""
 
 
 class TokenIn(Strict):
@@ -42,11 +52,11 @@ class LoginIn(Strict):
     password: Password
     #: the second factor when 2FA is on: a TOTP code or a backup code
     otp: Otp | None = None
-    backup_code: Annotated[str, StringConstraints(min_length=8, max_length=16)] | None = None
+    backup_code: Annotated[str, StringConstraints(min_length=8, max_length=16), NoControl] | None = None
     #: a device token from an earlier login with ``remember_device``
     device_token: Secret | None = None
     remember_device: bool = False
-    device_name: Annotated[str, StringConstraints(max_length=200)] = ""
+    device_name: Annotated[str, StringConstraints(max_length=200), NoControl] = ""
 
 
 class RefreshIn(Strict):
@@ -56,7 +66,7 @@ class RefreshIn(Strict):
 class TwoFactorResetIn(Strict):
     email: Email
     password: Password
-    backup_code: Annotated[str, StringConstraints(min_length=8, max_length=16)]
+    backup_code: Annotated[str, StringConstraints(min_length=8, max_length=16), NoControl]
 
 
 class PasswordChangeIn(Strict):
@@ -69,7 +79,7 @@ class DeleteAccountIn(Strict):
 
 
 class ProfilePatch(Strict):
-    display_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
+    display_name: Text | None = None
 
 
 class OtpIn(Strict):

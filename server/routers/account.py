@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import delete, select
 
 from server import tokens
-from server.deps import CurrentCaller, CurrentUser, Db, State, audit, client_ip, load_owned
+from server.deps import (
+    MAX_ID, CurrentCaller, CurrentUser, Db, ObjectId, State, audit, client_ip, load_owned,
+)
 from server.errors import ERROR_RESPONSES, ApiError
 from server.models import AuditEvent, BackupCode, SessionFamily, TrustedDevice, User, aware, utcnow
 from server.routers.auth import keyed, use_totp
@@ -24,7 +26,7 @@ from server.security import (
 router = APIRouter(prefix="/me", tags=["account"], responses=ERROR_RESPONSES)
 MAX_PAGE = 100
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"at most {MAX_PAGE}")]
-Before = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+Before = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 def user_out(user: User) -> UserOut:
@@ -104,7 +106,7 @@ def sessions(caller: CurrentCaller, db: Db) -> list[SessionOut]:
 
 
 @router.delete("/sessions/{session_id}", response_model=StatusOut)
-def end_session(session_id: int, user: CurrentUser, request: Request, db: Db) -> StatusOut:
+def end_session(session_id: ObjectId, user: CurrentUser, request: Request, db: Db) -> StatusOut:
     family = load_owned(db, SessionFamily, session_id, user)
     tokens.revoke_family(db, family.id, "signed_out_remotely")
     audit(db, "token.revoked", user_id=user.id, ip=client_ip(request), reason="session_ended", family=family.id)
@@ -131,7 +133,7 @@ def devices(user: CurrentUser, db: Db) -> list[DeviceOut]:
 
 
 @router.delete("/devices/{device_id}", response_model=StatusOut)
-def forget_device(device_id: int, user: CurrentUser, request: Request, db: Db) -> StatusOut:
+def forget_device(device_id: ObjectId, user: CurrentUser, request: Request, db: Db) -> StatusOut:
     device = load_owned(db, TrustedDevice, device_id, user)
     db.delete(device)
     audit(db, "2fa.device_forgotten", user_id=user.id, ip=client_ip(request), device=device_id)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from server import tokens
-from server.deps import AdminUser, Db, audit, client_ip
+from server.deps import AdminUser, Db, ObjectId, OptionalIdQuery, audit, client_ip
 from server.errors import ERROR_RESPONSES, ApiError
 from server.models import User
 from server.routers.account import Before, Limit, audit_page, user_out
@@ -33,12 +33,12 @@ def list_users(admin: AdminUser, db: Db, limit: Limit = 50, before: Before = Non
 
 
 @router.get("/users/{user_id}", response_model=UserOut)
-def get_user(user_id: int, admin: AdminUser, db: Db) -> UserOut:
+def get_user(user_id: ObjectId, admin: AdminUser, db: Db) -> UserOut:
     return user_out(_user(db, user_id))
 
 
 @router.put("/users/{user_id}/role", response_model=UserOut)
-def set_role(user_id: int, body: RoleIn, admin: AdminUser, request: Request, db: Db) -> UserOut:
+def set_role(user_id: ObjectId, body: RoleIn, admin: AdminUser, request: Request, db: Db) -> UserOut:
     user = _user(db, user_id)
     if user.id == admin.id and body.role != "admin":
         raise ApiError(409, "conflict", "An admin cannot remove their own admin role.")
@@ -49,7 +49,7 @@ def set_role(user_id: int, body: RoleIn, admin: AdminUser, request: Request, db:
 
 
 @router.post("/users/{user_id}/disable", response_model=UserOut)
-def disable_user(user_id: int, admin: AdminUser, request: Request, db: Db) -> UserOut:
+def disable_user(user_id: ObjectId, admin: AdminUser, request: Request, db: Db) -> UserOut:
     """Disable an account and end all its sessions."""
     user = _user(db, user_id)
     if user.id == admin.id:
@@ -63,6 +63,6 @@ def disable_user(user_id: int, admin: AdminUser, request: Request, db: Db) -> Us
 
 @router.get("/audit", response_model=Page[AuditOut])
 def all_audit(admin: AdminUser, db: Db, limit: Limit = 50, before: Before = None,
-              user_id: int | None = None) -> Page[AuditOut]:
+              user_id: OptionalIdQuery = None) -> Page[AuditOut]:
     """The security log of every account (or of ``user_id``), newest first."""
     return audit_page(db, user_id, limit, before)

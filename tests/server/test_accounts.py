@@ -137,3 +137,12 @@ def test_admin_endpoints_need_the_admin_role(service: Any) -> None:
     log = service.client.get("/admin/audit", headers=admin, params={"user_id": target["id"]}).json()["items"]
     assert log[0]["action"] == "admin.user_disabled"
     assert service.client.get("/admin/audit", params={"limit": 101}, headers=admin).status_code == 422
+
+
+def test_control_characters_and_huge_ids_are_refused_not_500(service: Any) -> None:
+    # found by schemathesis: a NUL in the e-mail reached PostgreSQL (500), an id past 2**31 overflowed
+    r = service.client.post("/auth/login", json={"email": "a\x00@example.com", "password": PW})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_request"
+    headers = service.user("a@example.com")
+    assert service.client.patch("/me", headers=headers, json={"display_name": "A\x00"}).status_code == 422
+    assert service.client.delete(f"/me/sessions/{2**40}", headers=headers).status_code == 422
