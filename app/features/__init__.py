@@ -197,6 +197,7 @@ def _features() -> tuple[Feature, ...]:
         indicators.FEATURE,
         alerts.FEATURE,
         data.FEATURE,
+        resolve("app.features.service:FEATURE"),
         shell.FEATURE,
     )
 
