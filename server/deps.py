@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 from argon2 import PasswordHasher
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.config import Settings
@@ -68,13 +69,14 @@ def current_caller(st: State, db: Db,
         claims = decode_token(st.tokens, creds.credentials, "access")
     except TokenError as exc:
         raise ApiError(401, "invalid_token", str(exc), {"WWW-Authenticate": "Bearer"}) from None
-    family = db.get(SessionFamily, claims["sid"])
-    user = db.get(User, int(claims["sub"]))
-    if (family is None or user is None or family.user_id != user.id or family.revoked_at is not None
-            or user.disabled):
+    # one round trip: the user, when the token's session is theirs and still live
+    user = db.execute(select(User).join(SessionFamily, SessionFamily.user_id == User.id).where(
+        SessionFamily.id == claims["sid"], User.id == int(claims["sub"]),
+        SessionFamily.revoked_at.is_(None), User.disabled.is_(False))).scalar_one_or_none()
+    if user is None:
         raise ApiError(401, "invalid_token", "This session has ended; sign in again.",
                        {"WWW-Authenticate": "Bearer"})
-    return Caller(user, family.id)
+    return Caller(user, int(claims["sid"]))
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
