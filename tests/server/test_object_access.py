@@ -101,3 +101,29 @@ def test_not_signed_in_is_refused_everywhere_but_the_public_endpoints(service: A
             url = re.sub(r"{\w+}", "1", path)
             r = service.client.request(method.upper(), url)
             assert r.status_code == 401, f"{method.upper()} {path} answered {r.status_code} without a token"
+
+
+def test_every_request_body_forbids_unknown_fields(service: Any) -> None:
+    spec = service.client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    bodies = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            ref = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+            if ref:
+                bodies.append((method, path, ref.rsplit("/", 1)[1]))
+    assert len(bodies) >= 14
+    loose = [(m, p, name) for m, p, name in bodies if schemas[name].get("additionalProperties") is not False]
+    assert not loose, f"request models without extra='forbid': {loose}"
+
+
+def test_audit_log_shows_each_user_only_their_own_events(service: Any) -> None:
+    a = service.user("a@example.com")
+    b = service.user("b@example.com")
+    service.client.post("/auth/login", json={"email": "a@example.com", "password": "wrong password 1"})
+    me_b = service.client.get("/me", headers=b).json()["id"]
+    events = service.client.get("/me/audit", headers=b).json()["items"]
+    assert events and {e["user_id"] for e in events} == {me_b}
+    events_a = service.client.get("/me/audit", headers=a).json()["items"]
+    assert "login.failed" in [e["action"] for e in events_a]
+    assert service.client.get("/admin/audit", headers=b).status_code == 403
