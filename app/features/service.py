@@ -36,6 +36,8 @@ def _configure(p: argparse.ArgumentParser) -> None:
                    help="sqlite:///PATH or postgresql://… (default: DATABASE_URL, else server.sqlite3 "
                         "in the data folder)")
     p.add_argument("--workers", type=_workers, default=1, help="worker processes (default 1)")
+    p.add_argument("--access-log", action="store_true",
+                   help="log every request (off by default: security events go to the audit log)")
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -62,7 +64,8 @@ def run_serve(args: argparse.Namespace) -> int:
     trusted = settings.trusted_proxies or None
     uvicorn.run("server.app:app_from_env", factory=True, host=args.host, port=args.port,
                 workers=args.workers, proxy_headers=trusted is not None,
-                forwarded_allow_ips=trusted, server_header=False, log_level="info")
+                forwarded_allow_ips=trusted, server_header=False, log_level="info",
+                access_log=args.access_log)
     return 0
 
 
