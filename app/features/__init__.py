@@ -199,6 +199,7 @@ def _features() -> tuple[Feature, ...]:
         alerts.FEATURE,
         news.FEATURE,
         data.FEATURE,
+        resolve("app.features.service:FEATURE"),
         shell.FEATURE,
     )
 

@@ -1,0 +1,126 @@
+"""What every router uses: the service state, a database session, the current user, the
+admin check, ``load_owned`` (an object checked against its owner) and ``audit``.
+
+New areas copy this pattern: take ``user: CurrentUser`` and load every id from the path with
+``load_owned(db, Model, id, user)``, which answers 404 both for a missing object and for one
+that belongs to someone else (no oracle for other people's ids)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from argon2 import PasswordHasher
+from fastapi import Depends, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.config import Settings
+from server.errors import ApiError
+from server.mailer import Mailer
+from server.models import AuditEvent, Base, SessionFamily, User
+from server.security import TokenConfig, TokenError, decode_token
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    hasher: PasswordHasher
+    tokens: TokenConfig
+    mailer: Mailer
+    #: a hash to verify against when the e-mail is unknown, so both paths cost one argon2 run
+    dummy_hash: str
+
+
+def state(request: Request) -> ServiceState:
+    st: ServiceState = request.app.state.service
+    return st
+
+
+State = Annotated[ServiceState, Depends(state)]
+
+
+def get_db(st: State) -> Iterator[Session]:
+    with st.sessions() as db:
+        yield db
+
+
+Db = Annotated[Session, Depends(get_db)]
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from /auth/login or /auth/refresh.")
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    family_id: int
+
+
+def current_caller(st: State, db: Db,
+                   creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+    """The signed-in user of a request with a valid access token whose session is live."""
+    if creds is None or creds.scheme.lower() != "bearer":
+        raise ApiError(401, "unauthorized", "Sign in first: send an access token as 'Authorization: Bearer'.",
+                       {"WWW-Authenticate": "Bearer"})
+    try:
+        claims = decode_token(st.tokens, creds.credentials, "access")
+    except TokenError as exc:
+        raise ApiError(401, "invalid_token", str(exc), {"WWW-Authenticate": "Bearer"}) from None
+    # one round trip: the user, when the token's session is theirs and still live
+    user = db.execute(select(User).join(SessionFamily, SessionFamily.user_id == User.id).where(
+        SessionFamily.id == claims["sid"], User.id == int(claims["sub"]),
+        SessionFamily.revoked_at.is_(None), User.disabled.is_(False))).scalar_one_or_none()
+    if user is None:
+        raise ApiError(401, "invalid_token", "This session has ended; sign in again.",
+                       {"WWW-Authenticate": "Bearer"})
+    return Caller(user, int(claims["sid"]))
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+def current_user(caller: CurrentCaller) -> User:
+    return caller.user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_admin(user: CurrentUser) -> User:
+    if user.role != "admin":
+        raise ApiError(403, "forbidden", "This needs the admin role.")
+    return user
+
+
+AdminUser = Annotated[User, Depends(require_admin)]
+
+#: An object id in a path or query: positive and within a 32-bit column on both databases.
+MAX_ID = 2**31 - 1
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+M = TypeVar("M", bound=Base)
+
+
+def load_owned(db: Session, model: type[M], object_id: int, user: User) -> M:
+    """Row ``object_id`` of ``model`` when ``user`` owns it (its ``user_id``); 404 otherwise,
+    the same answer whether it does not exist or is someone else's."""
+    obj = db.get(model, object_id)
+    if obj is None or getattr(obj, "user_id", None) != user.id:
+        raise ApiError(404, "not_found", f"No such {model.__name__.lower()} on your account.")
+    return obj
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address (uvicorn rewrites it from X-Forwarded-For only for trusted proxies)."""
+    return request.client.host if request.client else ""
+
+
+def audit(db: Session, action: str, *, user_id: int | None, ip: str = "",
+          actor_id: int | None = None, **detail: Any) -> None:
+    """Add a security event (committed with the caller's transaction)."""
+    db.add(AuditEvent(action=action, user_id=user_id, actor_id=actor_id if actor_id is not None else user_id,
+                      ip=ip[:64], detail=json.dumps(detail, sort_keys=True) if detail else ""))

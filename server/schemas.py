@@ -1,0 +1,175 @@
+"""Request and response models. Requests forbid unknown fields (``Strict``): a body with
+``"role"`` or ``"user_id"`` is refused with 422, never silently applied."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+
+def _no_control(value: str) -> str:
+    """Control characters (NUL above all: PostgreSQL text refuses it) never enter."""
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+NoControl = AfterValidator(_no_control)
+Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254,
+                                         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), NoControl]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=128), NoControl]
+Otp = Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=12), NoControl]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=2048), NoControl]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80), NoControl]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterIn(Strict):
+    email: Email
+    password: Password
+    display_name: Text = ""
+
+
+class TokenIn(Strict):
+    token: Secret
+
+
+class EmailIn(Strict):
+    email: Email
+
+
+class ResetConfirmIn(Strict):
+    token: Secret
+    new_password: Password
+
+
+class LoginIn(Strict):
+    email: Email
+    password: Password
+    #: the second factor when 2FA is on: a TOTP code or a backup code
+    otp: Otp | None = None
+    backup_code: Annotated[str, StringConstraints(min_length=8, max_length=16), NoControl] | None = None
+    #: a device token from an earlier login with ``remember_device``
+    device_token: Secret | None = None
+    remember_device: bool = False
+    device_name: Annotated[str, StringConstraints(max_length=200), NoControl] = ""
+
+
+class RefreshIn(Strict):
+    refresh_token: Secret
+
+
+class TwoFactorResetIn(Strict):
+    email: Email
+    password: Password
+    backup_code: Annotated[str, StringConstraints(min_length=8, max_length=16), NoControl]
+
+
+class PasswordChangeIn(Strict):
+    current_password: Password
+    new_password: Password
+
+
+class DeleteAccountIn(Strict):
+    password: Password
+
+
+class ProfilePatch(Strict):
+    display_name: Text | None = None
+
+
+class OtpIn(Strict):
+    code: Otp
+
+
+class DisableTwoFactorIn(Strict):
+    password: Password
+    code: Otp
+
+
+class RoleIn(Strict):
+    role: Annotated[str, StringConstraints(pattern="^(user|admin)$")]
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    #: set when the login asked to remember this device: send it as ``device_token`` next time
+    device_token: str | None = None
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    display_name: str
+    role: str
+    email_verified: bool
+    two_factor: bool
+    created_at: dt.datetime
+
+
+class StatusOut(BaseModel):
+    status: str
+
+
+class SessionOut(BaseModel):
+    id: int
+    created_at: dt.datetime
+    last_used_at: dt.datetime
+    user_agent: str
+    ip: str
+    current: bool
+
+
+class DeviceOut(BaseModel):
+    id: int
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: dt.datetime
+    user_id: int | None
+    actor_id: int | None
+    action: str
+    ip: str
+    detail: str
+
+
+class TotpSetupOut(BaseModel):
+    secret: str
+    otpauth_uri: str
+    #: the QR code of ``otpauth_uri`` as ``data:image/svg+xml`` (segno)
+    qr_svg: str
+
+
+class BackupCodesOut(BaseModel):
+    backup_codes: list[str] = Field(description="Shown once; each works once.")
+
+
+class HealthOut(BaseModel):
+    status: str
+
+
+class ReadyOut(BaseModel):
+    status: str
+    database: str
+    revision: str | None
+    head: str | None
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    #: pass as ``before`` for the next page (older items); null on the last page
+    next_before: int | None

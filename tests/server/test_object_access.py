@@ -1,0 +1,129 @@
+"""Two users: B can neither read nor change A's objects, on every endpoint that takes an id.
+
+The endpoints come from the published OpenAPI, so a new id-taking endpoint fails this test
+until it is listed in ``OWNED_IDS`` (how to make an object of A's) and, when it takes a body,
+in ``BODIES``."""
+from __future__ import annotations
+
+import re
+import time
+from typing import Any, Callable
+
+from server.security import totp_code
+
+PW = "correct horse battery staple 42"
+
+
+def _a_session(service: Any, a: dict[str, Any]) -> int:
+    sessions = service.client.get("/me/sessions", headers=a["headers"]).json()
+    return int(sessions[0]["id"])
+
+
+def _a_device(service: Any, a: dict[str, Any]) -> int:
+    return int(service.client.get("/me/devices", headers=a["headers"]).json()[0]["id"])
+
+
+def _a_user(service: Any, a: dict[str, Any]) -> int:
+    return int(service.client.get("/me", headers=a["headers"]).json()["id"])
+
+
+#: path parameter -> the id of one of A's objects
+OWNED_IDS: dict[str, Callable[[Any, dict[str, Any]], int]] = {
+    "session_id": _a_session, "device_id": _a_device, "user_id": _a_user,
+}
+#: a valid body per operation that takes one (so B's request reaches the object check)
+BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("put", "/admin/users/{user_id}/role"): {"role": "user"},
+}
+
+
+def _id_operations(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    ops = []
+    for path, item in spec["paths"].items():
+        if "{" in path:
+            ops += [(method, path) for method in item if method in ("get", "put", "patch", "post", "delete")]
+    return ops
+
+
+def _set_up_a(service: Any) -> dict[str, Any]:
+    headers = service.user("a@example.com")
+    secret = service.client.post("/me/2fa/setup", headers=headers).json()["secret"]
+    service.client.post("/me/2fa/enable", headers=headers, json={"code": totp_code(secret, time.time() - 30)})
+    pair = service.login("a@example.com", otp=totp_code(secret, time.time()), remember_device=True,
+                         device_name="A's laptop")
+    return {"headers": {"Authorization": f"Bearer {pair['access_token']}"}, "pair": pair}
+
+
+def _a_state(service: Any, a: dict[str, Any]) -> Any:
+    h = a["headers"]
+    return (service.client.get("/me", headers=h).json(),
+            [s["id"] for s in service.client.get("/me/sessions", headers=h).json()],
+            service.client.get("/me/devices", headers=h).json())
+
+
+def test_user_b_cannot_read_or_change_user_a_objects(service: Any) -> None:
+    a = _set_up_a(service)
+    b_headers = service.user("b@example.com")
+    spec = service.client.get("/openapi.json").json()
+    ops = _id_operations(spec)
+    assert len(ops) >= 5, ops  # sessions, devices, admin users...
+    before = _a_state(service, a)
+    for method, path in ops:
+        params = re.findall(r"{(\w+)}", path)
+        unknown = [p for p in params if p not in OWNED_IDS]
+        assert not unknown, f"{method.upper()} {path}: add {unknown} to OWNED_IDS in this test"
+        url = path
+        for p in params:
+            url = url.replace("{" + p + "}", str(OWNED_IDS[p](service, a)))
+        op = spec["paths"][path][method]
+        kwargs: dict[str, Any] = {}
+        if "requestBody" in op:
+            assert (method, path) in BODIES, f"{method.upper()} {path}: add a valid body to BODIES"
+            kwargs["json"] = BODIES[(method, path)]
+        r = service.client.request(method.upper(), url, headers=b_headers, **kwargs)
+        expected = 403 if path.startswith("/admin/") else 404
+        assert r.status_code == expected, f"B got {r.status_code} on {method.upper()} {url}: {r.text}"
+        assert "a@example.com" not in r.text
+    assert _a_state(service, a) == before
+    # the ids were real: A itself may end its own session and forget its device
+    dev = _a_device(service, a)
+    assert service.client.delete(f"/me/devices/{dev}", headers=a["headers"]).status_code == 200
+
+
+def test_not_signed_in_is_refused_everywhere_but_the_public_endpoints(service: Any) -> None:
+    public = {"/health", "/ready", "/auth/register", "/auth/verify-email", "/auth/password-reset",
+              "/auth/password-reset/confirm", "/auth/login", "/auth/refresh", "/auth/2fa/reset"}
+    spec = service.client.get("/openapi.json").json()
+    for path, item in spec["paths"].items():
+        for method in item:
+            if path in public:
+                continue
+            url = re.sub(r"{\w+}", "1", path)
+            r = service.client.request(method.upper(), url)
+            assert r.status_code == 401, f"{method.upper()} {path} answered {r.status_code} without a token"
+
+
+def test_every_request_body_forbids_unknown_fields(service: Any) -> None:
+    spec = service.client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    bodies = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            ref = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+            if ref:
+                bodies.append((method, path, ref.rsplit("/", 1)[1]))
+    assert len(bodies) >= 14
+    loose = [(m, p, name) for m, p, name in bodies if schemas[name].get("additionalProperties") is not False]
+    assert not loose, f"request models without extra='forbid': {loose}"
+
+
+def test_audit_log_shows_each_user_only_their_own_events(service: Any) -> None:
+    a = service.user("a@example.com")
+    b = service.user("b@example.com")
+    service.client.post("/auth/login", json={"email": "a@example.com", "password": "wrong password 1"})
+    me_b = service.client.get("/me", headers=b).json()["id"]
+    events = service.client.get("/me/audit", headers=b).json()["items"]
+    assert events and {e["user_id"] for e in events} == {me_b}
+    events_a = service.client.get("/me/audit", headers=a).json()["items"]
+    assert "login.failed" in [e["action"] for e in events_a]
+    assert service.client.get("/admin/audit", headers=b).status_code == 403
