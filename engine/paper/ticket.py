@@ -27,9 +27,8 @@ from decimal import Decimal
 
 from engine.formatting import money
 from engine.formatting import price as price_text
-from engine.paper.account import AccountKind
+from engine.paper.margin import AccountKind
 from engine.paper.errors import PaperError
-from engine.paper.feed import quote_last
 from engine.paper.orders import OrderRequest, OrderType, Quote, Side, TimeInForce
 from engine.paper.preview import OrderPreview, offset_price, preview_order, shares_for_amount
 
@@ -209,6 +208,8 @@ def touch_price(side: Side, quote: Quote | None) -> Decimal | None:
     sell, else the last price; None without a quote."""
     if quote is None:
         return None
+    from engine.paper.feed import quote_last  # the feed pulls in the broker: not at import (issue 8)
+
     return (quote.ask if side is Side.BUY else quote.bid) or quote_last(quote)
 
 
@@ -295,6 +296,8 @@ def check_ticket(
         return TicketCheck(built.requests, None, ("create a paper account first",), built.shares_note)
     bid = quote.bid if quote is not None else None
     ask = quote.ask if quote is not None else None
+    from engine.paper.feed import quote_last  # the feed pulls in the broker: not at import (issue 8)
+
     last = quote_last(quote) if quote is not None else None
     p = preview_order(built.requests[0], buying_power=buying_power, kind=kind, position_qty=position_qty,
                       bid=bid, ask=ask, last=last)
