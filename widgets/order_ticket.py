@@ -412,7 +412,13 @@ class OrderTicketWidget(QWidget):
         self.quote_label.setText(CONNECTING)
         self.quote_label.setStyleSheet("")
         self.validation.setText("")
+        self.validation.setVisible(False)
+        # the rows an estimate would fill stay hidden, as with no order yet
+        self._set_qty_hint("")
+        self.est_form.setRowVisible(self.risk_label, False)
+        self.est_form.setRowVisible(self.exits, False)
         self.place_btn.setEnabled(False)
+        self.place_btn.setText(f"{'Buy' if self.side is Side.BUY else 'Sell'} {self.symbol}".strip())
         for b in (self.buy_mkt_btn, self.sell_mkt_btn, self.flatten_btn):
             b.setEnabled(False)
         return True
