@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import platform
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from PySide6.QtCore import QByteArray, QSize, QStringListModel, Qt, QTimer, QUrl, Signal
@@ -54,9 +55,15 @@ _AREAS = {
     Area.BOTTOM: Qt.DockWidgetArea.BottomDockWidgetArea,
 }
 STATE_SAVE_DELAY_MS = 1500
-#: The completer's symbol list loads this long after the window first shows: only typing
-#: in the search box needs it, and a worker started earlier competes with the first frame.
-COMPLETIONS_DELAY_MS = 200
+#: Work the first frame does not need (``MainWindow.after_start_up``: the paper broker and
+#: its session, the completer's symbol list -- only typing in the search box needs it) runs this long after the window has shown and the background tasks running
+#: then (the chart's bars) have finished, so the chart paints first (drawing the bars takes
+#: the GUI thread 50-150 ms after they arrive) ...
+AFTER_START_UP_SETTLE_MS = 250
+#: ... and at the latest this long after the event loop first ran with the window shown (a
+#: hung download must not keep the ticket connecting for ever; a slow start on a busy machine
+#: must not open the broker before the chart has drawn).
+AFTER_START_UP_MAX_MS = 10_000
 
 
 @runtime_checkable
@@ -102,6 +109,17 @@ class MainWindow(QMainWindow):
         self.menus: dict[str, QMenu] = {}
         self.feature_actions: dict[str, QAction] = {}
         self._pending_state: dict[str, dict[str, Any]] = {}  # restored when the content is built
+        self._after_start_up: list[Callable[[], object]] = []
+        self._started_up = False
+        self._start_up_tasks: set[Worker] | None = None  # the tasks running when the window showed
+        self._start_up_settle = QTimer(self)
+        self._start_up_settle.setSingleShot(True)
+        self._start_up_settle.setInterval(AFTER_START_UP_SETTLE_MS)
+        self._start_up_settle.timeout.connect(self._start_up_over)
+        self._start_up_deadline = QTimer(self)
+        self._start_up_deadline.setSingleShot(True)
+        self._start_up_deadline.setInterval(AFTER_START_UP_MAX_MS)
+        self._start_up_deadline.timeout.connect(self._start_up_over)
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(STATE_SAVE_DELAY_MS)
@@ -112,7 +130,8 @@ class MainWindow(QMainWindow):
         ctx.bridge.connect(SettingsChanged, self._on_settings_changed, owner=self)
         for feature in ctx.features:
             for sub in feature.subscriptions:
-                ctx.bridge.connect(sub.event_class(), lambda e, h=sub.handler: h(ctx, e), owner=self)
+                # by name: the event's module is imported when it is first needed, not now
+                ctx.bridge.connect(sub.event, lambda e, h=sub.handler: h(ctx, e), owner=self)
 
         self._build_actions()
         self._build_menus()
@@ -128,6 +147,9 @@ class MainWindow(QMainWindow):
         ctx.tasks.task_progress.connect(self._on_task_progress)
         ctx.tasks.task_finished.connect(self._on_task_finished)
         ctx.tasks.task_failed.connect(self._on_task_failed)
+        # bound methods, not lambdas: Qt drops them when the window is destroyed
+        ctx.tasks.task_finished.connect(self._check_start_up)
+        ctx.tasks.task_failed.connect(self._check_start_up)
         ctx.notifier.install_tray(self, self.quit_action)
         self._update_demo_state()
         for feature in ctx.features:
@@ -372,6 +394,42 @@ class MainWindow(QMainWindow):
                 except Exception:  # noqa: BLE001 - a damaged saved state must not stop the dock
                     log.exception("restoring the state of dock %s failed", instance_id)
         return w
+
+    # ------------------------------------------------------------------ after start-up
+    def after_start_up(self, fn: Callable[[], object]) -> None:
+        """Run ``fn()`` on the GUI thread once the first frame is on screen: after the window
+        has shown and the tasks running then have finished (plus ``AFTER_START_UP_SETTLE_MS``),
+        at the latest ``AFTER_START_UP_MAX_MS`` after that; at the next turn of the event loop
+        when that is over, or when the window is not being shown (nothing to wait for)."""
+        if self._started_up or not self.isVisible():
+            QTimer.singleShot(0, self, fn)
+            return
+        self._after_start_up.append(fn)
+
+    def _check_start_up(self, *_: object) -> None:
+        if self._started_up or self._start_up_tasks is None:
+            return  # over, or the window has not shown yet
+        if not self._start_up_tasks & set(self.ctx.tasks.active) and not self._start_up_settle.isActive():
+            self._start_up_settle.start()
+
+    def _first_turn_after_show(self) -> None:
+        if self._start_up_tasks is None:
+            self._start_up_tasks = set(self.ctx.tasks.active)  # e.g. "Loading ACME 1d"
+            self._start_up_deadline.start()
+            self._check_start_up()
+
+    def _start_up_over(self) -> None:
+        if self._started_up:
+            return
+        self._started_up = True
+        self._start_up_settle.stop()
+        self._start_up_deadline.stop()
+        pending, self._after_start_up = self._after_start_up, []
+        for fn in pending:
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - one failed step must not stop the others
+                log.exception("after start-up: %r failed", fn)
 
     # ------------------------------------------------------------------ public API
     def show_dock(self, instance_id: str) -> QWidget:
@@ -656,9 +714,12 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ events
     def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
         super().showEvent(event)
+        if self._start_up_tasks is None:
+            # the tasks the first frame waits for are submitted right after show() (open_workspace)
+            QTimer.singleShot(0, self, self._first_turn_after_show)
         if self._completions_pending:
             self._completions_pending = False
-            QTimer.singleShot(COMPLETIONS_DELAY_MS, self, self.reload_completions)
+            self.after_start_up(self.reload_completions)
         if getattr(self, "_default_sizes_on_show", False):
             self._default_sizes_on_show = False
             QTimer.singleShot(0, self, self._size_default_layout)

@@ -103,7 +103,9 @@ class Toast(QLabel):
         self.setMaximumWidth(360)
         self.setText(f"<b>{note.title}</b><br>{note.text}")
         self.adjustSize()
-        QTimer.singleShot(msecs, self.deleteLater)
+        # with the toast as context: a timer outliving it (its window closed) must not fire on
+        # a dangling wrapper (it deleted whatever object had since taken its address)
+        QTimer.singleShot(msecs, self, self.deleteLater)
 
 
 class Notifier(QObject):

@@ -21,16 +21,20 @@ the ticket works out of the box.
 from __future__ import annotations
 
 import logging
+import sys
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QWidget
 
-from engine.paper.orders import Fill
+from app.features.trading import TICKET_DOCK
 
 if TYPE_CHECKING:
     from app.context import AppContext
+    from engine.paper.orders import Fill
     from engine.paper.session import PaperSession
+    from widgets.order_ticket import OrderTicketWidget
     from widgets.trading.session import TradingSession
 
 log = logging.getLogger(__name__)
@@ -102,15 +106,40 @@ def build_trading_session(ctx: "AppContext") -> "TradingSession":
 
     s.fill_added.connect(notify_fill)
     s.start()
+    for ticket in ctx.window.contents(TICKET_DOCK) if ctx.window is not None else ():
+        if getattr(ticket, "session", s) is None:  # built for the first frame, still connecting
+            ticket.attach_session(s)  # type: ignore[attr-defined]
     return s
 
 
-def order_ticket(ctx: "AppContext") -> QWidget:
+def _built_trading_session(ctx: "AppContext") -> "TradingSession | None":
+    mod = sys.modules.get("widgets.trading.session")
+    return ctx.service(mod.TradingSession) if mod is not None and ctx.has_service(mod.TradingSession) else None
+
+
+def order_ticket(ctx: "AppContext") -> "OrderTicketWidget":
+    """The ticket. Built for the first frame, it opens the broker and its session after it
+    (``MainWindow.after_start_up``) and says "Connecting paper account…" until then, unless
+    the session is there already."""
     from widgets.order_ticket import OrderTicketWidget
 
     # which charts it follows is the link group's business (app/features/trading.py);
     # confirmation and hotkey trading are settings (settings.ini, trading/*)
-    return OrderTicketWidget(trading_session(ctx), prefs=ctx.settings)
+    ticket = OrderTicketWidget(_built_trading_session(ctx), prefs=ctx.settings)
+    if ticket.session is None:
+        def connect() -> None:
+            if not shiboken6.isValid(ticket) or ticket.session is not None:
+                return
+            session = trading_session(ctx)  # when it is built here, it attaches the waiting tickets
+            if ticket.session is None:
+                ticket.attach_session(session)
+
+        after = getattr(ctx.window, "after_start_up", None)
+        if after is not None:
+            after(connect)
+        else:
+            QTimer.singleShot(0, connect)
+    return ticket
 
 
 def working_orders(ctx: "AppContext") -> QWidget:

@@ -1,6 +1,8 @@
-"""Child process of bench_startup: start the workstation, print 'ready' once interactive."""
+"""Child process of bench_startup: start the workstation, print 'ready CPU_SECONDS' once
+interactive (the CPU time this process has used so far, all threads)."""
 import os
 import sys
+import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -19,7 +21,7 @@ def main() -> int:
     def check() -> None:
         if chart is not None and chart.bars is not None:
             app.processEvents()
-            print("ready", flush=True)
+            print("ready", time.process_time(), flush=True)
             timer.stop()
             ws.ctx.tasks.wait_all(5000)
             app.quit()

@@ -30,6 +30,11 @@ dollars, a one-glance summary are asked first ("Don't ask again" turns the summa
 the engine's questions are always asked). Orders go to the broker thread
 (``TradingSession.send``); the result comes back on the GUI thread.
 
+Connecting: the shell builds the ticket for the first frame with no session and opens the
+broker after it (``attach_session``); until then the ticket says "Connecting paper
+account…", its send buttons are disabled and the hotkeys send nothing; the symbol it is
+given is kept and quoted once the session is there.
+
 Hotkeys (window-wide while the ticket is shown; ignored while typing in a text field; only
 while "Hotkey trading" is on, setting ``trading/hotkeys``, off by default, so a stray
 Shift+B buys nothing): Shift+B buys and Shift+S sells the ticket's quantity at market,
@@ -57,6 +62,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -79,11 +85,11 @@ from engine.paper.ticket import (
     touch_price,
 )
 from widgets import style
-from widgets.trading.account import AccountChooser
-from widgets.trading.session import TradingSession
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the session, the account chooser and the dialog come after the first frame
+    from widgets.trading.account import AccountChooser
     from widgets.trading.dialogs import OrderConfirmDialog
+    from widgets.trading.session import TradingSession
 
 TICKET_TYPES = tuple((label, kind.value) for kind, label in KIND_LABELS.items())
 TIFS = (("DAY", TimeInForce.DAY), ("GTC", TimeInForce.GTC), ("IOC", TimeInForce.IOC), ("FOK", TimeInForce.FOK))
@@ -91,6 +97,7 @@ HOTKEY_BUY, HOTKEY_SELL, HOTKEY_FLATTEN = "Shift+B", "Shift+S", "Shift+F"
 #: settings keys (declared with types, defaults and checks in ``app/features/trading.py``)
 CONFIRM_KEY, CONFIRM_ABOVE_KEY, HOTKEYS_KEY = "trading/confirm_orders", "trading/confirm_above", "trading/hotkeys"
 DEFAULT_CONFIRM_ABOVE = 5000
+CONNECTING = "Connecting paper account…"
 
 
 class Prefs(Protocol):
@@ -127,10 +134,11 @@ class OrderTicketWidget(QWidget):
 
     order_placed = Signal(object)  # OrderView (the entry / first leg)
 
-    def __init__(self, session: TradingSession, parent: QWidget | None = None, *, prefs: Prefs | None = None) -> None:
+    def __init__(self, session: TradingSession | None, parent: QWidget | None = None, *,
+                 prefs: Prefs | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("orderTicketWidget")
-        self.session = session
+        self.session: TradingSession | None = None  # set by attach_session (see module docstring)
         self.prefs: Prefs = prefs if prefs is not None else MemoryPrefs()
         self.risk: RiskFigures | None = None
         self.confirm_dialog: "OrderConfirmDialog | None" = None
@@ -143,7 +151,24 @@ class OrderTicketWidget(QWidget):
         self._price_target: QLineEdit | None = None
         self._styled_side: Side | None = None
 
-        self.chooser = AccountChooser(session)
+        self.chooser: AccountChooser | None = None
+        # until the session is attached: a disabled combo of the chooser's size saying so
+        self.chooser_slot = QWidget()
+        self.chooser_slot.setObjectName("ticketAccountSlot")
+        slot = QHBoxLayout(self.chooser_slot)
+        slot.setContentsMargins(0, 0, 0, 0)
+        self.connecting_box = QComboBox()
+        self.connecting_box.setObjectName("ticketConnecting")
+        self.connecting_box.addItem("Connecting…")
+        self.connecting_box.setToolTip(CONNECTING)
+        self.connecting_box.setEnabled(False)
+        # as narrow as the chooser would be: the placeholder must not widen the dock
+        self.connecting_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.connecting_box.setMinimumContentsLength(5)
+        self.connecting_new = QToolButton(text="New…")
+        self.connecting_new.setEnabled(False)
+        slot.addWidget(self.connecting_box, 1)
+        slot.addWidget(self.connecting_new)
         self.symbol_edit = QLineEdit()
         self.symbol_edit.setObjectName("ticketSymbol")
         self.symbol_edit.setPlaceholderText("Symbol")
@@ -273,7 +298,7 @@ class OrderTicketWidget(QWidget):
         sides.setSpacing(0)
         sides.addWidget(self.buy_btn)
         sides.addWidget(self.sell_btn)
-        self.form.addRow("Account", self.chooser)
+        self.form.addRow("Account", self.chooser_slot)
         self.form.addRow("Symbol", self.symbol_edit)
         self.form.addRow(self.quote_label)
         self.form.addRow("Side", sides)
@@ -347,14 +372,56 @@ class OrderTicketWidget(QWidget):
         for e in (self.qty_edit, self.limit_edit, self.stop_edit, self.trail_edit, self.tp_edit, self.sl_edit,
                   self.risk_edit):
             e.textChanged.connect(lambda *_: self._changed())
+        style.theme_signals().changed.connect(self._restyle)
+        self._restyle()
+        self._on_type_changed()
+        if session is not None:
+            self.attach_session(session)
+
+    def attach_session(self, session: TradingSession) -> None:
+        """Trade through ``session`` from now on: the account chooser replaces the
+        "Connecting…" box, the symbol given so far is watched and quoted, sending is enabled
+        as the checks allow. Raises ``RuntimeError`` if a session is attached already."""
+        if self.session is not None:
+            raise RuntimeError("the ticket already has its session")
+        from widgets.trading.account import AccountChooser
+
+        self.session = session
+        self.chooser = AccountChooser(session)
+        lay = self.chooser_slot.layout()
+        for placeholder in (self.connecting_box, self.connecting_new):
+            lay.removeWidget(placeholder)
+            placeholder.deleteLater()
+        lay.addWidget(self.chooser, 1)
+        for b in (self.buy_mkt_btn, self.sell_mkt_btn, self.flatten_btn):
+            b.setEnabled(True)
         # bound methods, not lambdas: Qt drops them when the ticket is destroyed
         session.summary_changed.connect(self._changed)
         session.position_changed.connect(self._changed)
         session.quotes_changed.connect(self._on_quotes)
         session.command_failed.connect(self._on_failed)
-        style.theme_signals().changed.connect(self._restyle)
-        self._restyle()
-        self._on_type_changed()
+        if self.symbol:
+            session.watch(self._watch_key, [self.symbol])
+            session.poll_now()
+        self._on_quotes()
+
+    def _connecting(self) -> bool:
+        """True (and the ticket says so, sending disabled) while no session is attached."""
+        if self.session is not None:
+            return False
+        self.quote_label.setText(CONNECTING)
+        self.quote_label.setStyleSheet("")
+        self.validation.setText("")
+        self.validation.setVisible(False)
+        # the rows an estimate would fill stay hidden, as with no order yet
+        self._set_qty_hint("")
+        self.est_form.setRowVisible(self.risk_label, False)
+        self.est_form.setRowVisible(self.exits, False)
+        self.place_btn.setEnabled(False)
+        self.place_btn.setText(f"{'Buy' if self.side is Side.BUY else 'Sell'} {self.symbol}".strip())
+        for b in (self.buy_mkt_btn, self.sell_mkt_btn, self.flatten_btn):
+            b.setEnabled(False)
+        return True
 
     # ------------------------------------------------------------------ settings
     def _pref_bool(self, key: str, default: bool) -> bool:
@@ -460,9 +527,10 @@ class OrderTicketWidget(QWidget):
         self.symbol = symbol
         if previous:
             self._clear_prices(previous)
-        self.session.watch(self._watch_key, [symbol])
-        if symbol:
-            self.session.poll_now()
+        if self.session is not None:
+            self.session.watch(self._watch_key, [symbol])
+            if symbol:
+                self.session.poll_now()
         self._on_quotes()
 
     def _clear_prices(self, previous: str) -> None:
@@ -529,6 +597,8 @@ class OrderTicketWidget(QWidget):
         self._changed()
 
     def _on_quotes(self) -> None:
+        if self._connecting():
+            return
         q = self.session.quote(self.symbol) if self.symbol else None
         if not self.symbol:
             self.quote_label.setText("Open a symbol in the chart or type one.")
@@ -598,6 +668,8 @@ class OrderTicketWidget(QWidget):
 
     def _changed(self, *_: object) -> None:
         self._style_place()
+        if self._connecting():
+            return
         s = self.session.summary
         pos = self.session.positions.get(self.symbol)
         sizing = self._size_by_risk()
@@ -771,7 +843,7 @@ class OrderTicketWidget(QWidget):
         answered at once (no broker thread, no question); None otherwise (the status says)."""
         self._changed()
         check = self.check
-        if check is None or not check.ok:
+        if check is None or not check.ok or self.session is None:
             return None
         return self._confirm_then_send(check.requests, check, list(check.confirm))
 
@@ -854,6 +926,9 @@ class OrderTicketWidget(QWidget):
         if not self.symbol:
             self.status.setText("No symbol to trade.")
             return None
+        if self.session is None:
+            self.status.setText(f"{CONNECTING[:-1]}: nothing was sent.")
+            return None
         stale = self._quote_problem()
         if stale:
             self._on_failed(f"{stale[:1].upper()}{stale[1:]}; nothing was sent.")
@@ -871,6 +946,9 @@ class OrderTicketWidget(QWidget):
 
     def flatten(self) -> OrderView | None:
         if not self.symbol:
+            return None
+        if self.session is None:
+            self.status.setText(f"{CONNECTING[:-1]}: nothing was sent.")
             return None
         symbol = self.symbol
         pos = self.session.positions.get(symbol)

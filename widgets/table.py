@@ -319,6 +319,9 @@ class TableView(QTableView):
                  row_height: int = 24, fill: bool = False) -> None:
         super().__init__(parent)
         self.fill = fill  # fit the columns to the view's width on every resize until the user sets one
+        # what the last fit_columns measured (by column id: natural width, width of the values),
+        # so a resize fits the width without measuring every cell again (issue 8)
+        self._measured: dict[str, tuple[int, int]] = {}
         self.setObjectName(name)
         self.source = model
         self.proxy = TableProxy(self)
@@ -425,23 +428,45 @@ class TableView(QTableView):
         try:
             self._fit(minimum, maximum, default_maximum, grow_only)
             if fit_width:
-                vis = self.visible_columns()
-                free = [i for i in vis if self.source.columns[i].id not in self._pinned]
-                excess = sum(self.columnWidth(i) for i in vis) - self.viewport().width()
-                if excess > 0 and free:
-                    # take the room from the headers' padding first: a value is cut off last
-                    floor = {i: min(self.columnWidth(i), max(24, self.sizeHintForColumn(i))) for i in free}
-                    slack = {i: self.columnWidth(i) - floor[i] for i in free}
-                    total = sum(slack.values())
-                    if total < excess:  # not enough padding: shrink all evenly down to 24 px
-                        floor = {i: 24 for i in free}
-                        slack = {i: max(0, self.columnWidth(i) - 24) for i in free}
-                        total = sum(slack.values())
-                    for i in free:
-                        cut = math.ceil(excess * slack[i] / total) if total else 0
-                        self.setColumnWidth(i, max(floor[i], self.columnWidth(i) - cut))
+                self._fit_width()
         finally:
             self._sizing = False
+
+    def _fit_width(self) -> None:
+        """Shrink the unpinned columns evenly so the visible ones fit the viewport."""
+        vis = self.visible_columns()
+        free = [i for i in vis if self.source.columns[i].id not in self._pinned]
+        excess = sum(self.columnWidth(i) for i in vis) - self.viewport().width()
+        if excess > 0 and free:
+            # take the room from the headers' padding first: a value is cut off last
+            values = {i: self._measured.get(self.source.columns[i].id, (0, 0))[1] for i in free}
+            floor = {i: min(self.columnWidth(i), max(24, values[i])) for i in free}
+            slack = {i: self.columnWidth(i) - floor[i] for i in free}
+            total = sum(slack.values())
+            if total < excess:  # not enough padding: shrink all evenly down to 24 px
+                floor = {i: 24 for i in free}
+                slack = {i: max(0, self.columnWidth(i) - 24) for i in free}
+                total = sum(slack.values())
+            for i in free:
+                cut = math.ceil(excess * slack[i] / total) if total else 0
+                self.setColumnWidth(i, max(floor[i], self.columnWidth(i) - cut))
+
+    def _refit_width(self) -> bool:
+        """Fit the width again from the last measurement (no cell is measured): False when
+        the visible columns are not the ones measured (then ``fit_columns`` must measure)."""
+        vis = self.visible_columns()
+        ids = [self.source.columns[i].id for i in vis]
+        if not ids or any(k not in self._measured for k in ids):
+            return False
+        self._sizing = True
+        try:
+            for i, k in zip(vis, ids):
+                if k not in self._pinned:
+                    self.setColumnWidth(i, self._measured[k][0])
+            self._fit_width()
+        finally:
+            self._sizing = False
+        return True
 
     def _fit(self, minimum: Mapping[str, int], maximum: Mapping[str, int], default_maximum: int | None,
              grow_only: bool) -> None:
@@ -449,7 +474,8 @@ class TableView(QTableView):
         for i, c in enumerate(self.source.columns):
             if self.isColumnHidden(i):
                 continue
-            want = max(self.sizeHintForColumn(i), h.sectionSizeHint(i), minimum.get(c.id, 0))
+            values = self.sizeHintForColumn(i)
+            want = max(values, h.sectionSizeHint(i), minimum.get(c.id, 0))
             cap = maximum.get(c.id, default_maximum)
             if cap is not None:
                 want = min(want, max(cap, minimum.get(c.id, 0)))
@@ -457,12 +483,16 @@ class TableView(QTableView):
                 want = max(self._pinned[c.id], want) if grow_only else self._pinned[c.id]
             elif grow_only:
                 want = max(self.columnWidth(i), want)
+            self._measured[c.id] = (want, values)
             self.setColumnWidth(i, want)
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802
         super().resizeEvent(event)
         if self.fill and not self._pinned and self.source.rows:
-            self.fit_columns(fit_width=True)
+            # the values were measured once after the data came (fit_columns); a resize (many
+            # while the window lays out at start-up) only fits that to the new width
+            if not self._refit_width():
+                self.fit_columns(fit_width=True)
 
     def _on_model_about_to_reset(self) -> None:
         self._sizing = True  # the reset gives sections default sizes; apply_column_state ends it

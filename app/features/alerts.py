@@ -125,7 +125,9 @@ def runner(ctx: "AppContext") -> _Runner:
 
 
 def _start(ctx: "AppContext") -> None:
-    runner(ctx).schedule()  # a first evaluation shortly after start-up
+    # a first evaluation shortly after start-up: after the first frame (issue 8), not during it
+    after = getattr(ctx.window, "after_start_up", None)
+    (after or (lambda fn: fn()))(runner(ctx).schedule)
 
 
 def _dock(ctx: "AppContext", instance_id: str) -> "QWidget":

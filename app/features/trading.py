@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from app.context import AppContext
 
 
+#: the order ticket's dock id (``app/trading.py`` hands the session to tickets built before it)
+TICKET_DOCK = "order_ticket"
+
+
 def _notional_problem(value: float) -> str | None:
     if not value == value or value < 0 or value > 1e12:  # NaN, negative, absurd
         return f"{value!r} is not an amount of dollars (0 or more; 0 = confirm every order)"
@@ -125,7 +129,7 @@ FEATURE = Feature(
     # the ticket beside the chart; the blotters share the scanner's tab group under the
     # chart (or the bottom area when there is no scanner dock)
     docks=(
-        DockSpec("order_ticket", "Order Ticket", _ticket, split_with="chart", size=300, shortcut="Ctrl+T",
+        DockSpec(TICKET_DOCK, "Order Ticket", _ticket, split_with="chart", size=300, shortcut="Ctrl+T",
                  linkable=True),
         DockSpec("positions", "Positions", _positions, Area.BOTTOM, size=250, tabify_with="scanner"),
         DockSpec("orders", "Working Orders", _working_orders, Area.BOTTOM, tabify_with="positions"),

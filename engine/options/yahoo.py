@@ -80,8 +80,9 @@ def quotes_from_frames(expiry: _dt.date, calls: Any, puts: Any) -> dict[str, np.
         k = _finite_or_nan(frame["strike"])
         keep = np.isfinite(k) & (k > 0)
         n = int(keep.sum())
-        col = (lambda name: _finite_or_nan(frame[name])[keep] if name in frame.columns
-               else np.full(n, np.nan))
+        def col(name: str, frame: Any = frame, keep: np.ndarray = keep, n: int = n) -> np.ndarray:
+            return _finite_or_nan(frame[name])[keep] if name in frame.columns else np.full(n, np.nan)
+
         parts.append({
             "expiry": np.full(n, np.datetime64(expiry, "D")),
             "strike": k[keep], "is_call": np.full(n, is_call),
@@ -91,8 +92,8 @@ def quotes_from_frames(expiry: _dt.date, calls: Any, puts: Any) -> dict[str, np.
                               else np.zeros(n, np.int64)),
         })
     if not parts:
-        return {c: np.empty(0, dtype=d) for c, d in zip(_QUOTE_COLUMNS, ("datetime64[D]", float, bool, float,
-                                                                         float, float, np.int64, np.int64))}
+        dtypes: tuple[Any, ...] = ("datetime64[D]", float, bool, float, float, float, np.int64, np.int64)
+        return {c: np.empty(0, dtype=d) for c, d in zip(_QUOTE_COLUMNS, dtypes)}
     return {c: np.concatenate([p[c] for p in parts]) for c in _QUOTE_COLUMNS}
 
 
@@ -124,7 +125,8 @@ def chain_from_quotes(symbol: str, spot: float, as_of: _dt.date, rate: float, di
                       quotes: dict[str, np.ndarray]) -> OptionChain:
     """A delayed Yahoo ``OptionChain`` (IV, Greeks and flags by ``build_chain``) from quote
     columns. Raises ``ValueError`` like ``build_chain``."""
-    return build_chain(symbol, spot, as_of, rate, dividend, source="yahoo", delayed=True, **quotes)
+    q: dict[str, Any] = dict(quotes)
+    return build_chain(symbol, spot, as_of, rate, dividend, source="yahoo", delayed=True, **q)
 
 
 def chain_from_frames(symbol: str, frames: dict[_dt.date, tuple[Any, Any]], underlying: Any,

@@ -11,38 +11,8 @@
 """
 from typing import TYPE_CHECKING, Any
 
-from engine.paper.account import AccountKind, AccountSummary, PaperAccount
-from engine.paper.broker import PaperBroker, bar_from
-from engine.paper.errors import (
-    AccountExists,
-    InvalidMarketData,
-    InvalidOrder,
-    InvalidValue,
-    OrderNotFound,
-    OrderNotWorking,
-    PaperError,
-    Quarantined,
-    UnknownAccount,
-)
-from engine.paper.events import AccountChanged, FillOccurred, OrderUpdated, PaperEvent, PositionChanged
-from engine.paper.feed import DelayedQuotes, DemoQuotes, QuoteFeed
-from engine.paper.fills import FillConfig, parse_commission, parse_slippage
-from engine.paper.ledger import PositionView
-from engine.paper.orders import (
-    Bar,
-    DuplicateFill,
-    Fill,
-    IllegalTransition,
-    OrderRequest,
-    OrderState,
-    OrderType,
-    OrderView,
-    Quote,
-    Side,
-    TimeInForce,
-)
-
 if TYPE_CHECKING:
+    from engine.paper.account import AccountKind, AccountSummary, PaperAccount
     from engine.paper.backtest import (
         BacktestResult,
         FixedQty,
@@ -52,18 +22,63 @@ if TYPE_CHECKING:
         Trade,
         run_backtest,
     )
+    from engine.paper.broker import PaperBroker, bar_from
+    from engine.paper.errors import (
+        AccountExists,
+        InvalidMarketData,
+        InvalidOrder,
+        InvalidValue,
+        OrderNotFound,
+        OrderNotWorking,
+        PaperError,
+        Quarantined,
+        UnknownAccount,
+    )
+    from engine.paper.events import AccountChanged, FillOccurred, OrderUpdated, PaperEvent, PositionChanged
+    from engine.paper.feed import DelayedQuotes, DemoQuotes, QuoteFeed
+    from engine.paper.fills import FillConfig, parse_commission, parse_slippage
+    from engine.paper.ledger import PositionView
+    from engine.paper.orders import (
+        Bar,
+        DuplicateFill,
+        Fill,
+        IllegalTransition,
+        OrderRequest,
+        OrderState,
+        OrderType,
+        OrderView,
+        Quote,
+        Side,
+        TimeInForce,
+    )
 
-#: Imported on first use: the workstation's start-up needs the broker, not the backtester.
-_BACKTEST = frozenset({"BacktestResult", "FixedQty", "PercentEquity", "RiskPerTrade", "RuleStrategy", "Trade",
-                       "run_backtest"})
+#: Every name is imported on first use (PEP 562): importing one submodule (the ticket's
+#: ``engine.paper.ticket``, the journal's ``engine.paper.events``) must not load the whole
+#: broker, matching engine and backtester before the workstation's first frame (issue 8).
+_LAZY = {
+    "engine.paper.account": ("AccountKind", "AccountSummary", "PaperAccount"),
+    "engine.paper.backtest": ("BacktestResult", "FixedQty", "PercentEquity", "RiskPerTrade", "RuleStrategy",
+                              "Trade", "run_backtest"),
+    "engine.paper.broker": ("PaperBroker", "bar_from"),
+    "engine.paper.errors": ("AccountExists", "InvalidMarketData", "InvalidOrder", "InvalidValue", "OrderNotFound",
+                            "OrderNotWorking", "PaperError", "Quarantined", "UnknownAccount"),
+    "engine.paper.events": ("AccountChanged", "FillOccurred", "OrderUpdated", "PaperEvent", "PositionChanged"),
+    "engine.paper.feed": ("DelayedQuotes", "DemoQuotes", "QuoteFeed"),
+    "engine.paper.fills": ("FillConfig", "parse_commission", "parse_slippage"),
+    "engine.paper.ledger": ("PositionView",),
+    "engine.paper.orders": ("Bar", "DuplicateFill", "Fill", "IllegalTransition", "OrderRequest", "OrderState",
+                            "OrderType", "OrderView", "Quote", "Side", "TimeInForce"),
+}
+_HOME = {name: module for module, names in _LAZY.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _BACKTEST:
-        from engine.paper import backtest
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-        return getattr(backtest, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 __all__ = [

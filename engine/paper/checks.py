@@ -31,8 +31,7 @@ from decimal import Decimal
 
 from engine.formatting import price as price_text
 from engine.paper.errors import InvalidValue
-from engine.paper.feed import quote_last
-from engine.paper.orders import OrderRequest, OrderType, OrderView, Quote, Side
+from engine.paper.orders import OrderRequest, OrderType, OrderView, Quote, Side, quote_last
 
 #: A price farther than this from the market (percent) asks for confirmation.
 DEFAULT_MAX_DISTANCE_PCT = Decimal(10)

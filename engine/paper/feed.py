@@ -48,7 +48,7 @@ from typing import Protocol, runtime_checkable
 from engine.data.bars import Bars
 from engine.paper.broker import PaperBroker
 from engine.paper.money import CENT
-from engine.paper.orders import Fill, Quote
+from engine.paper.orders import Fill, Quote, quote_last  # noqa: F401 - quote_last re-exported
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +87,6 @@ class BarsProvider(Protocol):
     def get_bars(self, symbol: str, timeframe: str = "1d", refresh: bool = False) -> Bars: ...
 
     def stored_timeframes(self, symbol: str) -> tuple[str, ...]: ...
-
-
-def quote_last(q: Quote) -> Decimal:
-    """The price a quote marks a position at: its last trade, else the bid/ask midpoint
-    (the broker's own rule, ``PaperAccount.on_quote``)."""
-    return q.last if q.last is not None else (q.bid + q.ask) / 2
 
 
 def _spread_quote(symbol: str, mid: float, spread_bps: float, now_ms: int,

@@ -685,7 +685,14 @@ class Quote:
     ask_size: int | None = None
 
 
+
+def quote_last(q: Quote) -> Decimal:
+    """The price a quote marks a position at: its last trade, else the bid/ask midpoint
+    (the broker's own rule, ``PaperAccount.on_quote``)."""
+    return q.last if q.last is not None else (q.bid + q.ask) / 2
+
 __all__ = [
+    "quote_last",
     "Bar", "DuplicateFill", "EVENT_TYPES", "Fill", "IllegalTransition", "Order", "OrderAccepted",
     "OrderActivated", "OrderCancelled", "OrderEvent", "OrderExpired", "OrderFilled", "OrderHeld",
     "OrderModified", "OrderRejected", "OrderRequest", "OrderState", "OrderSubmitted",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from engine.formatting import money
-from engine.paper.account import AccountKind
+from engine.paper.margin import AccountKind
 from engine.paper.money import CENT, ZERO
 from engine.paper.orders import OrderRequest, OrderType, Side
 

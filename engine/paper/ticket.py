@@ -27,12 +27,11 @@ from decimal import Decimal
 
 from engine.formatting import money
 from engine.formatting import price as price_text
-from engine.paper.account import AccountKind
 from engine.paper.checks import DEFAULT_MAX_DISTANCE_PCT, check_orders
 from engine.paper.errors import PaperError
-from engine.paper.feed import quote_last
 from engine.paper.fills import Commission
-from engine.paper.orders import OrderRequest, OrderType, Quote, Side, TimeInForce
+from engine.paper.margin import AccountKind
+from engine.paper.orders import OrderRequest, OrderType, Quote, Side, TimeInForce, quote_last
 from engine.paper.preview import OrderPreview, offset_price, preview_order, reference_price, shares_for_amount
 
 Number = Decimal | int | str | None
@@ -211,6 +210,7 @@ def touch_price(side: Side, quote: Quote | None) -> Decimal | None:
     sell, else the last price; None without a quote."""
     if quote is None:
         return None
+
     return (quote.ask if side is Side.BUY else quote.bid) or quote_last(quote)
 
 
@@ -306,6 +306,7 @@ def check_ticket(
                            market.confirm)
     bid = quote.bid if quote is not None else None
     ask = quote.ask if quote is not None else None
+
     last = quote_last(quote) if quote is not None else None
     req = built.requests[0]
     fee = Decimal(0)

@@ -126,3 +126,42 @@ def test_closed_bridge_delivers_nothing(qtbot):
     bus.publish(Base(1))
     _flush(qtbot)
     assert got == []
+
+
+def test_a_slot_subscribed_by_name_imports_nothing_and_gets_the_events_once(qtbot):
+    import sys
+
+    sys.modules.pop("tests.app._late_events", None)
+    bus = EventBus()
+    bridge = QtBridge(bus)
+    got, dropped = [], []
+    bridge.connect("tests.app._late_events:Late", got.append)
+    unsubscribe = bridge.connect("tests.app._late_events:Late", dropped.append)
+    assert "tests.app._late_events" not in sys.modules  # the first frame imports nothing for it
+    assert bridge.slot_count() == 2
+    unsubscribe()  # before the class is known
+    from tests.app._late_events import Late, LateSub
+
+    bus.publish(LateSub(1))
+    bus.publish(Late(2))
+    bus.publish(Base(3))
+    _flush(qtbot)
+    assert got == [LateSub(1), Late(2)] and dropped == []
+    # once bound, a later subscription by name binds at once (the module is imported)
+    more = []
+    bridge.connect("tests.app._late_events:LateSub", more.append)
+    bus.publish(LateSub(4))
+    _flush(qtbot)
+    assert got == [LateSub(1), Late(2), LateSub(4)] and more == [LateSub(4)]
+    bridge.close()
+
+
+def test_a_name_that_is_not_an_event_class_is_refused(qtbot):
+    import pytest
+
+    import tests.app._late_events  # noqa: F401 - imported, so the name is checked at once
+
+    bridge = QtBridge(EventBus())
+    with pytest.raises(TypeError, match="not an event class"):
+        bridge.connect("tests.app._late_events:NOT_AN_EVENT", print)
+    bridge.close()

@@ -23,6 +23,11 @@ NOT_AT_START_UP = (
     "vaderSentiment", "engine.options", "engine.journal", "engine.sentiment", "engine.performance",
     "engine.paper.backtest",  # the ticket needs the broker, not the backtester
     "widgets.trading.dialogs",  # Modify order / New account open on demand
+    # the broker and its session open after the first frame (MainWindow.after_start_up): the
+    # ticket is built with the order rules only, the journal's fill subscription is by name
+    "engine.paper.broker", "engine.paper.account", "engine.paper.feed", "engine.paper.session",
+    "engine.paper.events", "engine.paper.store", "widgets.trading.session", "widgets.trading.account",
+    "engine.alerts.events",  # the alerts feature's subscriptions are by name too
 )
 
 _CHILD = """
@@ -54,8 +59,19 @@ def check():
         out["tasks"] = sorted(TASKS)
         out["built"] = sorted(i for i, d in ws.window.docks.items() if d.widget() is not None)
         out["visible"] = sorted(i for i, d in ws.window.docks.items() if d.isVisible())
+        out["ticket"] = ticket_state()
+        later.start(10)
+def ticket_state():
+    t = ws.window.docks["order_ticket"].widget()
+    return {"session": t.session is not None, "place": t.place_btn.isEnabled(), "market": t.buy_mkt_btn.isEnabled(),
+            "quote": t.quote_label.text(), "symbol": t.symbol, "account": t.chooser.box.currentText() if t.chooser else ""}
+def connected():
+    if ws.window.docks["order_ticket"].widget().session is not None:
+        later.stop()
+        out["ticket_later"] = ticket_state()
         ws.ctx.tasks.wait_all(5000)
         qapp.quit()
+later = QTimer(); later.timeout.connect(connected)
 timer = QTimer(); timer.timeout.connect(check); timer.start(1)
 QTimer.singleShot(30000, qapp.quit)
 qapp.exec()
@@ -86,9 +102,19 @@ def test_the_first_frame_imports_none_of_the_deferred_modules(warm_start):
 def test_only_the_docks_on_screen_are_built_and_the_symbol_list_waits(warm_start):
     assert warm_start["built"] == ["chart", "order_ticket", "scanner", "watchlist"]
     assert set(warm_start["built"]) <= set(warm_start["visible"])
-    # the completer's list is loaded after the first frame (MainWindow.COMPLETIONS_DELAY_MS)
+    # the completer's list is loaded after the first frame (MainWindow.after_start_up)
     assert "Symbol list" not in warm_start["tasks"]
     assert "Loading ACME 1d" in warm_start["tasks"]  # the chart's bars are
+
+
+def test_the_ticket_connects_to_the_paper_account_after_the_first_frame(warm_start):
+    first, later = warm_start["ticket"], warm_start["ticket_later"]
+    # the first frame: the ticket is there, follows the chart, says it is connecting, sends nothing
+    assert first == {"session": False, "place": False, "market": False, "quote": "Connecting paper account…",
+                     "symbol": "ACME", "account": ""}
+    # then the broker opens and the ticket trades the chart's symbol in the Paper account
+    assert later["session"] and later["market"] and later["account"] == "Paper" and later["symbol"] == "ACME"
+    assert later["quote"] != "Connecting paper account…"
 
 
 def test_no_application_wide_style_sheet_and_hints_keep_their_colour(home, qtbot):

@@ -260,3 +260,26 @@ def test_a_stale_quote_is_named_and_nothing_is_sent_on_it(ticket, tr):
     tr.quotes.stale_reason = lambda symbol: ""  # back online
     tr.quote("ACME", "99.95", "100.05")
     assert ticket.place_btn.isEnabled() and ticket.place() is not None
+
+
+def test_a_ticket_without_its_session_says_connecting_and_sends_nothing(tr, qtbot):
+    # the shell builds the ticket for the first frame and opens the broker after it
+    w = OrderTicketWidget(None)
+    qtbot.addWidget(w)
+    w.resize(320, 700)
+    w.show()
+    w.set_symbol("acme")
+    w.qty_edit.setText("10")
+    assert w.symbol == "ACME" and w.quote_label.text() == "Connecting paper account…"
+    assert not any(b.isEnabled() for b in (w.place_btn, w.buy_mkt_btn, w.sell_mkt_btn, w.flatten_btn))
+    assert w.place() is None and w.market(Side.BUY) is None and w.flatten() is None
+    assert "nothing was sent" in w.status.text()
+    assert tr.broker.orders("Paper") == []
+    tr.quote("ACME", "99.95", "100.05")
+    w.attach_session(tr.session)  # the symbol given before is watched and quoted now
+    assert "Ask 100.05" in w.quote_label.text() and w.chooser.box.currentText() == tr.session.account
+    assert w.place_btn.isEnabled() and w.buy_mkt_btn.isEnabled()
+    with pytest.raises(RuntimeError, match="already has its session"):
+        w.attach_session(tr.session)
+    w.place()
+    qtbot.waitUntil(lambda: len(tr.broker.orders("Paper")) == 1, timeout=5000)

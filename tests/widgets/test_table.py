@@ -175,3 +175,34 @@ def test_exact_decimals_export_as_stored(qtbot, tmp_path):
     qtbot.addWidget(view)
     assert [model.index(i, 1).data() for i in range(2)] == ["100.00", "100.00"]
     assert view.csv_rows()[1:] == [["o1", "100.00"], ["o2", "100"]]
+
+
+def test_a_filling_table_measures_its_values_once_and_resizes_from_that(qtbot):
+    # the watchlist is resized many times while the window lays out at start-up (issue 8):
+    # each resize fits the width again, but measuring every cell is done once, after the data
+    model = TableModel(COLUMNS, key=lambda r: r.id)
+    model.set_rows(ROWS * 20)
+    view = TableView(model, "fillTable", fill=True)
+    qtbot.addWidget(view)
+    view.resize(600, 300)
+    view.show()
+    measured = []
+    real = view.sizeHintForColumn
+    view.sizeHintForColumn = lambda i: measured.append(i) or real(i)
+    view.fit_columns(fit_width=True)  # after the first data (the watchlist does this once)
+    once = len(measured)
+    assert once == len(COLUMNS)
+    wide = [view.columnWidth(i) for i in range(3)]  # the last column stretches with the view
+    for width in (500, 420, 380, 600, 400):
+        view.resize(width, 300)
+        QGuiApplication.processEvents()
+        assert sum(view.columnWidth(i) for i in range(4)) <= view.viewport().width()  # still fits
+    assert len(measured) == once  # no cell measured again
+    view.resize(900, 300)
+    QGuiApplication.processEvents()
+    assert [view.columnWidth(i) for i in range(3)] == wide  # wide enough again: the measured widths
+    view.set_column_hidden("note", True)
+    view.set_column_hidden("note", False)
+    view.resize(380, 300)
+    QGuiApplication.processEvents()
+    assert len(measured) == once and sum(view.columnWidth(i) for i in range(4)) <= view.viewport().width()
