@@ -30,6 +30,8 @@ LEVELS = ("info", "warning", "error")
 
 
 HISTORY = 200  # notifications kept for the centre
+#: toasts shown at once; more (a burst of fills) go only to the centre, counted on the bell
+MAX_TOASTS = 3
 
 _NETWORK = ("cookie/crumb", "crumb", "dnserror", "could not resolve", "resolve host", "name resolution",
             "name or service not known", "nodename nor servname", "failed to connect", "connection refused",
@@ -187,6 +189,8 @@ class Notifier(QObject):
         w = self.window
         assert w is not None
         self._toasts = [t for t in self._toasts if _alive(t)]
+        if len(self._toasts) >= MAX_TOASTS:
+            return  # kept in the centre (the bell counts it); a stack of toasts would cover the docks
         t = Toast(w, note)
         t.destroyed.connect(lambda *_: None)
         y = w.height() - 40 - t.height() - sum(x.height() + 8 for x in self._toasts)

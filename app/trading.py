@@ -5,7 +5,7 @@ adapter ``TradingSession`` are the trading feature's services (``ctx.service(Pap
 ``ctx.service(TradingSession)``), built on the first trading dock's first show. The one
 quote path is the session's ``QuoteFeed`` over ``engine.paper.feed.DataQuotes``: every 1.5 s
 a quiet worker (not shown in the status bar) quotes the symbols with working orders or
-positions plus the ticket's symbol, and the broker matches them on the GUI thread. In demo
+positions plus the ticket's symbol, and the broker matches them on the broker thread. In demo
 mode the quotes are simulated ticks (a random walk starting at the symbol's last demo
 close) labelled "demo quotes"; otherwise the last 1-minute close of the active data source,
 refreshed at most once a minute per symbol, labelled "delayed quotes". Both have a 5 bps
@@ -62,7 +62,10 @@ def build_paper_session(ctx: "AppContext") -> "PaperSession":
     if not broker.accounts():
         broker.create_account(DEFAULT_ACCOUNT, DEFAULT_CASH, "cash")
     chosen = str(ctx.ui.get("paper_account") or "")
-    session = PaperSession(broker, ctx.bus, account=chosen or None, source=DataQuotes(ctx.data))
+    from app.features.trading import max_distance_setting
+
+    session = PaperSession(broker, ctx.bus, account=chosen or None, source=DataQuotes(ctx.data),
+                           max_distance_pct=max_distance_setting(ctx.settings))
 
     def remember(e: AccountSelected) -> None:
         # on the bus, not through the bridge: a choice made just before exit is kept

@@ -23,6 +23,13 @@ every table needs:
   (``engine.formatting.plain``: ``0.00001``, not ``1e-05``; no thousands separators, no
   locale), missing values as empty fields, true/false as ``true``/``false``.
 
+**Editing in place** is opt-in per column: a ``Column`` with ``edit`` (the text an editor
+starts from, None where that row's cell is not editable) and optionally ``choices`` (a
+combo box instead of a line edit) is editable once the view calls ``enable_editing()``
+(double-click or F2). Rows stay immutable: an edit does not change the model, it emits
+``TableModel.cell_edited(row, column_key, text)``; the owner sends the change and the row
+is upserted when it is done — a refused change leaves the cell as it was.
+
 Every table of the app uses it: the scanner results, the watchlist and the trading blotters
 (working orders, order history, fills, positions); ``set_rows`` / ``upsert`` / ``remove`` /
 ``refresh_all`` / ``row_texts`` keep rows by key.
@@ -47,7 +54,16 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QAction, QColor, QFont, QGuiApplication, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QLineEdit,
+    QMenu,
+    QStyledItemDelegate,
+    QTableView,
+    QWidget,
+)
 
 from engine.formatting import MISSING, plain
 
@@ -80,6 +96,8 @@ class Column:
     hideable: bool = True
     export: bool = True
     override: Callable[[Any], str | None] | None = None  # text shown instead, when it returns one
+    edit: Callable[[Any], str | None] | None = None  # editor's start text; None: not editable there
+    choices: Callable[[Any], Sequence[str]] | None = None  # a combo box of these instead of a line edit
 
     @property
     def id(self) -> str:
@@ -97,6 +115,10 @@ class Column:
 
     def sort_value(self, row: Any) -> Any:
         return (self.sort or self.value)(row)
+
+    def edit_text(self, row: Any) -> str | None:
+        """The text an editor of this cell starts from (None: the cell is not editable)."""
+        return self.edit(row) if self.edit is not None else None
 
 
 def _missing(v: Any) -> bool:
@@ -122,6 +144,7 @@ class TableModel(QAbstractTableModel):
     """
 
     columns_changed = Signal()
+    cell_edited = Signal(object, str, str)  # row, column key, the text entered
 
     def __init__(self, columns: Sequence[Column], key: Callable[[Any], Any] | None = None,
                  newest_first: bool = False, *,
@@ -256,8 +279,83 @@ class TableModel(QAbstractTableModel):
             return tip or (self.row_tip(row) if self.row_tip is not None else None)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return RIGHT if col.numeric else None
+        if role == Qt.ItemDataRole.EditRole:
+            return col.edit_text(row)
         fn = col.roles.get(role)
         return fn(row) if fn is not None else None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        f = super().flags(index)
+        if index.isValid() and self.columns[index.column()].edit_text(self.rows[index.row()]) is not None:
+            f |= Qt.ItemFlag.ItemIsEditable
+        return f
+
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any,  # noqa: N802
+                role: int = Qt.ItemDataRole.EditRole) -> bool:
+        """An edit: ``cell_edited`` is emitted when the text changed; the row stays as it is."""
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+            return False
+        row, col = self.rows[index.row()], self.columns[index.column()]
+        old = col.edit_text(row)
+        text = str(value).strip()
+        if old is None or text == old.strip():
+            return False
+        self.cell_edited.emit(row, col.id, text)
+        return True
+
+
+class CellEditDelegate(QStyledItemDelegate):
+    """The editor of an editable ``Column``: a line edit from ``Column.edit``, or a combo box
+    of ``Column.choices``; the text goes to ``TableModel.setData`` (``cell_edited``)."""
+
+    def __init__(self, view: TableView) -> None:
+        super().__init__(view)
+        self.view = view
+
+    def _column(self, index: QModelIndex | QPersistentModelIndex) -> tuple[Column, Any] | None:
+        src = self.view.proxy.mapToSource(index) if index.model() is self.view.proxy else index
+        if not src.isValid():
+            return None
+        m = self.view.source
+        return m.columns[src.column()], m.rows[src.row()]
+
+    def createEditor(self, parent: QWidget, option: Any, index: QModelIndex | QPersistentModelIndex) -> QWidget:  # noqa: N802
+        cr = self._column(index)
+        if cr is not None and cr[0].choices is not None:
+            box = QComboBox(parent)
+            box.setObjectName("cellEditorChoice")
+            box.addItems(list(cr[0].choices(cr[1])))
+            box.activated.connect(lambda _i, b=box: self._on_choice_activated(b))  # a pick is the edit
+            return box
+        edit = QLineEdit(parent)
+        edit.setObjectName("cellEditor")
+        if cr is not None and cr[0].numeric:
+            edit.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return edit
+
+    def _on_choice_activated(self, box: QComboBox) -> None:
+        # a combo does not commit on Enter: picking is the edit. Handing the focus back to the
+        # view commits and closes it the way Qt does for any editor that loses focus.
+        if box.hasFocus():
+            self.view.setFocus()
+        else:
+            self.commitData.emit(box)
+            self.closeEditor.emit(box, QStyledItemDelegate.EndEditHint.NoHint)
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:  # noqa: N802
+        text = index.data(Qt.ItemDataRole.EditRole)
+        text = "" if text is None else str(text)
+        if isinstance(editor, QComboBox):
+            i = editor.findText(text, Qt.MatchFlag.MatchFixedString)
+            editor.setCurrentIndex(max(0, i))
+        elif isinstance(editor, QLineEdit):
+            editor.setText(text)
+            editor.selectAll()
+
+    def setModelData(self, editor: QWidget, model: Any, index: QModelIndex | QPersistentModelIndex) -> None:  # noqa: N802
+        text = editor.currentText() if isinstance(editor, QComboBox) else \
+            editor.text() if isinstance(editor, QLineEdit) else ""
+        model.setData(index, text, Qt.ItemDataRole.EditRole)
 
 
 class TableProxy(QSortFilterProxyModel):
@@ -353,6 +451,20 @@ class TableView(QTableView):
         model.columns_changed.connect(self.apply_column_state)
         model.modelReset.connect(self.apply_column_state)
         self.apply_column_state()
+
+    # ---------------------------------------------------------------- editing
+    def enable_editing(self) -> CellEditDelegate:
+        """Let the editable columns (``Column.edit``) be edited in place: double-click or F2
+        opens the editor; an edit reaches the owner as ``TableModel.cell_edited``."""
+        d = CellEditDelegate(self)
+        self.setItemDelegate(d)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
+        return d
+
+    def is_editable(self, index: QModelIndex | QPersistentModelIndex) -> bool:
+        """The cell at view ``index`` can be edited in place."""
+        return self.editTriggers() != QAbstractItemView.EditTrigger.NoEditTriggers and \
+            bool(index.flags() & Qt.ItemFlag.ItemIsEditable)
 
     # ---------------------------------------------------------------- rows
     def row_at(self, view_row: int) -> Any:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from app.features import Area, CliVerb, DockSpec, Feature, ServiceSpec, SettingKey, legacy_cli_adder
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from PySide6.QtWidgets import QWidget
 
     from app.context import AppContext
@@ -23,7 +25,44 @@ def _notional_problem(value: float) -> str | None:
     return None
 
 
-#: order confirmation and hotkey trading (the ticket reads them: ``widgets/order_ticket.py``)
+def _distance_problem(value: float) -> str | None:
+    from decimal import Decimal
+
+    from engine.paper.checks import max_distance
+
+    if not value == value or value in (float("inf"), float("-inf")):
+        return f"{value!r} is not a percent"
+    try:
+        max_distance(Decimal(repr(value)))
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def max_distance_setting(settings: Any) -> "Decimal":
+    """The ``trading/max_distance_pct`` setting as the engine's exact percent."""
+    from decimal import Decimal
+
+    from engine.paper.checks import DEFAULT_MAX_DISTANCE_PCT, max_distance
+
+    try:
+        return max_distance(Decimal(repr(float(settings.get(MAX_DISTANCE_KEY)))))
+    except (TypeError, ValueError, ArithmeticError):
+        return DEFAULT_MAX_DISTANCE_PCT
+
+
+def _apply_distance(ctx: "AppContext", _value: Any) -> None:
+    """A new distance takes effect on the next order (the session, if it runs already)."""
+    from engine.paper.session import PaperSession
+
+    if ctx.has_service(PaperSession):
+        ctx.service(PaperSession).max_distance_pct = max_distance_setting(ctx.settings)
+
+
+MAX_DISTANCE_KEY = "trading/max_distance_pct"
+
+#: order confirmation and hotkey trading (the ticket reads them: ``widgets/order_ticket.py``),
+#: and how far from the market a price may be before the engine asks (``PaperSession``)
 SETTINGS = (
     SettingKey("trading/confirm_orders", bool, True,
                "show a summary to confirm before an order above trading/confirm_above is sent"),
@@ -31,6 +70,9 @@ SETTINGS = (
                "orders above this value in dollars are confirmed (0 = every order)", validator=_notional_problem),
     SettingKey("trading/hotkeys", bool, False,
                "hotkey trading: Shift+B / Shift+S buy / sell at market and Shift+F flattens from the ticket"),
+    SettingKey(MAX_DISTANCE_KEY, float, 10.0,
+               "an order price more than this percent from the market asks for confirmation (0 < p ≤ 1000)",
+               validator=_distance_problem, apply=_apply_distance),
 )
 
 

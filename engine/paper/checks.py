@@ -22,16 +22,19 @@ to; sending is allowed, but not silently). The rules, for a buy (a sell is mirro
   fills at once at the market.
 
 ``check_modify(order, quote, ...)`` runs the same rules on a working order as it would be
-after a change (price, quantity, time in force).
+after a change (price, quantity, time in force). A bracket entry whose limit changes has its
+legs checked again against the new limit (buy: stop loss < entry < take profit; mirrored),
+and a leg whose price changes is checked against its working entry's limit the same way.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from engine.formatting import price as price_text
 from engine.paper.errors import InvalidValue
-from engine.paper.orders import OrderRequest, OrderType, OrderView, Quote, Side, quote_last
+from engine.paper.orders import OrderRequest, OrderType, OrderView, Quote, Role, Side, quote_last
 
 #: A price farther than this from the market (percent) asks for confirmation.
 DEFAULT_MAX_DISTANCE_PCT = Decimal(10)
@@ -181,13 +184,45 @@ def check_orders(reqs: tuple[OrderRequest, ...] | list[OrderRequest], quote: Quo
     return out
 
 
+def _bracket_legs(entry: OrderView, legs: Sequence[OrderView], entry_limit: Decimal,
+                  changed: OrderView | None = None, new_price: Decimal | None = None) -> list[str]:
+    """Refusals for bracket ``entry`` (limit ``entry_limit``) and its working ``legs``; the
+    leg ``changed`` is taken at ``new_price``."""
+    buy = entry.side is Side.BUY
+    head = f"{entry.side.value.title()} bracket"
+    out: list[str] = []
+    for leg in legs:
+        if leg.parent_id != entry.order_id or not leg.is_working:
+            continue
+        mine = changed is not None and leg.order_id == changed.order_id and new_price is not None
+        if leg.role is Role.TAKE_PROFIT and leg.limit_price is not None:
+            tp = new_price if mine and new_price is not None else leg.limit_price
+            if tp <= entry_limit if buy else tp >= entry_limit:
+                where = "at" if tp == entry_limit else ("below" if buy else "above")
+                out.append(f"{head} take profit {_p(tp)} is {where} the entry limit {_p(entry_limit)}: "
+                           "it would fill as soon as the entry fills")
+        elif leg.role is Role.STOP_LOSS and leg.stop_price is not None and not leg.triggered:
+            sl = new_price if mine and new_price is not None else leg.stop_price
+            if sl >= entry_limit if buy else sl <= entry_limit:
+                where = "at" if sl == entry_limit else ("above" if buy else "below")
+                out.append(f"{head} stop loss {_p(sl)} is {where} the entry limit {_p(entry_limit)}: "
+                           "it would trigger as soon as the entry fills")
+    return out
+
+
 def check_modify(
     order: OrderView, quote: Quote | None, *, qty: int | None = None, limit_price: Decimal | None = None,
     stop_price: Decimal | None = None, max_distance_pct: Decimal = DEFAULT_MAX_DISTANCE_PCT,
+    group: Sequence[OrderView] = (),
 ) -> MarketCheck:
     """The rules of ``check_order`` on working ``order`` as it would be after the change
     (prices exact Decimals; None keeps a field). A bracket's legs are checked as the plain
-    stop or limit orders they are; a trailing stop or market order has no price to check."""
+    stop or limit orders they are; a trailing stop or market order has no price to check.
+
+    ``group``: the other orders of ``order``'s bracket (its legs when it is the entry, its
+    entry and the other leg when it is a leg). A limit entry's new limit must stay between
+    its legs (buy: stop loss < limit < take profit; mirrored), and a leg's new price on the
+    right side of its working entry's limit; otherwise the change is refused."""
     lim = limit_price if limit_price is not None else order.limit_price
     stp = stop_price if stop_price is not None else order.stop_price
     if order.type in (OrderType.MARKET, OrderType.TRAILING_STOP):
@@ -199,7 +234,17 @@ def check_modify(
                            limit_price=lim, stop_price=stp if order.type is not OrderType.LIMIT else None)
     except ValueError:
         return MarketCheck()  # a bad value: the broker refuses it with its own reason
-    return check_order(req, quote, max_distance_pct=max_distance_pct)
+    out = check_order(req, quote, max_distance_pct=max_distance_pct)
+    legs: list[str] = []
+    if order.role is Role.ENTRY and order.type is OrderType.LIMIT and lim is not None and limit_price is not None:
+        legs = _bracket_legs(order, group, lim)
+    elif order.role in (Role.TAKE_PROFIT, Role.STOP_LOSS) and order.parent_id:
+        new = limit_price if order.role is Role.TAKE_PROFIT else stop_price
+        entry = next((g for g in group if g.order_id == order.parent_id), None)
+        if new is not None and entry is not None and entry.is_working and entry.type is OrderType.LIMIT \
+                and entry.limit_price is not None:
+            legs = _bracket_legs(entry, [order], entry.limit_price, order, new)
+    return out + MarketCheck(tuple(legs)) if legs else out
 
 
 __all__ = [

@@ -76,7 +76,10 @@ N-bps spread in bar mode (in quote mode the spread is already paid by filling at
 (high − low) / open (no impact where volume is unknown). Derived prices are rounded against
 the trader (see ``engine.paper.money``).
 Commissions, rounded up to the cent: ``per_share:RATE:MIN[:MAX_PCT]`` (e.g. IBKR fixed
-0.005 per share, minimum 1.00, maximum 1 % of the trade value), ``percent:P`` (P % of the
+0.005 per share, minimum 1.00, maximum 1 % of the trade value), charged **per order**: an
+execution pays the fee of the order's cumulative quantity and value minus what its earlier
+executions paid (three partial fills of 10 shares pay $1.00 in all, and the 1 % cap is of
+the order's value); ``percent:P`` (P % of the
 trade value), ``flat:A`` per fill; any of them followed by ``+reg`` adds the US regulatory
 fees on sells (SEC Section 31 fee on the sale proceeds and FINRA TAF per share sold, capped
 per trade; ``+reg:SEC_RATE:TAF_PER_SHARE:TAF_MAX`` sets the rates). New live paper accounts
@@ -185,6 +188,9 @@ class NoCommission:
     def fee(self, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
         return ZERO
 
+    def order_fee(self, prev_qty: int, prev_value: Decimal, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
+        return ZERO
+
 
 @dataclass(frozen=True, slots=True)
 class PerShare:
@@ -199,10 +205,24 @@ class PerShare:
         return s + (f":{self.max_pct}" if self.max_pct is not None else "")
 
     def fee(self, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
+        return self._fee(qty, price * qty)
+
+    def _fee(self, qty: int, value: Decimal) -> Decimal:
+        if qty <= 0:
+            return ZERO
         f = max(self.rate * qty, self.minimum)
         if self.max_pct is not None:
-            f = min(f, price * qty * self.max_pct / _HUNDRED)
+            f = min(f, value * self.max_pct / _HUNDRED)
         return fee_cents(f)
+
+    def order_fee(self, prev_qty: int, prev_value: Decimal, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
+        """Fee of an execution of ``qty`` at ``price`` of an order that has already filled
+        ``prev_qty`` shares worth ``prev_value`` dollars: the order's fee on its cumulative
+        quantity and value minus what its earlier executions were charged, so the minimum and
+        the cap apply per order (IBKR Pro fixed), not per fill. Never negative (the fee grows
+        with both quantity and value)."""
+        total = self._fee(prev_qty + qty, prev_value + price * qty)
+        return max(total - self._fee(prev_qty, prev_value), ZERO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +237,9 @@ class PercentCommission:
     def fee(self, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
         return fee_cents(price * qty * self.pct / _HUNDRED)
 
+    def order_fee(self, prev_qty: int, prev_value: Decimal, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
+        return self.fee(qty, price, is_sell)
+
 
 @dataclass(frozen=True, slots=True)
 class FlatCommission:
@@ -229,6 +252,9 @@ class FlatCommission:
 
     def fee(self, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
         return fee_cents(self.amount)
+
+    def order_fee(self, prev_qty: int, prev_value: Decimal, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
+        return self.fee(qty, price, is_sell)
 
 
 # US regulatory fees on sales, passed on by every US broker (``RegulatoryFees``). The rates
@@ -280,6 +306,11 @@ class WithRegulatoryFees:
 
     def fee(self, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
         return self.base.fee(qty, price, is_sell) + self.fees.fee(qty, price, is_sell)
+
+    def order_fee(self, prev_qty: int, prev_value: Decimal, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
+        """The base model's fee for this execution (per order for ``PerShare``) plus the
+        regulatory fees of the execution itself."""
+        return self.base.order_fee(prev_qty, prev_value, qty, price, is_sell) + self.fees.fee(qty, price, is_sell)
 
 
 Commission = NoCommission | PerShare | PercentCommission | FlatCommission | WithRegulatoryFees

@@ -167,7 +167,7 @@ def execute(
         return 0
     volume = bar.volume if bar is not None else 0.0
     price = fill_price(o, m, acct.config.slippage, qty, volume, bar, q is not None)
-    fee = acct.config.commission.fee(qty, price, not o.is_buy)
+    fee = acct.config.commission.order_fee(o.filled_qty, o.notional, qty, price, not o.is_buy)
     why = acct._fill_problem(o, qty, price, fee)
     if why is not None:
         acct._cancel(o, t, why)

@@ -36,7 +36,7 @@ from engine.paper.events import AccountChanged, OrderUpdated, PositionChanged
 from engine.paper.feed import QuoteFeed, QuoteSource, quote_last
 from engine.paper.ledger import PositionView
 from engine.paper.money import to_price
-from engine.paper.orders import Fill, OrderRequest, OrderState, OrderView, Quote
+from engine.paper.orders import Fill, OrderRequest, OrderState, OrderView, Quote, Role
 from engine.paper.session_events import (
     AccountSelected,
     AccountsListed,
@@ -431,13 +431,27 @@ class PaperSession:
             q = self._quotes.get(order.symbol)
             check = check_modify(order, q, qty=qty if isinstance(qty, int) and not isinstance(qty, bool) else None,
                                  limit_price=prices["limit_price"], stop_price=prices["stop_price"],
-                                 max_distance_pct=self.max_distance_pct)
+                                 max_distance_pct=self.max_distance_pct, group=self._bracket_of(order))
             if q is None and check.refusals:
                 check = MarketCheck((self.no_quote_reason(order.symbol),))
             stop = self._refused(check, confirmed)
             if stop is not None:
                 return stop
         return self._run(self.broker.modify, order_id, **changes)
+
+    def _bracket_of(self, order: OrderView) -> list[OrderView]:
+        """The other orders of ``order``'s bracket (none when it is not in one)."""
+        if order.role is Role.ENTRY:
+            root = order.order_id
+        elif order.role in (Role.TAKE_PROFIT, Role.STOP_LOSS) and order.parent_id:
+            root = order.parent_id
+        else:
+            return []
+        try:
+            orders = self.broker.orders(order.account, working_only=True)
+        except (KeyError, ValueError):
+            return []
+        return [o for o in orders if o.order_id != order.order_id and (o.order_id == root or o.parent_id == root)]
 
     def flatten(self, symbol: str) -> CommandResult[OrderView]:
         """Cancel the symbol's working orders and close its position at market (value None:

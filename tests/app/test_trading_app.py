@@ -72,3 +72,43 @@ def test_app_quotes_demo_ticks_start_at_the_last_close(home, qtbot):
         assert src.label == "demo quotes" and "Not market prices" in src.description
     finally:
         ws.close()
+
+
+def test_the_settings_dialog_edits_the_trading_keys_and_the_session_uses_the_distance(home, qtbot):
+    from PySide6.QtCore import QSettings
+
+    from app.settings_dialog import SettingsDialog
+
+    ws = build_workstation()
+    win = ws.window
+    qtbot.addWidget(win)
+    try:
+        core = ws.ctx.service(PaperSession)
+        assert core.max_distance_pct == D(10)  # the setting's default
+        dlg = SettingsDialog(ws.ctx.settings, win)
+        qtbot.addWidget(dlg)
+        assert dlg.confirm.isChecked() and dlg.confirm_above.text() == "5000" and not dlg.hotkeys.isChecked()
+        assert dlg.distance.text() == "10"
+        for bad, why in (("0", "above 0 %"), ("5000", "at most 1000 %"), ("far", "not a number")):
+            dlg.distance.setText(bad)
+            dlg.accept()
+            assert why in dlg.error.text() and not dlg.result()
+        dlg.distance.setText("2.5")
+        dlg.confirm_above.setText("-1")
+        dlg.accept()
+        assert "not an amount of dollars" in dlg.error.text() and not dlg.result()
+        dlg.confirm_above.setText("25,000")
+        dlg.hotkeys.setChecked(True)
+        dlg.confirm.setChecked(False)
+        dlg.resize(1280, 800)
+        dlg.grab().save("/tmp/paper2/settings_trading.png")
+        dlg.accept()
+        assert dlg.result() and dlg.changed == {
+            "trading/confirm_orders": False, "trading/confirm_above": 25000.0, "trading/hotkeys": True,
+            "trading/max_distance_pct": 2.5}
+        win.apply_settings(dlg.changed)
+        assert core.max_distance_pct == D("2.5")  # wired to the running session
+        raw = QSettings(str(ws.ctx.settings.path), QSettings.Format.IniFormat)
+        assert float(raw.value("trading/max_distance_pct")) == 2.5
+    finally:
+        win.close()

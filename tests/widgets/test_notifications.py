@@ -91,3 +91,28 @@ def test_the_main_window_has_the_bell(home, qtbot):
         assert ws.ctx.notifier.recent[0].text.startswith("Yahoo Finance cannot be reached")
     finally:
         ws.close()
+
+
+def test_a_burst_of_fills_shows_at_most_three_toasts_and_the_bell_counts_all(qtbot):
+    from PySide6.QtWidgets import QMainWindow
+
+    from app.notify import MAX_TOASTS, Toast
+
+    win = QMainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    n = Notifier(win)  # no tray: toasts
+    bell = NotificationBell(n)
+    qtbot.addWidget(bell)
+    for i in range(6):
+        n.notify("Paper fill", f"Bought {i + 1} AAA")
+    shown = [t for t in win.findChildren(Toast) if t.isVisible()]
+    assert MAX_TOASTS == 3 and len(shown) == 3
+    assert [t.text().split("<br>")[1] for t in shown] == ["Bought 1 AAA", "Bought 2 AAA", "Bought 3 AAA"]
+    assert all(t.geometry().top() >= 0 for t in shown)
+    assert bell.text() == "6" and len(n.recent) == 6  # the other three are in the centre
+    for t in shown:
+        t.hide()  # the first toasts went away: the next fill gets one again
+    n.notify("Paper fill", "Bought 7 AAA")
+    assert [t.text().split("<br>")[1] for t in win.findChildren(Toast) if t.isVisible()] == ["Bought 7 AAA"]

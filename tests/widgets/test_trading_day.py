@@ -92,3 +92,32 @@ def test_commands_run_on_the_broker_thread_and_come_back_on_the_gui_thread(tr, q
     qtbot.waitUntil(lambda: commands.pending == 0, timeout=5000)
     assert tr.broker.orders("Fees", working_only=True) == []
     s.close()
+
+
+def test_quotes_are_applied_on_the_broker_thread_in_the_commands_queue(tr, qtbot):
+    import threading
+
+    commands = BrokerThread()
+    s = TradingSession(tr.core, tr.tasks, tr.bus.subscribe, commands=commands)
+    applied, fills = [], []
+    real = tr.core.apply_quotes
+
+    def spy(quotes):
+        applied.append(threading.current_thread())
+        return real(quotes)
+
+    tr.core.apply_quotes = spy
+    s.fill_added.connect(fills.append)
+    tr.quotes.set("ACME", "1.00", "1.02")
+    s.watch("test", ["ACME"])
+    assert s.poll_now()
+    qtbot.waitUntil(lambda: commands.pending == 0 and len(applied) == 1, timeout=5000)
+    assert applied[0] is not threading.main_thread()
+    # an order sent, then a quote that fills it: the same queue keeps that order
+    s.send_orders([OrderRequest("ACME", Side.BUY, 1, OrderType.LIMIT, limit_price=D("1.01"))])
+    tr.quotes.set("ACME", "0.99", "1.01")
+    assert s.poll_now()
+    qtbot.waitUntil(lambda: commands.pending == 0 and len(applied) == 2, timeout=5000)
+    assert all(t is not threading.main_thread() for t in applied)
+    assert [(f.qty, f.price) for f in fills] == [(1, D("1.01"))]
+    s.close()

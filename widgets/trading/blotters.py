@@ -5,7 +5,7 @@ copies the selected rows, "Export CSV…" writes every row; columns, widths and 
 saved with the layout (``state()``)."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QMessageBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -24,11 +25,13 @@ from PySide6.QtWidgets import (
 
 from engine.paper.ledger import PositionView
 from engine.paper.orders import Fill, OrderView
+from engine.paper.session import CommandResult
+from engine.paper.ticket import parse_decimal
 from widgets import style
 from engine.formatting import money
 from widgets.table import TableModel, TableView
 from widgets.trading.fmt import ZERO, pnl_color
-from widgets.trading.models import PositionsModel, fills_model, make_table, order_model
+from widgets.trading.models import PositionsModel, fills_model, make_table, order_model, price_field
 from widgets.trading.session import TradingSession
 
 
@@ -143,15 +146,52 @@ class BlotterView(SessionView):
 
 
 
+#: the change a Working Orders cell makes, by column key (None: the order's one price)
+_CELL_FIELDS: dict[str, str | None] = {"qty": "qty", "prices": None, "limit": "limit_price",
+                                       "stop": "stop_price", "tif": "tif"}
+
+
+def cell_change(o: OrderView, key: str, text: str) -> dict[str, Any]:
+    """The ``PaperSession.modify`` changes of typing ``text`` into ``o``'s ``key`` cell.
+    Raises ``ValueError`` with one sentence for a value that cannot be an order's."""
+    field = _CELL_FIELDS.get(key, "")
+    if field is None:
+        field = price_field(o)
+    if not field:
+        raise ValueError(f"the {key} of this order cannot be changed here")
+    if field == "tif":
+        tif = text.strip().lower()
+        if tif not in ("day", "gtc"):
+            raise ValueError(f"time in force {text!r}: a working order can be DAY or GTC")
+        return {"tif": tif}
+    value = parse_decimal(text)
+    if value is None:
+        raise ValueError(f"give a {'quantity' if field == 'qty' else field.replace('_', ' ')}")
+    if field == "qty":
+        if value != value.to_integral_value() or value <= 0:
+            raise ValueError(f"quantity {text!r} must be a whole number of shares above 0")
+        return {"qty": int(value)}
+    if value <= 0:
+        raise ValueError(f"{field.replace('_', ' ')} {text!r} must be above 0")
+    return {field: value}
+
+
 class WorkingOrdersWidget(BlotterView):
-    """Working orders of the chosen account: modify (double-click) and cancel."""
+    """Working orders of the chosen account: modify in place (double-click or F2 on the
+    quantity, price or TIF cell; the Modify dialog elsewhere) and cancel. A change goes
+    through the broker thread and the engine's checks: a refusal is shown and the cell keeps
+    the order's value; a question is asked, and yes sends it again confirmed."""
 
     def __init__(self, session: TradingSession, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.setObjectName("workingOrdersWidget")
         self._make_table(order_model(history=False), "workingOrdersTable")
-        self.table.doubleClicked.connect(lambda _i: self.modify_selected())
-        self.modify_btn = QToolButton(text="Modify…", toolTip="Change quantity or prices of the selected order (double-click)")
+        self.table.enable_editing()
+        self.model.cell_edited.connect(self._on_cell_edited)
+        self.table.doubleClicked.connect(self._on_double_clicked)
+        self.question: QMessageBox | None = None
+        self.modify_btn = QToolButton(text="Modify…", toolTip="Change quantity, prices or time in force of the "
+                                      "selected order (or double-click its Qty, Price or TIF cell)")
         self.cancel_btn = QToolButton(text="Cancel order", toolTip="Cancel the selected working orders (Del)")
         self.cancel_all_btn = QToolButton(text="Cancel all", toolTip="Cancel every working order of this account")
         self.modify_btn.clicked.connect(self.modify_selected)
@@ -211,7 +251,57 @@ class WorkingOrdersWidget(BlotterView):
 
         dlg = ModifyOrderDialog(o, self)
         if dlg.exec() == QDialog.DialogCode.Accepted and dlg.changes:
-            self.session.send_modify(o.order_id, dlg.changes)
+            self.modify(o, dlg.changes)
+
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        if not self.table.is_editable(index):
+            self.modify_selected()
+
+    def _on_cell_edited(self, o: OrderView, key: str, text: str) -> None:
+        try:
+            changes = cell_change(o, key, text)
+        except ValueError as exc:
+            self.show_error(f"{str(exc)[:1].upper()}{str(exc)[1:]}; the order was not changed.")
+            self._revert(o.order_id)
+            return
+        self.modify(o, changes)
+
+    def modify(self, o: OrderView, changes: dict[str, Any], confirmed: bool = False) -> None:
+        """Send ``changes`` of ``o`` through the broker thread; a question from the engine's
+        checks is asked (``question``) and yes sends them again with ``confirmed=True``."""
+        kw = dict(changes, confirmed=True) if confirmed else dict(changes)
+
+        def done(res: CommandResult[Any]) -> None:
+            if res.ok:
+                return
+            self._revert(o.order_id)
+            if res.confirm and not confirmed:
+                self.error.hide()  # a question, not a failure
+                self._ask(o, changes, res.confirm)
+
+        self.session.send_modify(o.order_id, kw, done)
+
+    def _ask(self, o: OrderView, changes: dict[str, Any], questions: Sequence[str]) -> None:
+        box = QMessageBox(QMessageBox.Icon.Question, "Modify order",
+                          f"Change {o.side.value} {o.symbol}?\n\n" + "\n".join(f"• {q}" for q in questions),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setObjectName("modifyQuestion")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        self.question = box
+
+        def answered(_result: int) -> None:
+            self.question = None
+            if box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Yes:
+                self.modify(o, changes, confirmed=True)
+
+        box.finished.connect(answered)
+        box.open()
+
+    def _revert(self, order_id: str) -> None:
+        """Show the order as the engine has it (the edit was not made)."""
+        row = self.model.row_for(order_id)
+        if row is not None:
+            self.model.upsert(row)
 
 
 class OrderHistoryWidget(BlotterView):

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.paper.account import AccountKind
-from engine.paper.orders import OrderType, OrderView
+from engine.paper.orders import OrderType, OrderView, TimeInForce
 from engine.paper.ticket import edit_text, parse_decimal
 from widgets import style
 from widgets.trading.fmt import ORDER_TYPE_LABELS
@@ -68,7 +68,8 @@ class OrderConfirmDialog(QDialog):
 
 
 class ModifyOrderDialog(QDialog):
-    """Edit a working order's quantity and the prices its type has. ``changes`` after accept."""
+    """Edit a working order's quantity, the prices its type has and its time in force (DAY or
+    GTC). ``changes`` after accept (``PaperSession.modify`` keywords)."""
 
     def __init__(self, order: OrderView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -96,6 +97,15 @@ class ModifyOrderDialog(QDialog):
             form.addRow("Stop price", self.stop)
         if order.type is OrderType.TRAILING_STOP:
             form.addRow("Trail " + ("$" if order.trail_amount is not None else "%"), self.trail)
+        self.tif = QComboBox()
+        self.tif.setObjectName("modifyTif")
+        self.tif.addItem("DAY (expires at the close)", TimeInForce.DAY.value)
+        self.tif.addItem("GTC (good till cancelled)", TimeInForce.GTC.value)
+        if order.tif in (TimeInForce.DAY, TimeInForce.GTC):
+            self.tif.setCurrentIndex(self.tif.findData(order.tif.value))
+            form.addRow("Time in force", self.tif)
+        else:
+            self.tif.hide()  # IOC/FOK orders do not stay working long enough to change
         self.error = QLabel("")
         self.error.setStyleSheet(f"color: {style.CHART.down};")
         self.error.setWordWrap(True)
@@ -121,6 +131,8 @@ class ModifyOrderDialog(QDialog):
                     self.error.setText(f"{name.replace('_', ' ')} must be positive")
                     return
                 ch[name] = new
+        if o.tif in (TimeInForce.DAY, TimeInForce.GTC) and self.tif.currentData() != o.tif.value:
+            ch["tif"] = str(self.tif.currentData())
         if o.type is OrderType.TRAILING_STOP and tr is not None:
             key, old = ("trail_amount", o.trail_amount) if o.trail_amount is not None else ("trail_percent", o.trail_percent)
             if tr != old:

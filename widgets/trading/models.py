@@ -5,13 +5,15 @@ session's signals. Each column's value is the raw engine value (a ``Decimal`` pr
 through ``engine.formatting``."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from PySide6.QtWidgets import QAbstractItemView
 
 from engine import formatting as fmt
 from engine.paper.ledger import PositionView
-from engine.paper.orders import Fill, OrderType, OrderView, Side
+from engine.paper.orders import Fill, OrderType, OrderView, Side, TimeInForce
+from engine.paper.ticket import edit_text
 from widgets.table import Column, TableModel, TableView
 from widgets.trading.fmt import ORDER_TYPE_LABELS, ROLE_LABELS, order_prices, pnl_color, side_color
 from widgets.trading.session import TradingSession
@@ -44,24 +46,69 @@ def _state(o: OrderView) -> str:
     return o.state.value.replace("_", " ") + (" (triggered)" if o.triggered and o.is_working else "")
 
 
+#: the times in force a working order can be changed to (``PaperBroker.modify``)
+MODIFIABLE_TIFS = (TimeInForce.DAY, TimeInForce.GTC)
+#: which order field a working order's editable column changes
+PRICE_FIELD = {OrderType.LIMIT: "limit_price", OrderType.STOP: "stop_price"}
+
+
+def price_field(o: OrderView) -> str | None:
+    """The one price the Price cell of ``o`` edits (None: it has none, or two — a stop-limit
+    is edited in its Limit and Stop cells or the Modify dialog)."""
+    if o.type is OrderType.TRAILING_STOP:
+        return "trail_amount" if o.trail_amount is not None else "trail_percent"
+    if o.type is OrderType.STOP and o.triggered:
+        return None
+    return PRICE_FIELD.get(o.type)
+
+
+def edit_value(o: OrderView, field: str) -> str | None:
+    """The editor text of ``o``'s ``field`` (None when the order has no such price to change)."""
+    v = getattr(o, field)
+    if v is None or (field == "stop_price" and o.triggered):
+        return None
+    return edit_text(v, 0 if field == "trail_percent" else 2)
+
+
+def _edit(field: str | None) -> Callable[[OrderView], str | None]:
+    def edit(o: OrderView) -> str | None:
+        f = price_field(o) if field is None else field
+        return edit_value(o, f) if f is not None and o.is_working else None
+    return edit
+
+
 def order_columns(history: bool) -> list[Column]:
     """Working orders (``history=False``) or the order history: the visible columns in their
     usual order, then columns hidden until chosen from the header menu (their values go into
-    the CSV export in any case); the history's Reason comes last."""
+    the CSV export in any case); the history's Reason comes last. Working orders' quantity,
+    price(s) and time in force (DAY/GTC) are editable in place (``TableView.enable_editing``)."""
     when = (lambda o: o.updated_ms) if history else (lambda o: o.created_ms)
+    work = not history
+
+    def qty_edit(o: OrderView) -> str | None:
+        return str(o.qty) if o.is_working else None
+
+    def tif_edit(o: OrderView) -> str | None:
+        return o.tif.value.upper() if o.is_working and o.tif in MODIFIABLE_TIFS else None
+
     cols = [
         Column("Time", lambda o: _time(when(o)), key="time", sort=when),
         Column("Symbol", lambda o: o.symbol, key="symbol"),
         Column("Side", lambda o: o.side.value.upper(), key="side", color=lambda o: side_color(o.side)),
-        Column("Qty", lambda o: o.qty, True, key="qty", fmt=fmt.quantity, override=_order_qty),
+        Column("Qty", lambda o: o.qty, True, key="qty", fmt=fmt.quantity, override=_order_qty,
+               edit=qty_edit if work else None),
         Column("Type", lambda o: ORDER_TYPE_LABELS[o.type], key="type"),
-        Column("Price", order_prices, True, key="prices", sort=_order_price, export=False),
-        Column("TIF", lambda o: o.tif.value.upper(), key="tif"),
+        Column("Price", order_prices, True, key="prices", sort=_order_price, export=False,
+               edit=_edit(None) if work else None),
+        Column("TIF", lambda o: o.tif.value.upper(), key="tif", edit=tif_edit if work else None,
+               choices=(lambda o: [t.value.upper() for t in MODIFIABLE_TIFS]) if work else None),
         Column("State", _state, key="state", tip=lambda o: o.reason or None),
         Column("Role", lambda o: ROLE_LABELS.get(o.role, o.role.value), key="role"),
         Column("Filled", lambda o: o.filled_qty, True, key="filled", fmt=fmt.quantity, hidden=True),
-        Column("Limit", lambda o: _trim(o.limit_price), True, key="limit", fmt=fmt.price, hidden=True),
-        Column("Stop", lambda o: _trim(o.stop_price), True, key="stop", fmt=fmt.price, hidden=True),
+        Column("Limit", lambda o: _trim(o.limit_price), True, key="limit", fmt=fmt.price, hidden=True,
+               edit=_edit("limit_price") if work else None),
+        Column("Stop", lambda o: _trim(o.stop_price), True, key="stop", fmt=fmt.price, hidden=True,
+               edit=_edit("stop_price") if work else None),
         Column("Trail", lambda o: _trim(o.trail_amount), True, key="trail", fmt=fmt.price, hidden=True),
         Column("Trail %", lambda o: _trim(o.trail_percent) if o.type is OrderType.TRAILING_STOP else None, True,
                key="trail_percent", fmt=lambda v: fmt.percent(v, signed=False), hidden=True),

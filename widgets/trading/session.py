@@ -8,9 +8,10 @@ The domain — selected account, quote cache, marks, commands — is the engine'
   account's data;
 * runs the session's one quote path (``PaperSession.feed``) on a ``QTimer``: every
   ``interval_ms`` the feed's symbols are quoted in a worker (``tasks``, the app's worker
-  pattern) and ``apply_quotes`` runs on the GUI thread when they arrive — the broker keeps
-  one sqlite3 connection on the thread that opened it. A tick is skipped while the
-  previous round is in flight;
+  pattern) and ``QuoteFeed.apply`` (matching, fills, their commit) runs on the broker
+  thread, in the same ordered queue as the commands, so the GUI never waits on a commit
+  and a quote never overtakes an order sent before it; fills and marks come back through
+  the bridge. A tick is skipped while the previous round is being fetched;
 * turns a command's ``CommandResult.error`` into ``command_failed`` so every dock can show
   it, and returns the value;
 * runs the docks' broker commands (submit, modify, cancel, flatten, reverse) off the GUI
@@ -142,10 +143,10 @@ class TradingSession(QObject):
         """Stop quoting for good: a round still in flight is dropped (the broker may be closing)."""
         self.closed = True
         self.timer.stop()
+        if self.core.feed is not None:
+            self.core.feed.close()  # quotes still queued are dropped; commands already sent finish
         if self.commands is not None:
             self.commands.close()
-        if self.core.feed is not None:
-            self.core.feed.close()
 
     # ---------------------------------------------------------------- quotes
     @property
@@ -170,8 +171,17 @@ class TradingSession(QObject):
         return True
 
     def _on_fetched(self, quotes: list[Quote]) -> None:
-        if not self.closed:
-            self.core.apply_quotes(quotes)
+        feed = self.core.feed
+        if self.closed or feed is None:
+            return
+        if self.commands is None:
+            feed.apply(quotes)
+        else:
+            self.commands.run(lambda: CommandResult(feed.apply(quotes)), self._on_quotes_done)
+
+    def _on_quotes_done(self, res: CommandResult[Any]) -> None:
+        if res.error is not None:
+            log.warning("paper quotes could not be applied: %s", res.error)
 
     def _on_fetch_failed(self, exc: BaseException) -> None:
         log.warning("paper quote round failed: %s", exc)

@@ -168,3 +168,36 @@ def test_modify_changes_the_time_in_force_and_it_survives_a_restart(tmp_path):
         assert again.modify(o.order_id, tif="day").tif is TimeInForce.DAY
     finally:
         again.close()
+
+
+@pytest.mark.parametrize(("side", "entry", "tp", "sl", "new", "why"), [
+    (BUY, "44.50", "46.00", "43.50", "46.20",
+     "Buy bracket take profit 46.00 is below the entry limit 46.20: it would fill as soon as the entry fills"),
+    (BUY, "44.50", "46.00", "43.50", "43.40",
+     "Buy bracket stop loss 43.50 is above the entry limit 43.40: it would trigger as soon as the entry fills"),
+    (SELL, "45.50", "44.00", "46.50", "43.90",
+     "Sell bracket take profit 44.00 is above the entry limit 43.90: it would fill as soon as the entry fills"),
+    (SELL, "45.50", "44.00", "46.50", "46.50",
+     "Sell bracket stop loss 46.50 is at the entry limit 46.50: it would trigger as soon as the entry fills"),
+])
+def test_moving_a_bracket_entry_past_its_legs_is_refused(seat, side, entry, tp, sl, new, why):
+    s, broker = seat
+    assert s.create_account("Margin", 100_000, "margin").ok  # a sell entry opens a short
+    o = s.submit(req(side, qty=10, limit_price=entry, take_profit=tp, stop_loss=sl, tif=TimeInForce.GTC)).value
+    assert o is not None and o.state is OrderState.ACCEPTED
+    moved = s.modify(o.order_id, limit_price=new, confirmed=True)
+    assert moved.value is None and moved.error == why
+    assert broker.order(o.order_id).limit_price == D(entry)  # unchanged
+    inside = D(entry) + (D("0.10") if side is BUY else D("-0.10"))
+    assert s.modify(o.order_id, limit_price=inside).value.limit_price == inside  # between the legs: fine
+
+
+def test_moving_a_waiting_leg_past_its_entry_is_refused(seat):
+    s, broker = seat
+    o = s.submit(req(BUY, qty=10, limit_price="44.50", take_profit="46.00", stop_loss="43.50",
+                     tif=TimeInForce.GTC)).value
+    legs = {x.role.value: x for x in broker.orders("Paper") if x.parent_id == o.order_id}
+    moved = s.modify(legs["stop_loss"].order_id, stop_price="44.60", confirmed=True)
+    assert moved.value is None and moved.error == \
+        "Buy bracket stop loss 44.60 is above the entry limit 44.50: it would trigger as soon as the entry fills"
+    assert s.modify(legs["take_profit"].order_id, limit_price="45.00").value.limit_price == D("45.00")

@@ -76,3 +76,40 @@ def test_new_accounts_get_ibkr_pro_fixed_and_keep_the_model_they_were_created_wi
         assert again.account_summary("Reg").fees == D("2.16")
     finally:
         again.close()
+
+
+def test_ibkr_minimum_and_cap_are_per_order_not_per_fill(tmp_path):
+    """Three partial fills of 10 shares pay the $1.00 minimum once, in all (IBKR charges per
+    order: each execution pays fee(cumulative) minus what the order already paid)."""
+    b = PaperBroker.open(tmp_path / "p.sqlite3", bus=EventBus(), clock=lambda: T0)
+    b.create_account("Default", 100_000)
+    b.on_quote("ACME", D("49.99"), D("50.00"), D("50.00"), T0)
+    o = b.submit("Default", OrderRequest("ACME", Side.BUY, 30))
+    fees = [f.fee for t in (1, 2, 3) for f in b.on_quote("ACME", D("49.99"), D("50.00"), D("50.00"), T0 + t, ask_size=10)]
+    assert fees == [D("1.00"), D("0"), D("0")]
+    assert b.account_summary("Default").fees == D("1.00")
+    # 300 shares in 3 × 100: 1.00, then 0.00 (0.005 × 200 = 1.00), then 0.50 (0.005 × 300 = 1.50)
+    b.submit("Default", OrderRequest("ACME", Side.BUY, 300))
+    fees = [f.fee for t in (4, 5, 6) for f in b.on_quote("ACME", D("49.99"), D("50.00"), D("50.00"), T0 + t, ask_size=100)]
+    assert fees == [D("1.00"), D("0.00"), D("0.50")] and sum(fees) == IBKR_PRO_FIXED.fee(300, D("50"))
+    assert b.order(o.order_id).filled_qty == 30
+    b.close()
+
+
+@pytest.mark.parametrize(("fills", "total"), [
+    ([(10, "50"), (10, "50"), (10, "50")], "1.00"),
+    ([(1, "5"), (1, "5"), (1, "5")], "0.15"),          # the 1 % cap of the order's value ($15)
+    ([(1, "5"), (100, "5")], "1.00"),                  # 1 % of $505 = 5.05 > 1.00 minimum
+    ([(1000, "50"), (1, "50")], "5.01"),               # 5.005 rounds up once, not per fill
+    ([(100, "60"), (100, "40")], "1.00"),              # a falling price never refunds
+])
+def test_per_order_fees_sum_to_the_fee_of_the_whole_order(fills, total):
+    charged, qty, value = [], 0, D(0)
+    for q, p in fills:
+        charged.append(IBKR_PRO_FIXED.order_fee(qty, value, q, D(p)))
+        qty, value = qty + q, value + q * D(p)
+    assert all(c >= 0 for c in charged)
+    assert sum(charged) == D(total) == IBKR_PRO_FIXED._fee(qty, value)
+    # the regulatory fees stay per execution, on top of the per-order base
+    reg = WithRegulatoryFees(IBKR_PRO_FIXED)
+    assert reg.order_fee(10, D(500), 10, D("50"), is_sell=True) == D("0") + D("0.02") + D("0.01")  # base, SEC, TAF
