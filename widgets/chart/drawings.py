@@ -119,7 +119,7 @@ class DrawingLayer(QObject):
 
     # ------------------------------------------------------------------ toolbar
     def _make_button(self) -> QToolButton:
-        b = QToolButton(text="✎ Draw")
+        b = QToolButton(text="✎")  # compact, like Presets (☰) and Export (⤓)
         b.setObjectName("chartDraw")
         b.setToolTip("Drawings: pick a tool, then click on the price pane to place it "
                      "(Del deletes, Ctrl+Z / Ctrl+Shift+Z undo and redo)")

@@ -141,8 +141,8 @@ class ExportButton(QToolButton):
     def __init__(self, chart: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chartExport")
-        self.setText("Export")
-        self.setToolTip("Save the chart as an image, or the visible bars and studies as a CSV")
+        self.setText("⤓")  # compact: the toolbar must leave room for the title at 1280×800
+        self.setToolTip("Export: save the chart as an image, or the visible bars and studies as a CSV")
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.chart = chart
         m = QMenu(self)

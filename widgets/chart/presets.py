@@ -213,8 +213,8 @@ class PresetButton(QToolButton):
     def __init__(self, chart: Any, store: PresetStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chartPresets")
-        self.setText("Presets")
-        self.setToolTip("Chart presets: chart type, timeframe, studies and styles, saved by name")
+        self.setText("☰")  # compact: the toolbar must leave room for the title at 1280×800
+        self.setToolTip("Presets: chart type, timeframe, studies and styles, saved by name")
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.chart = chart
         self.store = store

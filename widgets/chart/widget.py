@@ -194,6 +194,11 @@ class ChartWidget(QWidget):
         self.kind_box = QComboBox()
         self.kind_box.setObjectName("chartKind")
         self.kind_box.setToolTip("Chart type")
+        # the transform types have long labels ("Point & Figure (ATR box, 3-box)"): the box stays
+        # narrow and its list opens wide, so the toolbar (and the title) fit at 1280×800
+        self.kind_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.kind_box.setMinimumContentsLength(11)
+        self.kind_box.view().setMinimumWidth(260)
         self._fill_types()
         self.kind_box.currentIndexChanged.connect(
             lambda i: self.set_chart_type(str(self.kind_box.itemData(i))) if i >= 0 else None)
