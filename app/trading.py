@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QTimer
@@ -103,6 +103,8 @@ def build_trading_session(ctx: "AppContext") -> "TradingSession":
         markers.attach(chart)
     ctx.chart_registry.chart_added.connect(lambda _id, chart: markers.attach(chart))
     s.markers = markers  # type: ignore[attr-defined]
+    for w in ctx.window.contents("watchlist") if ctx.window is not None else ():
+        attach_watchlist(s, w)
 
     def notify_fill(f: Fill) -> None:
         ctx.notifier.notify("Paper fill", describe_fill(f, s.account))
@@ -113,6 +115,28 @@ def build_trading_session(ctx: "AppContext") -> "TradingSession":
         if getattr(ticket, "session", s) is None:  # built for the first frame, still connecting
             ticket.attach_session(s)  # type: ignore[attr-defined]
     return s
+
+
+def attach_watchlist(session: "TradingSession", watchlist: Any) -> None:
+    """The watchlist's Last and Chg % follow the session's live quotes (the ones the ticket
+    trades at and the chart's last bar draws): its symbols are watched by the quote feed, and
+    every quote round updates its rows."""
+    key = f"watchlist:{id(watchlist)}"
+
+    def watch() -> None:
+        if shiboken6.isValid(watchlist):
+            session.watch(key, watchlist.symbols())
+
+    def update() -> None:
+        if shiboken6.isValid(watchlist):
+            watchlist.apply_live_quotes(session.last_price)
+
+    watchlist.quotes_loaded.connect(watch)
+    watchlist.quotes_loaded.connect(update)
+    session.quotes_changed.connect(update)
+    watchlist.destroyed.connect(lambda *_: session.watch(key, []))
+    watch()
+    update()
 
 
 def _built_trading_session(ctx: "AppContext") -> "TradingSession | None":

@@ -8,7 +8,7 @@ never on the GUI thread.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,10 @@ class QuoteRow:
     #: the source could not be reached: the values (if any) are the last cached ones, of ``as_of``
     offline: bool = False
     as_of: str = ""
+    #: the previous session's close (what Chg % is measured from, also for live quotes)
+    prev_close: float = float("nan")
+    #: ``last`` is the paper session's live quote (the price the ticket and the chart show)
+    live: bool = False
 
 
 def _quote(symbol: str, b: Bars, offline: bool = False) -> QuoteRow:
@@ -56,7 +60,8 @@ def _quote(symbol: str, b: Bars, offline: bool = False) -> QuoteRow:
     prev = float(b.close[-2]) if len(b) > 1 else last
     change = (last / prev - 1) * 100 if prev else 0.0
     as_of = str(np.datetime64(int(b.time[-1]), "s").astype("datetime64[D]"))
-    return QuoteRow(symbol, last, change, float(b.volume[-1]), b.is_demo, offline=offline, as_of=as_of)
+    return QuoteRow(symbol, last, change, float(b.volume[-1]), b.is_demo, offline=offline, as_of=as_of,
+                    prev_close=prev)
 
 
 def _cached_real_bars(data: BarSource, symbol: str) -> Bars | None:
@@ -260,6 +265,25 @@ class WatchlistWidget(QWidget):
 
     def symbols(self) -> list[str]:
         return [r.symbol for r in self.model.rows]
+
+    def apply_live_quotes(self, last_for: Callable[[str], Any]) -> int:
+        """Move Last and Chg % to the live quotes (``last_for(symbol)``: the paper session's
+        last price, or None), so the watchlist shows the price the ticket trades at and the
+        chart's last bar draws (issue 10: one quote stream). Chg % stays measured from the
+        previous session's close. Returns how many rows changed."""
+        changed = 0
+        for r in list(self.model.rows):
+            px = last_for(r.symbol)
+            if px is None or r.error:
+                continue
+            v = float(px)
+            if v == r.last and r.live:
+                continue
+            prev = r.prev_close
+            chg = (v / prev - 1) * 100 if prev == prev and prev else r.change_pct
+            self.model.upsert(replace(r, last=v, change_pct=chg, live=True))
+            changed += 1
+        return changed
 
     def state(self) -> dict[str, Any]:
         """The selected list and the table's columns (saved with the layout)."""

@@ -18,6 +18,11 @@ def _watchlist(ctx: "AppContext", instance_id: str) -> "QWidget":
 
     w = WatchlistWidget(ctx.watchlists, ctx.data, ctx.tasks)
     w.symbol_activated.connect(lambda s, i=instance_id: ctx.open_symbol(s, i))
+    from app.trading import _built_trading_session, attach_watchlist
+
+    session = _built_trading_session(ctx)  # built after the first frame; it attaches the open ones
+    if session is not None:
+        attach_watchlist(session, w)
     return w
 
 
