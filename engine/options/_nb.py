@@ -8,11 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, prange, types
-from numba.extending import intrinsic
-
-from engine.options.american import _BVN_A, _BVN_C, _BVN_W
+from numba import njit, prange
 
 _SQRT1_2 = 0.7071067811865476
 _INV_SQRT_2PI = 0.3989422804014327
@@ -114,86 +110,48 @@ def crr(w, s, k, t, r, q, v, steps, american):  # type: ignore[no-untyped-def]
     return val[0]
 
 
-@intrinsic
-def _bits_to_f64(typingctx, x):  # type: ignore[no-untyped-def]
-    # The float64 whose bit pattern is the int64 x (an LLVM bitcast; numba has no builtin).
-    sig = types.float64(types.int64)
-
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        return builder.bitcast(args[0], ir.DoubleType())
-    return sig, codegen
-
-
-_LOG2E = 1.4426950408889634
-_LN2_HI = 0.693147180369123816490  # ln 2 split in two (Cody–Waite) for an exact n·ln2
-_LN2_LO = 1.90821492927058770002e-10
-
-
 @njit(cache=True, fastmath=True, inline="always")
-def _exp_neg(x):  # type: ignore[no-untyped-def]
-    # exp(x) for x <= 0 (below -708 the result is clamped to exp(-708) ~ 3e-308), relative
-    # error <= 5e-16: x = n·ln2 + r with |r| <= ln2/2, a degree-12 Taylor polynomial in r
-    # (remainder < 2e-16), times 2^n built from its bits. Unlike math.exp (a libm call)
-    # it is branch-free arithmetic, so LLVM vectorises the 8 Gauss–Legendre nodes of
-    # _bvn into one AVX-512 (or two AVX2) exp -- the bivariate normal was ~70 % of BS2002.
-    if x < -708.0:
-        x = -708.0
-    n = math.floor(x * _LOG2E + 0.5)
-    r = x - n * _LN2_HI - n * _LN2_LO
-    p = 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
-    return p * _bits_to_f64((np.int64(n) + 1023) << 52)
-
-
-_NODES = _BVN_W.shape[0]  # a compile-time trip count: the node loop is unrolled/vectorised
-
-
-@njit(cache=True, fastmath=True, inline="always")
-def _bvn_n(a, b, na, nb_, sign):  # type: ignore[no-untyped-def]
-    # P(X < a, Y < b), correlation sign * american._RHO (see american._bvn), with Φ(a),
-    # Φ(b) given (they are shared between the ψ terms of one γ). The exponent
-    # (sign·sinθ·hk − hs)/cos²θ is <= 0 since hs >= |hk|, as _exp_neg needs.
+def _bvn(a, b, sign, bw, ba, bc):  # type: ignore[no-untyped-def]
+    # P(X < a, Y < b), correlation sign * american._RHO (see american._bvn).
     hk = a * b
     hs = 0.5 * (a * a + b * b)
     acc = 0.0
-    for j in range(_NODES):
-        acc += _BVN_W[j] * _exp_neg(sign * _BVN_A[j] * hk - _BVN_C[j] * hs)
+    for j in range(bw.shape[0]):
+        acc += bw[j] * math.exp(sign * ba[j] * hk - bc[j] * hs)
+    return sign * acc + ncdf(a) * ncdf(b)
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _bvn_n(a, b, na, nb_, sign, bw, ba, bc):  # type: ignore[no-untyped-def]
+    # _bvn with Φ(a), Φ(b) given (they are shared between the ψ terms of one γ).
+    hk = a * b
+    hs = 0.5 * (a * a + b * b)
+    acc = 0.0
+    for j in range(bw.shape[0]):
+        acc += bw[j] * math.exp(sign * ba[j] * hk - bc[j] * hs)
     return sign * acc + na * nb_
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _psi_h(lh, ls, l1, l2, drift, T, sq2, e1, e2, e3, e4, n1, n2, n3, n4, pre2, pw1, pw2, pw12):  # type: ignore[no-untyped-def]
+def _psi_h(lh, ls, l1, l2, drift, T, sq2, e1, e2, e3, e4, n1, n2, n3, n4, pre2, pw1, pw2, pw12,  # type: ignore[no-untyped-def]
+           bw, ba, bc):
     f1 = (ls - lh + drift * T) / sq2
     f2 = (2.0 * l2 - ls - lh + drift * T) / sq2
     f3 = (2.0 * l1 - ls - lh + drift * T) / sq2
     f4 = (ls + 2.0 * l1 - lh - 2.0 * l2 + drift * T) / sq2
     return pre2 * (
-        _bvn_n(-e1, -f1, n1, ncdf(-f1), 1.0)
-        - pw2 * _bvn_n(-e2, -f2, n2, ncdf(-f2), 1.0)
-        - pw1 * _bvn_n(-e3, -f3, n3, ncdf(-f3), -1.0)
-        + pw12 * _bvn_n(-e4, -f4, n4, ncdf(-f4), -1.0))
+        _bvn_n(-e1, -f1, n1, ncdf(-f1), 1.0, bw, ba, bc)
+        - pw2 * _bvn_n(-e2, -f2, n2, ncdf(-f2), 1.0, bw, ba, bc)
+        - pw1 * _bvn_n(-e3, -f3, n3, ncdf(-f3), -1.0, bw, ba, bc)
+        + pw12 * _bvn_n(-e4, -f4, n4, ncdf(-f4), -1.0, bw, ba, bc))
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _terms(S, K, T, R, B, V, t1, gamma, ls, l1, l2, lk, need_k):  # type: ignore[no-untyped-def]
+def _terms(S, K, T, R, B, V, t1, gamma, ls, l1, l2, lk, need_k, bw, ba, bc):  # type: ignore[no-untyped-def]
     """For one γ: (φ(S, t1, γ, I2, I2), φ(S, t1, γ, I1, I2), ψ(S, T, γ, I1, …), ψ(S, T, γ, K, …)).
 
     The same formulas as american._phi/_psi on logs computed once per contract; the
-    powers (I/S)^κ, S^γ and the Φ(−e) terms are shared between the four.
-
-    Per contract (3 γ's): 20 bivariate normals (8 vectorised exps each), 38 normal CDFs,
-    ~20 scalar exps, 4 logs, 5 square roots."""
+    powers (I/S)^κ, S^γ and the Φ(−e) terms are shared between the four."""
     v2 = V * V
     drift = B + (gamma - 0.5) * v2
     lam = -R + gamma * B + 0.5 * gamma * (gamma - 1.0) * v2
@@ -203,6 +161,13 @@ def _terms(S, K, T, R, B, V, t1, gamma, ls, l1, l2, lk, need_k):  # type: ignore
     pw2 = math.exp(kappa * (l2 - ls))
     pw1 = math.exp(kappa * (l1 - ls))
     pw12 = math.exp(kappa * (l1 - l2))
+    # φ at t1 (both with I = I2)
+    pre1 = math.exp(lam * t1 + gamma * ls)
+    shift = 2.0 * (l2 - ls) / sq1
+    d_2 = -((ls - l2) + drift * t1) / sq1
+    d_1 = -((ls - l1) + drift * t1) / sq1
+    phi2 = pre1 * (ncdf(d_2) - pw2 * ncdf(d_2 - shift))
+    phi1 = pre1 * (ncdf(d_1) - pw2 * ncdf(d_1 - shift))
     # ψ at T: e's depend on γ only
     a1 = ls - l1
     a2 = 2.0 * l2 - ls - l1
@@ -214,22 +179,16 @@ def _terms(S, K, T, R, B, V, t1, gamma, ls, l1, l2, lk, need_k):  # type: ignore
     n2 = ncdf(-e2)
     n3 = ncdf(-e3)
     n4 = ncdf(-e4)
-    # φ at t1 (both with I = I2). φ(…, H = I1)'s two arguments are −e1 and −e2:
-    # d = −(ln(S/I1) + drift·t1)/σ√t1 = −e1 and d − 2 ln(I2/S)/σ√t1 = −e2, so it
-    # reuses n1, n2 (2 normal CDFs fewer per γ).
-    pre1 = math.exp(lam * t1 + gamma * ls)
-    shift = 2.0 * (l2 - ls) / sq1
-    d_2 = -((ls - l2) + drift * t1) / sq1
-    phi2 = pre1 * (ncdf(d_2) - pw2 * ncdf(d_2 - shift))
-    phi1 = pre1 * (n1 - pw2 * n2)
     pre2 = math.exp(lam * T + gamma * ls)
-    psi1 = _psi_h(l1, ls, l1, l2, drift, T, sq2, e1, e2, e3, e4, n1, n2, n3, n4, pre2, pw1, pw2, pw12)
-    psik = _psi_h(lk, ls, l1, l2, drift, T, sq2, e1, e2, e3, e4, n1, n2, n3, n4, pre2, pw1, pw2, pw12) if need_k else 0.0
+    psi1 = _psi_h(l1, ls, l1, l2, drift, T, sq2, e1, e2, e3, e4, n1, n2, n3, n4, pre2, pw1, pw2, pw12,
+                  bw, ba, bc)
+    psik = _psi_h(lk, ls, l1, l2, drift, T, sq2, e1, e2, e3, e4, n1, n2, n3, n4, pre2, pw1, pw2, pw12,
+                  bw, ba, bc) if need_k else 0.0
     return phi2, phi1, psi1, psik
 
 
 @njit(cache=True, fastmath=True, inline="always")
-def _bs2002_one(S, K, T, R, B, V):  # type: ignore[no-untyped-def]
+def _bs2002_one(S, K, T, R, B, V, bw, ba, bc):  # type: ignore[no-untyped-def]
     v2 = V * V
     t1 = 0.5 * (math.sqrt(5.0) - 1.0) * T
     beta = (0.5 - B / v2) + math.sqrt((B / v2 - 0.5) ** 2 + 2.0 * R / v2)
@@ -248,29 +207,29 @@ def _bs2002_one(S, K, T, R, B, V):  # type: ignore[no-untyped-def]
     lk = math.log(K)
     a1 = (i1 - K) * math.exp(-beta * l1)
     a2 = (i2 - K) * math.exp(-beta * l2)
-    pb2, pb1, sb1, _sbk = _terms(S, K, T, R, B, V, t1, beta, ls, l1, l2, lk, False)
-    p12, p11, s11, s1k = _terms(S, K, T, R, B, V, t1, 1.0, ls, l1, l2, lk, True)
-    p02, p01, s01, s0k = _terms(S, K, T, R, B, V, t1, 0.0, ls, l1, l2, lk, True)
+    pb2, pb1, sb1, _sbk = _terms(S, K, T, R, B, V, t1, beta, ls, l1, l2, lk, False, bw, ba, bc)
+    p12, p11, s11, s1k = _terms(S, K, T, R, B, V, t1, 1.0, ls, l1, l2, lk, True, bw, ba, bc)
+    p02, p01, s01, s0k = _terms(S, K, T, R, B, V, t1, 0.0, ls, l1, l2, lk, True, bw, ba, bc)
     return (a2 * math.exp(beta * ls)
             - a2 * pb2 + p12 - p11 - K * p02 + K * p01 + a1 * pb1
             - a1 * sb1 + s11 - s1k - K * s01 + K * s0k)
 
 
 @njit(cache=True, fastmath=True)
-def bs2002_call(s, k, t, r, b, v, out):  # type: ignore[no-untyped-def]
+def bs2002_call(s, k, t, r, b, v, bw, ba, bc, out):  # type: ignore[no-untyped-def]
     """BS2002 call values where early exercise can matter (see american._bs2002_call).
 
     fastmath: the inputs are finite and validated."""
     for n in range(s.shape[0]):
-        out[n] = _bs2002_one(s[n], k[n], t[n], r[n], b[n], v[n])
+        out[n] = _bs2002_one(s[n], k[n], t[n], r[n], b[n], v[n], bw, ba, bc)
 
 
 @njit(cache=True, fastmath=True, parallel=True)
-def bs2002_call_parallel(s, k, t, r, b, v, out):  # type: ignore[no-untyped-def]
+def bs2002_call_parallel(s, k, t, r, b, v, bw, ba, bc, out):  # type: ignore[no-untyped-def]
     """``bs2002_call`` over the machine's cores, for large arrays (thread start-up costs
     more than it saves below ~10,000 contracts)."""
     for n in prange(s.shape[0]):
-        out[n] = _bs2002_one(s[n], k[n], t[n], r[n], b[n], v[n])
+        out[n] = _bs2002_one(s[n], k[n], t[n], r[n], b[n], v[n], bw, ba, bc)
 
 
 @njit(cache=True)

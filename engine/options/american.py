@@ -161,7 +161,7 @@ def price_raw(w: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: Flo
         if nb is not None:
             am = np.empty(args[0].size)
             kernel = nb.bs2002_call_parallel if am.size >= _PARALLEL_FROM else nb.bs2002_call
-            kernel(*args, am)
+            kernel(*args, _BVN_W, _BVN_A, _BVN_C, am)
         else:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 am = _bs2002_call(*args)

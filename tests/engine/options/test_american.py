@@ -151,21 +151,3 @@ def test_bad_steps() -> None:
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         american.binomial("call", 100, 100, 1, 0.05, 0.2, steps=0)
 
-
-def test_kernel_exp_is_accurate_over_its_domain() -> None:
-    # The bivariate normal's vectorisable exp (x <= 0) against libm: relative error
-    # <= 1e-15 down to the clamp at -708.
-    from numba import njit
-
-    from engine.options import _nb
-
-    @njit
-    def run(x, o):  # type: ignore[no-untyped-def]
-        for i in range(x.size):
-            o[i] = _nb._exp_neg(x[i])
-
-    x = -np.concatenate([np.random.default_rng(3).uniform(0.0, 708.0, 200_000), np.linspace(0.0, 1.0, 1001)])
-    o = np.empty_like(x)
-    run(x, o)
-    ref = np.exp(x)
-    assert np.max(np.abs(o - ref) / ref) <= 1e-15
