@@ -89,11 +89,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _common(p, vol=False)
     p.add_argument("--price", required=True, type=finite_float, metavar="P",
                    help="option price per share (> 0)")
-    p = sub.add_parser("chain", help="a demo symbol's option chain with IV and Greeks",
+    p = sub.add_parser("chain", help="an option chain (Yahoo, cached; or the demo chain) with IV and Greeks",
                        description="The option chain of SYMBOL with implied vols (American, from the "
-                                   "mid quote) and Greeks. Only the offline demo chains exist for now "
-                                   "(the demo symbols); Yahoo chains are not available yet. " + _OUTPUT)
-    p.add_argument("symbol", metavar="SYMBOL", help="a demo symbol, e.g. ACME")
+                                   "mid quote) and Greeks. With the Yahoo data source: Yahoo's delayed "
+                                   "chain, cached in the store for 15 minutes; when Yahoo cannot be "
+                                   "reached, the cached chain with its age. In demo mode: the generated "
+                                   "demo chain of a demo symbol. " + _OUTPUT)
+    p.add_argument("symbol", metavar="SYMBOL", help="e.g. AAPL (Yahoo) or ACME (demo)")
     p.add_argument("--expiry", metavar="DATE", help="only this expiry (YYYY-MM-DD)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
@@ -185,19 +187,54 @@ def _parse_expiry(text: str) -> _dt.date:
         raise OptionsInputError(f"--expiry must be a date like 2026-12-18, not '{text}'") from None
 
 
-def _chain(args: argparse.Namespace) -> int:
+def _chain_result(symbol: str) -> Any:
+    """The ``ChainResult`` the dock would show for ``symbol``: ``ChainService`` over the data
+    folder's store and data source (the ``options/rate`` setting for Yahoo chains)."""
     from engine.data.demo import demo_symbols, is_demo_symbol
+    from engine.data.errors import DataError
+    from engine.data.service import DataService
+    from engine.events import EventBus
+    from engine.options.yahoo import ChainService, YahooChainSource
+    from engine.store.db import open_database
 
+    db = open_database()
+    try:
+        source = DataService.open_default_on(db, bus=EventBus()).source
+        if source != "yahoo":
+            if not is_demo_symbol(symbol):
+                names = demo_symbols()
+                raise OptionsInputError(
+                    f"no option chain for {symbol or '(empty)'} in demo mode: only the demo symbols have chains "
+                    f"({', '.join(names[:5])}, … {len(names)} in all); set the data source to Yahoo for real chains")
+            yahoo = YahooChainSource()
+        else:
+            from app.settings import AppSettings
+
+            rate = float(AppSettings().get("options/rate", 0.04))
+            if _rate_problem(rate) is not None:
+                rate = 0.04
+            yahoo = YahooChainSource(rate=rate)
+        try:
+            return ChainService(db, lambda: source, yahoo).get(symbol)
+        except DataError as exc:
+            raise OptionsInputError(str(exc).rstrip(".")) from None
+    finally:
+        db.dispose()
+
+
+def _iso_utc(epoch_s: int | None) -> str | None:
+    if epoch_s is None:
+        return None
+    return _dt.datetime.fromtimestamp(epoch_s, tz=_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _chain(args: argparse.Namespace) -> int:
     symbol = args.symbol.strip().upper()
     expiry = _parse_expiry(args.expiry) if args.expiry is not None else None
-    if not is_demo_symbol(symbol):
-        names = demo_symbols()
-        raise OptionsInputError(
-            f"no option chain for {symbol or repr(args.symbol)}: Yahoo option chains are not available yet, "
-            f"only the demo symbols have chains ({', '.join(names[:5])}, … {len(names)} in all)")
-    from engine.options.chain import demo_chain
-
-    chain = demo_chain(symbol)
+    if not symbol:
+        raise OptionsInputError("SYMBOL is empty; give an underlying such as AAPL (or ACME in demo mode)")
+    res = _chain_result(symbol)
+    chain = res.chain
     expiries = chain.expiries()
     if expiry is not None:
         if expiry not in expiries:
@@ -205,15 +242,20 @@ def _chain(args: argparse.Namespace) -> int:
                                     + ", ".join(d.isoformat() for d in expiries))
         chain = chain.select(expiry=expiry)
     if args.json:
+        age = res.age_seconds()
         _print_json({
             "symbol": chain.symbol, "spot": chain.spot, "as_of": chain.as_of.isoformat(),
             "rate": chain.rate, "dividend": chain.dividend, "source": chain.source,
             "delayed": chain.delayed, "style": "american",
+            # when the quotes were fetched (null for the demo chain), whether they came from
+            # the store, and why asking Yahoo again failed (null if it did not)
+            "fetched_at": _iso_utc(res.fetched_at), "age_seconds": None if age is None else round(age),
+            "from_cache": res.from_cache, "refresh_error": res.error or None,
             "expiries": [d.isoformat() for d in chain.expiries()],
             "contracts": chain.to_rows(),
         })
         return 0
-    _print_chain_table(chain)
+    _print_chain_table(chain, res.label())
     return 0
 
 
@@ -222,8 +264,10 @@ def _fmt(x: Any, spec: str, width: int) -> str:
     return f"{f:{width}{spec}}" if math.isfinite(f) else f"{'-':>{width}}"
 
 
-def _print_chain_table(chain: Any) -> None:
-    """Calls | strike | puts per expiry, as on a broker's chain page."""
+def _print_chain_table(chain: Any, label: str) -> None:
+    """Calls | strike | puts per expiry, as on a broker's chain page; ``label`` says where the
+    quotes come from and how old they are."""
+    print(label)
     print(f"{chain.symbol} {chain.source} chain as of {chain.as_of.isoformat()}, spot {chain.spot:.2f}, "
           f"rate {chain.rate:g}, dividend {chain.dividend:g}; IV from the mid (American), "
           "vega per vol point, theta per day")

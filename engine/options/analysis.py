@@ -63,9 +63,10 @@ def analyse(chain: OptionChain, style: str = "american") -> ChainAnalysis:
     k_all = np.log(chain.strike[use] / surface.forward(chain.years[use]))
     quoted = tuple((float(k_all[chain.years[use] == t].min()), float(k_all[chain.years[use] == t].max()))
                    for t in surface.years)
-    # Arbitrage is checked where there are quotes: SVI wings beyond the last strike are extrapolation.
-    lo, hi = float(k_all.min()), float(k_all.max())
-    return ChainAnalysis(iv_side[0], iv_side[1], surface, "", tuple(surface.check_arbitrage(lo, hi)),
+    # Arbitrage is checked where there are quotes (each expiry's own strikes; for calendar
+    # the strikes two neighbouring expiries share): SVI wings beyond the last strike are
+    # extrapolation, and a weekly's quotes span a far narrower k range than a LEAPS's.
+    return ChainAnalysis(iv_side[0], iv_side[1], surface, "", tuple(surface.check_arbitrage(within_quotes=True)),
                          surface.term_structure(), quoted)
 
 

@@ -9,7 +9,9 @@ surface fit skips it.
 
 ``build_chain`` turns raw quotes into a chain (flags, IV from the mid by inverting the
 American price by default — US equity options are American — and Greeks). ``demo_chain``
-makes a deterministic chain for every demo symbol from a skewed SVI surface, spot = the
+makes a deterministic chain for every demo symbol from an arbitrage-free skewed surface
+(power-law SSVI, ``surface.default_svi``: one ρ for all expiries, η(1+|ρ|) <= 2, θ
+increasing -- Gatheral–Jacquier 2014's conditions), strikes at least ±30 % of spot, spot = the
 symbol's last demo close, expiries = the NYSE monthly expiries (third Fridays,
 ``engine.market.calendar``) plus four weeklies, American mids with realistic bid/ask
 widths (so the dock is useful with no network). Yahoo chains come later (``ChainSource``
@@ -312,8 +314,10 @@ def demo_chain(symbol: str, *, style: str = "american") -> OptionChain:
     for e, t in zip(exps, ts):
         p = svi[float(t)]
         sd = atm * math.sqrt(t)
-        lo = max(step, math.floor(spot * math.exp(-3.2 * sd - 0.02) / step) * step)
-        hi = math.ceil(spot * math.exp(2.6 * sd + 0.02) / step) * step
+        # At least ±30 % of spot for every expiry (a weekly's ±3 sd is only a handful of
+        # strikes, too few for a smile), wider for long expiries.
+        lo = max(step, math.floor(min(0.7 * spot, spot * math.exp(-3.2 * sd - 0.02)) / step) * step)
+        hi = math.ceil(max(1.3 * spot, spot * math.exp(2.6 * sd + 0.02)) / step) * step
         strikes = np.arange(lo, hi + step / 2, step)
         fwd = spot * math.exp((DEMO_RATE - div) * t)
         vols = np.sqrt(p.total_variance(np.log(strikes / fwd)) / t)

@@ -63,13 +63,16 @@ class SviParams:
 
 @dataclass(frozen=True, slots=True)
 class SviSlice:
-    """One fitted expiry: time (years), forward, parameters, fit error (IV RMSE) and points."""
+    """One fitted expiry: time (years), forward, parameters, fit error (IV RMSE), points and
+    the log-moneyness range of its quotes."""
 
     years: float
     forward: float
     params: SviParams
     rmse_iv: float
     n_points: int
+    k_min: float = float("nan")  # the quoted log-moneyness range (NaN: unknown)
+    k_max: float = float("nan")
 
     def iv(self, k: ArrayLike) -> FloatArray:
         """Implied vol (decimal) at log-moneyness ``k``."""
@@ -93,10 +96,16 @@ class Violation:
 
 
 def fit_svi(k: ArrayLike, iv: ArrayLike, years: float, *, weights: ArrayLike | None = None,
-            forward: float = float("nan")) -> SviSlice:
+            forward: float = float("nan"), arbitrage_free: bool = False,
+            previous: SviSlice | None = None) -> SviSlice:
     """Fit raw SVI to implied vols ``iv`` at log-moneyness ``k`` of one expiry.
 
     ``weights``: per-point weights (e.g. 1/(ask IV − bid IV)); equal weights if None.
+    ``arbitrage_free``: keep the slice free of butterfly arbitrage within its quoted strikes
+    (Gatheral–Jacquier's g(k) >= 0 on ``check_grid``; when the free fit breaks it, it is
+    refitted with a penalty on g < 0) and, given ``previous`` (the slice of the expiry
+    before), of calendar arbitrage where both have quotes: w(k) >= w_previous(k), made exact
+    by raising ``a`` by the largest shortfall (a parallel lift keeps the smile's shape).
     Raises ``ValueError`` with fewer than 5 finite points, years <= 0, or mismatched lengths.
     """
     kk = np.asarray(k, dtype=np.float64).ravel()
@@ -128,14 +137,30 @@ def fit_svi(k: ArrayLike, iv: ArrayLike, years: float, *, weights: ArrayLike | N
     lo = np.array([-2.0 * w_obs.max(), 1e-8, -0.999, ks[0] - span, 1e-4])
     hi = np.array([2.0 * w_obs.max() + 1e-6, 2.0, 0.999, ks[-1] + span, 2.0 * span + 1.0])
     x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
+    grid = check_grid(float(ks[0]), float(ks[-1])) if arbitrage_free else np.empty(0)
+    both = (overlap_grid((float(ks[0]), float(ks[-1])), (previous.k_min, previous.k_max))
+            if arbitrage_free and previous is not None else np.empty(0))
+    floor = previous.params.total_variance(both) if previous is not None and both.size else np.empty(0)
+    # Penalty scales: a violation of 1e-4 in g, or of 1e-4 of the ATM total variance in w,
+    # costs about as much as a 1-vol-point miss on every quote.
+    pen_g = 30.0 * math.sqrt(kk.size / max(grid.size, 1))
+    pen_w = pen_g / max(atm, 1e-8)
 
-    def resid(p: FloatArray) -> FloatArray:
+    def resid(p: FloatArray, constrained: bool = False) -> FloatArray:
         a, b, rho, m, sig = p
         model = a + b * (rho * (kk - m) + np.sqrt((kk - m) ** 2 + sig * sig))
         iv_model = np.sqrt(np.maximum(model, 1e-12) / years)
         pen_lee = max(b * (1 + abs(rho)) - 2.0, 0.0) * 100.0
         pen_neg = max(-(a + b * sig * math.sqrt(1 - rho * rho)), 0.0) * 100.0
-        return np.asarray(np.concatenate([(iv_model - vv) * ww, [pen_lee, pen_neg]]), dtype=np.float64)
+        parts = [(iv_model - vv) * ww, [pen_lee, pen_neg]]
+        if constrained:
+            sp = SviParams(a, b, rho, m, sig)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                g = np.nan_to_num(sp.g(grid), nan=-1.0)
+            parts.append(np.maximum(1e-6 - g, 0.0) * pen_g)  # a margin keeps the optimum at g > 0
+            if floor.size:
+                parts.append(np.maximum(floor * (1 + 1e-6) - sp.total_variance(both), 0.0) * pen_w)
+        return np.asarray(np.concatenate(parts), dtype=np.float64)
 
     best = None
     for m0 in (0.0, float(ks[np.argmin(ws)])):
@@ -146,9 +171,54 @@ def fit_svi(k: ArrayLike, iv: ArrayLike, years: float, *, weights: ArrayLike | N
             best = sol
     assert best is not None
     params = SviParams(*(float(x) for x in best.x))
+    if grid.size and (not _butterfly_free(params, grid)
+                      or (floor.size and bool(np.any(params.total_variance(both) < floor)))):
+        # Candidates: the free optimum lifted above the previous slice, and a refit from it
+        # with the no-arbitrage penalties (then lifted by what they left, a tiny amount);
+        # the one closest to the quotes among the butterfly-free ones wins.
+        sol = least_squares(resid, np.clip(best.x, lo + 1e-12, hi - 1e-12), bounds=(lo, hi), method="trf",
+                            x_scale="jac", xtol=1e-10, ftol=1e-10, gtol=1e-10, max_nfev=300,
+                            kwargs={"constrained": True})
+        cands = [_lift(params, both, floor), _lift(SviParams(*(float(x) for x in sol.x)), both, floor)]
+        free = [c for c in cands if _butterfly_free(c, grid)]
+        params = min(free or cands[1:], key=lambda c: _rmse_iv(c, kk, vv, years))
     fitted = np.sqrt(np.maximum(params.total_variance(kk), 0.0) / years)
     rmse = float(np.sqrt(np.mean((fitted - vv) ** 2)))
-    return SviSlice(float(years), float(forward), params, rmse, int(kk.size))
+    return SviSlice(float(years), float(forward), params, rmse, int(kk.size), float(ks[0]), float(ks[-1]))
+
+
+CHECK_POINTS = 301
+
+
+def check_grid(k_min: float, k_max: float, n: int = CHECK_POINTS) -> FloatArray:
+    """The log-moneyness points where a slice is checked (and kept) arbitrage-free."""
+    return np.linspace(k_min, k_max, n)
+
+
+def overlap_grid(a: tuple[float, float], b: tuple[float, float], n: int = CHECK_POINTS) -> FloatArray:
+    """Check points where two slices both have quotes (empty if their ranges do not meet
+    or one is unknown)."""
+    lo, hi = max(a[0], b[0]), min(a[1], b[1])
+    if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+        return np.empty(0)
+    return np.linspace(lo, hi, n)
+
+
+def _lift(p: SviParams, grid: FloatArray, floor: FloatArray) -> SviParams:
+    # Raise w by the largest shortfall below ``floor`` on ``grid`` (a parallel shift in a).
+    short = float(np.max(floor - p.total_variance(grid))) if floor.size else 0.0
+    if short <= 0.0:
+        return p
+    return SviParams(p.a + short * (1 + 1e-9) + 1e-12, p.b, p.rho, p.m, p.sigma)
+
+
+def _rmse_iv(p: SviParams, k: FloatArray, iv: FloatArray, years: float) -> float:
+    return float(np.sqrt(np.mean((np.sqrt(np.maximum(p.total_variance(k), 0.0) / years) - iv) ** 2)))
+
+
+def _butterfly_free(p: SviParams, grid: FloatArray) -> bool:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return bool(np.all(p.g(grid) >= 0.0))
 
 
 @dataclass(frozen=True)
@@ -184,12 +254,14 @@ class VolSurface:
             wts = np.where(np.isfinite(wts), wts, np.nanmedian(wts) if np.isfinite(wts).any() else 1.0)
         else:
             wts = np.ones_like(mid)
-        out = []
+        out: list[SviSlice] = []
         for ti in np.unique(t[np.isfinite(t) & (t > 0)]):
             sel = t == ti
             fwd = spot * math.exp((rate - dividend) * ti)
             try:
-                out.append(fit_svi(np.log(kx[sel] / fwd), mid[sel], float(ti), weights=wts[sel], forward=fwd))
+                # In increasing T, so each slice is kept above the one before (calendar).
+                out.append(fit_svi(np.log(kx[sel] / fwd), mid[sel], float(ti), weights=wts[sel], forward=fwd,
+                                   arbitrage_free=True, previous=out[-1] if out else None))
             except ValueError:
                 continue
         if not out:
@@ -235,18 +307,25 @@ class VolSurface:
         k = np.log(np.asarray(strike, dtype=np.float64) / self.forward(t))
         return np.asarray(np.sqrt(np.maximum(self.total_variance(k, t), 0.0) / t), dtype=np.float64)
 
-    def check_arbitrage(self, k_min: float = -1.5, k_max: float = 1.5, n: int = 301) -> list[Violation]:
-        """Butterfly (g(k) < 0) and calendar (w decreasing in T) violations on a k grid."""
+    def check_arbitrage(self, k_min: float = -1.5, k_max: float = 1.5, n: int = CHECK_POINTS, *,
+                        within_quotes: bool = False) -> list[Violation]:
+        """Butterfly (g(k) < 0) and calendar (w decreasing in T) violations on a k grid:
+        ``k_min``..``k_max`` for every slice, or with ``within_quotes`` each slice's own
+        quoted range (butterfly) and the range two neighbouring slices share (calendar) --
+        SVI beyond a slice's last strike is extrapolation."""
         ks = np.linspace(k_min, k_max, n)
         found: list[Violation] = []
         for sl in self.slices:
-            g = sl.params.g(ks)
+            grid = check_grid(sl.k_min, sl.k_max, n) if within_quotes and math.isfinite(sl.k_min) else ks
+            with np.errstate(divide="ignore", invalid="ignore"):
+                g = sl.params.g(grid)
             for i in np.flatnonzero(g < -1e-9):
-                found.append(Violation("butterfly", sl.years, float(ks[i]), float(g[i])))
+                found.append(Violation("butterfly", sl.years, float(grid[i]), float(g[i])))
         for a, b in zip(self.slices[:-1], self.slices[1:]):
-            drop = a.params.total_variance(ks) - b.params.total_variance(ks)
+            grid = overlap_grid((a.k_min, a.k_max), (b.k_min, b.k_max), n) if within_quotes else ks
+            drop = a.params.total_variance(grid) - b.params.total_variance(grid)
             for i in np.flatnonzero(drop > 1e-9):
-                found.append(Violation("calendar", b.years, float(ks[i]), float(drop[i]), a.years))
+                found.append(Violation("calendar", b.years, float(grid[i]), float(drop[i]), a.years))
         return found
 
     def term_structure(self) -> tuple[FloatArray, FloatArray]:

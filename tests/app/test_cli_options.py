@@ -64,7 +64,7 @@ def test_iv_outside_the_bounds_is_null_with_a_reason_and_exit_0(tmp_path):
     (("price", "--type", "call", "--spot", "-42", *HULL[2:], "--vol", "0.2"), ["--spot must be positive"]),
     (("iv", "--type", "call", *HULL[:6], "--years", "0", "--price", "3"), ["--years must be positive"]),
     (("iv", "--type", "call", *HULL, "--price", "0"), ["--price must be positive"]),
-    (("chain", "NOTADEMO"), ["Yahoo option chains are not available yet", "ACME"]),
+    (("chain", "NOTADEMO"), ["no option chain for NOTADEMO in demo mode", "ACME", "set the data source to Yahoo"]),
     (("chain", "ACME", "--expiry", "2026-13-40"), ["--expiry must be a date"]),
     (("chain", "ACME", "--expiry", "2001-01-19"), ["has no expiry 2001-01-19"]),
 ])
@@ -95,6 +95,7 @@ def test_chain_json_of_a_demo_symbol_has_iv_and_greeks(tmp_path):
     sym = demo_symbols()[0]
     out = _json("chain", sym.lower(), home=tmp_path)
     assert out["symbol"] == sym and out["source"] == "demo" and out["spot"] > 0
+    assert out["fetched_at"] is None and out["age_seconds"] is None and out["from_cache"] is False
     rows = out["contracts"]
     assert len(rows) > 100 and {r["expiry"] for r in rows} == set(out["expiries"])
     good = [r for r in rows if not r["flags"]]
@@ -123,3 +124,100 @@ def test_the_feature_module_imports_nothing_heavy():
     r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------- Yahoo source, recorded chain
+
+def _yahoo_home(home, fetched_ago: float):
+    """A data folder in Yahoo mode whose store holds the recorded XYZ chain, fetched
+    ``fetched_ago`` seconds ago (the recorded yfinance answers of the engine tests)."""
+    import time
+
+    from engine.data.service import DataService
+    from engine.events import EventBus
+    from engine.options.yahoo import ChainCache
+    from engine.store import open_database
+    from tests.engine.options.test_yahoo import RecordedTicker, source
+
+    db = open_database()
+    try:
+        DataService.open_default_on(db, bus=EventBus()).set_source("yahoo")
+        fetched = int(time.time() - fetched_ago)
+        chain = source(RecordedTicker(), clock=lambda: fetched).chain("XYZ")
+        ChainCache(db).save(chain, fetched)
+        return chain
+    finally:
+        db.dispose()
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Yahoo cannot be reached: every ticker call fails as without a network."""
+    from engine.options import yahoo
+    from tests.engine.options.test_yahoo import RecordedTicker
+
+    asked: list[str] = []
+
+    def ticker(sym):
+        asked.append(sym)
+        return RecordedTicker(fail=OSError("Could not resolve host: query2.finance.yahoo.com"))
+
+    monkeypatch.setattr(yahoo, "_default_ticker", ticker)
+    return asked
+
+
+def _main_json(home, capsys, *args):
+    from app.cli import main
+
+    capsys.readouterr()
+    rc = main(["--data-dir", str(home), "options", "chain", *args, "--json"])
+    out, err = capsys.readouterr()
+    return rc, (json.loads(out) if rc == 0 else None), err
+
+
+def test_chain_serves_the_fresh_yahoo_cache_without_asking_yahoo(home, capsys, offline):
+    recorded = _yahoo_home(home, fetched_ago=120)
+    rc, out, err = _main_json(home, capsys, "xyz")
+    assert rc == 0, err
+    assert offline == []  # served from the store: Yahoo was not asked
+    assert out["source"] == "yahoo" and out["delayed"] is True and out["from_cache"] is True
+    assert out["refresh_error"] is None and 110 <= out["age_seconds"] <= 300
+    assert out["as_of"] == recorded.as_of.isoformat() and out["spot"] == 100.0
+    assert out["expiries"] == ["2025-10-17", "2025-11-21"]
+    # the README's keys, as for a demo chain
+    assert {"symbol", "spot", "as_of", "rate", "dividend", "source", "delayed", "style", "expiries",
+            "contracts"} <= set(out)
+    rows = out["contracts"]
+    assert len(rows) == 20 and rows[0]["symbol"] == "XYZ   251017C00090000"  # OCC, padded
+    crossed = [r for r in rows if r["type"] == "put" and r["strike"] == 95.0]
+    assert all("CROSSED" in r["flags"] and r["iv"] is None for r in crossed)
+    good = [r for r in rows if not r["flags"]]
+    assert good and all(0.01 < r["iv"] < 3 for r in good)
+
+
+def test_chain_offline_shows_the_stale_cache_with_its_age_and_why(home, capsys, offline):
+    _yahoo_home(home, fetched_ago=3 * 3600)
+    rc, out, err = _main_json(home, capsys, "XYZ", "--expiry", "2025-11-21")
+    assert rc == 0, err
+    assert offline == ["XYZ"]  # the cache was 3 h old: Yahoo was asked, and failed
+    assert out["from_cache"] is True and "network" in out["refresh_error"].lower()
+    assert 3 * 3600 - 5 <= out["age_seconds"] <= 3 * 3600 + 300
+    assert out["expiries"] == ["2025-11-21"] and {r["expiry"] for r in out["contracts"]} == {"2025-11-21"}
+
+
+def test_chain_offline_without_a_cache_is_one_sentence(home, capsys, offline):
+    _yahoo_home(home, fetched_ago=60)
+    rc, _, err = _main_json(home, capsys, "OTHER")
+    lines = err.strip().splitlines()
+    assert rc == 1 and len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err
+    assert "OTHER" in lines[0] or "network" in lines[0].lower()
+
+
+def test_chain_table_says_yahoo_delayed_and_the_age(home, capsys, offline):
+    from app.cli import main
+
+    _yahoo_home(home, fetched_ago=120)
+    capsys.readouterr()
+    assert main(["--data-dir", str(home), "options", "chain", "XYZ"]) == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[0].startswith("Yahoo Finance, delayed, 2 min old") and "CALLS" in text

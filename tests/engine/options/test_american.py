@@ -150,3 +150,4 @@ def test_american_greeks_are_sane() -> None:
 def test_bad_steps() -> None:
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         american.binomial("call", 100, 100, 1, 0.05, 0.2, steps=0)
+

@@ -84,3 +84,40 @@ def test_weighted_fit_prefers_tight_quotes() -> None:
 def test_fit_rejects_too_few_points() -> None:
     with pytest.raises(ValueError, match="at least 5 valid points"):
         fit_svi([0.0, 0.1, np.nan], [0.2, 0.2, 0.2], 0.5)
+
+
+def test_every_demo_chain_fits_an_arbitrage_free_surface() -> None:
+    # Regression: the demo chains' fits showed butterfly/calendar violations within the
+    # quoted strikes (ACME: 214 -- weeklies had 5-7 strikes and free SVI wings crossed the
+    # next expiry). Now: strikes >= ±30 % of spot from an SSVI surface, and the fit kept
+    # butterfly-free per slice and above the previous slice where both have quotes.
+    from engine.data.demo import demo_symbols
+    from engine.options.analysis import analyse
+    from engine.options.chain import demo_chain
+
+    bad = {}
+    for sym in demo_symbols():
+        chain = demo_chain(sym)
+        an = analyse(chain)
+        assert an.surface is not None, sym
+        if an.violations:
+            bad[sym] = len(an.violations)
+        # the fit still follows the quotes: IV RMSE per expiry below 1.5 vol points
+        assert max(s.rmse_iv for s in an.surface.slices) < 0.015, sym
+        # every expiry quotes strikes at least ±30 % around spot
+        for e in chain.expiries():
+            k = chain.select(expiry=e).strike
+            assert k.min() <= 0.7 * chain.spot + 1e-9 and k.max() >= 1.3 * chain.spot - 1e-9, (sym, e)
+    assert bad == {}
+
+
+def test_arbitrage_free_fit_lifts_a_slice_below_the_previous_one() -> None:
+    # Two expiries whose free fits cross: the later one's quotes sit below the earlier
+    # one's on the put side; the arbitrage-free fit keeps w(T2) >= w(T1) where both quote.
+    k = np.linspace(-0.3, 0.3, 9)
+    first = fit_svi(k, 0.30 - 0.3 * k, 0.1, arbitrage_free=True)
+    free = fit_svi(k, 0.2 - 0.05 * k, 0.11)
+    assert np.any(free.params.total_variance(k) < first.params.total_variance(k))
+    kept = fit_svi(k, 0.2 - 0.05 * k, 0.11, arbitrage_free=True, previous=first)
+    assert np.all(kept.params.total_variance(k) >= first.params.total_variance(k))
+    assert np.all(kept.params.g(np.linspace(-0.3, 0.3, 301)) >= 0)
