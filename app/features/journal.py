@@ -138,7 +138,12 @@ class AutoReviews:
         from engine.journal.periods import periods_ended
         from engine.journal.store import JournalStore
 
-        if self.busy or self.closed or not bool(self.ctx.settings.get(AUTO_REVIEWS_KEY)):
+        from shiboken6 import isValid
+
+        win = self.ctx.window
+        if self.busy or self.closed or not isValid(self.timer) or win is None or not isValid(win):
+            return  # a check still due when the workstation closed, or no window (headless)
+        if not bool(self.ctx.settings.get(AUTO_REVIEWS_KEY)):
             return
         today = self.today()
         last = self.last_done()

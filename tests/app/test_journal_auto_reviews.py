@@ -20,8 +20,14 @@ def ws(home, qtbot):
     qtbot.addWidget(w.window)
     yield w
     qtbot.waitUntil(lambda: not w.ctx.tasks.active, timeout=20000)
-    w.window._really_quit = True
-    w.close()
+    from shiboken6 import isValid
+
+    if isValid(w.window):
+        w.window._really_quit = True
+        w.close()
+    else:  # Qt has already deleted the window: release the rest
+        w.ctx.tasks.wait_all(10000)
+        w.ctx.close()
 
 
 def _notes(ctx) -> list[str]:
