@@ -47,6 +47,13 @@ def _no_network():
     _fail_if_refused(" in its teardown")
 
 
+@pytest.fixture(autouse=True)
+def _no_period_review_timer(monkeypatch):
+    """A workstation a test leaves behind must not run the journal's period-end check a minute
+    later inside another test (tests/app/test_journal_auto_reviews.py calls ``run`` itself)."""
+    monkeypatch.setattr("app.features.journal.FIRST_CHECK_MS", 24 * 3600 * 1000)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     # The test fails even if the code under test caught the refusal (an OSError).

@@ -120,10 +120,19 @@ class AutoReviews:
         self.busy = False
         self.closed = False
         self.written: list[Path] = []
+        # owned by the window, and the only timer: the first check is this timer's first
+        # interval (no singleShot with a Python callable, which can fire after its context died)
         self.timer = QTimer(ctx.window if ctx.window is not None else None)  # type: ignore[arg-type]
         self.timer.setInterval(self.DAY_MS)
-        self.timer.timeout.connect(self.run)
-        self.timer.start()
+        self.timer.timeout.connect(self._on_timer)
+
+    def start(self, first_ms: int) -> None:
+        """The first check after ``first_ms``, then one a day."""
+        self.timer.start(first_ms)
+
+    def _on_timer(self) -> None:
+        self.timer.setInterval(self.DAY_MS)
+        self.run()
 
     def last_done(self) -> date | None:
         raw = self.ctx.ui.get(REVIEWS_DONE)
@@ -138,11 +147,8 @@ class AutoReviews:
         from engine.journal.periods import periods_ended
         from engine.journal.store import JournalStore
 
-        from shiboken6 import isValid
-
-        win = self.ctx.window
-        if self.busy or self.closed or not isValid(self.timer) or win is None or not isValid(win):
-            return  # a check still due when the workstation closed, or no window (headless)
+        if self.busy or self.closed or self.ctx.window is None:
+            return  # closed, or headless
         if not bool(self.ctx.settings.get(AUTO_REVIEWS_KEY)):
             return
         today = self.today()
@@ -187,10 +193,7 @@ FIRST_CHECK_MS = 60_000
 
 
 def _start(ctx: "AppContext") -> None:
-    from PySide6.QtCore import QTimer
-
-    auto = ctx.service(AutoReviews)
-    QTimer.singleShot(FIRST_CHECK_MS, auto.timer, auto.run)  # the timer as context: not after close
+    ctx.service(AutoReviews).start(FIRST_CHECK_MS)
 
 
 def _apply_auto_reviews(ctx: "AppContext", value: Any) -> None:
