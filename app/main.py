@@ -43,7 +43,10 @@ class Workstation:
     ctx: object
 
     def close(self) -> None:
-        self.window.close()  # type: ignore[attr-defined]
+        import shiboken6
+
+        if shiboken6.isValid(self.window):  # Qt may have deleted it already (an accepted close)
+            self.window.close()  # type: ignore[attr-defined]
         self.ctx.tasks.wait_all(10000)  # type: ignore[attr-defined]
         self.ctx.close()  # type: ignore[attr-defined]
 
