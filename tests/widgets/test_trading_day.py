@@ -119,5 +119,7 @@ def test_quotes_are_applied_on_the_broker_thread_in_the_commands_queue(tr, qtbot
     assert s.poll_now()
     qtbot.waitUntil(lambda: commands.pending == 0 and len(applied) == 2, timeout=5000)
     assert all(t is not threading.main_thread() for t in applied)
+    # the fill signal comes from the broker thread: it reaches the GUI thread on a later turn
+    qtbot.waitUntil(lambda: len(fills) == 1, timeout=5000)
     assert [(f.qty, f.price) for f in fills] == [(1, D("1.01"))]
     s.close()
