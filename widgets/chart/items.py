@@ -80,11 +80,10 @@ class _CachedItem(pg.GraphicsObject):
         self._pictures: dict[tuple[Any, ...], QPicture] = {}
         self._rect = QRectF()
 
-    def _count(self) -> int:
-        raise NotImplementedError
-
-    def _draw(self, i0: int, i1: int, k: int) -> QPicture:
-        raise NotImplementedError
+    # every subclass (OhlcItem, LineItem) defines these two: how many points it has, and the
+    # picture of points i0..i1 aggregated k to a pixel column
+    _count: Callable[[], int]
+    _draw: Callable[[int, int, int], QPicture]
 
     def _key(self) -> tuple[Any, ...]:
         return _visible_window(self, self._count())
