@@ -51,7 +51,10 @@ class SettingsDialog(QDialog):
         self.theme.addItems(["dark", "light"])
         self.theme.setCurrentText(str(settings.get("ui/theme")))
         self.service = QLineEdit(str(settings.get("service/url") or ""), objectName="serviceUrl")
-        self.service.setPlaceholderText("empty = embedded service on 127.0.0.1")
+        self.service.setPlaceholderText("empty = the built-in service on 127.0.0.1")
+        self.embedded = QCheckBox("Start the built-in service when no service URL is set",
+                                  objectName="serviceEmbedded")
+        self.embedded.setChecked(bool(settings.get("service/embedded", True)))
         self.proxy = QLineEdit(str(settings.get("network/proxy") or ""), objectName="proxy")
         self.proxy.setPlaceholderText("e.g. http://proxy.example:3128 (empty = none)")
         self.confirm = QCheckBox("Confirm orders before sending", objectName="tradingConfirm")
@@ -82,6 +85,7 @@ class SettingsDialog(QDialog):
         net_box = QGroupBox("Network")
         nf = QFormLayout(net_box)
         nf.addRow("Service URL:", self.service)
+        nf.addRow("", self.embedded)
         nf.addRow("HTTP proxy:", self.proxy)
 
         trade_box = QGroupBox("Paper trading")
@@ -131,6 +135,7 @@ class SettingsDialog(QDialog):
             "data/source": self.source.currentData(),
             "ui/theme": self.theme.currentText(),
             "service/url": self.service.text().strip(),
+            "service/embedded": self.embedded.isChecked(),
             "network/proxy": self.proxy.text().strip(),
             "trading/confirm_orders": self.confirm.isChecked(),
             "trading/confirm_above": _typed(self.confirm_above.text(), "Confirm orders above"),

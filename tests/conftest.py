@@ -54,6 +54,13 @@ def _no_period_review_timer(monkeypatch):
     monkeypatch.setattr("app.features.journal.FIRST_CHECK_MS", 24 * 3600 * 1000)
 
 
+@pytest.fixture(autouse=True)
+def _no_embedded_service(monkeypatch):
+    """The workstations tests build do not each start the built-in service child process
+    (tests/sync/test_embedded_service.py and tests/app/test_service_feature.py turn it on)."""
+    monkeypatch.setattr("app.features.service.AUTOSTART", False)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     # The test fails even if the code under test caught the refusal (an OSError).

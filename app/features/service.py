@@ -1,12 +1,71 @@
-"""The service feature: only the ``stockscanner serve`` CLI verb for now (the account UI and the
-embedded child process come next). Nothing heavy is imported until the verb runs."""
+"""The service feature: which service the workstation uses, the embedded one, and the
+``stockscanner serve`` CLI verb.
+
+With ``service/url`` empty (the default) the workstation starts the same service itself after
+the first frame, in a child process on 127.0.0.1 with its own SQLite file in the data folder,
+and stops it when it closes (``sync.service.ServiceLink``, ``sync.embedded``). With a URL, the
+embedded one is not started. Nothing heavy is imported until the verb runs or the window is up.
+"""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Any
 
-from app.features import CliVerb, Feature
+from app.features import CliVerb, Feature, ServiceSpec, SettingKey, Subscription
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+    from sync.service import ServiceLink
 
 DEFAULT_PORT = 8765
+URL_KEY = "service/url"
+EMBEDDED_KEY = "service/embedded"
+#: whether a window's start-up starts the embedded service (the test suite turns it off so the
+#: hundreds of workstations it builds do not each spawn a child; tests of it turn it back on)
+AUTOSTART = True
+
+
+def _url_problem(value: Any) -> str | None:
+    from sync.service import service_url_problem
+
+    return service_url_problem(str(value))
+
+
+def _link(ctx: "AppContext") -> "ServiceLink":
+    from engine import paths
+    from sync.service import ServiceLink
+
+    return ServiceLink(ctx.bus, paths.data_dir(), url=str(ctx.settings.get(URL_KEY) or ""),
+                       embedded=bool(ctx.settings.get(EMBEDDED_KEY)))
+
+
+def link(ctx: "AppContext") -> "ServiceLink":
+    """This workstation's service link (built on first use)."""
+    from sync.service import ServiceLink
+
+    return ctx.service(ServiceLink)
+
+
+def _start(ctx: "AppContext") -> None:
+    if not AUTOSTART:
+        return
+    after = getattr(ctx.window, "after_start_up", None)
+    (after or (lambda fn: fn()))(lambda: link(ctx).connect())
+
+
+def _apply_url(ctx: "AppContext", value: Any) -> None:
+    link(ctx).reconfigure(str(value or ""))
+
+
+def _on_available(ctx: "AppContext", event: Any) -> None:
+    import logging
+
+    logging.getLogger(__name__).info("service ready at %s (%s)", event.base_url,
+                                     "built-in" if event.embedded else "configured")
+
+
+def _on_unavailable(ctx: "AppContext", event: Any) -> None:
+    ctx.notifier.notify("Service unavailable", event.reason, "warning")
 
 
 def _port(text: str) -> int:
@@ -72,6 +131,21 @@ def run_serve(args: argparse.Namespace) -> int:
 FEATURE = Feature(
     id="service",
     title="Service",
+    services=(ServiceSpec("sync.service:ServiceLink", _link),),
+    settings=(
+        SettingKey(URL_KEY, str, "",
+                   "the address of a hosted Stock Scanner service (https://HOST[:PORT]); empty = the built-in "
+                   "service this app starts on 127.0.0.1 with its data in the data folder",
+                   validator=_url_problem, apply=_apply_url),
+        SettingKey(EMBEDDED_KEY, bool, True,
+                   "start the built-in service when no service address is set (off: shared features need a "
+                   "hosted service)"),
+    ),
+    subscriptions=(
+        Subscription("sync.events:ServiceAvailable", _on_available),
+        Subscription("sync.events:ServiceUnavailable", _on_unavailable),
+    ),
+    start=_start,
     cli_verbs=(CliVerb("serve", "run the REST service (accounts, tokens, 2FA)", _configure, run_serve,
                        description="Run the Stock Scanner REST service with uvicorn. Settings come from "
                                    "the environment (STOCKSCANNER_ENV, SECRET_KEY, DATABASE_URL; see the "

@@ -1,22 +1,16 @@
-"""The workstation itself: appearance and service preferences, ``stockscanner screenshot``."""
+"""The workstation itself: appearance preferences, ``stockscanner screenshot`` (the service
+preferences are the service feature's, ``app/features/service.py``)."""
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING, Any
 
 from app.features import CliVerb, Feature, SettingKey, legacy_cli_adder
-from app.features.data import valid_url
 
 if TYPE_CHECKING:
     from app.context import AppContext
 
 THEMES = ("dark", "light")
-
-
-def _service_problem(value: str) -> str | None:
-    if value.strip() and not valid_url(value.strip(), ("http", "https")):
-        return "Service URL must be an http(s) URL such as https://api.example.com (or empty)."
-    return None
 
 
 def _apply_theme(ctx: "AppContext", value: Any) -> None:
@@ -42,8 +36,6 @@ FEATURE = Feature(
     title="Workstation",
     settings=(
         SettingKey("ui/theme", str, "dark", "colour theme: dark or light", choices=THEMES, apply=_apply_theme),
-        SettingKey("service/url", str, "", "the REST service; empty = the embedded one on 127.0.0.1",
-                   validator=_service_problem),
     ),
     cli_verbs=(
         CliVerb("screenshot", "render the main window offscreen to a PNG",
