@@ -599,7 +599,7 @@ class MainWindow(QMainWindow):
     def open_settings(self, section: str = "") -> None:
         from app.settings_dialog import SettingsDialog
 
-        dlg = SettingsDialog(self.ctx.settings, self)
+        dlg = SettingsDialog(self.ctx.settings, self, self.ctx.features, section=section)
         if dlg.exec():
             self.apply_settings(dlg.changed)
 

@@ -1,5 +1,9 @@
 """Settings dialog: data source, data folder, theme, service URL, proxy, paper trading
-(order confirmation and its notional, hotkey trading, the distance from the market that asks).
+(order confirmation and its notional, hotkey trading, the distance from the market that asks),
+then a tab for each other feature that declares preference keys, built from its
+``Feature.settings`` (a check box for a ``bool``, a list for keys with ``choices``, a field
+otherwise; the key's description under it), so a new feature's keys are editable without
+touching this file.
 
 Values are checked with the settings schema's validators (the feature modules' keys), so
 the dialog and the file agree on what is valid.
@@ -18,10 +22,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from app.features import Feature, SettingKey
 from app.settings import DATA_SOURCES, AppSettings
 from app.theme import HINT, style_hint
 from engine import paths
@@ -30,7 +37,13 @@ from engine import paths
 class SettingsDialog(QDialog):
     """Edits ``AppSettings``; ``changed`` holds the keys that differ after OK."""
 
-    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+    #: keys the hand-made General and Paper trading tabs edit (every other key gets a generic row)
+    FIXED_KEYS = frozenset({"data/source", "ui/theme", "service/url", "service/embedded", "network/proxy",
+                            "trading/confirm_orders", "trading/confirm_above", "trading/hotkeys",
+                            "trading/max_distance_pct"})
+
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None,
+                 features: list[Feature] | None = None, section: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
@@ -104,12 +117,100 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.tabs = QTabWidget(objectName="settingsTabs")
+        general = QWidget()
+        gl = QVBoxLayout(general)
+        for w in (data_box, ui_box, net_box):
+            gl.addWidget(w)
+        gl.addStretch(1)
+        self.tabs.addTab(general, "General")
+        trading = QWidget()
+        tl = QVBoxLayout(trading)
+        tl.addWidget(trade_box)
+        self.tabs.addTab(trading, "Paper trading")
+        self._tab_ids = ["general", "trading"]
+        #: generic editors: key -> (spec, read the typed value)
+        self.fields: dict[str, tuple[SettingKey, QWidget]] = {}
+        self._feature_tabs(features)
         lay = QVBoxLayout(self)
-        for w in (data_box, ui_box, net_box, trade_box):
-            lay.addWidget(w)
+        lay.addWidget(self.tabs, 1)
         lay.addWidget(self.error)
         lay.addWidget(buttons)
-        self.resize(560, self.sizeHint().height())
+        if section in self._tab_ids:
+            self.tabs.setCurrentIndex(self._tab_ids.index(section))
+        self.resize(600, min(max(self.sizeHint().height(), 420), 700))
+
+    # ------------------------------------------------------------------ generic feature tabs
+    def _feature_tabs(self, features: list[Feature] | None) -> None:
+        if features is None:
+            from app.features import FEATURES
+
+            features = list(FEATURES)
+        for feature in features:
+            keys = [k for k in feature.settings if k.key not in self.FIXED_KEYS and k.key in self.settings.schema]
+            if not keys:
+                continue
+            if feature.id == "trading":  # its other keys join the hand-made Paper trading tab
+                page_layout = self.tabs.widget(1).layout()
+                box = QGroupBox("More")
+                form = QFormLayout(box)
+                page_layout.addWidget(box)  # type: ignore[union-attr]
+            else:
+                page = QWidget()
+                form = QFormLayout(page)
+                scroll = QScrollArea()
+                scroll.setWidgetResizable(True)
+                scroll.setWidget(page)
+                self.tabs.addTab(scroll, feature.title)
+                self._tab_ids.append(feature.id)
+            for spec in keys:
+                self._add_field(form, spec)
+        trading_layout = self.tabs.widget(1).layout()
+        trading_layout.addStretch(1)  # type: ignore[union-attr]
+
+    def _add_field(self, form: QFormLayout, spec: SettingKey) -> None:
+        value = self.settings.get(spec.key)
+        name = "setting_" + spec.key.replace("/", "_")
+        hint = QLabel(_sentence(spec.description))
+        hint.setObjectName(HINT)
+        hint.setWordWrap(True)
+        style_hint(hint)
+        editor: QWidget
+        if spec.type is bool:
+            box = QCheckBox(_title(spec), objectName=name)
+            box.setChecked(bool(value))
+            editor = box
+            form.addRow("", box)
+        elif spec.choices:
+            combo = QComboBox(objectName=name)
+            for choice in spec.choices:
+                combo.addItem(str(choice), choice)
+            combo.setCurrentIndex(max(0, combo.findData(value)))
+            editor = combo
+            form.addRow(_title(spec) + ":", combo)
+        else:
+            edit = QLineEdit(_number(value) if spec.type in (int, float) else str(value or ""), objectName=name)
+            editor = edit
+            form.addRow(_title(spec) + ":", edit)
+        editor.setToolTip(f"{spec.key}: {spec.description}")
+        form.addRow("", hint)
+        self.fields[spec.key] = (spec, editor)
+
+    def _field_value(self, spec: SettingKey, editor: QWidget) -> object:
+        if isinstance(editor, QCheckBox):
+            return editor.isChecked()
+        if isinstance(editor, QComboBox):
+            return editor.currentData()
+        assert isinstance(editor, QLineEdit)
+        text = editor.text().strip()
+        if spec.type in (int, float):
+            number = _typed(text, _title(spec))
+            if spec.type is int:
+                if number != int(number):
+                    raise ValueError(f"{_title(spec)}: {text!r} is not a whole number.")
+                return int(number)
+            return number
+        return text
 
     def _browse(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Data folder", self.folder.text())
@@ -141,7 +242,7 @@ class SettingsDialog(QDialog):
             "trading/confirm_above": _typed(self.confirm_above.text(), "Confirm orders above"),
             "trading/hotkeys": self.hotkeys.isChecked(),
             "trading/max_distance_pct": _typed(self.distance.text(), "The distance from the market"),
-        }
+        } | {key: self._field_value(spec, editor) for key, (spec, editor) in self.fields.items()}
 
     def accept(self) -> None:
         try:
@@ -151,6 +252,7 @@ class SettingsDialog(QDialog):
         if problem:
             self.error.setText(problem)
             return
+        self.error.setText("")
         new = self._values()
         self.changed = {k: v for k, v in new.items() if _differs(self.settings.get(k), v)}
         for k, v in self.changed.items():
@@ -181,8 +283,21 @@ def _typed(text: str, what: str) -> float:
         raise ValueError(f"{what}: {text.strip() or 'nothing'!r} is not a number.") from None
 
 
+def _title(spec: SettingKey) -> str:
+    """A field label from the key: ``journal/review_min_trades`` → "Review min trades"."""
+    if spec.label:
+        return spec.label
+    words = spec.key.rsplit("/", 1)[-1].replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "." if text else ""
+
+
 def _differs(old: object, new: object) -> bool:
-    if isinstance(new, (bool, float)):
+    if isinstance(new, bool | int | float):
         try:
             return (bool(old) if isinstance(new, bool) else float(old)) != new  # type: ignore[arg-type]
         except (TypeError, ValueError):

@@ -112,6 +112,8 @@ class SettingKey:
     choices: tuple[Any, ...] = ()
     #: called on the GUI thread after the user changed the value in Settings
     apply: Callable[["AppContext", Any], None] | None = None
+    #: the field's label in the Settings dialog (default: from the key's last part)
+    label: str = ""
 
 
 @dataclass(frozen=True)
