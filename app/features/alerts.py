@@ -84,20 +84,33 @@ class _Runner:
         self.ctx = ctx
         self.busy = False
         self.again = False
-        parent = ctx.window if ctx.window is not None else None  # the timers die with the window
-        self.debounce = QTimer(parent)  # type: ignore[arg-type]
+        self.closed = False
+        # Timers without a Qt parent, owned here and stopped by ``close`` (AppContext.close runs
+        # it): a window-parented timer could be deleted by Qt while a cycle was still running,
+        # and the cycle's finished callback then started a dead timer (a segfault seen in the
+        # app tests).
+        self.debounce = QTimer()
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(DEBOUNCE_MS)
         self.debounce.timeout.connect(self.run)
-        self.timer = QTimer(parent)  # type: ignore[arg-type]
+        self.timer = QTimer()
         self.timer.setInterval(int(ctx.settings.get("alerts/interval_s", 60)) * 1000)
         self.timer.timeout.connect(self.run)
         self.timer.start()
 
     def schedule(self) -> None:
-        self.debounce.start()
+        if not self.closed:
+            self.debounce.start()
+
+    def close(self) -> None:
+        """Stop scheduling (the workstation is closing); a cycle still running finishes unseen."""
+        self.closed = True
+        self.debounce.stop()
+        self.timer.stop()
 
     def run(self) -> None:
+        if self.closed:
+            return
         if self.busy:
             self.again = True
             return
@@ -107,6 +120,8 @@ class _Runner:
 
     def _on_finished(self) -> None:
         self.busy = False
+        if self.closed:
+            return
         if self.again:
             self.again = False
             self.schedule()

@@ -120,9 +120,11 @@ class AutoReviews:
         self.busy = False
         self.closed = False
         self.written: list[Path] = []
-        # owned by the window, and the only timer: the first check is this timer's first
-        # interval (no singleShot with a Python callable, which can fire after its context died)
-        self.timer = QTimer(ctx.window if ctx.window is not None else None)  # type: ignore[arg-type]
+        # the only timer: the first check is this timer's first interval (no singleShot with a
+        # Python callable, which can fire after its context died); no Qt parent: owned here and
+        # stopped by ``close`` (AppContext.close), never deleted by Qt under a callback that still
+        # uses it (see app/features/alerts.py _Runner)
+        self.timer = QTimer()
         self.timer.setInterval(self.DAY_MS)
         self.timer.timeout.connect(self._on_timer)
 

@@ -63,7 +63,9 @@ class _Refresher:
         self.ctx = ctx
         self.busy = False
         self.closed = False
-        self.timer = QTimer(ctx.window if ctx.window is not None else None)  # type: ignore[arg-type]
+        # no Qt parent: owned here and stopped by ``close`` (AppContext.close), never deleted by Qt
+        # under a callback that still uses it (see app/features/alerts.py _Runner)
+        self.timer = QTimer()
         self.set_interval(int(ctx.settings.get("news/refresh_min", 15)))
         self.timer.timeout.connect(self.run)
         self.timer.start()
