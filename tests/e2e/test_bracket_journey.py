@@ -44,7 +44,7 @@ def test_bracket_order_journey(home, qtbot):
     session = trading_session(ctx)
     assert session.account == "Paper" and session.summary.cash == D("100000")
     session.stop()
-    qtbot.waitUntil(lambda: not session.busy, timeout=5000)
+    qtbot.waitUntil(lambda: not session.busy, timeout=20000)
     quotes = ScriptedQuotes()
     session.feed.source = quotes
     sym = chart.symbol
@@ -52,12 +52,14 @@ def test_bracket_order_journey(home, qtbot):
 
     def quote(bid: str, ask: str) -> None:
         quotes.set(sym, bid, ask)
-        qtbot.waitUntil(lambda: not session.busy, timeout=5000)
+        qtbot.waitUntil(lambda: not session.busy, timeout=20000)
         assert session.poll_now()
-        qtbot.waitUntil(lambda: not session.busy, timeout=5000)
-        assert session.quote(sym).bid == D(bid)
+        # the round ends (busy False) when the fetch returns; its quotes are then applied on the
+        # broker thread, a moment later
+        qtbot.waitUntil(lambda: not session.busy and session.quote(sym) is not None
+                        and session.quote(sym).bid == D(bid), timeout=20000)
         # the docks hear of it through the bridge, on the next turn of the event loop
-        qtbot.waitUntil(lambda: f"Ask {ask}" in ticket.quote_label.text(), timeout=5000)
+        qtbot.waitUntil(lambda: f"Ask {ask}" in ticket.quote_label.text(), timeout=20000)
 
     quote("99.95", "100.05")
     assert "Ask 100.05" in ticket.quote_label.text() and "demo quotes" in ticket.quote_label.text()
@@ -90,9 +92,9 @@ def test_bracket_order_journey(home, qtbot):
     positions = win.show_dock("positions")
     orders = win.show_dock("orders")
     # --- the entry fills at the ask on the next quote round (the ticket asks for one at once)
-    qtbot.waitUntil(lambda: positions.model.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: positions.model.rowCount() == 1, timeout=20000)
     assert _rows(positions)[0][:3] == [sym, str(qty), "100.05"]
-    qtbot.waitUntil(lambda: orders.model.rowCount() == 2, timeout=5000)
+    qtbot.waitUntil(lambda: orders.model.rowCount() == 2, timeout=20000)
     exits = {r[8]: r for r in _rows(orders)}  # by role
     assert exits["take-profit"][2:6] == ["SELL", str(qty), "Limit", "lmt 101.00"]
     assert exits["stop-loss"][2:6] == ["SELL", str(qty), "Stop", "stp 98.05"]
@@ -104,24 +106,24 @@ def test_bracket_order_journey(home, qtbot):
     working = session.core.broker.orders("Paper", working_only=True)
     sl_id = next(o.order_id for o in working if o.stop_price is not None)
     tp_id = next(o.order_id for o in working if o.limit_price is not None)
-    qtbot.waitUntil(lambda: lines.line(sl_id, "stop_price") is not None, timeout=5000)
+    qtbot.waitUntil(lambda: lines.line(sl_id, "stop_price") is not None, timeout=20000)
     sl_line = lines.line(sl_id, "stop_price")
     tp_line = lines.line(tp_id, "limit_price")
     assert sl_line.line.value() == pytest.approx(98.05) and tp_line.line.value() == pytest.approx(101.0)
     assert f"SL SELL STP {qty}" in sl_line.label.format
-    qtbot.waitUntil(lambda: f"+{qty} @ 100.05" in lines.position_text(), timeout=5000)
+    qtbot.waitUntil(lambda: f"+{qty} @ 100.05" in lines.position_text(), timeout=20000)
     sl_line.line.setValue(chart.price_to_y(98.50))  # what a mouse drag does to the line
     sl_line.line.sigPositionChangeFinished.emit(sl_line.line)
-    qtbot.waitUntil(lambda: "stp 98.50" in {r[8]: r for r in _rows(orders)}["stop-loss"][5], timeout=5000)
+    qtbot.waitUntil(lambda: "stp 98.50" in {r[8]: r for r in _rows(orders)}["stop-loss"][5], timeout=20000)
     stop = next(o for o in session.core.broker.orders("Paper") if o.order_id == sl_id)
     assert stop.stop_price == D("98.50")
 
     # --- price rises through the take-profit: it fills at the bid, the stop is cancelled
     quote("101.10", "101.15")
-    qtbot.waitUntil(lambda: orders.model.rowCount() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: orders.model.rowCount() == 0, timeout=20000)
     realized = (D("101.10") - D("100.05")) * qty
     # flat, but the symbol stays for the day with its realized P&L
-    qtbot.waitUntil(lambda: _rows(positions) and _rows(positions)[0][1] == "0", timeout=5000)
+    qtbot.waitUntil(lambda: _rows(positions) and _rows(positions)[0][1] == "0", timeout=20000)
     assert _rows(positions)[0][6] == f"+${realized:,.2f}"
     assert positions.total.text().startswith("No open positions. · 1 closed today")
     history = win.show_dock("order_history")
@@ -136,7 +138,7 @@ def test_bracket_order_journey(home, qtbot):
     account = win.show_dock("account")
     fees = session.summary.fees
     net = realized - fees
-    qtbot.waitUntil(lambda: account.values["realized_pnl"].text() == f"+${realized:,.2f}", timeout=5000)
+    qtbot.waitUntil(lambda: account.values["realized_pnl"].text() == f"+${realized:,.2f}", timeout=20000)
     assert account.values["day_realized"].text() == f"+${realized:,.2f}"
     assert account.values["day_fees"].text() == f"${fees:,.2f}"
     assert account.values["day_pnl"].text() == f"+${net:,.2f}"

@@ -271,8 +271,8 @@ def test_cancel_during_a_run(db, qtbot):
     _typed(w, qtbot, "close > 0")
     w.run_btn.click()
     assert w.running and w.cancel_btn.isEnabled() and not w.run_btn.isEnabled()
-    qtbot.waitUntil(lambda: w.progress.value() >= 2, timeout=5000)
-    with qtbot.waitSignal(w.scan_cancelled, timeout=5000):
+    qtbot.waitUntil(lambda: w.progress.value() >= 2, timeout=20000)
+    with qtbot.waitSignal(w.scan_cancelled, timeout=20000):
         w.cancel_btn.click()
     assert w.result is None and "cancelled" in w.status.text().lower()
     assert not w.running and w.run_btn.isEnabled() and not w.cancel_btn.isEnabled()
@@ -281,7 +281,7 @@ def test_cancel_during_a_run(db, qtbot):
     data.delay = 0
     with qtbot.waitSignal(w.scan_finished, timeout=10000):
         w.run_btn.click()
-    qtbot.waitUntil(lambda: not runner.active, timeout=5000)
+    qtbot.waitUntil(lambda: not runner.active, timeout=20000)
     assert len(w.result.rows) == len(SYMBOLS)
     assert np.isfinite(w.result.rows[0].close)
 

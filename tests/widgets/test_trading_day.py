@@ -83,13 +83,13 @@ def test_commands_run_on_the_broker_thread_and_come_back_on_the_gui_thread(tr, q
     tr.quote("ACME", "1.00", "1.02")
     s.send_orders([OrderRequest("ACME", Side.BUY, 1, OrderType.LIMIT, limit_price=D("1"))], results.append)
     assert results == []  # the GUI thread did not wait
-    qtbot.waitUntil(lambda: len(results) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(results) == 1, timeout=20000)
     assert threads[0] is not threading.main_thread() and results[0].ok
     assert len(s.ack_latencies) == 1
     wo = _show(qtbot, WorkingOrdersWidget(s))
     assert wo.model.rowCount() == 1
     wo.cancel_all()
-    qtbot.waitUntil(lambda: commands.pending == 0, timeout=5000)
+    qtbot.waitUntil(lambda: commands.pending == 0, timeout=20000)
     assert tr.broker.orders("Fees", working_only=True) == []
     s.close()
 
@@ -111,15 +111,15 @@ def test_quotes_are_applied_on_the_broker_thread_in_the_commands_queue(tr, qtbot
     tr.quotes.set("ACME", "1.00", "1.02")
     s.watch("test", ["ACME"])
     assert s.poll_now()
-    qtbot.waitUntil(lambda: commands.pending == 0 and len(applied) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: commands.pending == 0 and len(applied) == 1, timeout=20000)
     assert applied[0] is not threading.main_thread()
     # an order sent, then a quote that fills it: the same queue keeps that order
     s.send_orders([OrderRequest("ACME", Side.BUY, 1, OrderType.LIMIT, limit_price=D("1.01"))])
     tr.quotes.set("ACME", "0.99", "1.01")
     assert s.poll_now()
-    qtbot.waitUntil(lambda: commands.pending == 0 and len(applied) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: commands.pending == 0 and len(applied) == 2, timeout=20000)
     assert all(t is not threading.main_thread() for t in applied)
     # the fill signal comes from the broker thread: it reaches the GUI thread on a later turn
-    qtbot.waitUntil(lambda: len(fills) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(fills) == 1, timeout=20000)
     assert [(f.qty, f.price) for f in fills] == [(1, D("1.01"))]
     s.close()
