@@ -90,6 +90,22 @@ class Worker(QRunnable):
             sig.finished.emit()
 
 
+def _held(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` as a slot the connection keeps alive.
+
+    PySide holds a bound method of a plain Python object only weakly: when that object was
+    freed before the worker's queued signal arrived (a feature scheduler released by
+    ``AppContext.close`` while its cycle still ran), PySide 6.11 called into the freed object
+    -- a segfault in ``PyObject_SetAttr`` (seen under gdb in the app tests). A closure is held
+    strongly, so the object lives until the worker is done. Methods of QObjects stay direct:
+    PySide drops those connections when the QObject is destroyed, which is what a deleted
+    widget needs."""
+    owner = getattr(fn, "__self__", None)
+    if owner is None or isinstance(owner, QObject):
+        return fn
+    return lambda *args: fn(*args)
+
+
 class TaskRunner(QObject):
     """Submits workers to a thread pool and tells the status bar what runs."""
 
@@ -122,15 +138,15 @@ class TaskRunner(QObject):
         w = Worker(fn, *args, label=label, **kwargs)
         s = w.signals
         if on_result:
-            s.returned.connect(on_result)
+            s.returned.connect(_held(on_result))
         if on_progress:
-            s.progress.connect(on_progress)
+            s.progress.connect(_held(on_progress))
         if on_error:
-            s.errored.connect(on_error)
+            s.errored.connect(_held(on_error))
         s.errored.connect(lambda exc, w=w: self.task_failed.emit(w, exc))
         s.progress.connect(lambda p, w=w: self.task_progress.emit(w, p))
         if on_finished:
-            s.finished.connect(on_finished)
+            s.finished.connect(_held(on_finished))
         s.finished.connect(lambda w=w: self._on_worker_finished(w))
         self.active.append(w)
         self.task_started.emit(w)

@@ -116,3 +116,33 @@ def test_cancel_all_cancels_running_generators(qtbot):
         runner.cancel_all()
     qtbot.waitUntil(lambda: not runner.active, timeout=5000)
     assert got == []
+
+
+def test_a_callback_of_an_object_dropped_while_its_task_runs_still_runs_safely(qtbot):
+    """PySide held a plain object's bound method weakly: the object freed while its task ran
+    (a scheduler released by AppContext.close) was then called into -- a segfault. The runner
+    keeps the object alive until the task is done."""
+    import gc
+
+    runner = TaskRunner()
+    release = threading.Event()
+    calls: list[str] = []
+
+    class Scheduler:  # a plain object, as app/features/alerts.py's _Runner
+        def __init__(self) -> None:
+            self.busy = True
+
+        def on_result(self, value: int) -> None:
+            calls.append(f"result {value}")
+
+        def on_finished(self) -> None:
+            self.busy = False
+            calls.append("finished")
+
+    sched = Scheduler()
+    runner.submit(lambda: (release.wait(10), 7)[1], on_result=sched.on_result, on_finished=sched.on_finished)
+    del sched
+    gc.collect()
+    release.set()
+    qtbot.waitUntil(lambda: calls == ["result 7", "finished"], timeout=10000)
+    qtbot.waitUntil(lambda: not runner.active, timeout=10000)
