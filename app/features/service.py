@@ -3,7 +3,7 @@
 
 With ``service/url`` empty (the default) the workstation starts the same service itself after
 the first frame, in a child process on 127.0.0.1 with its own SQLite file in the data folder,
-and stops it when it closes (``sync.service.ServiceLink``, ``sync.embedded``). With a URL, the
+and stops it when it closes (``sync.link.ServiceLink``, ``sync.embedded``). With a URL, the
 embedded one is not started. Nothing heavy is imported until the verb runs or the window is up.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from app.features import CliVerb, Feature, ServiceSpec, SettingKey, Subscription
 
 if TYPE_CHECKING:
     from app.context import AppContext
-    from sync.service import ServiceLink
+    from sync.link import ServiceLink
 
 DEFAULT_PORT = 8765
 URL_KEY = "service/url"
@@ -26,14 +26,14 @@ AUTOSTART = True
 
 
 def _url_problem(value: Any) -> str | None:
-    from sync.service import service_url_problem
+    from sync.link import service_url_problem
 
     return service_url_problem(str(value))
 
 
 def _link(ctx: "AppContext") -> "ServiceLink":
     from engine import paths
-    from sync.service import ServiceLink
+    from sync.link import ServiceLink
 
     return ServiceLink(ctx.bus, paths.data_dir(), url=str(ctx.settings.get(URL_KEY) or ""),
                        embedded=bool(ctx.settings.get(EMBEDDED_KEY)))
@@ -41,7 +41,7 @@ def _link(ctx: "AppContext") -> "ServiceLink":
 
 def link(ctx: "AppContext") -> "ServiceLink":
     """This workstation's service link (built on first use)."""
-    from sync.service import ServiceLink
+    from sync.link import ServiceLink
 
     return ctx.service(ServiceLink)
 
@@ -131,7 +131,7 @@ def run_serve(args: argparse.Namespace) -> int:
 FEATURE = Feature(
     id="service",
     title="Service",
-    services=(ServiceSpec("sync.service:ServiceLink", _link),),
+    services=(ServiceSpec("sync.link:ServiceLink", _link),),
     settings=(
         SettingKey(URL_KEY, str, "",
                    "the address of a hosted Stock Scanner service (https://HOST[:PORT]); empty = the built-in "

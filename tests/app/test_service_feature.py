@@ -32,7 +32,7 @@ def test_the_window_starts_the_built_in_service_and_closing_stops_it(home, qtbot
     ws.window.show()
     open_workspace(ws)
     try:
-        qtbot.waitUntil(lambda: ws.ctx.has_service(__import__("sync.service", fromlist=["ServiceLink"]).ServiceLink),
+        qtbot.waitUntil(lambda: ws.ctx.has_service(__import__("sync.link", fromlist=["ServiceLink"]).ServiceLink),
                         timeout=30000)
         svc_link = link(ws.ctx)
         qtbot.waitUntil(lambda: svc_link.base_url is not None, timeout=90000)

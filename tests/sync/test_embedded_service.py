@@ -19,7 +19,7 @@ import requests
 from engine.events import EventBus
 from sync.embedded import EmbeddedService, EmbeddedServiceError
 from sync.events import ServiceAvailable, ServiceUnavailable
-from sync.service import ServiceLink, service_url_problem
+from sync.link import ServiceLink, service_url_problem
 
 REPO = Path(__file__).resolve().parents[2]
 
