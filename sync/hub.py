@@ -10,7 +10,7 @@ from engine.events import EventBus
 from engine.store.db import Database
 from engine.watchlists import WatchlistService
 from sync.client import ServiceClient, check_base_url
-from sync.service import SyncService, SyncStatusChanged, SyncWorker
+from sync.service import SyncService, SyncWorker
 from sync.tokens import open_token_store
 
 log = logging.getLogger("stockscanner.sync")
@@ -47,9 +47,7 @@ class SyncHub:
         else:
             self.problem = "No service is configured: set Settings → Service URL."
         self.client = client
-        self.sync.set_client(client)
-        if client is None:
-            self.bus.publish(SyncStatusChanged("off", 0, self.problem, 0.0))
+        self.sync.set_client(client, self.problem)
         self.worker.wake()
 
     def start(self) -> None:

@@ -70,6 +70,7 @@ class SyncService:
                  client: ServiceClient | None = None) -> None:
         self.db, self.bus, self.watchlists = db, bus, watchlists
         self.client = client
+        self.off_reason = ""
         self._lock = threading.RLock()  # one round at a time
         self._merging = False
         self.status = SyncStatusChanged("off" if client is None else "signed_out", 0, "", 0.0)
@@ -79,9 +80,11 @@ class SyncService:
     def close(self) -> None:
         self._unsubscribe()
 
-    def set_client(self, client: ServiceClient | None) -> None:
+    def set_client(self, client: ServiceClient | None, off_reason: str = "") -> None:
+        """Sync with ``client`` (None: no service; ``off_reason`` says why)."""
         with self._lock:
             self.client = client
+            self.off_reason = off_reason
         self.publish_status()
 
     def _on_watchlist_changed(self, _event: WatchlistChanged) -> None:
@@ -111,9 +114,9 @@ class SyncService:
         with self._lock:
             store = self.store()
             if self.client is None:
-                self.status = SyncStatusChanged("off", 0, "", 0.0)
+                self.status = SyncStatusChanged("off", 0, self.off_reason, 0.0)
             elif store is None:
-                self.status = SyncStatusChanged("signed_out", 0, "", 0.0)
+                self.status = SyncStatusChanged("signed_out", 0, "Sign in (Account menu) to sync your watchlists.", 0.0)
             else:
                 cur = store.cursor()
                 n = store.pending()
@@ -126,9 +129,9 @@ class SyncService:
     def _round(self) -> SyncStatusChanged:
         client, store = self.client, self.store()
         if client is None:
-            return SyncStatusChanged("off", 0, "", 0.0)
+            return SyncStatusChanged("off", 0, self.off_reason, 0.0)
         if store is None:
-            return SyncStatusChanged("signed_out", 0, "", 0.0)
+            return SyncStatusChanged("signed_out", 0, "Sign in (Account menu) to sync your watchlists.", 0.0)
         cur = store.cursor()
         last = cur[2] if cur else 0.0
         problem: tuple[str, str] | None = None

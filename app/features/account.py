@@ -91,8 +91,7 @@ def _start(ctx: "AppContext") -> None:
         window.sync_indicator = indicator  # type: ignore[attr-defined]
         ctx.bridge.connect("sync.service:SyncStatusChanged", indicator.set_status, owner=indicator)
         indicator.account_requested.connect(lambda: open_account(ctx, window))
-        indicator.set_status(h.sync.status if h.client is not None else
-                             type(h.sync.status)("off", 0, h.problem, 0.0))
+        indicator.set_status(h.sync.status)
     h.start()
 
 

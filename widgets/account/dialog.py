@@ -123,6 +123,10 @@ class AccountDialog(QDialog):
                 return False, exc
 
         def finished(result: tuple[bool, object]) -> None:
+            from shiboken6 import isValid
+
+            if not isValid(self) or not isValid(self.stack):
+                return  # the dialog was closed and deleted while the call ran
             self._set_busy(-1)
             ok, value = result
             if ok:
@@ -138,7 +142,7 @@ class AccountDialog(QDialog):
 
         self._set_busy(+1)
         self.say(f"{label}…")
-        self.tasks.submit(call, label="", on_result=finished)
+        self.tasks.submit(call, label=label, on_result=finished)
 
     def _set_busy(self, delta: int) -> None:
         self._busy_count = max(0, self._busy_count + delta)
