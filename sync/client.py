@@ -132,8 +132,11 @@ class ServiceClient:
     Every method blocks (network); raises the ``ServiceError`` subclasses above."""
 
     def __init__(self, base_url: str, tokens: TokenStore, *, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-                 session: requests.Session | None = None, device_name: str = "") -> None:
+                 session: requests.Session | None = None, device_name: str = "", identity: str = "") -> None:
         self.base_url = check_base_url(base_url)
+        #: what the tokens and the outbox are kept under: the URL, or a stable name (the
+        #: embedded service's port changes from run to run, its identity "embedded" does not)
+        self.identity = identity or self.base_url
         self.tokens = tokens
         self.timeout = timeout
         self.session = session or make_session()

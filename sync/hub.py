@@ -21,17 +21,19 @@ class SyncHub:
     (the embedded service is not running): the status is ``off`` with the reason."""
 
     def __init__(self, db: Database, bus: EventBus, watchlists: WatchlistService, folder: Path,
-                 base_url: str = "", poll_s: float = 30.0) -> None:
+                 base_url: str = "", poll_s: float = 30.0, identity: str = "") -> None:
         self.db, self.bus, self.folder = db, bus, Path(folder)
         self.sync = SyncService(db, bus, watchlists)
         self.worker = SyncWorker(self.sync, poll_s=poll_s)
         self.keyring_note = ""
         self.problem = ""
         self.client: ServiceClient | None = None
-        self.configure(base_url)
+        self.configure(base_url, identity)
 
-    def configure(self, base_url: str) -> None:
-        """Use the service at ``base_url`` (a bad URL leaves none, with ``problem`` saying why)."""
+    def configure(self, base_url: str, identity: str = "") -> None:
+        """Use the service at ``base_url`` (a bad URL leaves none, with ``problem`` saying why).
+        ``identity`` names the service for the stored sign-in and outbox when its URL is not
+        stable (the embedded service: "embedded"); default: the URL."""
         self.problem = ""
         client: ServiceClient | None = None
         if base_url.strip():
@@ -40,10 +42,11 @@ class SyncHub:
             except ValueError as exc:
                 self.problem = str(exc)
             else:
-                store, self.keyring_note = open_token_store(self.folder, url)
+                store, self.keyring_note = open_token_store(self.folder, identity or url)
                 if self.keyring_note:
                     log.warning("%s", self.keyring_note)
-                client = ServiceClient(url, store, device_name=f"Stock Scanner on {platform.node()}"[:200])
+                client = ServiceClient(url, store, device_name=f"Stock Scanner on {platform.node()}"[:200],
+                                       identity=identity)
         else:
             self.problem = "No service is configured: set Settings → Service URL."
         self.client = client

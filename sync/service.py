@@ -94,7 +94,7 @@ class SyncService:
     def account(self) -> str | None:
         c = self.client
         email = c.signed_in_email if c is not None else None
-        return f"{c.base_url}|{email}" if c is not None and email else None
+        return f"{c.identity}|{email}" if c is not None and email else None
 
     def store(self) -> SyncStore | None:
         account = self.account()

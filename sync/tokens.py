@@ -199,7 +199,7 @@ def keyring_available() -> bool:
 
 
 def open_token_store(folder: Path, base_url: str) -> tuple[TokenStore, str]:
-    """The keyring store when this machine has a keyring, else the encrypted file in
+    """(``base_url`` may be a stable name of the service instead, e.g. "embedded".) The keyring store when this machine has a keyring, else the encrypted file in
     ``folder``; and a sentence for the user when it is the file ("" with a keyring)."""
     if keyring_available():
         return KeyringTokenStore(base_url), ""

@@ -21,16 +21,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def base_url(ctx: "AppContext") -> str:
+def base_url(ctx: "AppContext") -> tuple[str, str]:
+    """(the service URL, its identity): ``service/url``, else the embedded service's URL (set by
+    the app as ``ctx.embedded_service_url``) under the stable identity "embedded"."""
     url = str(ctx.settings.get("service/url") or "").strip()
-    return url or str(getattr(ctx, "embedded_service_url", "") or "")
+    if url:
+        return url, ""
+    embedded = str(getattr(ctx, "embedded_service_url", "") or "")
+    return embedded, "embedded" if embedded else ""
 
 
 def _hub(ctx: "AppContext") -> object:
     from engine import paths
     from sync.hub import SyncHub
 
-    return SyncHub(ctx.db, ctx.bus, ctx.watchlists, paths.data_dir(), base_url(ctx))
+    url, identity = base_url(ctx)
+    return SyncHub(ctx.db, ctx.bus, ctx.watchlists, paths.data_dir(), url, identity=identity)
 
 
 def hub(ctx: "AppContext") -> "SyncHub":
@@ -97,7 +103,7 @@ def _start(ctx: "AppContext") -> None:
 
 def _on_settings(ctx: "AppContext", event: Any) -> None:
     if event.key in ("service/url",) and ctx.has_service(_hub_type()):
-        hub(ctx).configure(base_url(ctx))
+        hub(ctx).configure(*base_url(ctx))
 
 
 def _hub_type() -> type:
