@@ -196,3 +196,35 @@ def test_a_dialog_without_a_service_says_why(qtbot: Any, tmp_path: Any, memory_k
     assert "Service URL" in dialog.message.text() and not dialog.sign_in_box.isEnabled()
     h.close()
     db.dispose()
+
+
+def test_change_password_signs_out_the_other_sessions_and_keeps_this_one(qtbot: Any, hub: Any, tasks: Any,
+                                                                         loopback: LoopbackService) -> None:
+    from sync.client import AuthError, ServiceClient, make_session
+    from sync.tokens import KeyringTokenStore
+    from widgets.account.dialog import AccountDialog
+
+    hub.client.register("pw@example.com", PASSWORD)
+    hub.client.login("pw@example.com", PASSWORD)
+    other = ServiceClient(loopback.url, KeyringTokenStore(loopback.url + "#other"), session=make_session(retries=0))
+    other.login("pw@example.com", PASSWORD)
+    dialog = AccountDialog(hub, tasks)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.sessions.count() == 2, timeout=15000)
+    dialog.password_button.click()
+    dialog.current_password.setText(PASSWORD)
+    dialog.new_password.setText("a brand new passphrase 77")
+    dialog.repeat_password.setText("a brand new passphrase 78")
+    dialog.findChild(type(dialog.password_button), "accountDoChangePassword").click()
+    assert dialog.message.text() == "The two new passwords differ."
+    dialog.repeat_password.setText("a brand new passphrase 77")
+    dialog.findChild(type(dialog.password_button), "accountDoChangePassword").click()
+    qtbot.waitUntil(lambda: dialog.message.text().startswith("Password changed"), timeout=15000)
+    qtbot.waitUntil(lambda: dialog.sessions.count() == 1 and dialog.stack.isEnabled(), timeout=15000)
+    assert dialog.message.text().startswith("Password changed")  # still shown once the page loaded
+    assert hub.client.me()["email"] == "pw@example.com"  # this machine stays signed in
+    with pytest.raises(AuthError):
+        other.me()  # the other one is signed out
+    with pytest.raises(AuthError):
+        other.login("pw@example.com", PASSWORD)

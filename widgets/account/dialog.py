@@ -50,6 +50,19 @@ def qr_pixmap(uri: str, scale: int = 6) -> QPixmap:
     return pm
 
 
+def local_time(iso: object, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An ISO time from the service (UTC) in this machine's zone; "?" when unreadable."""
+    import datetime as dt
+
+    try:
+        value = dt.datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return "?"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone().strftime(fmt)
+
+
 def _line(name: str, placeholder: str = "", password: bool = False) -> QLineEdit:
     e = QLineEdit(objectName=name)
     e.setPlaceholderText(placeholder)
@@ -130,6 +143,8 @@ class AccountDialog(QDialog):
             self._set_busy(-1)
             ok, value = result
             if ok:
+                if self.message.text() == progress:
+                    self.say("")
                 done(value)
                 return
             exc = value if isinstance(value, BaseException) else RuntimeError(str(value))
@@ -140,8 +155,9 @@ class AccountDialog(QDialog):
                 self.backend.session_changed()
                 self.refresh()
 
+        progress = f"{label}…"
         self._set_busy(+1)
-        self.say(f"{label}…")
+        self.say(progress)
         self.tasks.submit(call, label=label, on_result=finished)
 
     def _set_busy(self, delta: int) -> None:
@@ -325,20 +341,19 @@ class AccountDialog(QDialog):
         self.sessions.clear()
         for s in sessions:
             text = (f"{'This session · ' if s.get('current') else ''}{s.get('user_agent') or 'unknown client'}"
-                    f" · {s.get('ip') or '?'} · since {str(s.get('created_at', ''))[:16].replace('T', ' ')}"
-                    f" · last used {str(s.get('last_used_at', ''))[:16].replace('T', ' ')}")
+                    f" · {s.get('ip') or '?'} · since {local_time(s.get('created_at'))}"
+                    f" · last used {local_time(s.get('last_used_at'))}")
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, int(s["id"]))
             self.sessions.addItem(item)
         self.devices.clear()
         for d in devices:
             item = QListWidgetItem(f"{d.get('name') or 'unnamed device'} · trusted until "
-                                   f"{str(d.get('expires_at', ''))[:10]}")
+                                   f"{local_time(d.get('expires_at'), '%Y-%m-%d')}")
             item.setData(Qt.ItemDataRole.UserRole, int(d["id"]))
             self.devices.addItem(item)
         if not devices:
             self.devices.addItem("No trusted devices.")
-        self.say("")
 
     def _selected_id(self, lst: QListWidget) -> int | None:
         item = lst.currentItem()
