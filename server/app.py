@@ -15,6 +15,7 @@ from server.db import make_engine, session_factory
 from server.deps import ServiceState
 from server.mailer import ConsoleMailer, Mailer, SmtpMailer
 from server.routers import account, admin, auth, health
+from server.routers import sync as sync_router
 from server.security import TokenConfig, password_hasher
 
 API_VERSION = "1.0.0"
@@ -113,7 +114,7 @@ def create_app(settings: Settings, mailer: Mailer | None = None) -> FastAPI:
         tokens=TokenConfig(settings.secret_key, settings.issuer, settings.audience),
         mailer=mailer or make_mailer(settings), dummy_hash=hasher.hash("not a password of anyone"))
     errors.install(app)
-    for module in (health, auth, account, admin):
+    for module in (health, auth, account, admin, sync_router):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)

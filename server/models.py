@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text,
+    BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -135,3 +135,40 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(48))
     ip: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SyncItem(Base):
+    """One synced object of a user (``server/routers/sync.py``): a ``kind`` ("watchlist", ...)
+    and the client's ``key`` for it, unique per user and kind; ``data`` is its JSON. A delete
+    keeps the row as a tombstone (``deleted``) so other machines learn of it when they pull.
+    ``updated_at`` is the server's clock at the last write: the conflict rule is last writer
+    wins by it, and pulls page on (``updated_at``, ``id``)."""
+
+    __tablename__ = "sync_items"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "key", name="uq_sync_items_user_kind_key"),
+                      Index("ix_sync_items_user_updated", "user_id", "updated_at", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """The first answer to a write sent with an ``Idempotency-Key`` header, per user, kept until
+    ``expires_at``: a retry with the same key gets it back instead of applying the write again;
+    the same key with another request (``fingerprint``) is refused."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

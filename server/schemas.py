@@ -173,3 +173,45 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     #: pass as ``before`` for the next page (older items); null on the last page
     next_before: int | None
+
+
+# --- sync (server/routers/sync.py) ---------------------------------------------------------
+
+Symbol = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[^\s]+$"), NoControl]
+
+
+class WatchlistData(Strict):
+    """The ``data`` of a ``watchlist`` item: its name and symbols in the user's order."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), NoControl]
+    symbols: list[Symbol] = Field(default_factory=list, max_length=1000)
+
+
+class SyncItemIn(Strict):
+    """A write of one item: its whole ``data`` (checked against the kind's model)."""
+
+    data: dict[str, object]
+
+
+class SyncItemOut(BaseModel):
+    id: int
+    kind: str
+    key: str
+    data: dict[str, object]
+    deleted: bool
+    version: int
+    #: the server's clock at the last write (last writer wins by it)
+    updated_at: dt.datetime
+
+
+class SyncCursor(BaseModel):
+    updated_after: dt.datetime | None
+    after_id: int
+
+
+class SyncPage(BaseModel):
+    items: list[SyncItemOut]
+    #: where the next pull starts (pass both fields back); the same cursor when nothing changed
+    cursor: SyncCursor
+    #: more items are waiting after ``cursor`` (this page was full)
+    more: bool

@@ -202,6 +202,7 @@ def _features() -> tuple[Feature, ...]:
         news.FEATURE,
         data.FEATURE,
         resolve("app.features.service:FEATURE"),
+        resolve("app.features.account:FEATURE"),
         shell.FEATURE,
     )
 

@@ -40,6 +40,12 @@ def test_the_window_starts_the_built_in_service_and_closing_stops_it(home, qtbot
         import requests
 
         assert requests.get(f"{svc_link.base_url}/ready", timeout=5).json()["status"] == "ready"
+        # the account feature's client follows it, under the stable identity "embedded"
+        from app.features.account import hub
+
+        qtbot.waitUntil(lambda: hub(ws.ctx).client is not None, timeout=20000)
+        assert hub(ws.ctx).client.base_url.rstrip("/") == svc_link.base_url
+        assert hub(ws.ctx).client.identity == "embedded"
         pid = svc_link.embedded_service.pid
         assert pid and _alive(pid)
         assert (home / "server.sqlite3").exists()

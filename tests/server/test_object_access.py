@@ -27,13 +27,27 @@ def _a_user(service: Any, a: dict[str, Any]) -> int:
     return int(service.client.get("/me", headers=a["headers"]).json()["id"])
 
 
+def _a_sync_kind(service: Any, a: dict[str, Any]) -> str:
+    return "watchlist"
+
+
+def _a_sync_key(service: Any, a: dict[str, Any]) -> str:
+    return "a-watchlist"
+
+
 #: path parameter -> the id of one of A's objects
-OWNED_IDS: dict[str, Callable[[Any, dict[str, Any]], int]] = {
+OWNED_IDS: dict[str, Callable[[Any, dict[str, Any]], int | str]] = {
     "session_id": _a_session, "device_id": _a_device, "user_id": _a_user,
+    "kind": _a_sync_kind, "key": _a_sync_key,
 }
+#: paths that name an object in the caller's own namespace (sync keys are per user): B's PUT
+#: there creates B's own object and B's GET/DELETE then reach that one (200) or none (404),
+#: never A's -- the answer must not show A's data and ``_a_state`` must stay the same
+OWN_NAMESPACE: set[str] = {"/sync/items/{kind}/{key}"}
 #: a valid body per operation that takes one (so B's request reaches the object check)
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("put", "/admin/users/{user_id}/role"): {"role": "user"},
+    ("put", "/sync/items/{kind}/{key}"): {"data": {"name": "B's list", "symbols": ["ZZZ"]}},
 }
 
 
@@ -51,14 +65,19 @@ def _set_up_a(service: Any) -> dict[str, Any]:
     service.client.post("/me/2fa/enable", headers=headers, json={"code": totp_code(secret, time.time() - 30)})
     pair = service.login("a@example.com", otp=totp_code(secret, time.time()), remember_device=True,
                          device_name="A's laptop")
-    return {"headers": {"Authorization": f"Bearer {pair['access_token']}"}, "pair": pair}
+    h = {"Authorization": f"Bearer {pair['access_token']}"}
+    r = service.client.put("/sync/items/watchlist/a-watchlist", headers=h,
+                           json={"data": {"name": "A's list", "symbols": ["AAA"]}})
+    assert r.status_code == 200, r.text
+    return {"headers": h, "pair": pair}
 
 
 def _a_state(service: Any, a: dict[str, Any]) -> Any:
     h = a["headers"]
     return (service.client.get("/me", headers=h).json(),
             [s["id"] for s in service.client.get("/me/sessions", headers=h).json()],
-            service.client.get("/me/devices", headers=h).json())
+            service.client.get("/me/devices", headers=h).json(),
+            service.client.get("/sync/items", headers=h).json())
 
 
 def test_user_b_cannot_read_or_change_user_a_objects(service: Any) -> None:
@@ -81,6 +100,10 @@ def test_user_b_cannot_read_or_change_user_a_objects(service: Any) -> None:
             assert (method, path) in BODIES, f"{method.upper()} {path}: add a valid body to BODIES"
             kwargs["json"] = BODIES[(method, path)]
         r = service.client.request(method.upper(), url, headers=b_headers, **kwargs)
+        if path in OWN_NAMESPACE:
+            assert r.status_code in (200, 404), f"B got {r.status_code} on {method.upper()} {url}: {r.text}"
+            assert "A's list" not in r.text and "AAA" not in r.text
+            continue
         expected = 403 if path.startswith("/admin/") else 404
         assert r.status_code == expected, f"B got {r.status_code} on {method.upper()} {url}: {r.text}"
         assert "a@example.com" not in r.text

@@ -1,0 +1,1 @@
+"""The account UI: the sync status indicator of the status bar and the Account dialog."""
