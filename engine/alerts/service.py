@@ -7,10 +7,10 @@ delivers: "app" at once (``AlertTriggered`` on the bus), webhook / e-mail / SMS 
 ``deliver_due`` (the app runs it in a worker), retried with backoff and announced as
 ``AlertDeliveryFailed`` after the last try.
 
-Sentiment as a condition source: ``engine.sentiment`` scores text but keeps no per-symbol
-series yet (news is not built). The hook is ``AlertService(sentiment=...)``: a callable
-``(symbols) -> latest daily compound per symbol``; until the formula language has a
-``sentiment`` field that reads it, conditions cannot name it and the hook is unused.
+Sentiment as a condition source: conditions may read ``sentiment`` / ``sentiment(days)``
+(the symbol's daily news sentiment, ``engine.alerts.evaluate``). The values come from the
+``sentiment`` hook, ``(panel, days) -> symbols × time array`` (the app passes
+``NewsService.sentiment_panel``); without a hook every sentiment is NaN (never true).
 """
 from __future__ import annotations
 
@@ -55,13 +55,14 @@ class AlertService:
     ``FormulaService.custom_map``). ``resolve_scope(scope)`` lists a scope's symbols (raise
     ``AlertError``/``KeyError`` for an unknown watchlist or universe). ``load_panel(symbols,
     timeframe, length)`` returns their bars as a right-aligned ``Panel``. ``clock`` returns
-    UTC epoch seconds. ``senders`` replaces the network functions (tests).
+    UTC epoch seconds. ``senders`` replaces the network functions (tests). ``sentiment(panel,
+    days)`` gives the news sentiment conditions read (see the module docstring).
     """
 
     def __init__(self, db: Database, bus: EventBus, *, custom: Mapping[str, str] | Callable[[], Mapping[str, str]]
                  | None = None, resolve_scope: ScopeResolver | None = None, load_panel: BarsLoader | None = None,
                  clock: Callable[[], float] = time.time, senders: Senders | None = None,
-                 sentiment: Callable[[Sequence[str]], Any] | None = None) -> None:
+                 sentiment: Callable[[Panel, int], Any] | None = None) -> None:
         self.db = db
         self.bus = bus
         self.store = AlertStore(db)
@@ -179,6 +180,12 @@ class AlertService:
             self._plans = plans
             return plans
 
+    def uses_sentiment(self) -> bool:
+        """Whether a live alert reads news sentiment (so new news is worth an evaluation);
+        True while the plans are not built yet (they may)."""
+        plans = self._plans
+        return plans is None or any(p.sentiment_days for p in plans.values())
+
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, panel: Panel, now: float | None = None, timeframe: str | None = None) -> list[HistoryEntry]:
         """Evaluate the alerts of ``timeframe`` (default: the panel's) on the last bar of
@@ -189,7 +196,8 @@ class AlertService:
             plan = self.plans().get(tf)
             if plan is None:
                 return []
-            fires = plan.evaluate(panel, t)
+            hook = self.sentiment
+            fires = plan.evaluate(panel, t, sentiment=None if hook is None else (lambda d: hook(panel, d)))
             if not fires:
                 return []
             by_id = {a.id: a for a in plan.alerts}

@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from engine.data.bars import Bars
 from engine.events import EventBus
+from engine.formula.panel import Panel
 from engine.news.demo import demo_headlines
 from engine.news.events import NewsUpdated
 from engine.news.fetch import FeedError, check_feed_url, fetch_bytes, parse_feed
 from engine.news.model import Headline, NewsError, NewsItem
-from engine.news.series import DailySentiment, daily_sentiment
+from engine.news.series import DailySentiment, daily_sentiment, window_sentiment
 from engine.news.store import Feed, NewsStore
 from engine.news.yahoo import fetch_yahoo_news
 from engine.store.db import Database
@@ -151,6 +155,33 @@ class NewsService:
         (``engine.news.series``)."""
         start = int(bars.time[0]) - 10 * 86_400 if len(bars) else None
         return daily_sentiment(self.store.scores_for(symbol, start=start), bars)
+
+    def sentiment_panel(self, panel: Panel, days: int = 1) -> npt.NDArray[np.float64]:
+        """What alert conditions read as ``sentiment(days)``: per symbol (row) and bar
+        (column) of ``panel``, the mean compound of the headlines of the last ``days``
+        sessions up to that bar (``engine.news.series.window_sentiment``); NaN without news.
+
+        Rows are dated by the panel's time axis; the row of a symbol whose data is stale
+        (``Panel.last_time`` older than the axis's end) by the axis shifted back to end at
+        its own last bar, so its last column reads the news of its own last session. Raises ``ValueError`` for
+        ``days`` < 1."""
+        s, t = panel.shape
+        out = np.full((s, t), np.nan)
+        if s == 0 or t == 0:
+            return out
+        times = np.asarray(panel.time, dtype=np.int64)
+        start = int(times[0]) - (10 + 2 * int(days)) * 86_400
+        by_symbol = self.store.scores_for_many(panel.symbols, start=start)
+        last = np.asarray(panel.last_time, dtype=np.int64)
+        never = np.iinfo(np.int64).min
+        for i, sym in enumerate(panel.symbols):
+            pts = by_symbol.get(sym)
+            if not pts or last[i] == never:
+                continue
+            # stale (its last bar older than the axis's): the axis shifted back to end there
+            row_t = times if last[i] == times[-1] else times - (times[-1] - last[i])
+            out[i] = window_sentiment(pts, row_t, panel.timeframe, int(days)).mean
+        return out
 
 
 __all__ = ["FeedError", "NewsService", "RefreshReport"]
