@@ -106,6 +106,19 @@ class AlertService:
         out = compile_conditions([text], self.custom())[0]
         return [out] if isinstance(out, FormulaError) else []
 
+    def condition_words(self) -> list[tuple[str, str]]:
+        """What a condition may name, for an editor's completion: (word, what it is) for the
+        bar fields, the functions (with ``sentiment``, alerts only), the custom indicators
+        and the keywords, sorted by word."""
+        from engine.formula.functions import ALERT_FUNCTIONS, FIELDS, FUNCTIONS, KEYWORDS
+
+        out = {f: "bar field" for f in FIELDS}
+        out.update({k: "keyword" for k in KEYWORDS})
+        for spec in (*FUNCTIONS.values(), *ALERT_FUNCTIONS.values()):
+            out[spec.name] = f"{spec.signature()}: {spec.doc}"
+        out.update({n.lower(): "custom indicator" for n in self.custom()})
+        return sorted(out.items())
+
     def save(self, alert: AlertTemplate) -> AlertTemplate:
         """Check and store ``alert`` (new when its id is None). Raises ``AlertError`` naming
         the first bad field or condition (with the formula's column)."""
