@@ -151,11 +151,11 @@ def _on_bars_updated(ctx: "AppContext", _event: Any) -> None:
     runner(ctx).schedule()
 
 
-def _on_news_updated(ctx: "AppContext", _event: Any) -> None:
+def _on_news_updated(ctx: "AppContext", event: Any) -> None:
     from engine.alerts.service import AlertService
 
     # new headlines change `sentiment`: evaluate again, if an alert reads it
-    if ctx.has_service(AlertService) and alert_service(ctx).uses_sentiment():
+    if getattr(event, "new", 0) and ctx.has_service(AlertService) and alert_service(ctx).uses_sentiment():
         runner(ctx).schedule()
 
 
