@@ -34,6 +34,8 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -196,6 +198,7 @@ class AlertPlan:
                 sym_index.setdefault(s, len(sym_index))
         self.symbols: tuple[str, ...] = tuple(sym_index)
         self._sym_index = sym_index
+        self._symbols_obj = np.array(self.symbols, dtype=object)
         self.alert_ids = np.array([a.id for a in self.alerts], dtype=np.int64)
         self.mode = np.array([_MODE[a.mode] for a in self.alerts], dtype=np.int8)
         self.cooldown = np.array([a.cooldown_s for a in self.alerts], dtype=np.float64)
@@ -228,9 +231,9 @@ class AlertPlan:
             g.parts = list(parts.values())
             g.labels = ["close", *(_label(m) for m in g.parts)]
         self._row_cache: tuple[tuple[str, ...], np.ndarray] | None = None
-        self._ids = [int(a.id or 0) for a in self.alerts]
-        self._names = [a.name for a in self.alerts]
-        self._messages = [a.message or f"{a.name}: {a.formula_text()}" for a in self.alerts]
+        self._names_obj = np.array([a.name for a in self.alerts], dtype=object)
+        self._messages_obj = np.array([a.message or f"{a.name}: {a.formula_text()}" for a in self.alerts],
+                                      dtype=object)
 
         # instances: (alert, symbol) pairs, numbered group by group
         total = 0
@@ -434,12 +437,16 @@ class AlertPlan:
         the recorded values are gathered per part as arrays, then zipped per fire."""
         cols = [panel.close[prows, -1], *(np.asarray(leaf(m), dtype=np.float64)[prows] for m in g.parts)]
         values = np.column_stack(cols).tolist()
-        labels = g.labels
-        bar_times = panel.last_time[prows].tolist()
-        ids, names, syms, msgs = self._ids, self._names, self.symbols, self._messages
-        return [Fire(ids[ai], names[ai], syms[r], now, bt, dict(zip(labels, vals)), msgs[ai])
-                for ai, r, vals, bt in zip(self.inst_alert[inst].tolist(), self.inst_row[inst].tolist(), values,
-                                           bar_times)]
+        ai = self.inst_alert[inst]
+        # thousands of fires per update: every step below runs in C (numpy gathers, map/zip,
+        # tuple.__new__ for the NamedTuple) rather than a Python loop body per fire
+        dicts = map(dict, map(zip, repeat(g.labels), values))
+        return list(map(_new_fire, zip(self.alert_ids[ai].tolist(), self._names_obj[ai].tolist(),
+                                       self._symbols_obj[self.inst_row[inst]].tolist(), repeat(now),
+                                       panel.last_time[prows].tolist(), dicts, self._messages_obj[ai].tolist())))
+
+
+_new_fire = partial(tuple.__new__, Fire)
 
 
 def _numeric_parts(node: Node) -> list[Node]:
