@@ -52,12 +52,16 @@ def daily_sentiment(points: Sequence[tuple[int, float]], bars: Bars) -> DailySen
 
 
 def window_sentiment(points: Sequence[tuple[int, float]], bar_time: npt.NDArray[np.int64], timeframe: str,
-                     days: int = 1) -> DailySentiment:
+                     days: int = 1, sessions: npt.NDArray[np.int64] | None = None) -> DailySentiment:
     """Per bar (``bar_time``, epoch seconds of bars of ``timeframe``): the mean compound and
     the count of the headlines of the last ``days`` sessions up to and including the bar's
     own (its week or month on weekly/monthly bars; every bar of an intraday session gets
-    that session's figures). ``days=1`` is ``daily_sentiment``. Raises ``ValueError`` for a
-    compound outside −1…1 or ``days`` < 1."""
+    that session's figures). ``days=1`` is ``daily_sentiment``.
+
+    The sessions are the days the bars have, plus ``sessions`` (days since 1970-01-01, e.g.
+    the market calendar's) when given: then a window may reach before the first bar (a few
+    intraday bars still see ``days`` sessions of news). Ignored on weekly/monthly bars.
+    Raises ``ValueError`` for a compound outside −1…1 or ``days`` < 1."""
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
         raise ValueError(f"days must be a whole number >= 1, not {days!r}")
     bar_time = np.asarray(bar_time, dtype=np.int64)
@@ -71,10 +75,15 @@ def window_sentiment(points: Sequence[tuple[int, float]], bar_time: npt.NDArray[
     if not np.all(np.isfinite(v)) or np.any(np.abs(v) > 1.0):
         raise ValueError("sentiment scores must be finite numbers in -1..1")
     news_day = _ny_days(t)
-    if timeframe in INTRADAY:
-        days_axis, inverse = np.unique(_ny_days(bar_time), return_inverse=True)
+    # daily bars are stamped at 00:00 UTC of their date
+    bar_day = _ny_days(bar_time) if timeframe in INTRADAY else bar_time // _DAY
+    if sessions is not None and timeframe not in ("1wk", "1mo"):
+        days_axis = np.union1d(np.asarray(sessions, dtype=np.int64), bar_day)
+        inverse = np.searchsorted(days_axis, bar_day)
+    elif timeframe in INTRADAY:
+        days_axis, inverse = np.unique(bar_day, return_inverse=True)
     else:
-        days_axis = bar_time // _DAY  # daily bars are stamped at 00:00 UTC of their date
+        days_axis = bar_day
         inverse = np.arange(n)
     if timeframe in ("1wk", "1mo"):
         slot = np.searchsorted(days_axis, news_day, side="right") - 1  # the period that holds the day

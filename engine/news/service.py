@@ -16,6 +16,7 @@ import numpy.typing as npt
 from engine.data.bars import Bars
 from engine.events import EventBus
 from engine.formula.panel import Panel
+from engine.market.calendar import exchange_for
 from engine.news.demo import demo_headlines
 from engine.news.events import NewsUpdated
 from engine.news.fetch import FeedError, check_feed_url, fetch_bytes, parse_feed
@@ -174,14 +175,35 @@ class NewsService:
         by_symbol = self.store.scores_for_many(panel.symbols, start=start)
         last = np.asarray(panel.last_time, dtype=np.int64)
         never = np.iinfo(np.int64).min
+        sessions: dict[str, npt.NDArray[np.int64] | None] = {}
         for i, sym in enumerate(panel.symbols):
             pts = by_symbol.get(sym)
             if not pts or last[i] == never:
                 continue
             # stale (its last bar older than the axis's): the axis shifted back to end there
             row_t = times if last[i] == times[-1] else times - (times[-1] - last[i])
-            out[i] = window_sentiment(pts, row_t, panel.timeframe, int(days)).mean
+            ex = exchange_for(sym)
+            if ex not in sessions:
+                sessions[ex] = _sessions(ex, start, int(times[-1])) if days > 1 else None
+            out[i] = window_sentiment(pts, row_t, panel.timeframe, int(days), sessions[ex]).mean
         return out
+
+
+def _sessions(exchange: str, start: int, end: int) -> npt.NDArray[np.int64] | None:
+    """``exchange``'s session days (days since 1970-01-01) from ``start`` to ``end`` (epoch
+    seconds), so ``sentiment(days)`` counts sessions, not loaded bars; None outside the
+    calendar's years (then the bars' own days are the sessions)."""
+    import datetime as dt
+
+    from engine.market.calendar import get_calendar
+
+    a = dt.datetime.fromtimestamp(start, dt.timezone.utc).date()
+    b = dt.datetime.fromtimestamp(end, dt.timezone.utc).date() + dt.timedelta(days=1)
+    try:
+        days = get_calendar(exchange).sessions(a, b)
+    except ValueError:
+        return None
+    return np.asarray(days.astype("datetime64[D]").astype(np.int64), dtype=np.int64)
 
 
 __all__ = ["FeedError", "NewsService", "RefreshReport"]

@@ -162,3 +162,18 @@ def test_window_sentiment_weighs_headlines_and_maps_intraday_bars():
     assert np.allclose(window_sentiment(pts, hours[7:], "60m", 1).mean, 0.5)
     with pytest.raises(ValueError):
         window_sentiment(pts, t, "1d", 0)
+
+
+def test_intraday_alerts_count_sessions_not_loaded_bars(db):
+    """A few 60-minute bars of one session still see `days` sessions of news (the market
+    calendar's sessions before the first loaded bar)."""
+    from engine.formula import Panel
+
+    news, svc = services(db)
+    add_news(news, "AAA", 1, [0.9])  # Tue 2024-01-02 (Mon 1 Jan is a NYSE holiday)
+    t = T0 + 3 * DAY + 15 * 3600 + 1800 + 3600 * np.arange(3, dtype=np.int64)  # Thu 2024-01-04, 3 bars
+    c = np.array([[10.0, 10.5, 11.0]])
+    p = Panel.from_arrays(["AAA"], t, c, c, c, c, np.ones_like(c), timeframe="60m")
+    svc.save(template(["sentiment(3) > 0.5"], name="3 sessions", timeframe="60m"))
+    svc.save(template(["sentiment(2) > 0.5"], name="2 sessions", timeframe="60m"))
+    assert [e.alert_name for e in svc.evaluate(p)] == ["3 sessions"]  # Tue, Wed, Thu; not just Wed, Thu
