@@ -62,7 +62,7 @@ class AlertEditor(QWidget):
         self.conditions = QPlainTextEdit()
         self.conditions.setObjectName("alertConditions")
         self.conditions.setPlaceholderText("one condition per line, e.g.\nclose > sma(close, 50)\n"
-                                           "volume > 2 * sma(volume, 20)\nchange_pct(close) > 3")
+                                           "volume > 2 * sma(volume, 20)\nsentiment > 0.3")
         self.conditions.setFixedHeight(84)
         self.conditions.setToolTip("Fields, functions (sentiment: the day's news sentiment, -1..1), custom "
                                    "indicators; completions appear as you type a name")
@@ -238,7 +238,8 @@ class AlertEditor(QWidget):
                                                        and self.completer.currentCompletion() == word.lower()):
             self.completer.popup().hide()
             return
-        rect = self.conditions.cursorRect()
+        rect = self.conditions.cursorRect()  # viewport coordinates; the completer wants the editor's
+        rect.translate(self.conditions.viewport().pos())
         rect.setWidth(260)
         self.completer.complete(rect)
 
