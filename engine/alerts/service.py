@@ -194,10 +194,13 @@ class AlertService:
             return plans
 
     def uses_sentiment(self) -> bool:
-        """Whether a live alert reads news sentiment (so new news is worth an evaluation);
-        True while the plans are not built yet (they may)."""
+        """Whether a live alert reads news sentiment (so new news is worth an evaluation).
+        From the built plans, else from the stored conditions' text."""
         plans = self._plans
-        return plans is None or any(p.sentiment_days for p in plans.values())
+        if plans is not None:
+            return any(p.sentiment_days for p in plans.values())
+        return any("sentiment" in c.lower() for a in self.store.list() if a.enabled and not a.done
+                   for c in a.conditions)
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, panel: Panel, now: float | None = None, timeframe: str | None = None) -> list[HistoryEntry]:

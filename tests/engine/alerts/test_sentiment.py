@@ -177,3 +177,14 @@ def test_intraday_alerts_count_sessions_not_loaded_bars(db):
     svc.save(template(["sentiment(3) > 0.5"], name="3 sessions", timeframe="60m"))
     svc.save(template(["sentiment(2) > 0.5"], name="2 sessions", timeframe="60m"))
     assert [e.alert_name for e in svc.evaluate(p)] == ["3 sessions"]  # Tue, Wed, Thu; not just Wed, Thu
+
+
+def test_uses_sentiment_says_whether_news_is_worth_an_evaluation(db):
+    _news, svc = services(db)
+    assert not svc.uses_sentiment()
+    svc.save(template(["close > 1"]))
+    assert not svc.uses_sentiment()
+    svc.save(template(["sentiment(2) > 0.1"], name="news"))
+    assert svc.uses_sentiment()  # plans not built yet: from the stored text
+    svc.plans()
+    assert svc.uses_sentiment()  # from the plans
