@@ -11,14 +11,20 @@ Ours: ``AlertPlan.evaluate`` (compiled once, as the app keeps it between updates
 peer: the loop a user would otherwise write — for each alert, its conditions parsed once and
 evaluated on the last bar of each symbol of its scope (``Formula.evaluate_last``). Both must
 fire the same (alert, symbol) pairs (asserted). Target: ≤ 50 ms.
+
+The figure is the median *CPU time* of 15 evaluations (``time.process_time``: all threads of
+the process), and the peer's is its CPU time too: on the shared 2-core machine, with up to
+8 test suites running, wall time mostly measures how long the process waited for a core
+(the note gives the wall median and minimum beside it).
 """
 from __future__ import annotations
 
+import statistics
 import time
 
 import numpy as np
 
-from bench.core import Result, benchmark, best_of
+from bench.core import Result, benchmark
 
 ALERTS, SYMBOLS, BARS, SEED = 10_000, 5_000, 120, 20240701
 
@@ -77,11 +83,19 @@ def bench_eval() -> Result:
     build_s = time.perf_counter() - t
     now = float(panel.time[-1] + 3600)
     ours = {(f.alert_id, f.symbol) for f in plan.evaluate(panel, now)}
-    ours_s = best_of(lambda: plan.evaluate(panel, now), repeat=7)
-    t = time.perf_counter()
+    cpu, wall = [], []
+    for _ in range(15):
+        c, t = time.process_time(), time.perf_counter()
+        plan.evaluate(panel, now)
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    ours_s = statistics.median(cpu)
+    c = time.process_time()
     peer = loop_fires(alerts, scopes, panel)
-    peer_s = time.perf_counter() - t
+    peer_s = time.process_time() - c
     assert ours == peer, f"fires differ: {len(ours ^ peer)} pairs"
     return Result("alerts.eval_10k_5k", ours_s, "per-alert loop", peer_s,
-                  note=f"{plan.n_instances:,} (alert, symbol) pairs, {len(plan.groups)} shapes, "
-                       f"{len(ours):,} fire; plan built once in {build_s * 1e3:.0f} ms; target ≤ 50 ms")
+                  note=f"CPU medians of 15; wall median {statistics.median(wall) * 1e3:.1f} ms, min "
+                       f"{min(wall) * 1e3:.1f} ms; {plan.n_instances:,} (alert, symbol) pairs, "
+                       f"{len(plan.groups)} shapes, {len(ours):,} fire; plan built once in {build_s * 1e3:.0f} ms; "
+                       "target ≤ 50 ms")

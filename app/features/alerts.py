@@ -64,8 +64,13 @@ def _loader(ctx: "AppContext") -> Any:
 def _service(ctx: "AppContext") -> object:
     from engine.alerts.service import AlertService
 
+    def sentiment(panel: "Panel", days: int) -> Any:  # conditions' `sentiment(days)`, from stored news
+        from app.features.news import news_service
+
+        return news_service(ctx).sentiment_panel(panel, days)
+
     return AlertService(ctx.db, ctx.bus, custom=ctx.formulas.custom_map, resolve_scope=_resolver(ctx),
-                        load_panel=_loader(ctx))
+                        load_panel=_loader(ctx), sentiment=sentiment)
 
 
 def alert_service(ctx: "AppContext") -> "AlertService":
@@ -161,6 +166,14 @@ def _on_bars_updated(ctx: "AppContext", _event: Any) -> None:
     runner(ctx).schedule()
 
 
+def _on_news_updated(ctx: "AppContext", event: Any) -> None:
+    from engine.alerts.service import AlertService
+
+    # new headlines change `sentiment`: evaluate again, if an alert reads it
+    if getattr(event, "new", 0) and ctx.has_service(AlertService) and alert_service(ctx).uses_sentiment():
+        runner(ctx).schedule()
+
+
 def _on_triggered(ctx: "AppContext", event: Any) -> None:
     e = event.entry
     ctx.notifier.notify(f"Alert: {e.alert_name} — {e.symbol}", e.message, "info")
@@ -207,6 +220,7 @@ FEATURE = Feature(
     ),
     subscriptions=(
         Subscription("engine.data.events:BarsUpdated", _on_bars_updated),
+        Subscription("engine.news.events:NewsUpdated", _on_news_updated),
         Subscription("engine.alerts.events:AlertTriggered", _on_triggered),
         Subscription("engine.alerts.events:AlertDeliveryFailed", _on_delivery_failed),
         Subscription("engine.alerts.events:AlertsChanged", _on_alerts_changed),

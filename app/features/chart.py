@@ -35,6 +35,9 @@ def _chart(ctx: "AppContext", instance_id: str) -> "QWidget":
 
     w.set_drawing_store(DrawingStore(ctx.db))
     w.set_formula_source(ctx.formulas.parse, lambda: sorted(ctx.formulas.custom_map()))
+    from app.features.news import attach_sentiment_study
+
+    attach_sentiment_study(ctx, w)
     zone = str(ctx.settings.get("chart/time_zone", "exchange"))
     w.set_time_zone(zone if zone in TIME_ZONE_CHOICES else "exchange")
     _add_tools(ctx, w)

@@ -155,9 +155,23 @@ def _open(ctx: "AppContext") -> list[Any]:
         return []
 
 
-def _on_news_updated(ctx: "AppContext", _event: Any) -> None:
+def attach_sentiment_study(ctx: "AppContext", chart: Any) -> None:
+    """Offer the "News sentiment" pane on ``chart`` (``widgets/chart/sentiment.py``), its
+    values the stored news' daily sentiment (computed in the chart's study worker)."""
+    from widgets.chart.sentiment import attach_news_sentiment
+
+    attach_news_sentiment(chart, lambda symbol, bars: news_service(ctx).daily_sentiment(symbol, bars).mean)
+
+
+def _on_news_updated(ctx: "AppContext", event: Any) -> None:
     for w in _open(ctx):
         w.reload()
+    if not getattr(event, "new", 0):
+        return  # only read states changed
+    from widgets.chart.sentiment import refresh_news_sentiment
+
+    for chart in ctx.charts:  # new headlines: the sentiment panes recompute
+        refresh_news_sentiment(chart)
 
 
 def _on_watchlist_changed(ctx: "AppContext", _event: Any) -> None:

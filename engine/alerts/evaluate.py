@@ -21,13 +21,21 @@ the instances that fire are touched one by one, to record what they fired with.
 
 The formula semantics are the formula language's own (``engine.formula.compute``): NaN
 compares False, ``and``/``or`` read a number as true when non-zero and not NaN.
+
+Conditions may also use ``sentiment`` / ``sentiment(days)`` (``functions.ALERT_FUNCTIONS``):
+the mean compound score of the symbol's stored headlines over the last ``days`` sessions.
+``evaluate(..., sentiment=fn)`` supplies it: ``fn(days)`` returns a symbols × time array
+aligned to the panel (``NewsService.sentiment_panel``), NaN where there is no news, so a
+symbol without news never matches ``sentiment > x`` (nor ``sentiment < x``).
 """
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -36,6 +44,7 @@ from engine.alerts.model import AlertTemplate, Fire, InstanceState
 from engine.formula.compute import Evaluator, _arith, _as_float, _compare, _truth  # same semantics as formulas
 from engine.formula.errors import FormulaError
 from engine.formula.formula import Formula
+from engine.formula.functions import ALERT_FUNCTIONS
 from engine.formula.panel import Panel
 from engine.formula.parser import Builder, Node, Parser
 
@@ -60,7 +69,7 @@ def compile_conditions(texts: Sequence[str], custom: Mapping[str, str] | None = 
     for text in texts:
         if not isinstance(text, str):
             raise TypeError(f"a condition must be text, not {type(text).__name__}")
-        p = Parser(text, custom, b, custom_nodes=shared)
+        p = Parser(text, custom, b, custom_nodes=shared, extra=ALERT_FUNCTIONS)
         try:
             root = p.parse()
         except FormulaError as exc:
@@ -75,6 +84,45 @@ def compile_conditions(texts: Sequence[str], custom: Mapping[str, str] | None = 
             continue
         out.append(Formula(text, root, frozenset(p.used_custom)))
     return out
+
+
+SentimentSource = Callable[[int], np.ndarray]
+
+
+class NewsEvaluator(Evaluator):
+    """An ``Evaluator`` that also computes ``sentiment(days)``: ``sentiment(days)`` is asked
+    once per distinct ``days`` and must return a float array of the panel's shape (NaN
+    without news). Without a source every sentiment is NaN."""
+
+    def __init__(self, panel: Panel, sentiment: SentimentSource | None = None) -> None:
+        super().__init__(panel)
+        self._sentiment = sentiment
+
+    def _call_full(self, node: Node) -> Any:
+        if node.op != "sentiment":
+            return super()._call_full(node)
+        if self._sentiment is None:
+            return np.full(self.shape, np.nan)
+        out = np.asarray(self._sentiment(int(node.params[0])), dtype=np.float64)
+        if out.shape != self.shape:
+            raise ValueError(f"the sentiment source gave shape {out.shape}, the panel is {self.shape}")
+        return out
+
+
+def sentiment_days(roots: Sequence[Node]) -> tuple[int, ...]:
+    """The distinct ``days`` of every ``sentiment(days)`` under ``roots`` (sorted)."""
+    seen: set[int] = set()
+    out: set[int] = set()
+    stack = list(roots)
+    while stack:
+        n = stack.pop()
+        if n.uid in seen:
+            continue
+        seen.add(n.uid)
+        if n.kind == "call" and n.op == "sentiment":
+            out.add(int(n.params[0]))
+        stack.extend(n.args)
+    return tuple(sorted(out))
 
 
 def _has_slot(node: Node, memo: dict[int, bool]) -> bool:
@@ -150,6 +198,7 @@ class AlertPlan:
                 sym_index.setdefault(s, len(sym_index))
         self.symbols: tuple[str, ...] = tuple(sym_index)
         self._sym_index = sym_index
+        self._symbols_obj = np.array(self.symbols, dtype=object)
         self.alert_ids = np.array([a.id for a in self.alerts], dtype=np.int64)
         self.mode = np.array([_MODE[a.mode] for a in self.alerts], dtype=np.int8)
         self.cooldown = np.array([a.cooldown_s for a in self.alerts], dtype=np.float64)
@@ -158,6 +207,8 @@ class AlertPlan:
         self.session_only = np.array([a.active_hours == "session" for a in self.alerts], dtype=bool)
         self.live = np.array([a.enabled and not a.done for a in self.alerts], dtype=bool)
         self.needed_bars = 2 + max((f.lookback for f in self.formulas.values()), default=0)
+        #: the ``days`` of the sentiment the live conditions read (empty: no news needed)
+        self.sentiment_days = sentiment_days([self.formulas[c].root for a in self.alerts for c in a.conditions])
 
         memo: dict[int, bool] = {}
         groups: dict[Key, _Group] = {}
@@ -180,9 +231,9 @@ class AlertPlan:
             g.parts = list(parts.values())
             g.labels = ["close", *(_label(m) for m in g.parts)]
         self._row_cache: tuple[tuple[str, ...], np.ndarray] | None = None
-        self._ids = [int(a.id or 0) for a in self.alerts]
-        self._names = [a.name for a in self.alerts]
-        self._messages = [a.message or f"{a.name}: {a.formula_text()}" for a in self.alerts]
+        self._names_obj = np.array([a.name for a in self.alerts], dtype=object)
+        self._messages_obj = np.array([a.message or f"{a.name}: {a.formula_text()}" for a in self.alerts],
+                                      dtype=object)
 
         # instances: (alert, symbol) pairs, numbered group by group
         total = 0
@@ -296,17 +347,21 @@ class AlertPlan:
             out[i] = o
         return out
 
-    def evaluate(self, panel: Panel, now: float, evaluator: Evaluator | None = None) -> list[Fire]:
+    def evaluate(self, panel: Panel, now: float, evaluator: Evaluator | None = None,
+                 sentiment: SentimentSource | None = None) -> list[Fire]:
         """The alerts that trigger on the last bar of ``panel`` at time ``now`` (UTC epoch s).
 
-        Nothing is remembered until ``commit(fires)``. Symbols missing from the panel (or
-        with no bar) do not trigger. Raises ``ValueError`` for a non-finite ``now``.
+        ``sentiment(days)``: the news sentiment of the panel's symbols (see the module
+        docstring); asked only when a condition reads it. Nothing is remembered until
+        ``commit(fires)``. Symbols missing from the panel (or with no bar) do not trigger.
+        Raises ``ValueError`` for a non-finite ``now``.
         """
         if isinstance(now, bool) or not isinstance(now, (int, float)) or not math.isfinite(now):
             raise ValueError(f"now must be finite epoch seconds, not {now!r}")
         if not self.n_instances or not len(panel) or panel.shape[1] == 0:
             return []
-        ev = evaluator if evaluator is not None else Evaluator(panel)
+        ev = evaluator if evaluator is not None else (
+            NewsEvaluator(panel, sentiment) if self.sentiment_days else Evaluator(panel))
         prow = self._rows_in(panel)
         leaf_cache: dict[int, np.ndarray] = {}
 
@@ -382,12 +437,16 @@ class AlertPlan:
         the recorded values are gathered per part as arrays, then zipped per fire."""
         cols = [panel.close[prows, -1], *(np.asarray(leaf(m), dtype=np.float64)[prows] for m in g.parts)]
         values = np.column_stack(cols).tolist()
-        labels = g.labels
-        bar_times = panel.last_time[prows].tolist()
-        ids, names, syms, msgs = self._ids, self._names, self.symbols, self._messages
-        return [Fire(ids[ai], names[ai], syms[r], now, bt, dict(zip(labels, vals)), msgs[ai])
-                for ai, r, vals, bt in zip(self.inst_alert[inst].tolist(), self.inst_row[inst].tolist(), values,
-                                           bar_times)]
+        ai = self.inst_alert[inst]
+        # thousands of fires per update: every step below runs in C (numpy gathers, map/zip,
+        # tuple.__new__ for the NamedTuple) rather than a Python loop body per fire
+        dicts = map(dict, map(zip, repeat(g.labels), values))
+        return list(map(_new_fire, zip(self.alert_ids[ai].tolist(), self._names_obj[ai].tolist(),
+                                       self._symbols_obj[self.inst_row[inst]].tolist(), repeat(now),
+                                       panel.last_time[prows].tolist(), dicts, self._messages_obj[ai].tolist())))
+
+
+_new_fire = partial(tuple.__new__, Fire)
 
 
 def _numeric_parts(node: Node) -> list[Node]:
@@ -404,6 +463,8 @@ def _numeric_parts(node: Node) -> list[Node]:
 
 
 def _label(node: Node) -> str:
+    if node.kind == "call" and node.op == "sentiment" and node.params == (1.0,):
+        return "sentiment"  # as it is written; sentiment(3) keeps its days
     try:
         text = node.to_text(limit=200)
     except ValueError:

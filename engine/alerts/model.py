@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 MODES = ("once", "once_per_bar", "every")
 MODE_TEXT = {"once": "Only once", "once_per_bar": "Once per bar", "every": "Every time (cooldown)"}
@@ -186,13 +186,17 @@ def _whole(v: object, what: str, lo: int, hi: int) -> int:
     return int(v)
 
 
-@dataclass(frozen=True, slots=True)
-class Fire:
+class Fire(NamedTuple):
     """One alert triggering for one symbol in one evaluation: the values that made it true.
 
     ``at`` is the evaluation time and ``bar_time`` the symbol's last bar (UTC epoch
     seconds); ``values`` maps each bar-dependent part of the conditions (``close``,
     ``rsi(close, 14)``, ...) to its value on that bar.
+
+    Immutable like the frozen dataclasses, but a ``NamedTuple``: one evaluation may build
+    thousands (4,500 in ``alerts.eval_10k_5k``), and a tuple is built about three times as
+    fast as a frozen dataclass (whose ``__init__`` sets each field through
+    ``object.__setattr__``).
     """
 
     alert_id: int

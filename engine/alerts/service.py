@@ -7,10 +7,10 @@ delivers: "app" at once (``AlertTriggered`` on the bus), webhook / e-mail / SMS 
 ``deliver_due`` (the app runs it in a worker), retried with backoff and announced as
 ``AlertDeliveryFailed`` after the last try.
 
-Sentiment as a condition source: ``engine.sentiment`` scores text but keeps no per-symbol
-series yet (news is not built). The hook is ``AlertService(sentiment=...)``: a callable
-``(symbols) -> latest daily compound per symbol``; until the formula language has a
-``sentiment`` field that reads it, conditions cannot name it and the hook is unused.
+Sentiment as a condition source: conditions may read ``sentiment`` / ``sentiment(days)``
+(the symbol's daily news sentiment, ``engine.alerts.evaluate``). The values come from the
+``sentiment`` hook, ``(panel, days) -> symbols × time array`` (the app passes
+``NewsService.sentiment_panel``); without a hook every sentiment is NaN (never true).
 """
 from __future__ import annotations
 
@@ -55,13 +55,14 @@ class AlertService:
     ``FormulaService.custom_map``). ``resolve_scope(scope)`` lists a scope's symbols (raise
     ``AlertError``/``KeyError`` for an unknown watchlist or universe). ``load_panel(symbols,
     timeframe, length)`` returns their bars as a right-aligned ``Panel``. ``clock`` returns
-    UTC epoch seconds. ``senders`` replaces the network functions (tests).
+    UTC epoch seconds. ``senders`` replaces the network functions (tests). ``sentiment(panel,
+    days)`` gives the news sentiment conditions read (see the module docstring).
     """
 
     def __init__(self, db: Database, bus: EventBus, *, custom: Mapping[str, str] | Callable[[], Mapping[str, str]]
                  | None = None, resolve_scope: ScopeResolver | None = None, load_panel: BarsLoader | None = None,
                  clock: Callable[[], float] = time.time, senders: Senders | None = None,
-                 sentiment: Callable[[Sequence[str]], Any] | None = None) -> None:
+                 sentiment: Callable[[Panel, int], Any] | None = None) -> None:
         self.db = db
         self.bus = bus
         self.store = AlertStore(db)
@@ -104,6 +105,19 @@ class AlertService:
         """Problems of one condition (empty when valid), for an editor on every keystroke."""
         out = compile_conditions([text], self.custom())[0]
         return [out] if isinstance(out, FormulaError) else []
+
+    def condition_words(self) -> list[tuple[str, str]]:
+        """What a condition may name, for an editor's completion: (word, what it is) for the
+        bar fields, the functions (with ``sentiment``, alerts only), the custom indicators
+        and the keywords, sorted by word."""
+        from engine.formula.functions import ALERT_FUNCTIONS, FIELDS, FUNCTIONS, KEYWORDS
+
+        out = {f: "bar field" for f in FIELDS}
+        out.update({k: "keyword" for k in KEYWORDS})
+        for spec in (*FUNCTIONS.values(), *ALERT_FUNCTIONS.values()):
+            out[spec.name] = f"{spec.signature()}: {spec.doc}"
+        out.update({n.lower(): "custom indicator" for n in self.custom()})
+        return sorted(out.items())
 
     def save(self, alert: AlertTemplate) -> AlertTemplate:
         """Check and store ``alert`` (new when its id is None). Raises ``AlertError`` naming
@@ -179,6 +193,15 @@ class AlertService:
             self._plans = plans
             return plans
 
+    def uses_sentiment(self) -> bool:
+        """Whether a live alert reads news sentiment (so new news is worth an evaluation).
+        From the built plans, else from the stored conditions' text."""
+        plans = self._plans
+        if plans is not None:
+            return any(p.sentiment_days for p in plans.values())
+        return any("sentiment" in c.lower() for a in self.store.list() if a.enabled and not a.done
+                   for c in a.conditions)
+
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, panel: Panel, now: float | None = None, timeframe: str | None = None) -> list[HistoryEntry]:
         """Evaluate the alerts of ``timeframe`` (default: the panel's) on the last bar of
@@ -189,7 +212,8 @@ class AlertService:
             plan = self.plans().get(tf)
             if plan is None:
                 return []
-            fires = plan.evaluate(panel, t)
+            hook = self.sentiment
+            fires = plan.evaluate(panel, t, sentiment=None if hook is None else (lambda d: hook(panel, d)))
             if not fires:
                 return []
             by_id = {a.id: a for a in plan.alerts}

@@ -243,7 +243,26 @@ FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 
 KEYWORDS: tuple[str, ...] = ("and", "or", "not")
 
+def _needs_news(ctx: Context, a: Sequence[np.ndarray], p: Sequence[float]) -> np.ndarray:
+    # reached only by an evaluator that does not supply the news series (not the alerts')
+    raise ValueError("sentiment needs the stored news: it is only available in alert conditions")
+
+
+#: functions only some evaluators can compute (they need data beyond the bars). A parser
+#: knows them only when asked (``Parser(extra=ALERT_FUNCTIONS)``); everywhere else their
+#: name is refused with ``CONTEXT_ONLY``'s message.
+ALERT_FUNCTIONS: dict[str, FunctionSpec] = {
+    "sentiment": FunctionSpec(
+        "sentiment", (Param("days", "period", 1),), _needs_news,
+        "mean news sentiment (compound, -1..1) of the symbol's headlines over the last `days` "
+        "sessions up to this bar; NaN without news. `sentiment` alone is sentiment(1)"),
+}
+CONTEXT_ONLY: dict[str, str] = {
+    "sentiment": "'sentiment' (news sentiment) is only available in alert conditions, "
+                 "not in scans, charts or strategies",
+}
+
 #: names a custom indicator may not take
 RESERVED: frozenset[str] = frozenset(FUNCTIONS) | frozenset(FIELDS) | frozenset(KEYWORDS) | frozenset(
     {"true", "false"}
-)
+) | frozenset(ALERT_FUNCTIONS)

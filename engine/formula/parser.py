@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine.formula.errors import FormulaError, summarise_chain
-from engine.formula.functions import FIELDS, FUNCTIONS, KEYWORDS, MAX_PERIOD, FunctionSpec
+from engine.formula.functions import CONTEXT_ONLY, FIELDS, FUNCTIONS, KEYWORDS, MAX_PERIOD, FunctionSpec
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 120  # levels of the tree (evaluation recurses this deep)
@@ -259,12 +259,16 @@ class Parser:
 
     ``custom`` maps custom indicator names (lower-case) to their formula text; a reference
     is parsed in place (so its sub-expressions share the evaluation cache). ``_stack``
-    holds the custom indicators being expanded, to report cycles.
+    holds the custom indicators being expanded, to report cycles. ``extra`` adds functions
+    only some evaluators compute (``functions.ALERT_FUNCTIONS``: ``sentiment``); one whose
+    parameters all have defaults may also be written bare (``sentiment`` = ``sentiment(1)``).
+    Custom indicators never see ``extra`` (they are shared with scans and charts).
     """
 
     def __init__(self, text: str, custom: Mapping[str, str] | None, builder: Builder,
                  stack: tuple[str, ...] = (), custom_nodes: dict[str, Node] | None = None,
-                 depth0: int = 0) -> None:
+                 depth0: int = 0, extra: Mapping[str, FunctionSpec] | None = None) -> None:
+        self.extra = dict(extra or {})
         self.text = text
         self.custom = {k.lower(): v for k, v in (custom or {}).items()}
         self.b = builder
@@ -314,7 +318,7 @@ class Parser:
         return node
 
     def names(self) -> set[str]:
-        return set(FUNCTIONS) | set(FIELDS) | set(KEYWORDS) | set(self.custom)
+        return set(FUNCTIONS) | set(FIELDS) | set(KEYWORDS) | set(self.custom) | set(self.extra)
 
     # ------------------------------------------------------------------ grammar
     def parse(self) -> Node:
@@ -459,6 +463,18 @@ class Parser:
             if is_call:
                 raise self.err(f"custom indicator '{name}' takes no arguments: write {name}", self.tok.column)
             return self.expand_custom(name, t.column)
+        if name in self.extra:
+            spec = self.extra[name]
+            if not is_call:
+                if spec.min_args:
+                    raise self.err(f"'{name}' is a function: write {spec.signature()}", t.column)
+                defaults = tuple(float(p.default) for p in spec.params if p.default is not None)
+                node = self.b.make("call", spec.name, (), defaults, is_bool=spec.returns_bool,
+                                   own_lookback=spec.lookback(defaults), spec=spec)
+                return self.check(node, t.column)
+            return self.call(spec, t)
+        if name in CONTEXT_ONLY:
+            raise self.err(CONTEXT_ONLY[name], t.column)
         if name in FUNCTIONS:
             spec = FUNCTIONS[name]
             if not is_call:

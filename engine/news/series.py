@@ -48,7 +48,24 @@ def daily_sentiment(points: Sequence[tuple[int, float]], bars: Bars) -> DailySen
     """``points`` (UTC epoch seconds, compound) summarised per bar of ``bars`` (see the module
     docstring for which day a headline counts on). Raises ``ValueError`` for a compound that
     is not a finite number in −1…1."""
-    n = len(bars)
+    return window_sentiment(points, np.asarray(bars.time, dtype=np.int64), bars.timeframe, 1)
+
+
+def window_sentiment(points: Sequence[tuple[int, float]], bar_time: npt.NDArray[np.int64], timeframe: str,
+                     days: int = 1, sessions: npt.NDArray[np.int64] | None = None) -> DailySentiment:
+    """Per bar (``bar_time``, epoch seconds of bars of ``timeframe``): the mean compound and
+    the count of the headlines of the last ``days`` sessions up to and including the bar's
+    own (its week or month on weekly/monthly bars; every bar of an intraday session gets
+    that session's figures). ``days=1`` is ``daily_sentiment``.
+
+    The sessions are the days the bars have, plus ``sessions`` (days since 1970-01-01, e.g.
+    the market calendar's) when given: then a window may reach before the first bar (a few
+    intraday bars still see ``days`` sessions of news). Ignored on weekly/monthly bars.
+    Raises ``ValueError`` for a compound outside −1…1 or ``days`` < 1."""
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValueError(f"days must be a whole number >= 1, not {days!r}")
+    bar_time = np.asarray(bar_time, dtype=np.int64)
+    n = len(bar_time)
     mean = np.full(n, np.nan)
     count = np.zeros(n, dtype=np.int64)
     if n == 0 or not points:
@@ -58,29 +75,40 @@ def daily_sentiment(points: Sequence[tuple[int, float]], bars: Bars) -> DailySen
     if not np.all(np.isfinite(v)) or np.any(np.abs(v) > 1.0):
         raise ValueError("sentiment scores must be finite numbers in -1..1")
     news_day = _ny_days(t)
-    intraday = bars.timeframe in INTRADAY
-    bar_time = np.asarray(bars.time, dtype=np.int64)
-    if intraday:
-        bar_day_all = _ny_days(bar_time)
-        days, inverse = np.unique(bar_day_all, return_inverse=True)
+    # daily bars are stamped at 00:00 UTC of their date
+    bar_day = _ny_days(bar_time) if timeframe in INTRADAY else bar_time // _DAY
+    if sessions is not None and timeframe not in ("1wk", "1mo"):
+        days_axis = np.union1d(np.asarray(sessions, dtype=np.int64), bar_day)
+        inverse = np.searchsorted(days_axis, bar_day)
+    elif timeframe in INTRADAY:
+        days_axis, inverse = np.unique(bar_day, return_inverse=True)
     else:
-        days = bar_time // _DAY  # daily bars are stamped at 00:00 UTC of their date
+        days_axis = bar_day
         inverse = np.arange(n)
-    if bars.timeframe in ("1wk", "1mo"):
-        slot = np.searchsorted(days, news_day, side="right") - 1  # the period that holds the day
+    if timeframe in ("1wk", "1mo"):
+        slot = np.searchsorted(days_axis, news_day, side="right") - 1  # the period that holds the day
         ok = slot >= 0
-        if len(days):
+        if len(days_axis):
             # past the last bar: only inside the last period (a week, or the last month)
-            end = days[-1] + (7 if bars.timeframe == "1wk" else 31)
+            end = days_axis[-1] + (7 if timeframe == "1wk" else 31)
             ok &= news_day < end
     else:
-        slot = np.searchsorted(days, news_day, side="left")  # that session, else the next
-        ok = slot < len(days)
+        slot = np.searchsorted(days_axis, news_day, side="left")  # that session, else the next
+        ok = slot < len(days_axis)
     slot, v = slot[ok], v[ok]
-    sums = np.bincount(slot, weights=v, minlength=len(days))
-    counts = np.bincount(slot, minlength=len(days)).astype(np.int64)
+    m = len(days_axis)
+    sums = np.bincount(slot, weights=v, minlength=m)
+    counts = np.bincount(slot, minlength=m).astype(np.int64)
+    if days > 1:  # trailing windows of `days` slots: differences of running totals
+        cs = np.concatenate(([0.0], np.cumsum(sums)))
+        cc = np.concatenate(([0], np.cumsum(counts)))
+        lo = np.maximum(np.arange(1, m + 1) - days, 0)
+        sums = cs[1:] - cs[lo]
+        counts = cc[1:] - cc[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         day_mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    # a window's mean of scores in -1..1 stays in it (running totals may round past it)
+    day_mean = np.clip(day_mean, -1.0, 1.0)
     mean = np.asarray(day_mean[inverse], dtype=np.float64)
     count = np.asarray(counts[inverse], dtype=np.int64)
     return DailySentiment(mean, count)

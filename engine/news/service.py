@@ -10,13 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from engine.data.bars import Bars
 from engine.events import EventBus
+from engine.formula.panel import Panel
+from engine.market.calendar import exchange_for
 from engine.news.demo import demo_headlines
 from engine.news.events import NewsUpdated
 from engine.news.fetch import FeedError, check_feed_url, fetch_bytes, parse_feed
 from engine.news.model import Headline, NewsError, NewsItem
-from engine.news.series import DailySentiment, daily_sentiment
+from engine.news.series import DailySentiment, daily_sentiment, window_sentiment
 from engine.news.store import Feed, NewsStore
 from engine.news.yahoo import fetch_yahoo_news
 from engine.store.db import Database
@@ -151,6 +156,54 @@ class NewsService:
         (``engine.news.series``)."""
         start = int(bars.time[0]) - 10 * 86_400 if len(bars) else None
         return daily_sentiment(self.store.scores_for(symbol, start=start), bars)
+
+    def sentiment_panel(self, panel: Panel, days: int = 1) -> npt.NDArray[np.float64]:
+        """What alert conditions read as ``sentiment(days)``: per symbol (row) and bar
+        (column) of ``panel``, the mean compound of the headlines of the last ``days``
+        sessions up to that bar (``engine.news.series.window_sentiment``); NaN without news.
+
+        Rows are dated by the panel's time axis; the row of a symbol whose data is stale
+        (``Panel.last_time`` older than the axis's end) by the axis shifted back to end at
+        its own last bar, so its last column reads the news of its own last session. Raises ``ValueError`` for
+        ``days`` < 1."""
+        s, t = panel.shape
+        out = np.full((s, t), np.nan)
+        if s == 0 or t == 0:
+            return out
+        times = np.asarray(panel.time, dtype=np.int64)
+        start = int(times[0]) - (10 + 2 * int(days)) * 86_400
+        by_symbol = self.store.scores_for_many(panel.symbols, start=start)
+        last = np.asarray(panel.last_time, dtype=np.int64)
+        never = np.iinfo(np.int64).min
+        sessions: dict[str, npt.NDArray[np.int64] | None] = {}
+        for i, sym in enumerate(panel.symbols):
+            pts = by_symbol.get(sym)
+            if not pts or last[i] == never:
+                continue
+            # stale (its last bar older than the axis's): the axis shifted back to end there
+            row_t = times if last[i] == times[-1] else times - (times[-1] - last[i])
+            ex = exchange_for(sym)
+            if ex not in sessions:
+                sessions[ex] = _sessions(ex, start, int(times[-1])) if days > 1 else None
+            out[i] = window_sentiment(pts, row_t, panel.timeframe, int(days), sessions[ex]).mean
+        return out
+
+
+def _sessions(exchange: str, start: int, end: int) -> npt.NDArray[np.int64] | None:
+    """``exchange``'s session days (days since 1970-01-01) from ``start`` to ``end`` (epoch
+    seconds), so ``sentiment(days)`` counts sessions, not loaded bars; None outside the
+    calendar's years (then the bars' own days are the sessions)."""
+    import datetime as dt
+
+    from engine.market.calendar import get_calendar
+
+    a = dt.datetime.fromtimestamp(start, dt.timezone.utc).date()
+    b = dt.datetime.fromtimestamp(end, dt.timezone.utc).date() + dt.timedelta(days=1)
+    try:
+        days = get_calendar(exchange).sessions(a, b)
+    except ValueError:
+        return None
+    return np.asarray(days.astype("datetime64[D]").astype(np.int64), dtype=np.int64)
 
 
 __all__ = ["FeedError", "NewsService", "RefreshReport"]

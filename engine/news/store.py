@@ -154,6 +154,25 @@ class NewsStore:
         with self.db.connect(write=False) as c:
             return [(int(p), float(v)) for p, v in c.execute(sql + " ORDER BY n.published_at", args).fetchall()]
 
+    def scores_for_many(self, symbols: Sequence[str], start: int | None = None
+                        ) -> dict[str, builtins.list[tuple[int, float]]]:
+        """``scores_for`` of many symbols in a few queries: symbol → (published, compound),
+        oldest first; symbols without news are absent."""
+        syms = list(dict.fromkeys(s.strip().upper() for s in symbols if s and s.strip()))
+        out: dict[str, builtins.list[tuple[int, float]]] = {}
+        with self.db.connect(write=False) as c:
+            for i in range(0, len(syms), 500):  # well under SQLite's bound-parameter limit
+                chunk = syms[i:i + 500]
+                sql = ("SELECT s.symbol, n.published_at, n.compound FROM news n JOIN news_symbols s "
+                       f"ON s.news_id = n.id WHERE s.symbol IN ({','.join('?' * len(chunk))})")
+                args: list[object] = list(chunk)
+                if start is not None:
+                    sql += " AND n.published_at >= ?"
+                    args.append(int(start))
+                for sym, p, v in c.execute(sql + " ORDER BY n.published_at", args):
+                    out.setdefault(sym, []).append((int(p), float(v)))
+        return out
+
     # ------------------------------------------------------------------ feeds
     def feeds(self) -> builtins.list[Feed]:
         with self.db.connect(write=False) as c:

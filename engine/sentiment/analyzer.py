@@ -17,6 +17,7 @@ import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from engine.sentiment.features import (
+    CLIPPED,
     N_DENSE,
     bucket_ids,
     finance_features,
@@ -121,7 +122,7 @@ class FinanceSentiment:
                 vc.append(0.0)
                 vs = self._finance.polarity_scores(text)
                 r = len(dense)
-                fv, rule, htoks = finance_features(toks, vs)
+                fv, rule, htoks = finance_features(toks, vs, clip=False)
                 dense.append(fv)
                 word_h.extend(token_hashes(htoks))
                 word_rows.extend([r] * len(htoks))
@@ -132,6 +133,7 @@ class FinanceSentiment:
                 fin.append(False)
                 vc.append(float(self._plain.polarity_scores(text)["compound"]))
         d = np.asarray(dense, dtype=np.float64).reshape(len(dense), N_DENSE)
+        np.minimum(d[:, CLIPPED.start:CLIPPED.stop], 3.0, out=d[:, CLIPPED.start:CLIPPED.stop])
         wh = np.asarray(word_h, dtype=np.uint64)
         wr = np.asarray(word_rows, dtype=np.int64)
         first = np.ones(len(wr), dtype=bool)

@@ -51,6 +51,8 @@ DENSE_NAMES: Final[tuple[str, ...]] = (
 )
 N_DENSE: Final[int] = len(DENSE_NAMES)
 _IX: Final[dict[str, int]] = {n: i for i, n in enumerate(DENSE_NAMES)}
+#: the rule counts, capped at 3 (all but the VADER scores and the two shape features)
+CLIPPED: Final[range] = range(5, N_DENSE - 2)
 
 #: Every word some rule looks at (the others are skipped in one look-up).
 _KIND: Final[frozenset[str]] = (UP_WORDS | DOWN_WORDS | _CONNECTORS | SWING_WORDS | BEAT_WORDS
@@ -199,17 +201,19 @@ def _polarity(direction: int, left: int, right: int, prefer_left: bool) -> tuple
     return direction * noun, noun
 
 
-def finance_features(tokens: list[str], vader: dict[str, float]
+def finance_features(tokens: list[str], vader: dict[str, float], clip: bool = True
                      ) -> tuple[list[float], list[str], list[str]]:
     """The dense feature vector (order of ``DENSE_NAMES``) of one tokenised text, its rule
     tokens ("sales|up", "loss|down", "beat": the movements found, so that "sales rose",
     "sales grew" and "higher sales" share a feature) and the tokens to hash.
 
     (Replacing the matched words by their classes, "<down> its <bad>", was tried: 5-fold
-    macro-F1 fell from 0.728 to 0.718, so the words are hashed as they are.)"""
+    macro-F1 fell from 0.728 to 0.718, so the words are hashed as they are.)
+
+    The rule counts (``CLIPPED``) are capped at 3; ``clip=False`` leaves that to the caller
+    (``FinanceSentiment.features`` caps a whole batch in one numpy call)."""
     f = [0.0] * N_DENSE
     rule: list[str] = []
-    htoks = list(tokens)
     f[0] = 1.0
     f[1] = vader["compound"]
     f[2] = vader["pos"]
@@ -286,9 +290,10 @@ def finance_features(tokens: list[str], vader: dict[str, float]
         if t[0].isdigit():
             f[ix["has_number"]] = 1.0
     f[ix["log_tokens"]] = math.log1p(n) / 4.0
-    for k in range(5, N_DENSE - 2):
-        f[k] = min(f[k], 3.0)
-    return f, rule, htoks
+    if clip:
+        for k in CLIPPED:
+            f[k] = min(f[k], 3.0)
+    return f, rule, tokens
 
 
 def _numeric_comparison(tokens: list[str], i: int, f: list[float]) -> None:

@@ -83,3 +83,25 @@ def test_delivery_settings_refuse_bad_values_with_a_sentence(widget, svc, memory
 
     assert get_secret("webhook_secret") == "s3"
     assert widget.webhook_secret.text() == ""  # never shown back
+
+
+def test_editor_knows_sentiment_validates_and_completes_it(widget, qtbot):
+    from PySide6.QtCore import Qt
+
+    ed = widget.editor
+    ed.name.setText("news")
+    ed.scope_value.setEditText("AAA")
+    widget.show()
+    ed.conditions.setFocus()
+    ed.conditions.setPlainText("close > 1 and sentimnt > 0.2")
+    assert ed.problem.text() == ("Line 1, column 15: unknown name 'sentimnt' — did you mean 'sentiment'?")
+    ed.conditions.setPlainText("")
+    qtbot.keyClicks(ed.conditions, "sent")
+    assert ed.completer.popup().isVisible()
+    assert ed.completer.currentCompletion() == "sentiment"
+    ed.completer.activated.emit("sentiment")
+    assert ed.conditions.toPlainText() == "sentiment"
+    qtbot.keyClicks(ed.conditions, "(3) < -0.2")
+    assert ed.problem.text() == "✓ valid" and ed.save_button.isEnabled()
+    assert dict(widget.service.condition_words())["sentiment"].startswith("sentiment(days=1)")
+    qtbot.keyClick(ed.conditions, Qt.Key.Key_Escape)

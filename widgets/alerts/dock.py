@@ -69,7 +69,8 @@ class AlertsWidget(QWidget):
             Column("Notify", lambda a: ", ".join(CHANNEL_TEXT[c].split(" /")[0] for c in a.channels)),
         ], key=lambda a: a.id)
         self.alert_view = TableView(self.alert_model, "alertsList")
-        self.editor = AlertEditor(service.validate_condition, service.save, watchlists)
+        self.editor = AlertEditor(service.validate_condition, service.save, watchlists,
+                                  words=service.condition_words)
         self.enable_button = QPushButton("Enable / disable")
         self.delete_button = QPushButton("Delete")
         list_box = QWidget()

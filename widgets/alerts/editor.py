@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QDateTime, Signal
+from PySide6.QtCore import QDateTime, QStringListModel, Qt, Signal
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QCompleter,
     QDateTimeEdit,
     QFormLayout,
     QHBoxLayout,
@@ -39,13 +40,18 @@ UNIVERSES = ("demo", "imported", "sp500", "nasdaq100")
 
 class AlertEditor(QWidget):
     """Edit one alert. ``validate(text) -> list[FormulaError]`` checks a condition (the
-    service's, with the custom indicators); ``save(template) -> template`` stores it."""
+    service's, with the custom indicators); ``save(template) -> template`` stores it;
+    ``words()`` lists (name, description) a condition may use, offered as completions of
+    the word being typed (``AlertService.condition_words``: fields, functions with
+    ``sentiment``, custom indicators)."""
 
     saved = Signal(object)  # AlertTemplate
 
     def __init__(self, validate: Callable[[str], list[FormulaError]], save: Callable[[AlertTemplate], AlertTemplate],
-                 watchlists: Callable[[], Sequence[str]] = lambda: (), parent: QWidget | None = None) -> None:
+                 watchlists: Callable[[], Sequence[str]] = lambda: (), parent: QWidget | None = None,
+                 words: Callable[[], Sequence[tuple[str, str]]] = lambda: ()) -> None:
         super().__init__(parent)
+        self._words = words
         self.setObjectName("alertEditor")
         self._validate = validate
         self._save = save
@@ -56,8 +62,17 @@ class AlertEditor(QWidget):
         self.conditions = QPlainTextEdit()
         self.conditions.setObjectName("alertConditions")
         self.conditions.setPlaceholderText("one condition per line, e.g.\nclose > sma(close, 50)\n"
-                                           "volume > 2 * sma(volume, 20)\nchange_pct(close) > 3")
+                                           "volume > 2 * sma(volume, 20)\nsentiment > 0.3")
         self.conditions.setFixedHeight(84)
+        self.conditions.setToolTip("Fields, functions (sentiment: the day's news sentiment, -1..1), custom "
+                                   "indicators; completions appear as you type a name")
+        self.completion_model = QStringListModel(self)
+        self.completer = QCompleter(self.completion_model, self)
+        self.completer.setObjectName("alertCompleter")
+        self.completer.setWidget(self.conditions)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.completer.activated.connect(self._on_completion_activated)
         self.problem = QLabel()
         self.problem.setObjectName("alertProblem")
         self.problem.setWordWrap(True)
@@ -197,6 +212,44 @@ class AlertEditor(QWidget):
     # ------------------------------------------------------------------ slots
     def _on_conditions_changed(self) -> None:
         self._recheck()
+        self._offer_completions()
+
+    def _word_before_cursor(self) -> str:
+        cur = self.conditions.textCursor()
+        text = cur.block().text()[: cur.positionInBlock()]
+        i = len(text)
+        while i and (text[i - 1].isalnum() or text[i - 1] == "_"):
+            i -= 1
+        word = text[i:]
+        return word if word and not word[0].isdigit() else ""
+
+    def _offer_completions(self) -> None:
+        """Show the names starting with the word being typed (two letters or more)."""
+        if not self.conditions.hasFocus() and not self.conditions.isVisible():
+            return
+        word = self._word_before_cursor()
+        if len(word) < 2:
+            self.completer.popup().hide()
+            return
+        entries = list(self._words())
+        self.completion_model.setStringList([w for w, _ in entries])
+        self.completer.setCompletionPrefix(word)
+        if self.completer.completionCount() == 0 or (self.completer.completionCount() == 1
+                                                       and self.completer.currentCompletion() == word.lower()):
+            self.completer.popup().hide()
+            return
+        rect = self.conditions.cursorRect()  # viewport coordinates; the completer wants the editor's
+        rect.translate(self.conditions.viewport().pos())
+        rect.setWidth(260)
+        self.completer.complete(rect)
+
+    def _on_completion_activated(self, text: str) -> None:
+        """Replace the word being typed by the chosen name."""
+        word = self._word_before_cursor()
+        cur = self.conditions.textCursor()
+        cur.movePosition(QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor, len(word))
+        cur.insertText(text)
+        self.conditions.setTextCursor(cur)
 
     def _recheck(self) -> None:
         problems = self.problems()

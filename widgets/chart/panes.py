@@ -135,8 +135,8 @@ class Pane(QWidget):
         self.header.raise_()
 
     # ------------------------------------------------------------------ contents
-    def add_series(self, name: str, color: str) -> LineItem:
-        item = LineItem(name, color)
+    def add_series(self, name: str, color: str, item_type: type[LineItem] = LineItem) -> LineItem:
+        item = item_type(name, color)
         self.series[name] = item
         self.plot.addItem(item)
         return item

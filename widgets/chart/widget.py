@@ -166,6 +166,12 @@ class ChartWidget(QWidget):
         self.overlay_errors: dict[str, str] = {}
         self._parse_formula: Callable[[str], Any] | None = None
         self._formula_names: Callable[[], Sequence[str]] = lambda: ()
+        #: studies offered in "+ Indicator" besides formulas: (label, add it)
+        self.study_actions: list[tuple[str, Callable[[], None]]] = []
+        #: studies that always get their own pane: name → (the item drawing them, its levels)
+        self.pane_studies: dict[str, tuple[type[LineItem], tuple[float, ...]]] = {}
+        #: more keys of ``state()``: key → (read it, restore it)
+        self.state_extras: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
         self._load_seq = 0
         self._study_seq = 0
         self._type_seq = 0
@@ -519,6 +525,7 @@ class ChartWidget(QWidget):
             "overlays": list(self._formula_overlays),
             "panes": {n: self.overlay_pane(n) for n in self._formula_overlays},
             "pane_order": self.pane_order(),
+            **{k: get() for k, (get, _set) in self.state_extras.items()},
         }
 
     def restore_state(self, state: dict[str, Any]) -> None:
@@ -542,6 +549,9 @@ class ChartWidget(QWidget):
                         self.add_formula_overlay(text)
                     except (ValueError, RuntimeError) as exc:
                         self.overlay_errors[text] = str(exc)
+        for key, (_get, put) in self.state_extras.items():
+            if key in state:
+                put(state[key])
         self._pending_order = [p for p in state.get("pane_order") or [] if isinstance(p, str)]
         tf = state.get("timeframe")
         symbol = state.get("symbol")
@@ -752,7 +762,8 @@ class ChartWidget(QWidget):
             y = self._overlay_values.get(name)
             if y is None or len(y) != len(s):
                 continue
-            price_like = is_price_like(y, s.close)
+            own = self.pane_studies.get(name)
+            price_like = own is None and is_price_like(y, s.close)
             pane = self.price_pane if price_like else self._study_pane(name)
             item = self._overlays.get(name)
             if item is not None and name not in pane.series:
@@ -761,7 +772,7 @@ class ChartWidget(QWidget):
                 item = None
             color = style.CHART.overlays[k % len(style.CHART.overlays)]
             if item is None:
-                item = pane.add_series(name, color)
+                item = pane.add_series(name, color, own[0] if own is not None else LineItem)
                 self._overlays[name] = item
             yy = np.asarray(y, dtype=float)
             item.set_data(self._fwd(yy) if price_like else yy, color=color)
@@ -772,7 +783,8 @@ class ChartWidget(QWidget):
         pane = self.panes.get(name)
         if pane is None:
             pane = self._add_pane(name, "study", PriceAxis("right"))
-            pane.set_levels(reference_levels(name))
+            own = self.pane_studies.get(name)
+            pane.set_levels(own[1] if own is not None else reference_levels(name))
             pane.apply_colors(style.CHART)
             self._apply_pending_order()
             self._sync_date_axes()
@@ -834,6 +846,8 @@ class ChartWidget(QWidget):
             m.addSection("Custom indicators")
             for n in names:
                 m.addAction(n, lambda f=n: self._add_overlay_interactive(f))
+        for label, add in self.study_actions:
+            m.addAction(label, add)
         m.addSeparator()
         m.addAction("Formula…", self._on_formula_overlay)
         if self._overlay_fns:
