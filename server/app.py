@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import errors
+from server.authcache import AuthCache, watch
 from server.config import Settings
 from server.db import make_engine, session_factory
 from server.deps import ServiceState
@@ -108,10 +109,14 @@ def create_app(settings: Settings, mailer: Mailer | None = None) -> FastAPI:
     hasher = password_hasher(settings.argon2_memory_kib, settings.argon2_time_cost,
                              settings.argon2_parallelism)
     app.state.engine = engine
+    sessions = session_factory(engine)
+    cache = AuthCache(settings.auth_cache_s)
+    watch(sessions, cache)
     app.state.service = ServiceState(
-        settings=settings, sessions=session_factory(engine), hasher=hasher,
+        settings=settings, sessions=sessions, hasher=hasher,
         tokens=TokenConfig(settings.secret_key, settings.issuer, settings.audience),
-        mailer=mailer or make_mailer(settings), dummy_hash=hasher.hash("not a password of anyone"))
+        mailer=mailer or make_mailer(settings), dummy_hash=hasher.hash("not a password of anyone"),
+        engine=engine, auth_cache=cache)
     errors.install(app)
     for module in (health, auth, account, admin):
         app.include_router(module.router)

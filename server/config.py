@@ -119,6 +119,9 @@ class Settings:
     login_backoff_max_s: int = 900
     ip_failures_per_window: int = 50
     ip_window_s: int = 900
+    #: seconds a worker may trust its cached "this session is live" (server/authcache.py);
+    #: bounds how late another worker sees a logout; 0 = ask the database on every request
+    auth_cache_s: float = 1.0
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_user: str = ""
@@ -184,4 +187,5 @@ class Settings:
             smtp_password=e.get("SMTP_PASSWORD", ""),
             mail_from=e.get("MAIL_FROM", "no-reply@stockscanner.invalid"),
             public_url=e.get("STOCKSCANNER_PUBLIC_URL", "http://127.0.0.1:8765"),
+            auth_cache_s=_int(e, "STOCKSCANNER_AUTH_CACHE_S", 1, 0, 60),
         ).check()
