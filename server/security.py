@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from array import array
 from collections.abc import Iterable
@@ -142,9 +143,33 @@ def encode_token(cfg: TokenConfig, typ: str, subject: int, family: int, ttl_s: i
     return jwt.encode(claims, cfg.secret, algorithm="HS256")
 
 
+#: Access tokens already verified (signature, claims, type): (config, token) -> claims. A hit
+#: still checks ``exp``; the signature and the claims cannot change for the same string and key.
+_VERIFIED: dict[tuple[TokenConfig, str], dict[str, Any]] = {}
+_VERIFIED_MAX = 8192
+LEEWAY_S = 5
+
+
 def decode_token(cfg: TokenConfig, token: str, typ: str) -> dict[str, Any]:
     """The claims of ``token`` after checking signature (HS256 only), ``exp``, ``iat``,
-    ``iss``, ``aud`` and the token type; raises ``TokenError``."""
+    ``iss``, ``aud`` and the token type; raises ``TokenError``. Access tokens verified once
+    are remembered (bounded), so a repeated one costs a dictionary lookup and the expiry check."""
+    if typ == "access":
+        hit = _VERIFIED.get((cfg, token))
+        if hit is not None:
+            if hit["exp"] + LEEWAY_S <= time.time():
+                _VERIFIED.pop((cfg, token), None)
+                raise TokenError("The token has expired.")
+            return dict(hit)
+    claims = _decode(cfg, token, typ)
+    if typ == "access":
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[(cfg, token)] = dict(claims)
+    return claims
+
+
+def _decode(cfg: TokenConfig, token: str, typ: str) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -154,7 +179,7 @@ def decode_token(cfg: TokenConfig, token: str, typ: str) -> dict[str, Any]:
     try:
         claims: dict[str, Any] = jwt.decode(
             token, cfg.secret, algorithms=ALGORITHMS, audience=cfg.audience, issuer=cfg.issuer,
-            options={"require": ["exp", "iat", "iss", "aud", "sub", "typ", "sid"]}, leeway=5)
+            options={"require": ["exp", "iat", "iss", "aud", "sub", "typ", "sid"]}, leeway=LEEWAY_S)
     except jwt.ExpiredSignatureError:
         raise TokenError("The token has expired.") from None
     except jwt.InvalidAudienceError:

@@ -151,3 +151,25 @@ def test_a_dropped_pooled_connection_is_replaced(service: Service, monkeypatch: 
     killer.dispose()
     monkeypatch.setattr(db, "IDLE_PING_S", -1.0)  # every pooled connection counts as idle
     assert service.client.get("/me", headers=head).status_code == 200
+
+
+def test_a_remembered_access_token_still_expires(monkeypatch: Any) -> None:
+    import time
+
+    from server import security
+    from server.security import TokenConfig, TokenError, decode_token, encode_token
+
+    cfg = TokenConfig("k" * 20 + "0123456789abcdefghijklmnopq", "stockscanner", "stockscanner-api")
+    token = encode_token(cfg, "access", 7, 3, 60)
+    assert decode_token(cfg, token, "access")["sub"] == "7"  # verified, remembered
+    assert (cfg, token) in security._VERIFIED
+    with pytest.raises(TokenError):
+        decode_token(cfg, token, "refresh")  # the type is still checked: not remembered as refresh
+    real = time.time()
+    monkeypatch.setattr(security.time, "time", lambda: real + 60 + security.LEEWAY_S + 1)
+    with pytest.raises(TokenError, match="expired"):
+        decode_token(cfg, token, "access")
+    other = TokenConfig("z" * 20 + "0123456789abcdefghijklmnopq", "stockscanner", "stockscanner-api")
+    monkeypatch.setattr(security.time, "time", lambda: real)
+    with pytest.raises(TokenError):
+        decode_token(other, token, "access")  # another key: verified afresh, refused
