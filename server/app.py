@@ -14,8 +14,9 @@ from server.authcache import AuthCache, watch
 from server.config import Settings
 from server.db import make_engine, session_factory
 from server.deps import ServiceState
+from server.google_id import JwksCache
 from server.mailer import ConsoleMailer, Mailer, SmtpMailer
-from server.routers import account, admin, auth, health
+from server.routers import account, admin, auth, google, health
 from server.security import TokenConfig, password_hasher
 
 API_VERSION = "1.0.0"
@@ -116,9 +117,9 @@ def create_app(settings: Settings, mailer: Mailer | None = None) -> FastAPI:
         settings=settings, sessions=sessions, hasher=hasher,
         tokens=TokenConfig(settings.secret_key, settings.issuer, settings.audience),
         mailer=mailer or make_mailer(settings), dummy_hash=hasher.hash("not a password of anyone"),
-        engine=engine, auth_cache=cache)
+        engine=engine, auth_cache=cache, google_jwks=JwksCache(settings.google_jwks_url))
     errors.install(app)
-    for module in (health, auth, account, admin):
+    for module in (health, auth, google, account, admin):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from server.authcache import AuthCache, Identity
 from server.config import Settings
 from server.errors import ApiError
+from server.google_id import JwksCache
 from server.mailer import Mailer
 from server.models import AuditEvent, Base, SessionFamily, User
 from server.security import TokenConfig, TokenError, decode_token
@@ -38,6 +39,8 @@ class ServiceState:
     engine: Engine
     #: live sessions seen recently (``server/authcache.py``: ≤ ``auth_cache_s`` stale across workers)
     auth_cache: AuthCache
+    #: Google's signing keys (server/google_id.py), fetched on the first Google sign-in
+    google_jwks: JwksCache
 
 
 async def state(request: Request) -> ServiceState:
