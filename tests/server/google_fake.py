@@ -128,8 +128,8 @@ class FakeGoogle:
                 if b64url(hashlib.sha256(verifier.encode()).digest()) != grant["code_challenge"]:
                     self._json(400, {"error": "invalid_grant", "error_description": "PKCE verification failed"})
                     return
-                token = mint(fake.keys[0], fake.issuer, grant.get("nonce"), sign_with=fake.sign_with,
-                             **fake.claims)
+                claims = {"nonce": grant.get("nonce"), **fake.claims}
+                token = mint(fake.keys[0], fake.issuer, claims.pop("nonce"), sign_with=fake.sign_with, **claims)
                 self._json(200, {"access_token": "ya29.fake", "token_type": "Bearer", "expires_in": 3599,
                                  "scope": grant["scope"], "id_token": token})
 
