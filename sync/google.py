@@ -41,7 +41,8 @@ HTTP_TIMEOUT_S = 15.0
 
 class GoogleSignInError(RuntimeError):
     """Google sign-in failed; ``code`` is stable (``state_mismatch``, ``nonce_mismatch``,
-    ``access_denied``, ``token_exchange_failed``, ``timeout``, ``invalid_id_token``, …),
+    ``access_denied``, ``token_exchange_failed``, ``timeout``, ``no_browser``,
+    ``invalid_id_token``, ``invalid_nonce``, ``not_configured``, ``service_unreachable``, …),
     the message is one sentence for the user."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -219,7 +220,10 @@ def sign_in_with_google(service_url: str, *, client_id: str | None = None,
                            "scope": SCOPES, "state": state, "nonce": nonce, "code_challenge": challenge,
                            "code_challenge_method": "S256", "prompt": "select_account"})
         sep = "&" if "?" in authorization_endpoint else "?"
-        open_browser(f"{authorization_endpoint}{sep}{query}")
+        url = f"{authorization_endpoint}{sep}{query}"
+        if open_browser(url) is False:  # webbrowser.open found no browser to start
+            raise GoogleSignInError("no_browser", "No web browser could be opened for the Google sign-in; "
+                                                  "set a default browser and try again.")
         params = listener.wait(timeout_s)
         redirect_uri = listener.redirect_uri
     finally:

@@ -163,6 +163,9 @@ def test_denied_consent_and_timeout(google: FakeGoogle, service_url: str) -> Non
         sign_in_with_google(service_url, authorization_endpoint=google.base + "/authorize",
                             token_endpoint=google.base + "/token", open_browser=lambda _url: None, timeout_s=0.3)
     assert err.value.code == "timeout"
+    with pytest.raises(GoogleSignInError) as err:
+        _sign_in(google, service_url, open_browser=lambda _url: False)
+    assert err.value.code == "no_browser"
 
 
 def test_second_factor(google: FakeGoogle, service_url: str) -> None:
