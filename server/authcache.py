@@ -19,6 +19,7 @@ Staleness is bounded in two ways:
 from __future__ import annotations
 
 import datetime as dt
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -56,6 +57,7 @@ class AuthCache:
         if ttl_s < 0:
             raise ValueError(f"ttl_s must be 0 or more, not {ttl_s}")
         self.ttl_s, self.clock, self.max_entries = ttl_s, clock, max_entries
+        #: (family, user) -> (expires at, identity)
         self._entries: dict[tuple[int, int], tuple[float, Identity]] = {}
         self._lock = threading.Lock()
         self.generation = 0
@@ -69,15 +71,17 @@ class AuthCache:
         hit = self._entries.get((family_id, user_id))
         if hit is None:
             return None
-        stored_at, identity = hit
-        if self.clock() - stored_at >= self.ttl_s:
+        expires_at, identity = hit
+        if self.clock() >= expires_at:
             self._entries.pop((family_id, user_id), None)
             return None
         return identity
 
     def put(self, identity: Identity, generation: int, stored_at: float) -> None:
         """Store ``identity`` read from the database at ``stored_at`` (taken *before* the read)
-        unless the cache was cleared since ``generation`` was read."""
+        unless the cache was cleared since ``generation`` was read. It expires between 0.75 and
+        1 ``ttl_s`` after ``stored_at`` (spread, so entries filled together do not all go back to
+        the database in the same millisecond; never later than ``ttl_s``)."""
         if not self.enabled:
             return
         with self._lock:
@@ -85,7 +89,8 @@ class AuthCache:
                 return
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()
-            self._entries[(identity.family_id, identity.user_id)] = (stored_at, identity)
+            expires_at = stored_at + self.ttl_s * (1.0 - 0.25 * random.random())
+            self._entries[(identity.family_id, identity.user_id)] = (expires_at, identity)
 
     def clear(self) -> None:
         with self._lock:
