@@ -10,11 +10,13 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import errors
+from server.authcache import AuthCache, watch
 from server.config import Settings
 from server.db import make_engine, session_factory
 from server.deps import ServiceState
+from server.google_id import JwksCache
 from server.mailer import ConsoleMailer, Mailer, SmtpMailer
-from server.routers import account, admin, auth, health
+from server.routers import account, admin, auth, google, health
 from server.routers import sync as sync_router
 from server.security import TokenConfig, password_hasher
 
@@ -109,12 +111,16 @@ def create_app(settings: Settings, mailer: Mailer | None = None) -> FastAPI:
     hasher = password_hasher(settings.argon2_memory_kib, settings.argon2_time_cost,
                              settings.argon2_parallelism)
     app.state.engine = engine
+    sessions = session_factory(engine)
+    cache = AuthCache(settings.auth_cache_s)
+    watch(sessions, cache)
     app.state.service = ServiceState(
-        settings=settings, sessions=session_factory(engine), hasher=hasher,
+        settings=settings, sessions=sessions, hasher=hasher,
         tokens=TokenConfig(settings.secret_key, settings.issuer, settings.audience),
-        mailer=mailer or make_mailer(settings), dummy_hash=hasher.hash("not a password of anyone"))
+        mailer=mailer or make_mailer(settings), dummy_hash=hasher.hash("not a password of anyone"),
+        engine=engine, auth_cache=cache, google_jwks=JwksCache(settings.google_jwks_url))
     errors.install(app)
-    for module in (health, auth, account, admin, sync_router):
+    for module in (health, auth, google, account, admin, sync_router):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
@@ -122,8 +128,15 @@ def create_app(settings: Settings, mailer: Mailer | None = None) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory`` (each worker process builds its own app)."""
-    return create_app(Settings.from_env())
+    """Factory for ``uvicorn --factory`` (each worker process builds its own app). The objects
+    alive after start-up (modules, routes, schemas) are moved out of the garbage collector's
+    view (``gc.freeze``), so its full collections under load do not walk them every time."""
+    import gc
+
+    app = create_app(Settings.from_env())
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def openapi(settings: Settings) -> dict[str, Any]:

@@ -119,6 +119,14 @@ class Settings:
     login_backoff_max_s: int = 900
     ip_failures_per_window: int = 50
     ip_window_s: int = 900
+    #: seconds a worker may trust its cached "this session is live" (server/authcache.py);
+    #: bounds how late another worker sees a logout; 0 = ask the database on every request
+    auth_cache_s: float = 1.0
+    #: Google sign-in (RFC 8252 + PKCE on the client; server/routers/google.py): the OAuth
+    #: client id ID tokens must be issued to; "" turns the endpoint off
+    google_client_id: str = ""
+    google_issuers: tuple[str, ...] = ("https://accounts.google.com", "accounts.google.com")
+    google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_user: str = ""
@@ -155,6 +163,8 @@ class Settings:
                 raise ConfigError("production needs SMTP_HOST so verification and reset e-mails are sent")
             if not self.public_url.startswith("https://"):
                 raise ConfigError("production needs STOCKSCANNER_PUBLIC_URL to start with https://")
+            if self.google_client_id and not self.google_jwks_url.startswith("https://"):
+                raise ConfigError("production needs GOOGLE_JWKS_URL to start with https://")
         elif secret_key_problem(self.secret_key):
             raise ConfigError(secret_key_problem(self.secret_key) or "")
         return self
@@ -184,4 +194,9 @@ class Settings:
             smtp_password=e.get("SMTP_PASSWORD", ""),
             mail_from=e.get("MAIL_FROM", "no-reply@stockscanner.invalid"),
             public_url=e.get("STOCKSCANNER_PUBLIC_URL", "http://127.0.0.1:8765"),
+            auth_cache_s=_int(e, "STOCKSCANNER_AUTH_CACHE_S", 1, 0, 60),
+            google_client_id=e.get("GOOGLE_CLIENT_ID", ""),
+            google_issuers=(tuple(i.strip() for i in e["GOOGLE_ISSUER"].split(",") if i.strip())
+                            if e.get("GOOGLE_ISSUER") else cls.google_issuers),
+            google_jwks_url=e.get("GOOGLE_JWKS_URL") or cls.google_jwks_url,
         ).check()

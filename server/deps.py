@@ -14,11 +14,14 @@ from typing import Annotated, Any, TypeVar
 from argon2 import PasswordHasher
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
+from server.authcache import AuthCache, Identity
 from server.config import Settings
 from server.errors import ApiError
+from server.google_id import JwksCache
 from server.mailer import Mailer
 from server.models import AuditEvent, Base, SessionFamily, User
 from server.security import TokenConfig, TokenError, decode_token
@@ -33,9 +36,14 @@ class ServiceState:
     mailer: Mailer
     #: a hash to verify against when the e-mail is unknown, so both paths cost one argon2 run
     dummy_hash: str
+    engine: Engine
+    #: live sessions seen recently (``server/authcache.py``: ≤ ``auth_cache_s`` stale across workers)
+    auth_cache: AuthCache
+    #: Google's signing keys (server/google_id.py), fetched on the first Google sign-in
+    google_jwks: JwksCache
 
 
-def state(request: Request) -> ServiceState:
+async def state(request: Request) -> ServiceState:
     st: ServiceState = request.app.state.service
     return st
 
@@ -59,24 +67,72 @@ class Caller:
     family_id: int
 
 
-def current_caller(st: State, db: Db,
-                   creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
-    """The signed-in user of a request with a valid access token whose session is live."""
+_UNAUTHORIZED = ("unauthorized", "Sign in first: send an access token as 'Authorization: Bearer'.")
+_ENDED = "This session has ended; sign in again."
+
+
+def _claims(st: ServiceState, creds: HTTPAuthorizationCredentials | None) -> dict[str, Any]:
     if creds is None or creds.scheme.lower() != "bearer":
-        raise ApiError(401, "unauthorized", "Sign in first: send an access token as 'Authorization: Bearer'.",
-                       {"WWW-Authenticate": "Bearer"})
+        raise ApiError(401, *_UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
     try:
-        claims = decode_token(st.tokens, creds.credentials, "access")
+        return decode_token(st.tokens, creds.credentials, "access")
     except TokenError as exc:
         raise ApiError(401, "invalid_token", str(exc), {"WWW-Authenticate": "Bearer"}) from None
+
+
+def current_caller(st: State, db: Db,
+                   creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+    """The signed-in user of a request with a valid access token whose session is live, read
+    from the database in the request's session (for endpoints that change the account)."""
+    claims = _claims(st, creds)
     # one round trip: the user, when the token's session is theirs and still live
     user = db.execute(select(User).join(SessionFamily, SessionFamily.user_id == User.id).where(
         SessionFamily.id == claims["sid"], User.id == int(claims["sub"]),
         SessionFamily.revoked_at.is_(None), User.disabled.is_(False))).scalar_one_or_none()
     if user is None:
-        raise ApiError(401, "invalid_token", "This session has ended; sign in again.",
-                       {"WWW-Authenticate": "Bearer"})
+        raise ApiError(401, "invalid_token", _ENDED, {"WWW-Authenticate": "Bearer"})
     return Caller(user, int(claims["sid"]))
+
+
+_IDENTITY_COLUMNS = (User.id, User.email, User.display_name, User.role, User.email_verified,
+                     User.totp_secret.is_not(None), User.created_at)
+
+
+def _load_identity(st: ServiceState, family_id: int, user_id: int) -> Identity | None:
+    """One autocommit round trip (no BEGIN/ROLLBACK): the identity when the family is live."""
+    from server.models import aware
+
+    q = select(*_IDENTITY_COLUMNS).join(SessionFamily, SessionFamily.user_id == User.id).where(
+        SessionFamily.id == family_id, User.id == user_id, SessionFamily.revoked_at.is_(None),
+        User.disabled.is_(False))
+    with st.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        row = conn.execute(q).first()
+    if row is None:
+        return None
+    return Identity(user_id=row[0], family_id=family_id, email=row[1], display_name=row[2], role=row[3],
+                    email_verified=bool(row[4]), two_factor=bool(row[5]), created_at=aware(row[6]))
+
+
+async def current_identity(st: State, creds: Annotated[HTTPAuthorizationCredentials | None,
+                                                       Depends(_bearer)]) -> Identity:
+    """The signed-in caller for read endpoints: the token is verified on every request; whether
+    its session is live comes from the per-process cache (``server/authcache.py``; at most
+    ``STOCKSCANNER_AUTH_CACHE_S`` stale for revocations made by other workers) or from one
+    database round trip in the thread pool."""
+    claims = _claims(st, creds)
+    family_id, user_id = int(claims["sid"]), int(claims["sub"])
+    cache = st.auth_cache
+    identity = cache.get(family_id, user_id)
+    if identity is None:
+        generation, started = cache.generation, cache.clock()
+        identity = await run_in_threadpool(_load_identity, st, family_id, user_id)
+        if identity is None:
+            raise ApiError(401, "invalid_token", _ENDED, {"WWW-Authenticate": "Bearer"})
+        cache.put(identity, generation, started)
+    return identity
+
+
+CurrentIdentity = Annotated[Identity, Depends(current_identity)]
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]

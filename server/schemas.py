@@ -215,3 +215,22 @@ class SyncPage(BaseModel):
     cursor: SyncCursor
     #: more items are waiting after ``cursor`` (this page was full)
     more: bool
+
+
+class GoogleStartOut(BaseModel):
+    """What the client puts in its authorization request: the service's single-use ``nonce``
+    and the OAuth ``client_id`` ID tokens must be issued to."""
+
+    nonce: str
+    client_id: str
+    expires_in: int
+
+
+class GoogleLoginIn(Strict):
+    #: the ID token from Google's token endpoint (RS256 JWT)
+    id_token: Annotated[str, StringConstraints(min_length=1, max_length=8192), NoControl]
+    otp: Otp | None = None
+    backup_code: Annotated[str, StringConstraints(min_length=8, max_length=16), NoControl] | None = None
+    device_token: Secret | None = None
+    remember_device: bool = False
+    device_name: Annotated[str, StringConstraints(max_length=200), NoControl] = ""

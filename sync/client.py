@@ -270,6 +270,20 @@ class ServiceClient:
         self.tokens.save(tokens)
         return tokens
 
+    def adopt(self, pair: dict[str, Any]) -> Tokens:
+        """Keep a token pair the service issued outside ``login`` (Google sign-in,
+        ``sync.google``): the access and refresh tokens, then the account's e-mail from /me."""
+        access, refresh = pair.get("access_token"), pair.get("refresh_token")
+        if not isinstance(access, str) or not access or not isinstance(refresh, str) or not refresh:
+            raise BadResponse(f"The service at {self.base_url} answered a sign-in without its tokens.")
+        old = self.tokens.load()
+        device = str(pair.get("device_token") or (old.device_token if old else "") or "")
+        self.tokens.save(Tokens("", access, refresh, device))
+        email = str(self.me().get("email") or "").strip().lower()
+        tokens = Tokens(email, access, refresh, device)
+        self.tokens.save(tokens)
+        return tokens
+
     def logout(self) -> None:
         """End this session on the service (best effort) and forget the tokens."""
         try:

@@ -70,12 +70,20 @@ def google_sign_in(ctx: "AppContext") -> tuple[str, Callable[[], object] | None]
     h = hub(ctx)
     if not client_id or h.client is None:
         return client_id, None
-    try:
-        from sync.google import sign_in_with_google  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return client_id, None
+    from sync.google import sign_in_with_google
+
     client = h.client
-    return client_id, lambda: sign_in_with_google(client, client_id)
+
+    def run() -> object:
+        # blocking (system browser + loopback redirect): the dialog runs it in a worker. An
+        # account with 2FA answers SecondFactorRequired, shown as its sentence (the Google path
+        # takes no code yet: sign in with the password and code instead).
+        old = client.tokens.load()
+        pair = sign_in_with_google(client.base_url, client_id=client_id,
+                                   device_token=(old.device_token if old else None) or None)
+        return client.adopt(pair)
+
+    return client_id, run
 
 
 def open_account(ctx: "AppContext", window: Any = None) -> Any:

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import time
+from typing import Protocol
 
 from fastapi import APIRouter, Request
 from sqlalchemy import delete, select
@@ -171,6 +172,55 @@ def use_totp(db: Session, user: User, code: str) -> bool:
     return True
 
 
+class SecondFactorIn(Protocol):
+    otp: str | None
+    backup_code: str | None
+    device_token: str | None
+    remember_device: bool
+    device_name: str
+
+
+def second_factor(st: ServiceState, db: Session, request: Request, user: User, body: SecondFactorIn,
+                  acct_key: str) -> str | None:
+    """When ``user`` has 2FA on, require a trusted device token, a TOTP code or a backup code
+    from ``body`` (401 ``second_factor_required`` / ``invalid_second_factor``, failures throttled
+    under ``acct_key``); returns a new device token when ``remember_device`` was asked for."""
+    if not user.totp_secret:
+        return None
+    ip = client_ip(request)
+    if body.device_token:
+        dev = db.execute(select(TrustedDevice).where(
+            TrustedDevice.user_id == user.id,
+            TrustedDevice.token_hash == keyed(st, body.device_token))).scalar_one_or_none()
+        if dev is not None and aware(dev.expires_at) > utcnow():
+            return None
+    if body.otp:
+        passed, how = use_totp(db, user, body.otp), "totp"
+    elif body.backup_code:
+        passed, how = _use_backup_code(st, db, user, body.backup_code), "backup_code"
+    else:
+        db.commit()
+        raise ApiError(401, "second_factor_required",
+                       "Enter the code from your authenticator app or a backup code.")
+    if not passed:
+        audit(db, "login.second_factor_failed", user_id=user.id, ip=ip, method=how)
+        db.commit()
+        s = st.settings
+        ratelimit.failure(db, acct_key, s.login_free_failures, s.login_backoff_base_s, s.login_backoff_max_s)
+        raise ApiError(401, "invalid_second_factor", "That code is not valid (each code works once).")
+    if how == "backup_code":
+        audit(db, "2fa.backup_code_used", user_id=user.id, ip=ip)
+    if not body.remember_device:
+        return None
+    device_token = new_secret()
+    days = st.settings.trusted_device_days
+    db.add(TrustedDevice(user_id=user.id, token_hash=keyed(st, device_token),
+                         name=body.device_name or request.headers.get("user-agent", "")[:200],
+                         expires_at=utcnow() + dt.timedelta(days=days)))
+    audit(db, "2fa.device_trusted", user_id=user.id, ip=ip, days=days)
+    return device_token
+
+
 @router.post("/login", response_model=TokenPair)
 def login(body: LoginIn, request: Request, st: State, db: Db) -> TokenPair:
     """Password, then (when 2FA is on) a TOTP code, a backup code or a trusted device token.
@@ -178,40 +228,7 @@ def login(body: LoginIn, request: Request, st: State, db: Db) -> TokenPair:
     ip = client_ip(request)
     email = body.email.lower()
     user = check_password(st, db, email, body.password, ip)
-    device_token: str | None = None
-    if user.totp_secret:
-        acct_key = f"login:acct:{sha256_hex(email)}"
-        trusted = False
-        if body.device_token:
-            dev = db.execute(select(TrustedDevice).where(
-                TrustedDevice.user_id == user.id,
-                TrustedDevice.token_hash == keyed(st, body.device_token))).scalar_one_or_none()
-            trusted = dev is not None and aware(dev.expires_at) > utcnow()
-        if not trusted:
-            if body.otp:
-                passed, how = use_totp(db, user, body.otp), "totp"
-            elif body.backup_code:
-                passed, how = _use_backup_code(st, db, user, body.backup_code), "backup_code"
-            else:
-                db.commit()
-                raise ApiError(401, "second_factor_required",
-                               "Enter the code from your authenticator app or a backup code.")
-            if not passed:
-                audit(db, "login.second_factor_failed", user_id=user.id, ip=ip, method=how)
-                db.commit()
-                s = st.settings
-                ratelimit.failure(db, acct_key, s.login_free_failures, s.login_backoff_base_s,
-                                  s.login_backoff_max_s)
-                raise ApiError(401, "invalid_second_factor", "That code is not valid (each code works once).")
-            if how == "backup_code":
-                audit(db, "2fa.backup_code_used", user_id=user.id, ip=ip)
-            if body.remember_device:
-                device_token = new_secret()
-                days = st.settings.trusted_device_days
-                db.add(TrustedDevice(user_id=user.id, token_hash=keyed(st, device_token),
-                                     name=body.device_name or request.headers.get("user-agent", "")[:200],
-                                     expires_at=utcnow() + dt.timedelta(days=days)))
-                audit(db, "2fa.device_trusted", user_id=user.id, ip=ip, days=days)
+    device_token = second_factor(st, db, request, user, body, f"login:acct:{sha256_hex(email)}")
     pair = tokens.open_session(st, db, user, ip, request.headers.get("user-agent", ""))
     pair.device_token = device_token
     audit(db, "login.succeeded", user_id=user.id, ip=ip)

@@ -115,7 +115,8 @@ def test_user_b_cannot_read_or_change_user_a_objects(service: Any) -> None:
 
 def test_not_signed_in_is_refused_everywhere_but_the_public_endpoints(service: Any) -> None:
     public = {"/health", "/ready", "/auth/register", "/auth/verify-email", "/auth/password-reset",
-              "/auth/password-reset/confirm", "/auth/login", "/auth/refresh", "/auth/2fa/reset"}
+              "/auth/password-reset/confirm", "/auth/login", "/auth/refresh", "/auth/2fa/reset",
+              "/auth/google/start", "/auth/google"}
     spec = service.client.get("/openapi.json").json()
     for path, item in spec["paths"].items():
         for method in item:
