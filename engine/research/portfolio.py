@@ -22,7 +22,10 @@ The loop walks the union of the symbols' bar times. At each time:
 
 Sizing is computed at the signal bar's close: ``FixedQty`` shares, ``FixedDollars`` (⌊$ /
 close⌋), ``PercentEquity`` (⌊equity × pct / close⌋) or ``EqualWeight`` (⌊equity /
-max_positions / close⌋), equity being cash plus positions at their latest closes.
+max_positions / close⌋), equity being cash plus positions at their latest closes. The last
+three are capped to what the buying power still allows (less 0.5 % for costs), so a slot is
+filled with what the cash buys rather than rejected; ``FixedQty`` is not capped (the broker
+rejects an entry it cannot afford, as in the single-symbol backtest).
 
 With one symbol (and any ``max_positions`` ≥ 1) the result is the single-symbol backtest's:
 the same orders, fills, trades and final equity (a test checks it).
@@ -47,6 +50,8 @@ from engine.paper.money import ZERO, to_money, to_price
 from engine.paper.orders import Bar, Fill, OrderRequest, OrderState, Role, Side, TimeInForce
 
 MAX_POSITIONS = 10_000
+#: share of the buying power kept back when a $, % or equal-weight entry is capped to the cash left
+COST_HEADROOM = Decimal("0.005")
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,7 +359,12 @@ def run_portfolio(universe: Sequence[Bars], entry: str | Callable[[Bars], np.nda
                 close = to_price(universe[s].close[last_i[s]].item())
                 acct.prices[sym] = close
                 q = _size(rules.sizing, rules.max_positions, acct, close)
+                if type(rules.sizing) is not FixedQty and q > 0:
+                    # what the cash still allows, less COST_HEADROOM for commissions and slippage
+                    cap = int((acct.buying_power() * (1 - COST_HEADROOM) / close).to_integral_value(ROUND_FLOOR))
+                    q = min(q, cap)
                 if q <= 0:
+                    n_skipped[s] += 1
                     continue
                 o = acct._submit(_entry_request(req, sym, q, close), t_ms,  # type: ignore[arg-type]
                                  check=True, group=None, role=Role.SINGLE)

@@ -73,6 +73,7 @@ KNOWN_TABLES = frozenset({
     "option_chains",  # 0008_options
     "news", "news_symbols", "news_feeds",  # 0009_news
     "chart_drawings",  # 0010_drawings
+    "research_strategies",  # 0011_research
 })
 #: The tables a store at the head revision has (a test checks this against a fresh store).
 HEAD_TABLES = KNOWN_TABLES

@@ -81,14 +81,22 @@ def test_limit_two_rank_formula_picks_the_highest() -> None:
 
 
 def test_a_rejected_entry_does_not_use_a_slot() -> None:
-    # $1,500: A (1,000 + fee) fits, B's 1,000 does not -> rejected by the broker; C is tried next
-    # but 990 is also more than the 499 left -> rejected; nothing else is bought.
-    res = run_portfolio(_universe(), _sig(ENTRY), _sig(EXIT), PortfolioRules(2, FixedDollars(1000)),
+    # 100 shares each, $1,500: A (1,000 + fee) fits; B's 2,000 does not -> the broker rejects it;
+    # C is tried next (3,000, rejected too); bar 4: C again, rejected. Nothing else is bought.
+    res = run_portfolio(_universe(), _sig(ENTRY), _sig(EXIT), PortfolioRules(2, FixedQty(100)),
                         cash=1_500, config=_cfg())
     per = {r.symbol: r for r in res.per_symbol}
     assert per["A"].open_qty == 100
     assert per["B"].rejected == 1 and per["C"].rejected == 2  # bar 1 and bar 4
     assert res.cash.min() >= 0 and res.final_cash == Decimal(499)
+
+
+def test_dollar_sizing_is_capped_to_the_cash_left() -> None:
+    # $1,000 a position but $1,500 of cash: A gets 100; B gets ⌊499 × 0.995 / 20⌋ = 24 shares
+    res = run_portfolio(_universe(), _sig(ENTRY), _sig(EXIT), PortfolioRules(2, FixedDollars(1000)),
+                        cash=1_500, config=_cfg())
+    assert [t.qty for s, t in res.trades if s == "B"] == [24]
+    assert not res.rejected and res.cash.min() >= 0
 
 
 @pytest.mark.parametrize("sizing", [FixedQty(1500), PercentEquity(40.0)])
