@@ -221,8 +221,10 @@ def verdict_words(wf: WalkForward | None, res: SearchResult) -> list[str]:
                    + (" (above 50 %: the ranking does not carry over)." if p.pbo > 0.5 else "."))
     if wf.degradation is not None:
         g = wf.degradation
-        out.append(f"Out of sample the objective kept {1 - g:.0%} of its in-sample value "
-                   f"({'a fall' if g > 0 else 'a rise'} of {abs(g):.0%}).")
+        ins = [w.is_objective for w in wf.windows if w.is_objective is not None]
+        oos = [w.oos_objective for w in wf.windows if w.oos_objective is not None]
+        out.append(f"Mean {res.objective} in sample {float(np.mean(ins)):.3f}, out of sample {float(np.mean(oos)):.3f}: "
+                   + (f"it degraded by {g:.0%} out of sample." if g > 0 else f"it held up ({-g:.0%} better)."))
     for name, st in wf.stability.items():
         share = st.get("mode_share", 0.0)
         cv = st.get("cv")
