@@ -197,8 +197,8 @@ def heatmap(rows: Sequence[Row], study: Study, x: str, y: str, *, fixed: Params 
             z[i, j] = v
     best = None
     if np.isfinite(z).any():
-        i, j = np.unravel_index(int(np.nanargmin(z) if minimise else np.nanargmax(z)), z.shape)
-        best = (px.values[j], py.values[i])
+        bi, bj = np.unravel_index(int(np.nanargmin(z) if minimise else np.nanargmax(z)), z.shape)
+        best = (px.values[int(bj)], py.values[int(bi)])
     return Heatmap(x, y, px.values, py.values, z, "max" if fix is None else "fixed", dict(fix or {}), best)
 
 
