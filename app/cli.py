@@ -214,7 +214,10 @@ def _add_backtest(sub: argparse._SubParsersAction) -> None:
             "--participation of a bar's volume). final_equity = cash + open position at the last close."
         ),
     )
-    p.add_argument("path", help="bar CSV (Yahoo, Stooq or generic OHLCV)")
+    p.add_argument("path", nargs="?", help="bar CSV (Yahoo, Stooq or generic OHLCV)")
+    p.add_argument("--universe", metavar="NAME",
+                   help="instead of PATH: one portfolio over demo | imported | sp500 | nasdaq100 | "
+                        "watchlist:NAME | symbol:TICKER (see --max-positions, --sizing, --rank)")
     p.add_argument("--entry", required=True, metavar="EXPR",
                    help='formula, e.g. "crosses_above(sma(close,10), sma(close,30))"')
     p.add_argument("--exit", required=True, metavar="EXPR",
@@ -231,6 +234,9 @@ def _add_backtest(sub: argparse._SubParsersAction) -> None:
                    help="largest fraction of a bar's volume one order may take (default 0.10)")
     p.add_argument("--symbol", help="symbol (default: from the file name)")
     p.add_argument("--json", action="store_true", help="print trades, final_equity and metrics as JSON")
+    from app.research_cli import add_portfolio_args
+
+    add_portfolio_args(p)
     p.set_defaults(func=cmd_backtest)
 
 
@@ -242,6 +248,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from engine.paper.money import to_money, to_qty
     from engine.scanner.headless import formula_error_text
 
+    if getattr(args, "universe", None):
+        from app.research_cli import cmd_backtest_universe
+
+        return cmd_backtest_universe(args)
+    if not args.path:
+        raise CliError("give a bar CSV, or --universe NAME")
     try:
         qty = to_qty(args.qty, "--qty")
         cash = to_money(args.cash, "--cash")

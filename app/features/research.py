@@ -1,10 +1,34 @@
-"""The research feature: parameter search, walk-forward analysis and the overfitting verdict.
-CLI: ``stockscanner optimize`` (``app/research_cli.py``). Nothing heavy is imported here."""
+"""The research feature: parameter search, walk-forward analysis, universe portfolios and the
+overfitting verdict. The Optimizer dock (``widgets/research``) over ``ResearchService``; CLI:
+``stockscanner optimize`` (``app/research_cli.py``; ``backtest --universe`` goes there too).
+Nothing heavy is imported here."""
 from __future__ import annotations
 
 import argparse
 
-from app.features import CliVerb, Feature
+from typing import TYPE_CHECKING
+
+from app.features import Area, CliVerb, DockSpec, Feature, ServiceSpec
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from app.context import AppContext
+
+DOCK_ID = "optimizer"
+
+
+def _service(ctx: "AppContext") -> object:
+    from engine.research.service import ResearchService
+
+    return ResearchService(ctx.db, ctx.data)
+
+
+def _dock(ctx: "AppContext", instance_id: str) -> "QWidget":
+    from engine.research.service import ResearchService
+    from widgets.research import OptimizerWidget
+
+    return OptimizerWidget(ctx.service(ResearchService), ctx.tasks)
 
 
 def _add(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +46,8 @@ def _run(args: argparse.Namespace) -> int:
 FEATURE = Feature(
     id="research",
     title="Strategy research",
+    services=(ServiceSpec("engine.research.service:ResearchService", _service),),
+    docks=(DockSpec(DOCK_ID, "Optimizer", _dock, Area.BOTTOM, visible=False, size=520),),
     cli_verbs=(
         CliVerb("optimize", "search strategy parameters (grid, random, Bayesian) with optional walk-forward",
                 _add, _run,

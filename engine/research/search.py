@@ -44,6 +44,9 @@ class Study:
     qty: int = 100
     cash: int = 100_000
     config: Any = None  # engine.paper.fills.FillConfig (None: the defaults)
+    #: engine.research.portfolio.PortfolioRules: run every point as one portfolio over all the
+    #: symbols (one cash pool of ``cash``, its sizing; ``qty`` unused), through the paper engine
+    portfolio: Any = None
 
     def __post_init__(self) -> None:
         if isinstance(self.qty, bool) or not isinstance(self.qty, int) or not 0 < self.qty <= 10**9:
@@ -137,6 +140,8 @@ def run_point(data: Sequence[Bars], study: Study, point: Params, window: Window 
     from engine.research.fast import backtest
 
     e_text, x_text = study.formulas(point)
+    if study.portfolio is not None:
+        return _portfolio_point(data, study, point, window, e_text, x_text)
     ef = parse(e_text)
     xf = parse(x_text) if x_text is not None else None
     cfg = study.config if study.config is not None else FillConfig()
@@ -169,6 +174,34 @@ def run_point(data: Sequence[Bars], study: Study, point: Params, window: Window 
     n = min(len(r) for r in rets)
     returns = np.mean(np.stack([r[len(r) - n:] for r in rets]), axis=0) if n else np.zeros(0)
     return Evaluation(dict(point), metrics, returns, tuple(engines))
+
+
+def _portfolio_point(data: Sequence[Bars], study: Study, point: Params, window: Window | None,
+                     e_text: str, x_text: str | None) -> Evaluation:
+    from engine.paper.backtest import rule_formula
+    from engine.paper.fills import FillConfig
+    from engine.research.portfolio import run_portfolio
+
+    rule_formula(e_text, "entry")
+    if x_text is not None:
+        rule_formula(x_text, "exit")
+    cfg = study.config if study.config is not None else FillConfig()
+    if window is None:
+        res = run_portfolio(data, e_text, x_text, study.portfolio, cash=study.cash, config=cfg)
+        eq = np.concatenate([[float(study.cash)], res.equity])
+        m = {k: (None if v is None else float(v)) for k, v in res.metrics.items() if k in METRICS}
+        return Evaluation(dict(point), m, np.diff(eq) / eq[:-1], ("portfolio",))
+    sliced = [_slice(b, window.start, window.end) for b in data]
+    k0 = window.entry_from - window.start
+    t_from = min(int(b.time[k0]) for b in sliced if k0 < len(b))
+    res = run_portfolio(sliced, e_text, x_text, study.portfolio, cash=study.cash, config=cfg, entry_from=t_from)
+    j0 = int(np.searchsorted(res.time, t_from))
+    seg = slice(max(j0 - 1, 0), None)
+    trades = [t for _, t in res.trades if t.entry_time >= t_from]
+    m = segment_metrics(res.equity[seg], res.time[seg], trades)
+    m["exposure"] = float(np.mean(res.open_positions[j0:] > 0)) if j0 < len(res.time) else None
+    eq = res.equity[seg]
+    return Evaluation(dict(point), m, np.diff(eq) / eq[:-1], ("portfolio",))
 
 
 def _slice(bars: Bars, lo: int, hi: int) -> Bars:

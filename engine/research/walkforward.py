@@ -133,7 +133,7 @@ def walk_forward(data: Sequence[Bars], study: Study, n_windows: int, *, objectiv
         is_trades = max(1, round(min_trades * (w.is_end - w.is_start) / n)) if min_trades else 0
         res = search(data, study, objective=objective, method=method, trials=trials, seed=seed + j,
                      min_trades=is_trades, window=Window(w.is_start, w.is_end, w.is_start),
-                     executor=executor, shipped=shipped)
+                     executor=executor, shipped=shipped, progress=_scaled(progress, j, steps))
         best = res.best
         if best.flagged:
             notes.append(f"window {j + 1}: no point reached {is_trades} trades in sample; the best is used anyway")
@@ -142,8 +142,6 @@ def walk_forward(data: Sequence[Bars], study: Study, n_windows: int, *, objectiv
                                     oos.metrics))
         oos_returns.append(oos.returns)
         oos_times.append(data[0].time[w.oos_start:w.oos_end])
-        if progress is not None:
-            progress(j + 1, steps)
     r = np.concatenate(oos_returns) if oos_returns else np.zeros(0)
     equity = float(study.cash) * np.concatenate([[1.0], np.cumprod(1 + r)])
     t = np.concatenate([data[0].time[wins[0].oos_start - 1:wins[0].oos_start], *oos_times])
@@ -157,12 +155,23 @@ def walk_forward(data: Sequence[Bars], study: Study, n_windows: int, *, objectiv
     if is_vals and oos_vals and np.mean(is_vals) != 0:
         degradation = float(1 - np.mean(oos_vals) / np.mean(is_vals))
     full = search(data, study, objective=objective, method=method, trials=trials, seed=seed,
-                  min_trades=min_trades, executor=executor, shipped=shipped)
-    if progress is not None:
-        progress(steps, steps)
+                  min_trades=min_trades, executor=executor, shipped=shipped,
+                  progress=_scaled(progress, n_windows, steps))
     deflated, pbo = _verdict(full, obj, cscv_blocks, notes)
     return WalkForward(results, equity, t, oos_m, degradation, stability(results, study), full, deflated,
                        pbo, notes)
+
+
+def _scaled(progress: Callable[[int, int], None] | None, step: int,
+            steps: int) -> Callable[[int, int], None] | None:
+    """Progress of search ``step`` of ``steps`` (each ``total`` points) as progress of the whole."""
+    if progress is None:
+        return None
+    cb = progress
+
+    def f(done: int, total: int) -> None:
+        cb(step * total + done, steps * total)
+    return f
 
 
 def _verdict(full: SearchResult, obj: Objective, blocks: int, notes: list[str]) -> tuple[DeflatedSharpe | None, PBO | None]:

@@ -74,6 +74,7 @@ KNOWN_TABLES = frozenset({
     "news", "news_symbols", "news_feeds",  # 0009_news
     "chart_drawings",  # 0010_drawings
     "sync_outbox", "sync_cache", "sync_cursors",  # 0011_sync
+    "research_strategies",  # 0012_research
 })
 #: The tables a store at the head revision has (a test checks this against a fresh store).
 HEAD_TABLES = KNOWN_TABLES

@@ -50,3 +50,41 @@ def test_optimize_errors_are_one_sentence(tmp_path: Path) -> None:
     r = _run(str(p), "--entry", ENTRY, "--exit", EXIT, "--param", "fast=5:15:5", "--param", "slow=20:30:10",
              "--constraint", "__import__('os')", "--json")
     assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr.startswith("error:")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True,
+                          timeout=300, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_universe_backtest_and_optimize_run_one_portfolio(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    a = _csv(tmp_path)
+    b = random_bars(900, 9, symbol="TWO")
+    q = tmp_path / "TWO.csv"
+    pd.DataFrame({"Date": [dt.datetime.fromtimestamp(int(t), dt.UTC).date().isoformat() for t in b.time],
+                  "Open": b.open, "High": b.high, "Low": b.low, "Close": b.close, "Volume": b.volume}).to_csv(q, index=False)
+    for p in (a, q):
+        r = _cli("--data-dir", str(data), "import", str(p))
+        assert r.returncode == 0, r.stderr
+    e, x = "crosses_above(sma(close,10), sma(close,30))", "crosses_below(sma(close,10), sma(close,30))"
+    # a one-symbol universe is the single-symbol backtest
+    one = _cli("--data-dir", str(data), "backtest", "--universe", "symbol:RND", "--entry", e, "--exit", x,
+               "--qty", "100", "--max-positions", "1", "--json")
+    single = _cli("backtest", str(a), "--entry", e, "--exit", x, "--qty", "100", "--json")
+    assert one.returncode == 0 and single.returncode == 0, one.stderr + single.stderr
+    po, so = json.loads(one.stdout), json.loads(single.stdout)
+    assert po["final_equity"] == so["final_equity"] and len(po["trades"]) == len(so["trades"]) > 5
+    both = _cli("--data-dir", str(data), "backtest", "--universe", "imported", "--entry", e, "--exit", x,
+                "--qty", "100", "--max-positions", "1", "--sizing", "equal", "--json")
+    out = json.loads(both.stdout)
+    assert out["symbols"] == ["RND", "TWO"] and out["max_open_positions"] == 1
+    assert {r["symbol"] for r in out["per_symbol"]} == {"RND", "TWO"} and out["skipped_signals"] > 0
+    r = _cli("--data-dir", str(data), "optimize", "--universe", "imported", "--entry", ENTRY, "--exit", EXIT,
+             "--param", "fast=5:10:5", "--param", "slow=20:30:10", "--max-positions", "1", "--workers", "1", "--json")
+    assert r.returncode == 0, r.stderr
+    opt = json.loads(r.stdout)
+    assert opt["portfolio"]["max_positions"] == 1 and opt["symbols"] == ["RND", "TWO"] and opt["evaluated"] == 4
+    r = _cli("--data-dir", str(data), "optimize", "--universe", "no such list", "--entry", ENTRY, "--exit", EXIT,
+             "--param", "fast=5", "--param", "slow=20", "--json")
+    assert r.returncode == 1 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
