@@ -58,6 +58,9 @@ def _ours() -> dict[str, float]:
     from PySide6.QtWidgets import QApplication
 
     from widgets.chart import ChartWidget
+    from widgets.chart.transform_types import register_transform_types
+
+    register_transform_types()  # the app registers Renko, Kagi, P&F, … at start-up
 
     app = QApplication.instance() or QApplication([])
     bars = _bars()
@@ -100,13 +103,101 @@ def _ours() -> dict[str, float]:
         w.set_overlay(name, fn)
     w.repaint()
     pan_studies = pan()
-    switch = []
-    for kind in ("line", "candles", "ohlc", "candles"):
-        t = time.perf_counter()
-        w.set_chart_type(kind)
-        w.repaint()
-        switch.append(time.perf_counter() - t)
-    return {"build": build, "pan": pan_plain, "pan5": pan_studies, "switch": statistics.median(switch), "rss": rss}
+    switch, tf = _switches(app, w, bars)
+    return {"build": build, "pan": pan_plain, "pan5": pan_studies, "rss": rss, "rss_all": _rss_mb() - rss0,
+            **switch, **tf}
+
+
+#: chart types switched to, in this order, from and back to candles (all with the five studies)
+SWITCH_TYPES = ("line", "ohlc", "renko", "kagi", "pnf", "heikin-ashi", "area", "candles")
+SWITCH_ROUNDS = 3
+#: timeframes switched to (from the 1m bars in a store, built by resampling as the app does)
+SWITCH_TIMEFRAMES = ("5m", "1m", "15m", "1m", "5m", "1m", "15m", "1m")
+
+
+def _switches(app, w, bars) -> tuple[dict[str, float], dict[str, float]]:
+    """Type and timeframe switches the way the app runs them: the chart's work in a real
+    worker pool (``app.workers.TaskRunner``), each timed until the chart shows the new type or
+    timeframe completely (transform, studies, drawn: ``is_drawing()`` False, then a paint),
+    with the longest stretch the GUI thread was busy in one go (a call or one event batch)."""
+    import tempfile
+    from pathlib import Path
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from app.workers import TaskRunner
+    from engine.data.service import DataService
+    from engine.events import EventBus
+    from engine.store.db import open_database
+    from widgets.chart import switching
+
+    runner = TaskRunner()
+    w.tasks = runner
+    wake = QTimer()  # wakes the waits below now and then, should a result never come
+    wake.start(100)
+    t = time.perf_counter()  # the warm-up the chart starts a second after it appeared (compiled loops)
+    while (not switching._warm["started"] or runner.active) and time.perf_counter() - t < 30:
+        app.processEvents()
+        time.sleep(0.002)
+    warm = time.perf_counter() - t
+
+    def timed(action) -> tuple[float, float, float, float]:
+        """(wall, CPU of all threads, longest GUI stretch wall, its GUI-thread CPU) of ``action``
+        until drawn. CPU beside wall: with other work on the machine the wall time includes
+        waiting for a core; the CPU time is the work itself."""
+        longest = longest_cpu = 0.0
+        c0, t0 = time.process_time(), time.perf_counter()
+
+        def stretch(fn) -> None:
+            nonlocal longest, longest_cpu
+            s, sc = time.perf_counter(), time.thread_time()
+            fn()
+            longest = max(longest, time.perf_counter() - s)
+            longest_cpu = max(longest_cpu, time.thread_time() - sc)
+
+        stretch(action)
+        while w.is_drawing():  # sleeps until the worker's result arrives (no busy loop taking the GIL)
+            stretch(lambda: app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents))
+            if time.perf_counter() - t0 > 60:
+                raise RuntimeError("the chart did not finish drawing in 60 s")
+        stretch(w.repaint)
+        return time.perf_counter() - t0, time.process_time() - c0, longest, longest_cpu
+
+    per: dict[str, list[tuple[float, float]]] = {}
+    gui = gui_cpu = 0.0
+    for _ in range(SWITCH_ROUNDS):
+        for kind in SWITCH_TYPES:
+            dt, cpu, block, block_cpu = timed(lambda k=kind: w.set_chart_type(k))
+            per.setdefault(kind, []).append((dt, cpu))
+            gui, gui_cpu = max(gui, block), max(gui_cpu, block_cpu)
+    types = {"switch": statistics.median(x[0] for v in per.values() for x in v),
+             "switch_cpu": statistics.median(x[1] for v in per.values() for x in v),
+             "switch_gui_max": gui, "switch_gui_max_cpu": gui_cpu, "switch_warmup": warm,
+             **{f"switch_{k}": statistics.median(x[0] for x in v) for k, v in per.items()},
+             **{f"switch_{k}_first": v[0][0] for k, v in per.items()},
+             **{f"switch_{k}_first_cpu": v[0][1] for k, v in per.items()}}
+
+    # timeframes: the 1M 1m bars in a store of their own; 5m/15m are built from them (DataService)
+    home = Path(tempfile.mkdtemp(prefix="bench-chart-"))
+    svc = DataService(open_database(home / "bars.db"), "demo", bus=EventBus())
+    svc.store.replace(bars)
+    w.data = svc
+    w.set_chart_type("candles")
+    tfs: list[tuple[float, float]] = []
+    tf_gui = tf_gui_cpu = 0.0
+    first: dict[str, tuple[float, float]] = {}
+    for target in SWITCH_TIMEFRAMES:
+        dt, cpu, block, block_cpu = timed(lambda tf=target: w.open_symbol(bars.symbol, tf))
+        if len(w.bars) == 0 or w.bars.timeframe != target:
+            raise RuntimeError(f"the timeframe switch to {target} did not show {target} bars")
+        first.setdefault(target, (dt, cpu))
+        tfs.append((dt, cpu))
+        tf_gui, tf_gui_cpu = max(tf_gui, block), max(tf_gui_cpu, block_cpu)
+    runner.wait_all()
+    return types, {"tf": statistics.median(x[0] for x in tfs), "tf_cpu": statistics.median(x[1] for x in tfs),
+                   "tf_gui_max": tf_gui, "tf_gui_max_cpu": tf_gui_cpu,
+                   **{f"tf_{k}_first": v[0] for k, v in first.items()},
+                   **{f"tf_{k}_first_cpu": v[1] for k, v in first.items()}}
 
 
 def _finplot() -> dict[str, float]:

@@ -179,19 +179,37 @@ def test_a_late_transform_result_is_not_drawn_over_the_type_chosen_since(qtbot, 
     assert halving.runs == 1 and len(w.shown) == 200 and not w.is_drawing()
 
 
-def test_is_drawing_covers_a_timeframe_load_and_the_studies(qtbot):
+def test_a_timeframe_load_brings_its_studies_in_the_same_task(qtbot):
     tasks = Deferred()
     w = ChartWidget(FakeData(), tasks)
     qtbot.addWidget(w)
     w.show()
     w.set_overlay("sma", lambda b: talib.SMA(b.close, 20))
     w.open_symbol("ACME", "5m")
-    assert w.is_drawing()
+    assert w.is_drawing() and len(tasks.queue) == 1
     fn, args, on_result = tasks.queue.pop(0)
-    on_result(fn(*args))  # the bars are in; the studies are still being computed
-    assert w.bars is not None and w.is_drawing()
+    on_result(fn(*args))  # the bars and their studies in one trip to the worker
+    assert not tasks.queue and not w.is_drawing() and w.bars.timeframe == "5m"
+    _, y = w._overlays["sma"].getData()
+    np.testing.assert_allclose(y, talib.SMA(w.bars.close, 20), equal_nan=True)
+
+
+def test_a_study_added_while_the_bars_load_is_computed_after_them(qtbot):
+    tasks = Deferred()
+    w = ChartWidget(FakeData(), tasks)
+    qtbot.addWidget(w)
+    w.show()
+    w.set_overlay("a", lambda b: talib.SMA(b.close, 10))
+    w.open_symbol("ACME", "5m")
+    load = tasks.queue.pop(0)
+    w.set_overlay("a", lambda b: talib.SMA(b.close, 40))  # replaced while the load ran
+    tasks.queue.clear()  # (its computation on no bars yet did nothing)
+    load[2](load[0](*load[1]))
+    assert w.is_drawing()  # the load's SMA 10 is not taken for the new SMA 40
     tasks.run_all()
-    assert not w.is_drawing() and "sma" in w._overlays
+    _, y = w._overlays["a"].getData()
+    np.testing.assert_allclose(y, talib.SMA(w.bars.close, 40), equal_nan=True)
+    assert not w.is_drawing()
 
 
 # ---------------------------------------------------------------- warm-up
@@ -207,5 +225,5 @@ def test_warm_up_runs_every_transform_on_small_bars(monkeypatch):
         raise ValueError("no box")
     assert switching.warm_up_needed(switching.WARM_UP_MIN_BARS)
     assert not switching.warm_up_needed(switching.WARM_UP_MIN_BARS - 1)
-    assert switching.warm_up([ok, bad, ok]) == 2 and seen == [300, 300]
+    assert switching.warm_up([ok, bad, ok]) == 3 and seen == [300, 300]  # and the resample
     assert not switching.warm_up_needed(10**6)  # once per process

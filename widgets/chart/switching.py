@@ -107,10 +107,17 @@ def warm_up_needed(n_bars: int) -> bool:
     return n_bars >= WARM_UP_MIN_BARS and not _warm["started"]
 
 
+def _resample_5m(bars: Any) -> Any:
+    from engine.charts.resample import resample
+
+    return resample(bars, "5m")  # a timeframe switch on stored 1m bars runs this loop
+
+
 def warm_up(transforms: list[Callable[[Any], Any]]) -> int:
-    """Run every transform on 300 small bars (in a worker): the first run of each loads its
-    compiled numba loops and the ATR box's (1.5–2 s on the first Renko of a process otherwise).
-    Returns how many ran without an error; an error is left for the real run to report."""
+    """Run every transform, and a resample to 5m, on 300 small bars (in a worker): the first
+    run of each loads its compiled numba loops and the ATR box's (1.5–2 s on the first Renko
+    of a process otherwise). Returns how many ran without an error (the resample counts); an
+    error is left for the real run to report."""
     from engine.data.bars import Bars
 
     _warm["started"] = True
@@ -123,7 +130,7 @@ def warm_up(transforms: list[Callable[[Any], Any]]) -> int:
     t = 1_600_000_000 + 60 * np.arange(n, dtype=np.int64)
     bars = Bars.from_arrays("WARMUP", "1m", t, open_, high, low, close, np.full(n, 1000.0), "demo")
     ok = 0
-    for fn in transforms:
+    for fn in [*transforms, _resample_5m]:
         try:
             fn(bars)
             ok += 1

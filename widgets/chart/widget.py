@@ -132,7 +132,7 @@ def _compute_studies(bars: Bars, fns: dict[str, Callable[[Bars], np.ndarray]]) -
         try:
             y = np.asarray(fn(bars))
             if y.dtype != bool:
-                y = y.astype(float)
+                y = y.astype(float, copy=False)  # float64 already (most studies): no 8 MB copy per study
             if y.shape != (len(bars),):
                 raise ValueError(f"{name} gave {y.size} values for {len(bars)} bars")
             values[name] = y
@@ -141,6 +141,27 @@ def _compute_studies(bars: Bars, fns: dict[str, Callable[[Bars], np.ndarray]]) -
             errors[name] = str(exc)
     close = np.asarray(bars.close, dtype=float)
     return values, errors, {name: is_price_like(y, close) for name, y in values.items()}
+
+
+def _as_bars(b: Bars, s: Shown) -> Bars:
+    """A transform's result as bars of ``b``'s symbol (what its studies are computed from)."""
+    vol = s.volume if s.volume is not None else np.zeros(len(s))
+    return Bars.from_arrays(b.symbol, b.timeframe, s.time, s.open, s.high, s.low, s.close, vol, b.source)
+
+
+def _transform_with_studies(bars: Bars, fn: Callable[[Bars], Any],
+                            fns: dict[str, Callable[[Bars], np.ndarray]]) -> tuple[Shown, StudyResult | None]:
+    """Worker side of a switch to a transform type: its result and the studies of that result,
+    in one task (one trip to the worker and one redraw instead of two)."""
+    shown = _shown(fn(bars))
+    return shown, (_compute_studies(_as_bars(bars, shown), fns) if fns else None)
+
+
+def _load_with_studies(get_bars: Callable[[str, str], Bars], symbol: str, timeframe: str,
+                       fns: dict[str, Callable[[Bars], np.ndarray]]) -> tuple[Bars, StudyResult | None]:
+    """Worker side of opening a symbol or timeframe: the bars and their studies, in one task."""
+    bars = get_bars(symbol, timeframe)
+    return bars, (_compute_studies(bars, fns) if fns and len(bars) else None)
 
 
 class ChartWidget(QWidget):
@@ -426,12 +447,15 @@ class ChartWidget(QWidget):
         self._load_seq += 1
         seq = self._load_seq
         self._loading = True
+        fns = dict(self._overlay_fns)
         self.tasks.submit(
+            _load_with_studies,
             self.data.get_bars,
             symbol,
             self.timeframe,
+            fns,
             label=f"Loading {symbol} {self.timeframe}",
-            on_result=lambda bars, seq=seq: self._on_bars(seq, bars),
+            on_result=lambda r, seq=seq, fns=fns: self._on_bars(seq, fns, r),
             on_error=lambda exc, seq=seq, s=symbol: self._on_load_error(seq, s, exc),
         )
         self.symbol_changed.emit(symbol)
@@ -442,6 +466,9 @@ class ChartWidget(QWidget):
         self.symbol = bars.symbol
         self.timeframe = bars.timeframe
         self._bars_changed()
+        preset, self._preset = getattr(self, "_preset", None), None
+        if preset is not None and preset[0] is bars:
+            self._keep_studies((self._data_version, None), preset[1], preset[2])
         self._render()
         if warm_up_needed(len(bars)) and not self._warm_timer.isActive():
             self._warm_timer.start()
@@ -651,11 +678,29 @@ class ChartWidget(QWidget):
             self._show_shown(hit, keep_view=False)
             return
         self._transforming = True
-        self.tasks.submit(lambda bars=b, fn=ct.transform: _shown(fn(bars)), label=f"Drawing {ct.label}",
-                          on_result=lambda s, seq=seq, key=key: self._on_shown(seq, key, s),
+        fns = dict(self._overlay_fns)
+        self.tasks.submit(_transform_with_studies, b, ct.transform, fns, label=f"Drawing {ct.label}",
+                          on_result=lambda r, seq=seq, key=key, fns=fns: self._on_shown(seq, key, fns, r),
                           on_error=lambda exc, seq=seq: self._on_shown_error(seq, exc))
 
-    def _on_shown(self, seq: int, key: tuple[int, str], shown: Shown) -> None:
+    def _keep_studies(self, ikey: tuple[int, str | None], fns: dict[str, Callable[[Bars], np.ndarray]],
+                      result: StudyResult | None) -> dict[str, tuple[np.ndarray, str | None, bool]]:
+        """Put studies computed from input ``ikey`` in the cache (unless the bars changed, or a
+        study got another function, while they ran); returns them by name."""
+        if result is None:
+            return {}
+        values, errors, price_like = result
+        fresh = {n: (values[n], errors.get(n), price_like[n]) for n in values}
+        if ikey[0] == self._data_version:
+            for name, entry in fresh.items():
+                if self._overlay_fns.get(name) is fns[name]:  # not replaced while it ran
+                    self._study_cache.put((*ikey, name), entry)
+        return fresh
+
+    def _on_shown(self, seq: int, key: tuple[int, str], fns: dict[str, Callable[[Bars], np.ndarray]],
+                  result: tuple[Shown, StudyResult | None]) -> None:
+        shown, studies = result
+        self._keep_studies(key, fns, studies)
         if key[0] == self._data_version:
             self._shown_cache.put(key, shown)
         if seq == self._type_seq:
@@ -799,18 +844,12 @@ class ChartWidget(QWidget):
         s = self.shown
         if s is None or _TYPES[self.chart_type].transform is None:
             return b
-        vol = s.volume if s.volume is not None else np.zeros(len(s))
-        return Bars.from_arrays(b.symbol, b.timeframe, s.time, s.open, s.high, s.low, s.close, vol, b.source)
+        return _as_bars(b, s)
 
     def _on_studies(self, seq: int, bars: Bars, ikey: tuple[int, str | None],
                     cached: dict[str, tuple[np.ndarray, str | None, bool]],
                     fns: dict[str, Callable[[Bars], np.ndarray]], result: StudyResult) -> None:
-        values, errors, price_like = result
-        fresh = {n: (values[n], errors.get(n), price_like[n]) for n in values}
-        if ikey[0] == self._data_version:
-            for name, entry in fresh.items():
-                if self._overlay_fns.get(name) is fns[name]:  # not replaced while it ran
-                    self._study_cache.put((*ikey, name), entry)
+        fresh = self._keep_studies(ikey, fns, result)
         if seq != self._study_seq or bars is not self.bars:
             return  # a newer load or study list superseded this one
         self._studies_pending = False
@@ -979,10 +1018,13 @@ class ChartWidget(QWidget):
             pane.set_legend("&nbsp;&nbsp;".join(parts))
 
     # ------------------------------------------------------------------ slots
-    def _on_bars(self, seq: int, bars: Bars) -> None:
+    def _on_bars(self, seq: int, fns: dict[str, Callable[[Bars], np.ndarray]],
+                 result: tuple[Bars, StudyResult | None]) -> None:
         if seq != self._load_seq:
             return  # a newer request superseded this one
         self._loading = False
+        bars, studies = result
+        self._preset = (bars, fns, studies)  # set_bars keeps them as the studies of these bars
         self.set_bars(bars)
 
     def _show_source(self, b: Bars, problem: str = "") -> None:
