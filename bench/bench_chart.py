@@ -1,9 +1,15 @@
 """The chart on 1,000,000 one-minute bars, offscreen at 1600×900, against finplot.
 
 Each side runs in a fresh interpreter (``python -m bench.bench_chart ours|finplot``) so the
-resident memory it adds is its own. Figures (medians): build + first render, one pan frame
-(set the x range, paint synchronously) of the last 200 bars and mid-series, the same with
-five studies on screen (SMA 20/50/200, EMA 20, RSI 14), and switching the chart type.
+resident memory it adds is its own. Figures (medians): build + first render (the full run
+plus ``BUILD_REPEATS`` build-only fresh processes per side, ours and finplot in turn, wall and
+CPU time), one pan frame (set the x range, paint synchronously) of the last 200 bars and
+mid-series, the same with five studies on screen (SMA 20/50/200, EMA 20, RSI 14), and
+switching the chart type (bar styles and Renko/Kagi/P&F/Heikin-Ashi) and the timeframe the
+way the app does it: the chart's work in ``app.workers.TaskRunner``, timed until the chart
+shows the new type completely (``is_drawing()`` False, then a paint), with the longest
+stretch the GUI thread was busy. Wall and CPU are both given: on a loaded machine the wall
+time includes waiting for a core.
 finplot 1.9.7 needs its time column in nanoseconds under pandas 3, or its panning silently
 does nothing; if it cannot run, the output says why.
 """
@@ -53,7 +59,7 @@ def _pan_windows() -> list[tuple[float, float]]:
     return out
 
 
-def _ours() -> dict[str, float]:
+def _ours(build_only: bool = False) -> dict[str, float]:
     import talib
     from PySide6.QtWidgets import QApplication
 
@@ -61,6 +67,9 @@ def _ours() -> dict[str, float]:
     from widgets.chart.transform_types import register_transform_types
 
     register_transform_types()  # the app registers Renko, Kagi, P&F, … at start-up
+    # the chart package's modules imported before the clock starts, as finplot's are on its side
+    # (the drawing layer is imported by the first chart; without .pyc files its compile alone took 25-90 ms)
+    import widgets.chart.drawings  # noqa: F401
 
     app = QApplication.instance() or QApplication([])
     bars = _bars()
@@ -76,7 +85,7 @@ def _ours() -> dict[str, float]:
             pass
 
     rss0 = _rss_mb()
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     w = ChartWidget(None, Sync())  # type: ignore[arg-type]
     w.resize(W, H)
     w.show()
@@ -84,6 +93,9 @@ def _ours() -> dict[str, float]:
     w.repaint()
     app.processEvents()
     build = time.perf_counter() - t0
+    build_cpu = time.process_time() - c0
+    if build_only:
+        return {"build": build, "build_cpu": build_cpu}
 
     def pan() -> float:
         times = []
@@ -104,7 +116,8 @@ def _ours() -> dict[str, float]:
     w.repaint()
     pan_studies = pan()
     switch, tf = _switches(app, w, bars)
-    return {"build": build, "pan": pan_plain, "pan5": pan_studies, "rss": rss, "rss_all": _rss_mb() - rss0,
+    return {"build": build, "build_cpu": build_cpu, "pan": pan_plain, "pan5": pan_studies, "rss": rss,
+            "rss_all": _rss_mb() - rss0,
             **switch, **tf}
 
 
@@ -133,8 +146,18 @@ def _switches(app, w, bars) -> tuple[dict[str, float], dict[str, float]]:
 
     runner = TaskRunner()
     w.tasks = runner
-    wake = QTimer()  # wakes the waits below now and then, should a result never come
-    wake.start(100)
+    # a heartbeat on the GUI thread every 5 ms: the longest gap between two beats is how long
+    # the window did not respond (its own work, and waiting for the GIL or a core)
+    beat = {"last": time.perf_counter(), "gap": 0.0}
+
+    def on_beat() -> None:
+        now = time.perf_counter()
+        beat["gap"] = max(beat["gap"], now - beat["last"])
+        beat["last"] = now
+
+    heart = QTimer()
+    heart.timeout.connect(on_beat)
+    heart.start(5)
     t = time.perf_counter()  # the warm-up the chart starts a second after it appeared (compiled loops)
     while (not switching._warm["started"] or runner.active) and time.perf_counter() - t < 30:
         app.processEvents()
@@ -142,17 +165,17 @@ def _switches(app, w, bars) -> tuple[dict[str, float], dict[str, float]]:
     warm = time.perf_counter() - t
 
     def timed(action) -> tuple[float, float, float, float]:
-        """(wall, CPU of all threads, longest GUI stretch wall, its GUI-thread CPU) of ``action``
-        until drawn. CPU beside wall: with other work on the machine the wall time includes
-        waiting for a core; the CPU time is the work itself."""
-        longest = longest_cpu = 0.0
+        """(wall, CPU of all threads, the longest gap between heartbeats, the most GUI-thread
+        CPU in one call or event batch) of ``action`` until drawn. CPU beside wall: with other
+        work on the machine the wall time includes waiting for a core; the CPU is the work."""
+        longest_cpu = 0.0
         c0, t0 = time.process_time(), time.perf_counter()
+        beat["last"], beat["gap"] = t0, 0.0
 
         def stretch(fn) -> None:
-            nonlocal longest, longest_cpu
-            s, sc = time.perf_counter(), time.thread_time()
+            nonlocal longest_cpu
+            sc = time.thread_time()
             fn()
-            longest = max(longest, time.perf_counter() - s)
             longest_cpu = max(longest_cpu, time.thread_time() - sc)
 
         stretch(action)
@@ -161,7 +184,8 @@ def _switches(app, w, bars) -> tuple[dict[str, float], dict[str, float]]:
             if time.perf_counter() - t0 > 60:
                 raise RuntimeError("the chart did not finish drawing in 60 s")
         stretch(w.repaint)
-        return time.perf_counter() - t0, time.process_time() - c0, longest, longest_cpu
+        on_beat()
+        return time.perf_counter() - t0, time.process_time() - c0, beat["gap"], longest_cpu
 
     per: dict[str, list[tuple[float, float]]] = {}
     gui = gui_cpu = 0.0
@@ -200,7 +224,7 @@ def _switches(app, w, bars) -> tuple[dict[str, float], dict[str, float]]:
                    **{f"tf_{k}_first_cpu": v[1] for k, v in first.items()}}
 
 
-def _finplot() -> dict[str, float]:
+def _finplot(build_only: bool = False) -> dict[str, float]:
     import numpy as np
     import pandas as pd
 
@@ -210,7 +234,7 @@ def _finplot() -> dict[str, float]:
     app = QApplication.instance() or QApplication([])
     bars = _bars()
     rss0 = _rss_mb()
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     # finplot 1.9.7 under pandas 3: the time column in nanoseconds, or panning does nothing
     df = pd.DataFrame({"time": bars.time.astype(np.int64) * 1_000_000_000, "open": bars.open, "close": bars.close,
                        "high": bars.high, "low": bars.low, "volume": bars.volume})
@@ -224,6 +248,9 @@ def _finplot() -> dict[str, float]:
     app.processEvents()
     win.repaint()
     build = time.perf_counter() - t0
+    build_cpu = time.process_time() - c0
+    if build_only:
+        return {"build": build, "build_cpu": build_cpu}
     vb = ax.vb
 
     def pan() -> float:
@@ -252,11 +279,13 @@ def _finplot() -> dict[str, float]:
     fplt.refresh()
     win.repaint()
     pan_studies = pan()
-    return {"build": build, "pan": pan_plain, "pan5": pan_studies, "switch": float("nan"), "rss": rss}
+    return {"build": build, "build_cpu": build_cpu, "pan": pan_plain, "pan5": pan_studies, "rss": rss}
 
 
 def _run(side: str) -> dict[str, float]:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    # pyqtgraph takes PyQt6 over PySide6 when both are installed and neither is imported yet (finplot
+    # imports pyqtgraph first): PySide6 is then refused in the same process; both sides use PySide6
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYQTGRAPH_QT_LIB="PySide6")
     proc = subprocess.run([sys.executable, "-m", "bench.bench_chart", side], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=900)
     for line in proc.stdout.splitlines()[::-1]:
@@ -265,30 +294,69 @@ def _run(side: str) -> dict[str, float]:
     raise RuntimeError((proc.stderr.strip().splitlines() or ["no output"])[-1][:300])
 
 
+BUILD_REPEATS = 4  # fresh interpreters per side for build + first render, ours and finplot in turn
+
+
 @benchmark("chart.1m_bars")
 def chart_bench() -> list[Result]:
+    load0 = os.getloadavg()[0]
     ours = _run("ours")
     try:
         peer: dict[str, float] | None = _run("finplot")
         why = ""
     except Exception as exc:  # noqa: BLE001 - the peer's failure is reported, not fatal
         peer, why = None, f"finplot could not run: {exc}"
+    builds, peer_builds = [ours], [peer] if peer else []
+    for _ in range(BUILD_REPEATS):
+        builds.append(_run("ours-build"))
+        if peer:
+            peer_builds.append(_run("finplot-build"))
+    load = f"load average {load0:.1f}-{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     name = "finplot 1.9.7"
     mem = f"memory added {ours['rss']:.0f} MB" + (f" (finplot {peer['rss']:.0f} MB)" if peer else "")
 
-    def res(key: str, fig: str, note: str = "") -> Result:
-        pv = peer[key] if peer and peer[key] == peer[key] else None
-        return Result(fig, ours[key], name if pv is not None else None, pv, note or why)
+    def med(runs: list[dict[str, float]], key: str) -> float:
+        return statistics.median(r[key] for r in runs)
 
+    def res(fig: str, value: float, peer_value: float | None, note: str) -> Result:
+        return Result(fig, value, name if peer_value is not None else None, peer_value, note)
+
+    def ms(key: str) -> str:
+        return f"{ours[key] * 1000:.0f}"
+
+    kinds = list(SWITCH_TYPES)
+    first = statistics.median(ours[f"switch_{k}_first"] for k in kinds)
+    first_cpu = statistics.median(ours[f"switch_{k}_first_cpu"] for k in kinds)
+    cold = ", ".join(f"{k} {ms(f'switch_{k}_first')}/{ms(f'switch_{k}_first_cpu')}" for k in kinds)
+    tf_first = ", ".join(f"{k} {ms(f'tf_{k}_first')}/{ms(f'tf_{k}_first_cpu')}" for k in ("5m", "15m", "1m"))
+    b_cpu, p_cpu = med(builds, "build_cpu"), (med(peer_builds, "build_cpu") if peer else None)
+    n_b = len(builds)
     return [
-        res("build", "chart.build_first_1m", mem + (f"; {why}" if why else "")),
-        res("pan", "chart.pan_1m", "median of last-200 and mid-series pans"),
-        res("pan5", "chart.pan_1m_5studies", "SMA 20/50/200, EMA 20, RSI 14 on screen"),
-        res("switch", "chart.switch_type_1m", "candles/line/OHLC; finplot has no type switch"),
+        res("chart.build_first_1m", med(builds, "build"), med(peer_builds, "build") if peer else None,
+            f"median of {n_b} fresh processes per side; {mem}; {load}" + (f"; {why}" if why else "")),
+        res("chart.build_first_1m_cpu", b_cpu, p_cpu, f"CPU time of the same builds (median of {n_b})"),
+        res("chart.pan_1m", ours["pan"], peer["pan"] if peer else None, "median of last-200 and mid-series pans"),
+        res("chart.pan_1m_5studies", ours["pan5"], peer["pan5"] if peer else None,
+            "SMA 20/50/200, EMA 20, RSI 14 on screen"),
+        res("chart.switch_type_1m", ours["switch"], None,
+            f"median of {SWITCH_ROUNDS} rounds over {', '.join(kinds)} with the five studies, through the "
+            f"worker pool until drawn (CPU {ms('switch_cpu')} ms); repeats come from the per-series cache; "
+            f"finplot has no type switch"),
+        res("chart.switch_type_1m_first", first, None,
+            f"median of each type's first switch (computed, not cached; CPU {first_cpu * 1000:.0f} ms); "
+            f"ms wall/CPU: {cold}; warm-up {ms('switch_warmup')} ms in a worker before"),
+        res("chart.switch_timeframe_1m", ours["tf"], None,
+            f"median of {'/'.join(SWITCH_TIMEFRAMES)} from a store of the 1M 1m bars (5m/15m resampled), "
+            f"bars and studies in the worker, until drawn (CPU {ms('tf_cpu')} ms); first ms wall/CPU: {tf_first}"),
+        res("chart.switch_gui_block_1m", max(ours["switch_gui_max"], ours["tf_gui_max"]), None,
+            f"longest gap of a 5 ms GUI-thread heartbeat in those switches (the most GUI-thread CPU in one "
+            f"call or event batch: {max(ours['switch_gui_max_cpu'], ours['tf_gui_max_cpu']) * 1000:.0f} ms); "
+            f"goal 50 ms"),
     ]
 
 
 if __name__ == "__main__":
     side = sys.argv[1] if len(sys.argv) > 1 else "ours"
     sys.path.insert(0, str(REPO))
-    print(json.dumps(_ours() if side == "ours" else _finplot()), flush=True)
+    fn = _ours if side.startswith("ours") else _finplot
+    print(json.dumps(fn(build_only=side.endswith("-build"))), flush=True)

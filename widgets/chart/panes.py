@@ -89,7 +89,12 @@ class Pane(QWidget):
         self.setObjectName(f"chartPane_{re.sub(r'[^A-Za-z0-9_]', '_', pane_id)}")
         self.axis = axis
         self.date_axis = DateAxis(orientation="bottom")
-        self.view = pg.PlotWidget(axisItems={"bottom": self.date_axis, "right": axis})
+        # no context menu (its spin boxes took a sixth of building a chart) and no SI prefixes on
+        # the axes (they show no unit label; every range change re-rendered the label's HTML)
+        axes = {"bottom": self.date_axis, "right": axis, "left": pg.AxisItem("left"), "top": pg.AxisItem("top")}
+        for ax in axes.values():
+            ax.autoSIPrefix = False
+        self.view = pg.PlotWidget(viewBox=pg.ViewBox(enableMenu=False, defaultPadding=0.0), axisItems=axes)
         self.view.setObjectName("chartCanvas" if kind == "price" else "chartPaneCanvas")
         self.plot: pg.PlotItem = self.view.getPlotItem()
         self.vb: pg.ViewBox = self.plot.getViewBox()
