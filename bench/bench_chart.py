@@ -313,7 +313,8 @@ def chart_bench() -> list[Result]:
             peer_builds.append(_run("finplot-build"))
     load = f"load average {load0:.1f}-{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     name = "finplot 1.9.7"
-    mem = f"memory added {ours['rss']:.0f} MB" + (f" (finplot {peer['rss']:.0f} MB)" if peer else "")
+    mem = (f"memory added {ours['rss']:.0f} MB" + (f" (finplot {peer['rss']:.0f} MB)" if peer else "")
+           + f", {ours['rss_all']:.0f} MB after the studies and switches (results cached per type and timeframe)")
 
     def med(runs: list[dict[str, float]], key: str) -> float:
         return statistics.median(r[key] for r in runs)
