@@ -55,7 +55,7 @@ def test_bracket_order_journey(home, qtbot):
         qtbot.waitUntil(lambda: not session.busy, timeout=5000)
         assert session.poll_now()
         qtbot.waitUntil(lambda: not session.busy, timeout=5000)
-        assert session.quote(sym).bid == D(bid)
+        qtbot.waitUntil(lambda: session.quote(sym).bid == D(bid), timeout=5000)
         # the docks hear of it through the bridge, on the next turn of the event loop
         qtbot.waitUntil(lambda: f"Ask {ask}" in ticket.quote_label.text(), timeout=5000)
 
