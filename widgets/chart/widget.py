@@ -197,6 +197,8 @@ class ChartWidget(QWidget):
         self._shown_cache = ResultCache(SHOWN_CACHE_BYTES)  # (version, type key) -> Shown of a transform
         self._study_cache = ResultCache(STUDY_CACHE_BYTES)  # (version, transform key, name) -> (y, error, price-like)
         self._loading = self._transforming = self._studies_pending = False
+        #: (bars, study functions, their results) from the load worker, taken by the next set_bars
+        self._preset: tuple[Bars, dict[str, Callable[[Bars], np.ndarray]], StudyResult | None] | None = None
         # the first big chart of a process loads the transforms' compiled loops in a worker, a
         # second after it appeared, so that the first Renko/Kagi/P&F switch does not wait for them
         self._warm_timer = QTimer(self)
@@ -466,7 +468,7 @@ class ChartWidget(QWidget):
         self.symbol = bars.symbol
         self.timeframe = bars.timeframe
         self._bars_changed()
-        preset, self._preset = getattr(self, "_preset", None), None
+        preset, self._preset = self._preset, None
         if preset is not None and preset[0] is bars:
             self._keep_studies((self._data_version, None), preset[1], preset[2])
         self._render()
