@@ -42,9 +42,12 @@ def atr_box(bars: Any, n: int = 14) -> float:
     n = count("ATR period", n)
     h, lo, c = columns(bars, "high", "low", "close")
     ok = np.isfinite(h) & np.isfinite(lo) & np.isfinite(c)
-    if int(ok.sum()) <= n:
-        raise ValueError(f"ATR({n}) needs more than {n} bars; these have {int(ok.sum())}")
-    value = float(atr(h[ok], lo[ok], c[ok], n)[-1])
+    finite = int(np.count_nonzero(ok))
+    if finite <= n:
+        raise ValueError(f"ATR({n}) needs more than {n} bars; these have {finite}")
+    if finite < ok.shape[0]:  # copies only when some bar is not finite (1M bars: 24 MB less to copy)
+        h, lo, c = h[ok], lo[ok], c[ok]
+    value = float(atr(h, lo, c, n)[-1])
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"ATR({n}) of these bars is {value:g}: every bar is flat, choose a fixed box")
     return value

@@ -143,6 +143,24 @@ class BarStore:
             ).fetchall()
         return [SeriesInfo(*r) for r in rows]
 
+    def fingerprint(self, symbol: str, timeframe: str) -> tuple[object, ...] | None:
+        """What identifies the stored bars of (symbol, timeframe) as they are now (None when
+        none are stored): the series' row (id, source, range, rows, update time) and its chunks'
+        count, last sequence number, bar count and checksum sum. Every write changes it (a new
+        or rewritten chunk changes the count, the sequence or the checksums)."""
+        with self._conn() as conn:
+            head = conn.execute(
+                "SELECT id, source, first_ts, last_ts, rows, updated_at FROM bar_series "
+                "WHERE symbol=? AND timeframe=?",
+                (symbol, timeframe),
+            ).fetchone()
+            if head is None:
+                return None
+            agg = conn.execute(
+                "SELECT COUNT(*), MAX(seq), TOTAL(n), TOTAL(crc) FROM bar_chunks WHERE series_id=?", (head[0],)
+            ).fetchone()
+        return (*head, *agg)
+
     def load(self, symbol: str, timeframe: str, start: int | None = None,
              end: int | None = None) -> Bars | None:
         """Cached bars with ``start <= time < end`` (epoch seconds, None = open), or None.

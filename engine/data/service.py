@@ -35,6 +35,7 @@ from engine.data import demo as _demo
 from engine.data.bar_store import BarStore, SeriesInfo, SymbolRecord
 from engine.data.bars import INTRADAY, TIMEFRAMES, Bars
 from engine.data.events import BarsUpdated
+from engine.data.loaded_cache import LoadedCache
 from engine.data.errors import DataError, EmptyResponseError, ProviderError, UnknownSymbolError
 from engine.data.symbols import normalize_symbol
 from engine.progress import Progress
@@ -131,6 +132,8 @@ class DataService:
         self._checked: dict[tuple[str, str], float] = {}
         #: (symbol, timeframe) whose last automatic top-up failed, with why (cache shown instead)
         self._failed: dict[tuple[str, str], str] = {}
+        #: stored series read back, and timeframes built from them, by the store's fingerprint
+        self._loaded = LoadedCache()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -179,11 +182,17 @@ class DataService:
     def load(self, symbol: str, timeframe: str = "1d") -> Bars:
         """The cached bars of (symbol, timeframe); raises ``DataError`` if none are cached."""
         sym = normalize_symbol(symbol)
+        fp = self.store.fingerprint(sym, timeframe)
+        key = ("stored", sym, timeframe, fp)
+        bars = self._loaded.get(key) if fp is not None else None
+        if bars is not None:
+            return bars  # the series has not been written since it was read: the same bars
         bars = self.store.load(sym, timeframe)
         if bars is None:
             raise DataError(
                 f"No {timeframe} bars of {sym} are stored. Import a CSV, or refresh it from a data source."
             )
+        self._loaded.put(key, bars)
         return bars
 
     def cached(self, symbol: str, timeframe: str = "1d") -> SeriesInfo | None:
@@ -302,10 +311,16 @@ class DataService:
             return None
         source_bars = (self.get_bars(sym, base, refresh) if self._native(sym, base)
                        else self.load(sym, base))
+        key = ("built", sym, base, timeframe, self.store.fingerprint(sym, base))
+        built = self._loaded.get(key)
+        if built is not None:
+            return built  # built before from the very same stored bars
         try:
-            return resample(source_bars, timeframe)
+            built = resample(source_bars, timeframe)
         except ValueError as exc:
             raise DataError(f"{timeframe} bars of {sym} cannot be built from its {base} bars: {exc}.") from exc
+        self._loaded.put(key, built)
+        return built
 
     def update_failed(self, symbol: str, timeframe: str = "1d") -> str:
         """Why the last automatic top-up of (symbol, timeframe) from Yahoo failed (so

@@ -269,9 +269,12 @@ class LineItem(_CachedItem):
         self.fill = fill
         if base is not None:
             self.base = float(base)
-        finite = self.y[np.isfinite(self.y)]
-        if finite.size:
-            lo, hi = float(finite.min()), float(finite.max())
+        lo = float(np.fmin.reduce(self.y)) if len(self.y) else math.nan  # skip NaN, no masked copy
+        hi = float(np.fmax.reduce(self.y)) if len(self.y) else math.nan
+        if len(self.y) and not (math.isfinite(lo) and math.isfinite(hi)):  # ±inf somewhere: finite values only
+            finite = self.y[np.isfinite(self.y)]
+            lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (math.nan, math.nan)
+        if math.isfinite(lo) and math.isfinite(hi):
             self._rect = QRectF(-0.5, lo, len(self.y), (hi - lo) or 1.0)
         else:
             self._rect = QRectF()

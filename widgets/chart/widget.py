@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QInputDialog, QLabel, QMenu, QMessageBox, QSplitter,
                                QToolButton, QVBoxLayout, QWidget)
@@ -36,6 +36,8 @@ from widgets import style
 from widgets.chart.axes import TIME_ZONES, PriceAxis, VolumeAxis, zone_for
 from widgets.chart.items import LineItem, OhlcItem
 from widgets.chart.panes import Pane, is_price_like, reference_levels
+from widgets.chart.switching import (SHOWN_CACHE_BYTES, STUDY_CACHE_BYTES, WARM_UP_DELAY_MS, WARM_UP_MIN_BARS,
+                                     ResultCache, warm_up, warm_up_needed)
 from widgets.tasks import TaskSubmitter
 
 CHART_TIMEFRAMES = ("1m", "5m", "15m", "30m", "60m", "4h", "1d", "1wk", "1mo")  # ids, shortest first; shown as timeframe_label
@@ -117,22 +119,49 @@ def _shown(obj: Any) -> Shown:
     return Shown(np.asarray(obj.time, dtype=np.int64), *arrays, vol)
 
 
-def _compute_studies(bars: Bars, fns: dict[str, Callable[[Bars], np.ndarray]]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Worker side: every study's values (NaN and an error message where it failed)."""
+StudyResult = tuple[dict[str, np.ndarray], dict[str, str], dict[str, bool]]
+
+
+def _compute_studies(bars: Bars, fns: dict[str, Callable[[Bars], np.ndarray]]) -> StudyResult:
+    """Worker side: every study's values (NaN and an error message where it failed) and
+    whether each lives on the price scale (``is_price_like``: a median over 1M values is
+    not work for the GUI thread)."""
     values: dict[str, np.ndarray] = {}
     errors: dict[str, str] = {}
     for name, fn in fns.items():
         try:
             y = np.asarray(fn(bars))
             if y.dtype != bool:
-                y = y.astype(float)
+                y = y.astype(float, copy=False)  # float64 already (most studies): no 8 MB copy per study
             if y.shape != (len(bars),):
                 raise ValueError(f"{name} gave {y.size} values for {len(bars)} bars")
             values[name] = y
         except Exception as exc:  # noqa: BLE001 - e.g. a custom indicator deleted since; shown, not fatal
             values[name] = np.full(len(bars), np.nan)
             errors[name] = str(exc)
-    return values, errors
+    close = np.asarray(bars.close, dtype=float)
+    return values, errors, {name: is_price_like(y, close) for name, y in values.items()}
+
+
+def _as_bars(b: Bars, s: Shown) -> Bars:
+    """A transform's result as bars of ``b``'s symbol (what its studies are computed from)."""
+    vol = s.volume if s.volume is not None else np.zeros(len(s))
+    return Bars.from_arrays(b.symbol, b.timeframe, s.time, s.open, s.high, s.low, s.close, vol, b.source)
+
+
+def _transform_with_studies(bars: Bars, fn: Callable[[Bars], Any],
+                            fns: dict[str, Callable[[Bars], np.ndarray]]) -> tuple[Shown, StudyResult | None]:
+    """Worker side of a switch to a transform type: its result and the studies of that result,
+    in one task (one trip to the worker and one redraw instead of two)."""
+    shown = _shown(fn(bars))
+    return shown, (_compute_studies(_as_bars(bars, shown), fns) if fns else None)
+
+
+def _load_with_studies(get_bars: Callable[[str, str], Bars], symbol: str, timeframe: str,
+                       fns: dict[str, Callable[[Bars], np.ndarray]]) -> tuple[Bars, StudyResult | None]:
+    """Worker side of opening a symbol or timeframe: the bars and their studies, in one task."""
+    bars = get_bars(symbol, timeframe)
+    return bars, (_compute_studies(bars, fns) if fns and len(bars) else None)
 
 
 class ChartWidget(QWidget):
@@ -162,6 +191,20 @@ class ChartWidget(QWidget):
         self._overlays: dict[str, LineItem] = {}
         self._overlay_fns: dict[str, Callable[[Bars], np.ndarray]] = {}
         self._overlay_values: dict[str, np.ndarray] = {}
+        self._price_like: dict[str, bool] = {}  # of _overlay_values, computed with them in the worker
+        #: bumped whenever the bars change (load, live quote, new bar): cached results of older bars are stale
+        self._data_version = 0
+        self._shown_cache = ResultCache(SHOWN_CACHE_BYTES)  # (version, type key) -> Shown of a transform
+        self._study_cache = ResultCache(STUDY_CACHE_BYTES)  # (version, transform key, name) -> (y, error, price-like)
+        self._loading = self._transforming = self._studies_pending = False
+        #: (bars, study functions, their results) from the load worker, taken by the next set_bars
+        self._preset: tuple[Bars, dict[str, Callable[[Bars], np.ndarray]], StudyResult | None] | None = None
+        # the first big chart of a process loads the transforms' compiled loops in a worker, a
+        # second after it appeared, so that the first Renko/Kagi/P&F switch does not wait for them
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setSingleShot(True)
+        self._warm_timer.setInterval(WARM_UP_DELAY_MS)
+        self._warm_timer.timeout.connect(self._on_warm_timer_timeout)
         self._formula_overlays: list[str] = []  # overlays added as formulas: saved with the state
         self.overlay_errors: dict[str, str] = {}
         self._parse_formula: Callable[[str], Any] | None = None
@@ -411,12 +454,16 @@ class ChartWidget(QWidget):
         self.title.setText(f"{symbol}  ·  loading…")
         self._load_seq += 1
         seq = self._load_seq
+        self._loading = True
+        fns = dict(self._overlay_fns)
         self.tasks.submit(
+            _load_with_studies,
             self.data.get_bars,
             symbol,
             self.timeframe,
+            fns,
             label=f"Loading {symbol} {self.timeframe}",
-            on_result=lambda bars, seq=seq: self._on_bars(seq, bars),
+            on_result=lambda r, seq=seq, fns=fns: self._on_bars(seq, fns, r),
             on_error=lambda exc, seq=seq, s=symbol: self._on_load_error(seq, s, exc),
         )
         self.symbol_changed.emit(symbol)
@@ -426,8 +473,21 @@ class ChartWidget(QWidget):
         self.bars = bars
         self.symbol = bars.symbol
         self.timeframe = bars.timeframe
+        self._bars_changed()
+        preset, self._preset = self._preset, None
+        if preset is not None and preset[0] is bars:
+            self._keep_studies((self._data_version, None), preset[1], preset[2])
         self._render()
+        if warm_up_needed(len(bars)) and not self._warm_timer.isActive():
+            self._warm_timer.start()
         self.bars_loaded.emit(bars)
+
+    def _on_warm_timer_timeout(self) -> None:
+        if not warm_up_needed(WARM_UP_MIN_BARS):
+            return  # another chart did it
+        fns = [t.transform for t in _TYPES.values() if t.transform is not None]
+        if fns:
+            self.tasks.submit(warm_up, fns, label="Preparing chart types")
 
     def set_chart_type(self, key: str) -> None:
         """Draw as chart type ``key`` (``chart_types()``; e.g. "candles", "line", "baseline")."""
@@ -477,11 +537,14 @@ class ChartWidget(QWidget):
                 self._formula_overlays.remove(name)
             self._overlay_fns.pop(name, None)
             self._overlay_values.pop(name, None)
+            self._price_like.pop(name, None)
+            self._study_cache.drop(lambda k: k[2] == name)
             self.overlay_errors.pop(name, None)
             self._detach(name)
             self._update_legends()
             return
         self._overlay_fns[name] = fn
+        self._study_cache.drop(lambda k: k[2] == name)  # a new function for the name: its old values are not its values
         self._compute_overlays()
 
     def set_formula_source(self, parse: Callable[[str], Any] | None,
@@ -509,6 +572,7 @@ class ChartWidget(QWidget):
 
     def refresh_overlays(self) -> None:
         """Recompute every overlay (after a custom indicator it uses was edited)."""
+        self._study_cache.clear()
         self._compute_overlays()
 
     # ------------------------------------------------------------------ state across restarts
@@ -614,21 +678,50 @@ class ChartWidget(QWidget):
         self.message.setText("")
         self._show_source(b)
         ct = _TYPES[self.chart_type]
+        self._type_seq += 1  # a transform still running for the type before is not drawn
+        seq = self._type_seq
+        self._transforming = False
         if ct.transform is None:
             self._show_shown(_shown(b), keep_view)
             return
-        self._type_seq += 1
-        seq = self._type_seq
-        self.tasks.submit(lambda bars=b, fn=ct.transform: _shown(fn(bars)), label=f"Drawing {ct.label}",
-                          on_result=lambda s, seq=seq: self._on_shown(seq, s),
+        key = (self._data_version, ct.key)
+        hit = self._shown_cache.get(key)
+        if hit is not None:  # computed before for these very bars
+            self._show_shown(hit, keep_view=False)
+            return
+        self._transforming = True
+        fns = dict(self._overlay_fns)
+        self.tasks.submit(_transform_with_studies, b, ct.transform, fns, label=f"Drawing {ct.label}",
+                          on_result=lambda r, seq=seq, key=key, fns=fns: self._on_shown(seq, key, fns, r),
                           on_error=lambda exc, seq=seq: self._on_shown_error(seq, exc))
 
-    def _on_shown(self, seq: int, shown: Shown) -> None:
+    def _keep_studies(self, ikey: tuple[int, str | None], fns: dict[str, Callable[[Bars], np.ndarray]],
+                      result: StudyResult | None) -> dict[str, tuple[np.ndarray, str | None, bool]]:
+        """Put studies computed from input ``ikey`` in the cache (unless the bars changed, or a
+        study got another function, while they ran); returns them by name."""
+        if result is None:
+            return {}
+        values, errors, price_like = result
+        fresh = {n: (values[n], errors.get(n), price_like[n]) for n in values}
+        if ikey[0] == self._data_version:
+            for name, entry in fresh.items():
+                if self._overlay_fns.get(name) is fns[name]:  # not replaced while it ran
+                    self._study_cache.put((*ikey, name), entry)
+        return fresh
+
+    def _on_shown(self, seq: int, key: tuple[int, str], fns: dict[str, Callable[[Bars], np.ndarray]],
+                  result: tuple[Shown, StudyResult | None]) -> None:
+        shown, studies = result
+        self._keep_studies(key, fns, studies)
+        if key[0] == self._data_version:
+            self._shown_cache.put(key, shown)
         if seq == self._type_seq:
+            self._transforming = False
             self._show_shown(shown, keep_view=False)
 
     def _on_shown_error(self, seq: int, exc: BaseException) -> None:
         if seq == self._type_seq:
+            self._transforming = False
             self.message.setText(f"{_TYPES[self.chart_type].label}: {exc}")
 
     def _show_shown(self, shown: Shown, keep_view: bool) -> None:
@@ -722,37 +815,75 @@ class ChartWidget(QWidget):
         if hasattr(self, "drawings"):
             self.drawings.refresh()  # anchors map through the new times and scale
 
+    def _study_key(self) -> tuple[int, str | None]:
+        """What the studies are computed from: the data version and the transform drawn (None:
+        the bars themselves, whichever bar style draws them)."""
+        ct = _TYPES[self.chart_type]
+        return self._data_version, (ct.key if ct.transform is not None else None)
+
+    def _bars_changed(self) -> None:
+        """The bars changed (or were changed in place): results cached for older ones are stale."""
+        self._data_version += 1
+        self._shown_cache.drop_before(self._data_version)
+        self._study_cache.drop_before(self._data_version)
+
     def _compute_overlays(self) -> None:
-        """Compute every study of the drawn bars in a worker; drawn when the result is back."""
+        """Compute every study of the drawn bars in a worker; drawn when the result is back.
+        Studies computed before from the same input (a switch between bar styles, or back to
+        a transform type) are taken from the cache and drawn at once."""
         b = self.bars
         if b is None or not self._overlay_fns:
             return
         self._study_seq += 1
         seq = self._study_seq
-        fns = dict(self._overlay_fns)
+        ikey = self._study_key()
+        cached: dict[str, tuple[np.ndarray, str | None, bool]] = {}
+        for name in self._overlay_fns:
+            hit = self._study_cache.get((*ikey, name))
+            if hit is not None:
+                cached[name] = hit
+        fns = {n: fn for n, fn in self._overlay_fns.items() if n not in cached}
+        if not fns:
+            self._studies_pending = False
+            self._apply_studies(cached)
+            return
+        self._studies_pending = True
         self.tasks.submit(_compute_studies, self._study_input(b), fns, label=f"Computing studies of {b.symbol}",
-                          on_result=lambda r, seq=seq, bars=b: self._on_studies(seq, bars, r))
+                          on_result=lambda r, seq=seq, bars=b, ikey=ikey, cached=cached, fns=fns:
+                          self._on_studies(seq, bars, ikey, cached, fns, r))
 
     def _study_input(self, b: Bars) -> Bars:
         s = self.shown
         if s is None or _TYPES[self.chart_type].transform is None:
             return b
-        vol = s.volume if s.volume is not None else np.zeros(len(s))
-        return Bars.from_arrays(b.symbol, b.timeframe, s.time, s.open, s.high, s.low, s.close, vol, b.source)
+        return _as_bars(b, s)
 
-    def _on_studies(self, seq: int, bars: Bars, result: tuple[dict[str, np.ndarray], dict[str, str]]) -> None:
+    def _on_studies(self, seq: int, bars: Bars, ikey: tuple[int, str | None],
+                    cached: dict[str, tuple[np.ndarray, str | None, bool]],
+                    fns: dict[str, Callable[[Bars], np.ndarray]], result: StudyResult) -> None:
+        fresh = self._keep_studies(ikey, fns, result)
         if seq != self._study_seq or bars is not self.bars:
             return  # a newer load or study list superseded this one
-        values, errors = result
-        for name in values:
+        self._studies_pending = False
+        self._apply_studies({**cached, **fresh})
+
+    def _apply_studies(self, results: dict[str, tuple[np.ndarray, str | None, bool]]) -> None:
+        for name, (y, error, price_like) in results.items():
             if name in self._overlay_fns:
-                self._overlay_values[name] = values[name]
-                if name in errors:
-                    self.overlay_errors[name] = errors[name]
+                self._overlay_values[name] = y
+                self._price_like[name] = price_like
+                if error is not None:
+                    self.overlay_errors[name] = error
                 else:
                     self.overlay_errors.pop(name, None)
         self._draw_overlays()
         self.studies_drawn.emit()
+
+    def is_drawing(self) -> bool:
+        """True while bars are loading (a symbol or timeframe switch), or a chart-type transform
+        or the studies of what is drawn are still being computed: when it turns False the chart
+        shows the new type or timeframe completely."""
+        return self._loading or self._transforming or self._studies_pending
 
     def _draw_overlays(self) -> None:
         s = self.shown
@@ -763,7 +894,9 @@ class ChartWidget(QWidget):
             if y is None or len(y) != len(s):
                 continue
             own = self.pane_studies.get(name)
-            price_like = own is None and is_price_like(y, s.close)
+            price_like = self._price_like.get(name) if own is None else False
+            if price_like is None:
+                price_like = is_price_like(y, s.close)
             pane = self.price_pane if price_like else self._study_pane(name)
             item = self._overlays.get(name)
             if item is not None and name not in pane.series:
@@ -901,9 +1034,13 @@ class ChartWidget(QWidget):
             pane.set_legend("&nbsp;&nbsp;".join(parts))
 
     # ------------------------------------------------------------------ slots
-    def _on_bars(self, seq: int, bars: Bars) -> None:
+    def _on_bars(self, seq: int, fns: dict[str, Callable[[Bars], np.ndarray]],
+                 result: tuple[Bars, StudyResult | None]) -> None:
         if seq != self._load_seq:
             return  # a newer request superseded this one
+        self._loading = False
+        bars, studies = result
+        self._preset = (bars, fns, studies)  # set_bars keeps them as the studies of these bars
         self.set_bars(bars)
 
     def _show_source(self, b: Bars, problem: str = "") -> None:
@@ -925,6 +1062,9 @@ class ChartWidget(QWidget):
         self.line.set_data(empty)
         self.volume.set_data(empty, empty, empty, empty)
         self._overlay_values.clear()
+        self._price_like.clear()
+        self._bars_changed()
+        self._transforming = self._studies_pending = False
         for item in self._overlays.values():
             item.set_data(empty)
         self.last_line.hide()
@@ -935,6 +1075,7 @@ class ChartWidget(QWidget):
     def _on_load_error(self, seq: int, symbol: str, exc: BaseException) -> None:
         if seq != self._load_seq:
             return
+        self._loading = False
         drawn = self.bars
         if drawn is not None and (drawn.symbol, drawn.timeframe) == (symbol, self.timeframe):
             # the same series stays drawn (e.g. demo bars when Yahoo is offline): say whose they are
@@ -1104,6 +1245,7 @@ class ChartWidget(QWidget):
             src[-1] = v
             if shown is not None and shown is not src:
                 shown[-1] = v
+        self._bars_changed()
         if self.candles.isVisible() and len(self.candles.o) == len(s):
             for arr, v in ((self.candles.h, high), (self.candles.l, low), (self.candles.c, close)):
                 arr[-1] = self.price_to_y(v)
@@ -1161,6 +1303,7 @@ class ChartWidget(QWidget):
             np.append(b.high, high), np.append(b.low, low), np.append(b.close, close),
             np.append(b.volume, volume), b.source)
         self._owned_bars = self.bars
+        self._bars_changed()
         self.shown = _shown(self.bars)
         self._set_time_axes()
         s = self.shown
