@@ -154,7 +154,7 @@ class Study:
         return KINDS[self.kind]
 
     def label(self) -> str:
-        vals = ", ".join(fmt.number(v) if not p.integer else str(int(v))
+        vals = ", ".join(f"{float(v):g}" if not p.integer else str(int(v))
                          for p, v in ((p, self.params[p.name]) for p in self.spec.params))
         return f"{self.spec.short} ({vals})"
 
@@ -240,7 +240,8 @@ class StudyLayer:
 
     # ------------------------------------------------------------------ studies
     def add(self, kind: str, params: dict[str, float] | None = None,
-            styles: dict[str, LineStyle] | None = None, visible: bool = True, sid: str | None = None) -> str:
+            styles: dict[str, LineStyle] | None = None, visible: bool = True, sid: str | None = None,
+            compute: bool = True) -> str:
         """Add a study of ``kind`` ("bbands", "macd", "ichimoku"); returns its id. Raises
         ``ValueError`` for an unknown kind or a bad parameter."""
         if kind not in KINDS:
@@ -253,7 +254,8 @@ class StudyLayer:
             sid = f"{kind}-{self._counter}"
         was_margin = self.right_margin()
         self.studies[sid] = Study(sid, kind, p, dict(styles or {}), visible)
-        self.compute()
+        if compute:
+            self.compute()
         if kind == "ichimoku":
             self._make_room(was_margin)
         return sid
@@ -497,5 +499,6 @@ class StudyLayer:
                 except ValueError as exc:
                     problems.append(str(exc))
                     continue
-                self.add(st.kind, st.params, st.styles, st.visible, sid=st.id)
+                self.add(st.kind, st.params, st.styles, st.visible, sid=st.id, compute=False)
+            self.compute()
         return problems
