@@ -210,6 +210,7 @@ def test_bollinger_is_one_band_study_with_its_band_filled(qtbot, db):
     n = len(chart.bars)
     polys = items["fill"].polygons(n - 100, n)
     assert len(polys) == 1 and len(polys[0][1]) == 200  # one band: along the upper, back along the lower
+    np.testing.assert_allclose(polys[0][2], np.r_[up[n - 100:], lo[n - 100:][::-1]])
     assert chart.price_pane.legend.text().count("BB (20, 2)") == 1
 
 
@@ -264,11 +265,11 @@ def test_ichimoku_cloud_matches_pandas_and_is_shifted_past_the_last_bar(qtbot, d
     assert chart.axis.format_time(n - 1) == "2014-12-31" and chart.axis.format_time(n + 4) == "2015-01-07"
     # the cloud's colour follows the span on top
     polys = items["cloud"].polygons(n - 200, n + 26)
-    assert polys and {side for side, _ in polys} == {True, False}
-    for on_top, pts in polys:
-        xs = [int(round(x)) for x, _ in pts if float(x).is_integer()]
+    assert polys and {p[0] for p in polys} == {True, False}
+    for on_top, px, _py in polys:
+        xs = [int(x) for x in px if float(x).is_integer()]
         inside = [j for j in xs if np.isfinite(span_a[j]) and span_a[j] != span_b[j]]
-        assert all((span_a[j] > span_b[j]) == on_top for j in inside)
+        assert inside and all((span_a[j] > span_b[j]) == on_top for j in inside)
     assert items["cloud"].up_color == "#26a69a" and items["cloud"].down_color == "#ef5350"
     chart.reset_view()
     assert chart.price_pane.vb.viewRange()[0][1] >= n + 26
@@ -283,6 +284,8 @@ def test_compare_rebases_every_series_at_the_first_visible_bar_after_a_pan(qtbot
     for step in (0, -0.3, -0.5):
         if step:
             chart.pan(step)
+            # rebased shortly after the pan (at most every REBASE_MS while panning)
+            qtbot.waitUntil(lambda: chart._based_at == chart.compare.first_visible(), timeout=2000)
         first = chart.compare.first_visible()
         y = chart.compare.items["ORCL"].y
         o = orcl.close[np.searchsorted(orcl.time, nv.time)]

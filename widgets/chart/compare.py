@@ -179,8 +179,9 @@ class CompareLayer:
         x0 = c.price_pane.vb.viewRange()[0][0]
         return min(max(0, int(np.ceil(x0))), len(s) - 1)
 
-    def draw(self) -> None:
-        """Every compared line rebased at the first visible bar (hidden off the % scale)."""
+    def draw(self, finish: bool = True) -> None:
+        """Every compared line rebased at the first visible bar (hidden off the % scale;
+        ``finish``: then refresh the legend and fit the panes)."""
         c = self.chart
         first = self.first_visible()
         on = c.scale == "percent"
@@ -197,8 +198,9 @@ class CompareLayer:
                 c.price_pane.add_fit_item(item)
             item.set_data(rebased(y, first), color=self.colors[sym])
             item.setVisible(on)
-        c._update_legends()
-        c.fit_panes()
+        if finish:
+            c._update_legends()
+            c.fit_panes()
 
     def legend_parts(self, i: int) -> list[str]:
         from engine import formatting as fmt

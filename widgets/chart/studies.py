@@ -385,8 +385,9 @@ class StudyLayer:
         self.items[sid] = items
         return items
 
-    def draw(self) -> None:
-        """Put every study's values into its items, in the chart's current price scale."""
+    def draw(self, finish: bool = True) -> None:
+        """Put every study's values into its items, in the chart's current price scale
+        (``finish``: then refresh the legends and fit the panes)."""
         c = self.chart
         s = c.shown
         if s is None:
@@ -413,8 +414,9 @@ class StudyLayer:
                                         st.style("cloud_up").color, st.style("cloud_down").color)
             if "hist" in items:
                 items["hist"].set_data(vals["hist"])
-        self.chart._update_legends()
-        self.chart.fit_panes()
+        if finish:
+            self.chart._update_legends()
+            self.chart.fit_panes()
 
     # ------------------------------------------------------------------ formula lines
     def overlay_style(self, name: str, default_color: str) -> LineStyle:

@@ -12,8 +12,9 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPicture, QPolygonF
+from PySide6.QtCore import QRectF, Qt
+import pyqtgraph as pg
+from PySide6.QtGui import QBrush, QColor, QPainter, QPicture
 
 from widgets.chart.items import _CachedItem, visible_bounds
 
@@ -92,59 +93,52 @@ class BandFillItem(_CachedItem):
         x0, x1 = orthoRange if orthoRange is not None else (0, n)
         return self.y_bounds(x0, x1) or (None, None)
 
-    def polygons(self, i0: int = 0, i1: int | None = None, k: int = 1) -> list[tuple[bool, list[tuple[float, float]]]]:
-        """The filled shapes over ``i0..i1`` (``k`` bars a column): (a is on top, outline as
-        points: along ``a`` forward, back along ``b``). Exposed for tests."""
+    def polygons(self, i0: int = 0, i1: int | None = None, k: int = 1) -> list[tuple[bool, np.ndarray, np.ndarray]]:
+        """The filled shapes over ``i0..i1`` (``k`` bars a column): (a is on top, x, y of the
+        outline: along ``a`` forward, back along ``b``). A run where one side is on top is one
+        shape, cut at the interpolated crossing; a missing value ends a shape."""
         a, b = self.a[i0:i1], self.b[i0:i1]
         if k > 1:
             a, b = _column_means(a, k), _column_means(b, k)
             x = i0 + np.arange(len(a)) * k + (k - 1) / 2.0
         else:
             x = np.arange(i0, i0 + len(a), dtype=float)
-        out: list[tuple[bool, list[tuple[float, float]]]] = []
         ok = np.isfinite(a) & np.isfinite(b)
-        top: list[tuple[float, float]] = []
-        bot: list[tuple[float, float]] = []
-        side: bool | None = None
-
-        def close() -> None:
-            nonlocal top, bot
-            if len(top) >= 2 and side is not None:
-                out.append((side, top + bot[::-1]))
-            top, bot = [], []
-
-        for j in range(len(a)):
-            if not ok[j]:
-                close()
-                side = None
+        side = a >= b
+        # runs of finite values with one side on top
+        key = np.where(ok, side.astype(np.int8), -1)
+        cuts = np.nonzero(np.diff(key))[0] + 1
+        starts = np.r_[0, cuts]
+        stops = np.r_[cuts, len(a)]
+        out: list[tuple[bool, np.ndarray, np.ndarray]] = []
+        for s0, s1 in zip(starts.tolist(), stops.tolist()):
+            if s1 <= s0 or not ok[s0]:
                 continue
-            s = bool(a[j] >= b[j])
-            if side is not None and s != side and top:
-                # cut at the crossing between j-1 and j (the spans are equal there)
-                xp, ap, bp = top[-1][0], top[-1][1], bot[-1][1]
-                d0, d1 = ap - bp, a[j] - b[j]
-                t = d0 / (d0 - d1) if d0 != d1 else 0.0
-                xc = xp + t * (x[j] - xp)
-                yc = ap + t * (a[j] - ap)
-                top.append((xc, yc))
-                bot.append((xc, yc))
-                close()
-                top, bot = [(xc, yc)], [(xc, yc)]
-            side = s
-            top.append((float(x[j]), float(a[j])))
-            bot.append((float(x[j]), float(b[j])))
-        close()
+            xs, ta, tb = x[s0:s1], a[s0:s1], b[s0:s1]
+            # extend to the crossings with the neighbouring runs (where the spans are equal)
+            pre: list[tuple[float, float]] = []
+            post: list[tuple[float, float]] = []
+            for j0, j1, into in ((s0 - 1, s0, pre), (s1 - 1, s1, post)):
+                if 0 <= j0 and j1 < len(a) and ok[j0] and ok[j1] and side[j0] != side[j1]:
+                    d0, d1 = a[j0] - b[j0], a[j1] - b[j1]
+                    t = d0 / (d0 - d1) if d0 != d1 else 0.0
+                    into.append((float(x[j0] + t * (x[j1] - x[j0])), float(a[j0] + t * (a[j1] - a[j0]))))
+            px = np.r_[[p[0] for p in pre], xs, [p[0] for p in post], xs[::-1]]
+            py = np.r_[[p[1] for p in pre], ta, [p[1] for p in post], tb[::-1]]
+            if len(px) >= 3:
+                out.append((bool(side[s0]), px, py))
         return out
 
     def _draw(self, i0: int, i1: int, k: int) -> QPicture:
         pic = QPicture()
         p = QPainter(pic)
         p.setPen(Qt.PenStyle.NoPen)
-        for on_top, pts in self.polygons(i0, i1, k):
+        for on_top, px, py in self.polygons(i0, i1, k):
             col = QColor(self.up_color if on_top else self.down_color)
             col.setAlpha(self.alpha)
-            p.setBrush(QBrush(col))
-            p.drawPolygon(QPolygonF([QPointF(px, py) for px, py in pts]))
+            path = pg.arrayToQPath(px, py, connect="all")
+            path.closeSubpath()
+            p.fillPath(path, QBrush(col))
         p.end()
         return pic
 
@@ -172,12 +166,13 @@ class HistogramItem(_CachedItem):
         self._rect = r
         self.clear_cache()
 
-    def bar_kinds(self) -> np.ndarray:
-        """Per bar: "grow_above", "fall_above", "grow_below", "fall_below" ("" for no value),
-        by TradingView's rule: above zero the bar is strong when it rose from the bar before,
-        below zero when it did not rise (it moved away from zero, or stayed)."""
-        y = self.y
-        prev = np.r_[np.nan, y[:-1]]
+    def bar_kinds(self, i0: int = 0, i1: int | None = None) -> np.ndarray:
+        """Per bar of ``i0..i1``: "grow_above", "fall_above", "grow_below", "fall_below" ("" for
+        no value), by TradingView's rule: above zero the bar is strong when it rose from the
+        bar before, below zero when it did not rise (it moved away from zero, or stayed)."""
+        i1 = len(self.y) if i1 is None else min(i1, len(self.y))
+        y = self.y[i0:i1]
+        prev = np.r_[self.y[i0 - 1] if i0 > 0 else np.nan, y[:-1]]
         with np.errstate(invalid="ignore"):
             rising = prev < y  # False after a missing bar
         above = y >= 0
@@ -213,7 +208,7 @@ class HistogramItem(_CachedItem):
         p = QPainter(pic)
         p.setPen(Qt.PenStyle.NoPen)
         y = self.y[i0:i1]
-        kinds = self.bar_kinds()[i0:i1]
+        kinds = self.bar_kinds(i0, i1)
         if k > 1:  # one column: its highest and its lowest bar, coloured as those bars
             cols = -(-len(y) // k)
             rects: dict[str, list[QRectF]] = {}

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QInputDialog, QLabel, QMenu, QMessageBox, QSplitter,
                                QToolButton, QVBoxLayout, QWidget)
@@ -54,6 +54,7 @@ BASE_TYPES: tuple[tuple[str, str, str], ...] = (
 )
 SCALES = ("linear", "log", "percent")
 PAN_STEP = 0.1  # an arrow key pans a tenth of the visible bars
+REBASE_MS = 80  # while panning on the % scale, rebase at the first visible bar at most this often
 ZOOM_STEP = 1.25
 
 
@@ -161,6 +162,10 @@ class ChartWidget(QWidget):
         self.time_zone = "exchange"
         self._base = 1.0  # the percent scale's 0 %: the close of the first visible bar
         self._based_at: int | None = None  # the bar the percent scale was last rebased at
+        self._rebase_timer = QTimer(self)
+        self._rebase_timer.setSingleShot(True)
+        self._rebase_timer.setInterval(REBASE_MS)
+        self._rebase_timer.timeout.connect(self._rebase)
         self._overlays: dict[str, LineItem] = {}
         self._overlay_fns: dict[str, Callable[[Bars], np.ndarray]] = {}
         self._overlay_values: dict[str, np.ndarray] = {}
@@ -844,8 +849,8 @@ class ChartWidget(QWidget):
             yy = np.asarray(y, dtype=float)
             self.studies.style_overlay(name, item)
             item.set_data(self._fwd(yy) if price_like else yy, color=color)
-        self.studies.draw()
-        self.compare.draw()
+        self.studies.draw(finish=False)
+        self.compare.draw(finish=False)
         self._update_legends()
         self.fit_panes()
 
@@ -898,14 +903,19 @@ class ChartWidget(QWidget):
         if self.scale == "percent" and self.shown is not None:
             # the % scale (and every compared symbol) starts at the first visible bar: rebase
             # when a pan or zoom moved that bar
-            first = self.compare.first_visible()
-            if first != self._based_at:
-                self._based_at = first
-                self._draw_price(keep_view=True)
-                self._draw_overlays()
-                self.price_scale_changed.emit()
-                return
+            if self.compare.first_visible() != self._based_at and not self._rebase_timer.isActive():
+                # a rebase redraws every price item (tens of ms even on a few thousand bars):
+                # pan at full speed on the old base and rebase at most every REBASE_MS
+                self._rebase_timer.start()
         self.fit_panes()
+
+    def _rebase(self) -> None:
+        if self.scale != "percent" or self.shown is None:
+            return
+        self._based_at = self.compare.first_visible()
+        self._draw_price(keep_view=True)
+        self._draw_overlays()
+        self.price_scale_changed.emit()
 
     def _fill_types(self) -> None:
         self.kind_box.blockSignals(True)
