@@ -97,8 +97,10 @@ class CompareLayer:
         if symbol not in self.symbols:
             return
         self.symbols.remove(symbol)
-        for d in (self.colors, self.bars, self.aligned, self.errors):
-            d.pop(symbol, None)  # type: ignore[attr-defined]
+        self.colors.pop(symbol, None)
+        self.bars.pop(symbol, None)
+        self.aligned.pop(symbol, None)
+        self.errors.pop(symbol, None)
         item = self.items.pop(symbol, None)
         if item is not None:
             self.chart.price_pane.remove_fit_item(item)
@@ -225,7 +227,8 @@ class CompareLayer:
         for sym in list(self.symbols):
             self.remove(sym)
         before = state.get("scale_before")
-        colors = state.get("colors") if isinstance(state.get("colors"), dict) else {}
+        raw = state.get("colors")
+        colors: dict[str, Any] = raw if isinstance(raw, dict) else {}
         for sym in state.get("symbols") or []:
             if isinstance(sym, str):
                 try:

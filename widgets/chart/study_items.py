@@ -223,7 +223,7 @@ class HistogramItem(_CachedItem):
                         rects.setdefault(str(kinds[c * k + j]), []).append(QRectF(xc - k * 0.4, 0.0, k * 0.8, v))
         else:
             rects = {}
-            for j in np.nonzero(np.isfinite(y) & (y != 0))[0]:
+            for j in np.nonzero(np.isfinite(y) & (y != 0))[0].tolist():
                 rects.setdefault(str(kinds[j]), []).append(QRectF(i0 + j - 0.35, 0.0, 0.7, float(y[j])))
         for kind, rs in rects.items():
             p.setBrush(QColor(self.colors[kind]))
