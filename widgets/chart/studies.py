@@ -31,7 +31,7 @@ from engine import formatting as fmt
 from engine.data.bars import Bars
 from widgets import style
 from widgets.chart.items import LineItem
-from widgets.chart.study_items import BandFillItem, HistogramItem, pen_style
+from widgets.chart.study_items import HIST_COLORS, BandFillItem, HistogramItem, pen_style
 
 DASHES = ("solid", "dash", "dot")
 MAX_WIDTH = 8.0
@@ -460,7 +460,7 @@ class StudyLayer:
             if st.kind == "macd":
                 h = vals.get("hist")
                 v = h[i] if h is not None and 0 <= i < len(h) else math.nan
-                col = HistogramItem().colors["grow_above" if np.isfinite(v) and v >= 0 else "grow_below"]
+                col = HIST_COLORS["grow_above" if np.isfinite(v) and v >= 0 else "grow_below"]
                 shown.append(f"<span style='color:{col}'>{fmt.number(float(v)) if np.isfinite(v) else '–'}</span>")
             err = " ⚠" if sid in self.errors else ""
             head_col = st.style(st.spec.lines[0][0]).color
