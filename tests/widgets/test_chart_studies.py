@@ -319,3 +319,17 @@ def test_compare_of_an_unknown_symbol_says_so_in_the_legend(qtbot, db):
     chart = make_chart(qtbot, db, symbol="ACME")
     chart.compare.add("UNKNOWN")
     assert "Unknown symbol UNKNOWN" in chart.price_pane.legend.text()
+
+
+def test_the_csv_export_has_a_column_per_study_line(qtbot, db):
+    from widgets.chart.export import visible_rows
+    chart = make_chart(qtbot, db)
+    chart.add_study("bbands")
+    chart.add_study("macd")
+    rows = visible_rows(chart)
+    head = rows[0]
+    assert head[6:] == ["BB (20, 2) upper", "BB (20, 2) mid", "BB (20, 2) lower", "MACD (12, 26, 9) macd",
+                        "MACD (12, 26, 9) signal", "MACD (12, 26, 9) hist"]
+    last = rows[-1]
+    _, _, hist = talib.MACD(chart.bars.close, 12, 26, 9)
+    assert last[0] == "2014-12-31" and float(last[-1]) == pytest.approx(hist[-1], abs=1e-4)

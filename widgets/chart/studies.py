@@ -396,7 +396,7 @@ class StudyLayer:
             vals = self.values.get(sid)
             if vals is None:
                 continue
-            if any(len(v) < len(s) for v in vals.values()):
+            if len(vals[st.spec.lines[0][0]]) != len(s):
                 continue  # values of other bars (a reload is on its way)
             items = self._ensure_items(sid)
             fwd = (lambda a: a) if st.spec.own_pane else c._fwd
@@ -468,6 +468,18 @@ class StudyLayer:
             parts.append(f"<a href='study:{sid}' style='color:{head_col}; text-decoration:none{dim}'>"
                          f"{st.label()}{err}</a> " + " ".join(shown))
         return parts
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Each study line's values by bar, named "<study> <line>" (the CSV export): the value
+        drawn at that bar (Ichimoku's spans as shifted, chikou as shifted back)."""
+        out: dict[str, np.ndarray] = {}
+        for sid, st in self.studies.items():
+            vals = self.values.get(sid, {})
+            keys = [k for k, _l, _c, is_fill in st.spec.lines if not is_fill] + (["hist"] if st.kind == "macd" else [])
+            for key in keys:
+                if key in vals:
+                    out[f"{st.label()} {key}"] = vals[key]
+        return out
 
     # ------------------------------------------------------------------ state
     def state(self) -> dict[str, Any]:
