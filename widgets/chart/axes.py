@@ -90,9 +90,12 @@ class DateAxis(_MarkedAxis):
     def format_time(self, i: int, long: bool = False) -> str:
         """Bar ``i``'s time as the axis shows it (``long``: with the year and the zone)."""
         n = len(self.times)
-        if not 0 <= i < n:
+        if i >= n and n >= 2 and i < n + 500:
+            t = self.future_time(i)  # the room after the last bar (the Ichimoku cloud's projection)
+        elif not 0 <= i < n:
             return ""
-        t = int(self.times[i])
+        else:
+            t = int(self.times[i])
         key = (i, t, long, (self.intraday, id(self.tz)))
         s = self._cache.get(key)
         if s is None:
@@ -105,6 +108,18 @@ class DateAxis(_MarkedAxis):
                 s = _dt.datetime.fromtimestamp(t, _dt.timezone.utc).strftime("%a %Y-%m-%d" if long else "%Y-%m-%d")
             self._cache[key] = s
         return s
+
+    def future_time(self, i: int) -> int:
+        """The time bar ``i`` (past the last bar) would have: business days after a daily
+        series, the usual step after any other (holidays are not known ahead here)."""
+        n = len(self.times)
+        last = int(self.times[-1])
+        step = int(np.median(np.diff(self.times[-min(n, 50):])))
+        ahead = i - n + 1
+        if not self.intraday and step <= 86400 * 1.5:
+            day = np.datetime64(last // 86400, "D")
+            return int(np.busday_offset(day, ahead, roll="forward").astype("datetime64[s]").astype(np.int64))
+        return last + ahead * max(step, 1)
 
     def zone_name(self) -> str:
         """The zone intraday labels are in (e.g. "EDT"), empty for daily bars."""

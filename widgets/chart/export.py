@@ -101,7 +101,9 @@ def visible_rows(chart: Any) -> list[list[str]]:
     """The CSV's rows, header first (module docstring)."""
     s = chart.shown
     studies = [n for n in chart.overlay_names()]
-    header = ["time", "open", "high", "low", "close", "volume", *studies]
+    layer = getattr(chart, "studies", None)
+    extra = layer.columns() if layer is not None else {}  # multi-line studies: a column per line
+    header = ["time", "open", "high", "low", "close", "volume", *studies, *extra]
     if s is None:
         return [header]
     i0, i1 = visible_range(chart)
@@ -109,6 +111,8 @@ def visible_rows(chart: Any) -> list[list[str]]:
     tz = chart.axis.tz
     intraday = bool(chart.axis.intraday)
     values = {n: chart._overlay_values.get(n) for n in studies}
+    values.update({n: v[:len(s)] for n, v in extra.items()})
+    studies = [*studies, *extra]
     places = {n: (px if v is not None and is_price_like(v, s.close) else 4) for n, v in values.items()}
     rows = [header]
     for i in range(i0, i1 + 1):

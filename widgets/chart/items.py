@@ -252,6 +252,7 @@ class LineItem(_CachedItem):
         self.width = width
         self.fill: str | None = None
         self.base = 0.0
+        self.dash = Qt.PenStyle.SolidLine  # a study's line style (legend editor): solid, dash, dot
         self.setZValue(5)
 
     def _count(self) -> int:
@@ -314,6 +315,7 @@ class LineItem(_CachedItem):
             path = pg.arrayToQPath(x, y, connect="finite")
             pen = QPen(QColor(self.color), self.width)
             pen.setCosmetic(True)
+            pen.setStyle(self.dash)
             if self.fill == "area":
                 vb = self.getViewBox()
                 bottom = vb.viewRange()[1][0] if vb is not None else float(np.nanmin(y))

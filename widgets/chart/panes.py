@@ -80,6 +80,8 @@ class Pane(QWidget):
 
     move_requested = Signal(str, int)  # pane id, -1 up / +1 down
     close_requested = Signal(str)  # pane id
+    legend_clicked = Signal(str)  # a legend entry's link ("overlay:…", "study:…", "compare:…")
+    legend_menu_requested = Signal(str, object)  # that link and the global position of a right click
 
     def __init__(self, pane_id: str, kind: str, axis: _MarkedAxis, closable: bool = True,
                  parent: QWidget | None = None) -> None:
@@ -120,6 +122,8 @@ class Pane(QWidget):
         self.series: dict[str, LineItem] = {}
         self.levels: list[pg.InfiniteLine] = []
         self.extras: list[QGraphicsItem] = []
+        #: items of multi-line studies and compared symbols that take part in the fit
+        self.fit_items: list[Any] = []
 
         self.header = QWidget(self)
         self.header.setObjectName("chartPaneHeader")
@@ -129,7 +133,13 @@ class Pane(QWidget):
         self.legend = QLabel("")
         self.legend.setObjectName("chartLegend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        # entries are links: a click opens the study's editor, a right click its menu
+        self.legend.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.legend.linkActivated.connect(self.legend_clicked.emit)
+        self._hovered_link = ""
+        self.legend.linkHovered.connect(self._on_legend_hovered)
+        self.legend.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.legend.customContextMenuRequested.connect(self._on_legend_menu)
         hl.addWidget(self.legend)
         self.up_btn = _button("▲", "Move this pane up")
         self.down_btn = _button("▼", "Move this pane down")
@@ -159,6 +169,24 @@ class Pane(QWidget):
             self.plot.removeItem(item)
         return item
 
+    def _on_legend_hovered(self, link: str) -> None:
+        self._hovered_link = link
+
+    def _on_legend_menu(self, pos: Any) -> None:
+        if self._hovered_link:
+            self.legend_menu_requested.emit(self._hovered_link, self.legend.mapToGlobal(pos))
+
+    def add_fit_item(self, item: Any, ignore_bounds: bool = False) -> None:
+        """Add a data item that is not one formula line (a band, a histogram, a compared
+        symbol): drawn in this pane and fitted with it (``item.y_bounds(x0, x1)``)."""
+        self.fit_items.append(item)
+        self.plot.addItem(item, ignoreBounds=ignore_bounds)
+
+    def remove_fit_item(self, item: Any) -> None:
+        if item in self.fit_items:
+            self.fit_items.remove(item)
+            self.plot.removeItem(item)
+
     def set_levels(self, values: Iterable[float]) -> None:
         for line in self.levels:
             self.plot.removeItem(line)
@@ -185,6 +213,7 @@ class Pane(QWidget):
         lo, hi = np.inf, -np.inf
         items: list[Any] = [self.bars_item] if self.bars_item is not None and self.bars_item.isVisible() else []
         items += [s for s in self.series.values() if s.isVisible()]
+        items += [s for s in self.fit_items if s.isVisible()]
         for it in items:
             b = it.y_bounds(x0, x1)
             if b is not None:

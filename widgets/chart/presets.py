@@ -1,9 +1,11 @@
 """Chart presets: a named chart type + timeframe + studies + styles, applied to any symbol.
 
 A preset holds what a trader sets up once and reuses: the chart type, the timeframe, the
-formula studies in order (each lands in its pane as when added by hand), and the styles —
-the price scale (linear / log / percent), whether the volume pane shows, and the order of
-the panes under the price. The symbol is not part of a preset.
+formula studies in order (each lands in its pane as when added by hand), the multi-line
+studies (Bollinger, MACD, Ichimoku: parameters and line styles, ``widgets/chart/studies.py``),
+and the styles — the price scale (linear / log / percent), whether the volume pane shows, the
+order of the panes under the price, and each formula line's colour, width, dash and
+visibility as edited from the legend. The symbol and compared symbols are not part of a preset.
 
 Where they live: the store's kv table through ``app/ui_state.py`` (key ``ui.chart_presets``),
 with the rest of the UI state (dock layout, each chart's state) — not settings.ini, which
@@ -52,11 +54,17 @@ class ChartPreset:
     scale: str = "linear"
     volume: bool = True
     pane_order: tuple[str, ...] = field(default_factory=tuple)
+    #: multi-line studies as ``Study.to_dict`` gives them
+    studies: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    #: formula line -> ``LineStyle.to_dict``; formula lines hidden from the legend
+    line_styles: tuple[tuple[str, dict[str, Any]], ...] = field(default_factory=tuple)
+    hidden: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "timeframe": self.timeframe,
-                "overlays": list(self.overlays),
-                "styles": {"scale": self.scale, "volume": self.volume, "pane_order": list(self.pane_order)}}
+                "overlays": list(self.overlays), "studies": [dict(s) for s in self.studies],
+                "styles": {"scale": self.scale, "volume": self.volume, "pane_order": list(self.pane_order),
+                           "lines": dict(self.line_styles), "hidden": list(self.hidden)}}
 
     @classmethod
     def from_dict(cls, d: object) -> ChartPreset:
@@ -85,19 +93,43 @@ class ChartPreset:
         order = styles.get("pane_order", [])
         if not isinstance(order, list | tuple) or not all(isinstance(p, str) for p in order):
             raise ValueError(f"preset {name!r}: the pane order must be a list of pane ids")
-        return cls(name, kind, tf, tuple(" ".join(o.split()) for o in overlays), scale, volume, tuple(order))
+        from widgets.chart.studies import LineStyle, Study
+
+        raw_studies = d.get("studies", [])
+        if not isinstance(raw_studies, list | tuple):
+            raise ValueError(f"preset {name!r}: the studies must be a list")
+        try:
+            studies = tuple(Study.from_dict(x).to_dict() for x in raw_studies)
+            lines = styles.get("lines", {})
+            if not isinstance(lines, dict):
+                raise ValueError("line styles must be a mapping by formula")
+            line_styles = tuple((str(k), LineStyle.from_dict(v).to_dict()) for k, v in lines.items())
+        except ValueError as exc:
+            raise ValueError(f"preset {name!r}: {exc}") from None
+        hidden = styles.get("hidden", [])
+        if not isinstance(hidden, list | tuple) or not all(isinstance(h, str) for h in hidden):
+            raise ValueError(f"preset {name!r}: hidden lines must be a list of formulas")
+        return cls(name, kind, tf, tuple(" ".join(o.split()) for o in overlays), scale, volume, tuple(order),
+                   studies, line_styles, tuple(hidden))
 
     @classmethod
     def from_chart(cls, chart: Any, name: str) -> ChartPreset:
         """What ``chart`` shows now (``ChartWidget.state()``), without its symbol."""
         st = chart.state()
+        studies = st.get("studies") or {}
         return cls.from_dict({"name": name, "kind": st["kind"], "timeframe": st["timeframe"],
-                              "overlays": st["overlays"],
+                              "overlays": st["overlays"], "studies": studies.get("items", []),
                               "styles": {"scale": st["scale"], "volume": st["volume"],
-                                         "pane_order": st["pane_order"]}})
+                                         "pane_order": st["pane_order"],
+                                         "lines": {k: v for k, v in (studies.get("overlay_styles") or {}).items()
+                                                   if k in st["overlays"]},
+                                         "hidden": [h for h in studies.get("hidden_overlays") or []
+                                                    if h in st["overlays"]]}})
 
     def describe(self) -> str:
-        studies = ", ".join(self.overlays) or "no studies"
+        from widgets.chart.studies import Study
+
+        studies = ", ".join([*self.overlays, *(Study.from_dict(s).label() for s in self.studies)]) or "no studies"
         return f"{self.kind} · {timeframe_label(self.timeframe)} · {self.scale} · {studies}"
 
 
@@ -111,7 +143,9 @@ def apply_preset(chart: Any, preset: ChartPreset) -> None:
     state = {"kind": preset.kind, "scale": preset.scale, "volume": preset.volume,
              "overlays": [o for o in preset.overlays if o not in chart.overlay_names()],
              "pane_order": list(preset.pane_order), "timeframe": preset.timeframe,
-             "symbol": chart.symbol}
+             "symbol": chart.symbol,
+             "studies": {"items": [dict(s) for s in preset.studies], "overlay_styles": dict(preset.line_styles),
+                         "hidden_overlays": list(preset.hidden)}}
     chart.set_volume_visible(preset.volume)
     if not chart.symbol:
         chart.timeframe = preset.timeframe

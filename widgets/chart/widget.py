@@ -17,6 +17,7 @@ from ``engine/charts``; the integrator wires them).
 """
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ BASE_TYPES: tuple[tuple[str, str, str], ...] = (
 )
 SCALES = ("linear", "log", "percent")
 PAN_STEP = 0.1  # an arrow key pans a tenth of the visible bars
+REBASE_MS = 80  # while panning on the % scale, rebase at the first visible bar at most this often
 ZOOM_STEP = 1.25
 
 
@@ -188,6 +190,11 @@ class ChartWidget(QWidget):
         self.scale = "linear"
         self.time_zone = "exchange"
         self._base = 1.0  # the percent scale's 0 %: the close of the first visible bar
+        self._based_at: int | None = None  # the bar the percent scale was last rebased at
+        self._rebase_timer = QTimer(self)
+        self._rebase_timer.setSingleShot(True)
+        self._rebase_timer.setInterval(REBASE_MS)
+        self._rebase_timer.timeout.connect(self._rebase)
         self._overlays: dict[str, LineItem] = {}
         self._overlay_fns: dict[str, Callable[[Bars], np.ndarray]] = {}
         self._overlay_values: dict[str, np.ndarray] = {}
@@ -331,6 +338,7 @@ class ChartWidget(QWidget):
         lay.addWidget(self.info)
         lay.addWidget(self.splitter, 1)
         self._install_drawings(bar)
+        self._install_studies(bar)
         style.theme_signals().changed.connect(self._on_theme_changed)
         self._on_theme_changed(style.CHART)
 
@@ -341,6 +349,33 @@ class ChartWidget(QWidget):
 
         self.drawings = DrawingLayer(self)
         bar.insertWidget(bar.indexOf(self.indicator_btn) + 1, self.drawings.button)
+
+    def _install_studies(self, bar: QHBoxLayout) -> None:
+        """Multi-line studies and line styles (``studies.py``), compared symbols (``compare.py``,
+        its "Compare…" after "✎ Draw") and the legend editor (``legend_edit.py``)."""
+        from widgets.chart.compare import CompareLayer
+        from widgets.chart.studies import StudyLayer
+
+        self.studies = StudyLayer(self)
+        self.compare = CompareLayer(self)
+        bar.insertWidget(bar.indexOf(self.drawings.button) + 1, self.compare.button)
+        for pane in self.panes.values():
+            self._connect_legend(pane)
+
+    def _connect_legend(self, pane: Pane) -> None:
+        pane.legend_clicked.connect(self.edit_legend_entry)
+        pane.legend_menu_requested.connect(self._on_legend_menu)
+
+    def edit_legend_entry(self, link: str) -> Any:
+        """Open the editor of a legend entry ("overlay:<index>", "study:<id>", "compare:<symbol>")."""
+        from widgets.chart.legend_edit import open_editor
+
+        return open_editor(self, link)
+
+    def _on_legend_menu(self, link: str, pos: Any) -> None:
+        from widgets.chart.legend_edit import legend_menu
+
+        legend_menu(self, link).popup(pos)
 
     def set_drawing_store(self, store: Any) -> None:
         """Keep this chart's drawings in ``store`` (an ``engine.charts.drawings.DrawingStore``),
@@ -363,6 +398,8 @@ class ChartWidget(QWidget):
         pane.view.scene().sigMouseClicked.connect(self._on_any_click)
         pane.view.installEventFilter(self)
         pane.view.viewport().installEventFilter(self)
+        if hasattr(self, "studies"):
+            self._connect_legend(pane)
         if hasattr(self, "price_pane"):
             self._copy_time_axis(pane)
             pane.apply_colors(style.CHART)
@@ -404,6 +441,9 @@ class ChartWidget(QWidget):
         if pane.kind == "volume":
             pane.hide()
             self._sync_date_axes()
+            return
+        if pane_id in self.studies.studies:
+            self.studies.remove(pane_id)
             return
         for name in list(pane.series):
             self.set_overlay(name, None)
@@ -540,6 +580,7 @@ class ChartWidget(QWidget):
             self._price_like.pop(name, None)
             self._study_cache.drop(lambda k: k[2] == name)
             self.overlay_errors.pop(name, None)
+            self.studies.forget_overlay(name)
             self._detach(name)
             self._update_legends()
             return
@@ -570,6 +611,39 @@ class ChartWidget(QWidget):
         self.set_overlay(name, lambda bars, t=name: parse(t).evaluate(bars))
         return name
 
+    def replace_formula_overlay(self, old: str, text: str) -> str:
+        """Change formula overlay ``old`` to ``text`` in its place (its style kept); returns the
+        new name. Raises ``ValueError``/``FormulaError`` for a formula that does not parse."""
+        if self._parse_formula is None:
+            raise RuntimeError("this chart has no formula source")
+        new = " ".join(text.split())
+        if not new:
+            raise ValueError("type a formula, e.g. sma(close, 20)")
+        if new == old:
+            return old
+        if new in self._overlay_fns:
+            raise ValueError(f"{new} is already on the chart")
+        self._parse_formula(new)
+        order = [new if n == old else n for n in self._overlay_fns]
+        formulas = [new if n == old else n for n in self._formula_overlays]
+        self.studies.rename_overlay(old, new)
+        kept = (self.studies.overlay_styles.get(new), new in self.studies.hidden_overlays)
+        self.set_overlay(old, None)
+        if kept[0] is not None:
+            self.studies.overlay_styles[new] = kept[0]
+        if kept[1]:
+            self.studies.hidden_overlays.add(new)
+        self.add_formula_overlay(new)
+        self._overlay_fns = {n: self._overlay_fns[n] for n in order if n in self._overlay_fns}
+        self._formula_overlays = [n for n in formulas if n in self._overlay_fns]
+        self._draw_overlays()
+        return new
+
+    def add_study(self, kind: str, params: dict[str, float] | None = None) -> str:
+        """Add a multi-line study: "bbands" (Bollinger, one filled band), "macd" (line, signal,
+        histogram in its own pane) or "ichimoku" (the cloud); returns its id."""
+        return self.studies.add(kind, params)
+
     def refresh_overlays(self) -> None:
         """Recompute every overlay (after a custom indicator it uses was edited)."""
         self._study_cache.clear()
@@ -589,6 +663,8 @@ class ChartWidget(QWidget):
             "overlays": list(self._formula_overlays),
             "panes": {n: self.overlay_pane(n) for n in self._formula_overlays},
             "pane_order": self.pane_order(),
+            "studies": self.studies.state(),
+            "compare": self.compare.state(),
             **{k: get() for k, (get, _set) in self.state_extras.items()},
         }
 
@@ -617,6 +693,10 @@ class ChartWidget(QWidget):
             if key in state:
                 put(state[key])
         self._pending_order = [p for p in state.get("pane_order") or [] if isinstance(p, str)]
+        if "studies" in state:
+            self.studies.restore(state.get("studies"))
+        if "compare" in state:
+            self.compare.restore(state.get("compare"))
         tf = state.get("timeframe")
         symbol = state.get("symbol")
         if isinstance(symbol, str) and symbol.strip():
@@ -738,12 +818,13 @@ class ChartWidget(QWidget):
         n = len(shown)
         if not (keep_view and same_length):
             show = min(n, 250 if not b.is_intraday else 390)
-            x0, x1 = n - show - 0.5, n + 2
+            x0, x1 = n - show - 0.5, n + 2 + self.studies.right_margin()
             self._base = self._first_visible_close(x0)
             self.price.setXRange(x0, x1, padding=0)  # first: the baseline and % scale start at the first visible bar
             self._draw_price()
         else:
             self._draw_price(keep_view=True)
+        self.compare.on_shown()
         self._compute_overlays()
         self.fit_panes()
         self._show_info(n - 1)
@@ -832,6 +913,8 @@ class ChartWidget(QWidget):
         Studies computed before from the same input (a switch between bar styles, or back to
         a transform type) are taken from the cache and drawn at once."""
         b = self.bars
+        if b is not None:
+            self.studies.compute()
         if b is None or not self._overlay_fns:
             return
         self._study_seq += 1
@@ -903,12 +986,15 @@ class ChartWidget(QWidget):
                 self._detach(name)
                 pane = self.price_pane if price_like else self._study_pane(name)
                 item = None
-            color = style.CHART.overlays[k % len(style.CHART.overlays)]
+            color = self.studies.overlay_style(name, style.CHART.overlays[k % len(style.CHART.overlays)]).color
             if item is None:
                 item = pane.add_series(name, color, own[0] if own is not None else LineItem)
                 self._overlays[name] = item
             yy = np.asarray(y, dtype=float)
+            self.studies.style_overlay(name, item)
             item.set_data(self._fwd(yy) if price_like else yy, color=color)
+        self.studies.draw(finish=False)
+        self.compare.draw(finish=False)
         self._update_legends()
         self.fit_panes()
 
@@ -959,7 +1045,22 @@ class ChartWidget(QWidget):
             self._fitting = False
 
     def _on_x_range_changed(self, *_args: Any) -> None:
+        if self.scale == "percent" and self.shown is not None:
+            # the % scale (and every compared symbol) starts at the first visible bar: rebase
+            # when a pan or zoom moved that bar
+            if self.compare.first_visible() != self._based_at and not self._rebase_timer.isActive():
+                # a rebase redraws every price item (tens of ms even on a few thousand bars):
+                # pan at full speed on the old base and rebase at most every REBASE_MS
+                self._rebase_timer.start()
         self.fit_panes()
+
+    def _rebase(self) -> None:
+        if self.scale != "percent" or self.shown is None:
+            return
+        self._based_at = self.compare.first_visible()
+        self._draw_price(keep_view=True)
+        self._draw_overlays()
+        self.price_scale_changed.emit()
 
     def _fill_types(self) -> None:
         self.kind_box.blockSignals(True)
@@ -974,6 +1075,11 @@ class ChartWidget(QWidget):
         m.clear()
         for label, formula in QUICK_OVERLAYS:
             m.addAction(f"{label}    {formula}", lambda f=formula: self._add_overlay_interactive(f))
+        m.addSection("Studies")
+        from widgets.chart.studies import KINDS
+
+        for kind in KINDS.values():
+            m.addAction(kind.title, lambda k=kind.key: self.add_study(k))
         names = list(self._formula_names())
         if names:
             m.addSection("Custom indicators")
@@ -983,12 +1089,15 @@ class ChartWidget(QWidget):
             m.addAction(label, add)
         m.addSeparator()
         m.addAction("Formula…", self._on_formula_overlay)
-        if self._overlay_fns:
+        if self._overlay_fns or self.studies.studies:
             rm = m.addMenu("Remove")
             for n in self._overlay_fns:
                 rm.addAction(n, lambda n=n: self.set_overlay(n, None))
+            for sid, st in self.studies.studies.items():
+                rm.addAction(st.label(), lambda sid=sid: self.studies.remove(sid))
             rm.addSeparator()
-            rm.addAction("All", lambda: [self.set_overlay(n, None) for n in list(self._overlay_fns)])
+            rm.addAction("All", lambda: ([self.set_overlay(n, None) for n in list(self._overlay_fns)],
+                                         self.studies.clear()))
 
     def _add_overlay_interactive(self, text: str) -> None:
         try:
@@ -1025,12 +1134,20 @@ class ChartWidget(QWidget):
             parts = []
             if pane.kind == "volume" and s is not None and s.volume is not None and 0 <= i < len(s):
                 parts.append(f"<span style='color:{style.CHART.foreground}'>Volume {fmt.volume(s.volume[i])}</span>")
+            names = list(self._overlay_fns)
             for name, item in pane.series.items():
                 y = self._overlay_values.get(name)
                 v = y[i] if y is not None and 0 <= i < len(y) else math.nan
                 text = fmt.number(float(v)) if np.isfinite(v) else "–"
                 err = " ⚠" if name in self.overlay_errors else ""
-                parts.append(f"<span style='color:{item.color}'>{name} {text}{err}</span>")
+                dim = "; text-decoration:line-through" if name in self.studies.hidden_overlays else ""
+                link = f"overlay:{names.index(name)}" if name in names else ""
+                label = html.escape(name)
+                parts.append(f"<a href='{link}' style='color:{item.color}; text-decoration:none{dim}'>{label}</a>"
+                             f" <span style='color:{item.color}'>{text}{err}</span>")
+            parts += self.studies.legend_parts(pane, i)
+            if pane.kind == "price":
+                parts += self.compare.legend_parts(i)
             pane.set_legend("&nbsp;&nbsp;".join(parts))
 
     # ------------------------------------------------------------------ slots
@@ -1067,6 +1184,10 @@ class ChartWidget(QWidget):
         self._transforming = self._studies_pending = False
         for item in self._overlays.values():
             item.set_data(empty)
+        self.studies.values.clear()
+        for items in self.studies.items.values():
+            for it in items.values():
+                it.setVisible(False)
         self.last_line.hide()
         self.price_pane.axis.set_marker("last", None)
         self.demo_badge.hide()
@@ -1148,7 +1269,7 @@ class ChartWidget(QWidget):
             return
         n = len(s)
         show = min(n, 250 if self.bars is not None and not self.bars.is_intraday else 390)
-        self.price.setXRange(n - show - 0.5, n + 2, padding=0)
+        self.price.setXRange(n - show - 0.5, n + 2 + self.studies.right_margin(), padding=0)
 
     def pan(self, fraction: float) -> None:
         """Move the view by ``fraction`` of the visible bars (negative: back in time)."""
@@ -1173,7 +1294,7 @@ class ChartWidget(QWidget):
         if self.shown is None:
             return
         x0, x1 = self.price_pane.vb.viewRange()[0]
-        n = len(self.shown)
+        n = len(self.shown) + self.studies.right_margin()
         self.price.setXRange(n + 2 - (x1 - x0), n + 2, padding=0)
 
     def handle_key(self, key: int) -> bool:
