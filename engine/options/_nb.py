@@ -215,16 +215,19 @@ def _bs2002_one(S, K, T, R, B, V, bw, ba, bc):  # type: ignore[no-untyped-def]
             - a1 * sb1 + s11 - s1k - K * s01 + K * s0k)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, error_model="numpy")
 def bs2002_call(s, k, t, r, b, v, bw, ba, bc, out):  # type: ignore[no-untyped-def]
     """BS2002 call values where early exercise can matter (see american._bs2002_call).
 
-    fastmath: the inputs are finite and validated."""
+    fastmath: the inputs are finite and validated. error_model="numpy": a contract whose
+    boundary degenerates in floating point (vol ~1e-9: β ~ 1/σ² rounds β/(β−1) to 1, so
+    b_inf == b0) gives inf/NaN, which the caller replaces by the European/intrinsic
+    floor, instead of raising ZeroDivisionError for the whole array."""
     for n in range(s.shape[0]):
         out[n] = _bs2002_one(s[n], k[n], t[n], r[n], b[n], v[n], bw, ba, bc)
 
 
-@njit(cache=True, fastmath=True, parallel=True)
+@njit(cache=True, fastmath=True, parallel=True, error_model="numpy")
 def bs2002_call_parallel(s, k, t, r, b, v, bw, ba, bc, out):  # type: ignore[no-untyped-def]
     """``bs2002_call`` over the machine's cores, for large arrays (thread start-up costs
     more than it saves below ~10,000 contracts)."""
