@@ -6,9 +6,13 @@ and friends); tests run both and compare them to 1e-12.
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import numba
 import numpy as np
+from llvmlite import ir  # type: ignore[import-untyped]
 from numba import njit, prange
+from numba.extending import intrinsic
 
 _SQRT1_2 = 0.7071067811865476
 _INV_SQRT_2PI = 0.3989422804014327
@@ -110,6 +114,42 @@ def crr(w, s, k, t, r, q, v, steps, american):  # type: ignore[no-untyped-def]
     return val[0]
 
 
+def _i64_as_f64_typer(typingctx, i):  # type: ignore[no-untyped-def]
+    """The float64 whose bits are the int64 ``i`` (a bitcast, no conversion)."""
+    sig = numba.types.float64(numba.types.int64)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.DoubleType())
+    return sig, codegen
+
+
+_i64_as_f64: Any = intrinsic(_i64_as_f64_typer)
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.693145751953125  # ln 2 in 17 bits: k * _LN2_HI is exact for |k| < 2**36
+_LN2_LO = 1.42860682030941723212e-6
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _exp_q(x):  # type: ignore[no-untyped-def]
+    """exp(x) for the bivariate normal's quadrature exponents (x <= 0 up to rounding),
+    as plain arithmetic so that LLVM vectorises the loop over the nodes (libm's exp is a
+    call per value: 3.3x slower here). Range reduction x = k ln 2 + r, |r| <= ln2/2, a
+    degree-12 Taylor polynomial (truncation 2e-16) and 2^k built from its exponent bits.
+    Relative error <= 2e-14 against libm (1e-15 for |x| < 10); 0 below -708 (libm:
+    subnormal or 0), and 0 for NaN, which arises only where Φ(a)Φ(b) or the exponent's
+    limit make the term 0 (a or b infinite)."""
+    xc = x if x > -708.0 else -708.0
+    fx = math.floor(xc * _LOG2E + 0.5)
+    r = xc - fx * _LN2_HI - fx * _LN2_LO
+    p = 1.0 + r * (1.0 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (
+        1.0 / 120 + r * (1.0 / 720 + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (
+            1.0 / 362880 + r * (1.0 / 3628800 + r * (1.0 / 39916800 + r * (
+                1.0 / 479001600))))))))))))
+    res = p * _i64_as_f64((np.int64(fx) + 1023) << 52)
+    return res if x > -708.0 else 0.0
+
+
 @njit(cache=True, fastmath=True, inline="always")
 def _bvn(a, b, sign, bw, ba, bc):  # type: ignore[no-untyped-def]
     # P(X < a, Y < b), correlation sign * american._RHO (see american._bvn).
@@ -117,7 +157,7 @@ def _bvn(a, b, sign, bw, ba, bc):  # type: ignore[no-untyped-def]
     hs = 0.5 * (a * a + b * b)
     acc = 0.0
     for j in range(bw.shape[0]):
-        acc += bw[j] * math.exp(sign * ba[j] * hk - bc[j] * hs)
+        acc += bw[j] * _exp_q(sign * ba[j] * hk - bc[j] * hs)
     return sign * acc + ncdf(a) * ncdf(b)
 
 
@@ -128,7 +168,7 @@ def _bvn_n(a, b, na, nb_, sign, bw, ba, bc):  # type: ignore[no-untyped-def]
     hs = 0.5 * (a * a + b * b)
     acc = 0.0
     for j in range(bw.shape[0]):
-        acc += bw[j] * math.exp(sign * ba[j] * hk - bc[j] * hs)
+        acc += bw[j] * _exp_q(sign * ba[j] * hk - bc[j] * hs)
     return sign * acc + na * nb_
 
 
@@ -215,16 +255,19 @@ def _bs2002_one(S, K, T, R, B, V, bw, ba, bc):  # type: ignore[no-untyped-def]
             - a1 * sb1 + s11 - s1k - K * s01 + K * s0k)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, error_model="numpy")
 def bs2002_call(s, k, t, r, b, v, bw, ba, bc, out):  # type: ignore[no-untyped-def]
     """BS2002 call values where early exercise can matter (see american._bs2002_call).
 
-    fastmath: the inputs are finite and validated."""
+    fastmath: the inputs are finite and validated. error_model="numpy": a contract whose
+    boundary degenerates in floating point (vol ~1e-9: β ~ 1/σ² rounds β/(β−1) to 1, so
+    b_inf == b0) gives inf/NaN, which the caller replaces by the European/intrinsic
+    floor, instead of raising ZeroDivisionError for the whole array."""
     for n in range(s.shape[0]):
         out[n] = _bs2002_one(s[n], k[n], t[n], r[n], b[n], v[n], bw, ba, bc)
 
 
-@njit(cache=True, fastmath=True, parallel=True)
+@njit(cache=True, fastmath=True, parallel=True, error_model="numpy")
 def bs2002_call_parallel(s, k, t, r, b, v, bw, ba, bc, out):  # type: ignore[no-untyped-def]
     """``bs2002_call`` over the machine's cores, for large arrays (thread start-up costs
     more than it saves below ~10,000 contracts)."""

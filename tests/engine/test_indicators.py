@@ -182,12 +182,36 @@ def test_precision_holds_on_a_million_bars(walk):
 
 
 def test_long_windows_and_long_rows_are_bit_identical_to_talib(walk):
-    """highest/lowest switch method by window length (doubling up to 32 bars, van
-    Herk/Gil-Werman above): both give TA-Lib MAX/MIN exactly, also on 1M bars."""
+    """highest/lowest switch method by window length (doubling below 16 bars, van
+    Herk/Gil-Werman from 16): both give TA-Lib MAX/MIN exactly, also on 1M bars."""
     h, l, _, _ = walk
-    for n in (20, 32, 33, 200, 5000):
+    for n in (14, 15, 16, 20, 32, 33, 200, 5000):
         np.testing.assert_array_equal(ind.highest(h, n), talib.MAX(h, n), err_msg=f"MAX{n}")
         np.testing.assert_array_equal(ind.lowest(l, n), talib.MIN(l, n), err_msg=f"MIN{n}")
+
+
+def test_window_extremes_in_two_halves_match_talib_at_every_length_and_gap(walk):
+    """From 16 bars, highest/lowest run the row's two halves side by side (van
+    Herk/Gil-Werman): rows of every length around the block and half boundaries give
+    TA-Lib MAX/MIN exactly, and a NaN or inf at any bar (the first block, either half,
+    the seam between them, the tail) ends the span there, as on the trimmed row."""
+    h = walk[0][:600]
+    for n in (16, 17, 20, 33):
+        for m in range(n - 1, 5 * n + 3):
+            x = h[:m]
+            np.testing.assert_array_equal(ind.highest(x, n), talib.MAX(x, n),
+                                          err_msg=f"MAX{n} on {m} bars")
+            np.testing.assert_array_equal(ind.lowest(x, n), talib.MIN(x, n),
+                                          err_msg=f"MIN{n} on {m} bars")
+        x = h[:7 * n + 5]
+        for k in range(1, len(x)):
+            y = x.copy()
+            y[k] = (np.nan, np.inf, -np.inf)[k % 3]
+            for ours, peer in ((ind.highest, talib.MAX), (ind.lowest, talib.MIN)):
+                got = ours(y, n)
+                ref = peer(x[:k], n) if k >= n else np.full(k, np.nan)
+                np.testing.assert_array_equal(got[:k], ref, err_msg=f"n={n} gap at {k}")
+                assert np.isnan(got[k:]).all(), f"n={n} gap at {k}"
 
 
 def test_a_gap_late_in_a_long_row_is_found_after_the_optimistic_pass(walk):

@@ -151,3 +151,74 @@ def test_bad_steps() -> None:
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         american.binomial("call", 100, 100, 1, 0.05, 0.2, steps=0)
 
+
+
+def _edge_grid() -> tuple[np.ndarray, ...]:
+    """Calls and puts at S=100 across strikes from deep in to deep out of the money,
+    T from 1e-6 to 3 years, r 0 / 5 %, q 0 / 2 % / 8 % (q above r included) and vols from
+    1e-11 (BS2002's boundary degenerates in floating point) to 30 %."""
+    import itertools
+
+    rows = list(itertools.product((1.0, -1.0), (50.0, 90.0, 100.0, 110.0, 200.0),
+                                  (1e-6, 0.01, 1.0, 3.0), (0.0, 0.05), (0.0, 0.02, 0.08),
+                                  (1e-11, 1e-9, 1e-7, 1e-6, 1e-4, 0.3)))
+    w, k, t, r, q, v = (np.array(c) for c in zip(*rows))
+    return np.where(w > 0, "c", "p"), np.full(w.size, 100.0), k, t, r, q, v
+
+
+def _zero_vol_value(kind: str, s: float, k: float, t: float, r: float, q: float) -> float:
+    """An American contract's value without volatility: the best exercise time on a
+    deterministic forward path (a fine grid over [0, T])."""
+    w = 1.0 if kind == "c" else -1.0
+    tau = np.linspace(0.0, t, 20001)
+    return max(0.0, float(np.max(np.exp(-r * tau) * w * (s * np.exp((r - q) * tau) - k))))
+
+
+def test_tiny_vols_are_priced_not_raised(backend: str) -> None:
+    # Regression: vol 1e-9 made b_inf == b0 (β ~ 1/σ² rounds β/(β−1) to 1) and the numba
+    # kernel raised ZeroDivisionError for the whole array; a vectorised-exp kernel once
+    # priced such a contract out of the money at 1.22 instead of 0. With σ ≤ 1e-6 the
+    # price is the zero-vol value (at most its time value above it, < 1e-3 here), and
+    # never below the European price or the intrinsic value.
+    kind, s, k, t, r, q, v = _edge_grid()
+    tiny = v <= 1e-6
+    kind, s, k, t, r, q, v = (x[tiny] for x in (kind, s, k, t, r, q, v))
+    am = american.price(kind, s, k, t, r, v, q)
+    eu = bsm.price(kind, s, k, t, r, v, q)
+    intrinsic = np.maximum(np.where(kind == "c", 1.0, -1.0) * (s - k), 0.0)
+    det = np.array([_zero_vol_value(*c) for c in zip(kind, s, k, t, r, q)])
+    assert np.all(np.isfinite(am))
+    assert np.all(am >= np.maximum(eu, intrinsic) - 1e-12)
+    assert np.all(am <= det + 1e-3), float(np.max(am - det))
+    assert np.all(am[det == 0.0] < 1e-3)
+
+
+def test_edge_cases_agree_between_backends_and_with_limits() -> None:
+    # T -> 0: the intrinsic value; q = 0 calls: the European call exactly; and the numba
+    # kernel gives the numpy formulas' numbers everywhere on the grid.
+    kind, s, k, t, r, q, v = _edge_grid()
+    prev = _backend.set_backend("numba")
+    try:
+        a = american.price(kind, s, k, t, r, v, q)
+        _backend.set_backend("numpy")
+        b = american.price(kind, s, k, t, r, v, q)
+    finally:
+        _backend.set_backend(prev)
+    np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
+    eu = bsm.price(kind, s, k, t, r, v, q)
+    intrinsic = np.maximum(np.where(kind == "c", 1.0, -1.0) * (s - k), 0.0)
+    short = t <= 1e-6
+    np.testing.assert_allclose(a[short], np.maximum(eu, intrinsic)[short], atol=1e-3)
+    euro_call = (kind == "c") & (q == 0.0)
+    np.testing.assert_allclose(a[euro_call], eu[euro_call], rtol=0, atol=1e-12)
+
+
+def test_deep_in_and_out_of_the_money_and_q_above_r_against_the_tree(backend: str) -> None:
+    kind, s, k, t, r, q, v = _edge_grid()
+    pick = (v == 0.3) & (t == 1.0) & ((k == 50.0) | (k == 200.0) | (q > r))
+    kind, s, k, t, r, q, v = (x[pick] for x in (kind, s, k, t, r, q, v))
+    ours = american.price(kind, s, k, t, r, v, q)
+    tree = american.binomial(kind, s, k, t, r, v, q, steps=2000)
+    err = np.abs(ours - tree)
+    assert np.all(err <= np.maximum(0.02, 0.025 * tree)), float(err.max())
+    assert np.all(ours <= tree + 0.01)
