@@ -347,6 +347,9 @@ def screenshot(out: str, width: int = 1600, height: int = 1000, timeout_ms: int 
 def _render_screenshot(out: str, width: int, height: int, timeout_ms: int) -> str:
     from PySide6.QtCore import QEventLoop, QTimer
 
+    from app.features import service
+
+    service.AUTOSTART = False  # a picture needs no built-in service child process
     ws = build_workstation()
     win = ws.window
     win.resize(width, height)  # type: ignore[attr-defined]

@@ -124,6 +124,8 @@ class ServiceLink:
         try:
             url = svc.wait_ready()
         except EmbeddedServiceError as exc:
+            if self._closed:
+                return  # the workstation closed while the child was starting: nothing to tell
             log.warning("embedded service: %s", exc)
             self._set_unavailable(f"the built-in service could not start: {exc}", gen)
             return

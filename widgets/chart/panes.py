@@ -102,6 +102,7 @@ class Pane(QWidget):
         self.vb: pg.ViewBox = self.plot.getViewBox()
         self.plot.showAxis("right")
         self.plot.hideAxis("left")
+        self.plot.hideAxis("top")  # passed in axisItems (for autoSIPrefix), so shown unless hidden
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
