@@ -50,6 +50,8 @@ from engine.paper.errors import (
     UnknownAccount,
 )
 from engine.paper.events import AccountChanged, FillOccurred, OrderUpdated, PositionChanged
+from engine.paper.expiry import CloseOf, Settlement
+from engine.paper.expiry import due as expiry_due
 from engine.paper.fills import DEFAULT_COMMISSION, FillConfig
 from engine.paper.ledger import PositionView
 from engine.paper.money import MAX_QTY, show, to_money, to_price, to_qty
@@ -335,7 +337,7 @@ class PaperBroker:
             acct = self._account(name)
             # the last prices are market data, not ledger: the store does not hold them, so a
             # rebuild gets them back from here (as they were before the call)
-            prices, now_ms = dict(acct.prices), acct.now_ms
+            prices, now_ms, quotes = dict(acct.prices), acct.now_ms, dict(acct.quotes)
             try:
                 yield acct
             except Exception:
@@ -344,6 +346,7 @@ class PaperBroker:
                         self._reload(name)
                         fresh = self._accounts[name]
                         fresh.prices.update(prices)
+                        fresh.quotes.update(quotes)
                         fresh.now_ms = now_ms
                     except Exception:  # noqa: BLE001 - keep the original error
                         log.exception("could not rebuild paper account %r after a failed call", name)
@@ -431,6 +434,41 @@ class PaperBroker:
         with self._guard(account) as a:
             x, y = a.submit_oco(first, second, self.clock())
             return x.view(), y.view()
+
+    def submit_package(
+        self, account: str, legs: list[OrderRequest], net_price: Decimal | float | int | str | None = None,
+        tif: TimeInForce | str = TimeInForce.DAY, tag: str = "",
+    ) -> list[OrderView]:
+        """Place a multi-leg option package (``engine.paper.options``): legs (market
+        ``OrderRequest`` s of OCC symbols: side and contracts) filled together or not at all,
+        at a net price per package unit no worse than ``net_price`` (per share: a debit > 0, a
+        credit < 0; None: at market). Returns the leg orders, all accepted (filled when the
+        quotes allow) or all rejected with the reason; durably recorded. Raises
+        ``UnknownAccount`` or ``InvalidOrder`` (nothing recorded)."""
+        legs = [self._request(x, "order leg") for x in legs] if isinstance(legs, (list, tuple)) else legs
+        with self._guard(account) as a:
+            return [o.view() for o in a.submit_package(legs, net_price, tif, self.clock(), tag)]  # type: ignore[arg-type]
+
+    def settle_expiries(self, close_of: CloseOf) -> tuple[list[tuple[str, Settlement]], list[str]]:
+        """Settle every account's option positions whose expiry close has passed
+        (``engine.paper.expiry``): returns (account, settlement) pairs and the sentences of
+        contracts still waiting for their underlying's close. Idempotent; each account's
+        settlements are one commit."""
+        done: list[tuple[str, Settlement]] = []
+        waiting: list[str] = []
+        with self._locked():
+            now = self.clock()
+            for name in list(self._accounts):
+                if not expiry_due(self._accounts[name], now):
+                    continue
+                with self._guard(name) as a:
+                    got, wait = a.settle_expiries(now, close_of)
+                done.extend((name, x) for x in got)
+                waiting.extend(wait)
+                for x in got:
+                    self._post(Notification("Paper trading", f"{name}: {x.symbol} {x.action} ({x.qty:+d} contracts, "
+                                            f"underlying close {x.close})", "info"))
+        return done, waiting
 
     def _owner(self, order_id: object) -> str:
         if not isinstance(order_id, str):

@@ -105,6 +105,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from engine.paper.contracts import is_option
 from engine.paper.money import CENT, ZERO, fee_cents, price_against
 from engine.paper.orders import Bar, Order, OrderType, Quote, _fast_init
 
@@ -313,13 +314,36 @@ class WithRegulatoryFees:
         return self.base.order_fee(prev_qty, prev_value, qty, price, is_sell) + self.fees.fee(qty, price, is_sell)
 
 
-Commission = NoCommission | PerShare | PercentCommission | FlatCommission | WithRegulatoryFees
+@dataclass(frozen=True, slots=True)
+class PerContract:
+    """Options: ``rate`` per contract, at least ``minimum`` per order (quantities are
+    contracts; the premium does not matter)."""
+
+    rate: Decimal
+    minimum: Decimal = ZERO
+
+    def spec(self) -> str:
+        return f"per_contract:{self.rate}:{self.minimum}"
+
+    def fee(self, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
+        return fee_cents(max(self.rate * qty, self.minimum)) if qty > 0 else ZERO
+
+    def order_fee(self, prev_qty: int, prev_value: Decimal, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
+        """This execution's part of the order's fee (the minimum applies once per order)."""
+        return max(self.fee(prev_qty + qty, price) - self.fee(prev_qty, price), ZERO)
+
+
+Commission = NoCommission | PerShare | PercentCommission | FlatCommission | WithRegulatoryFees | PerContract
 
 #: Interactive Brokers Pro, fixed pricing (US stocks): $0.005 a share, at least $1.00 and at
 #: most 1 % of the trade value per order (interactivebrokers.com, "Commissions Stocks").
 IBKR_PRO_FIXED = PerShare(Decimal("0.005"), Decimal("1.00"), Decimal("1"))
 #: The commission of a new paper account unless another model is picked.
 DEFAULT_COMMISSION: Commission = IBKR_PRO_FIXED
+#: Interactive Brokers Pro, US options (fixed, premium ≥ $0.10): $0.65 a contract, at least
+#: $1.00 per order (interactivebrokers.com, "Commissions Options"). Every account's option
+#: orders pay this unless its config names another ``option_commission``.
+IBKR_PRO_OPTIONS = PerContract(Decimal("0.65"), Decimal("1.00"))
 #: Named models a front end offers (spec strings for ``parse_commission``).
 COMMISSION_MODELS: dict[str, str] = {
     "IBKR Pro fixed": IBKR_PRO_FIXED.spec(),
@@ -354,8 +378,8 @@ def parse_commission(spec: str) -> Commission:
     if plus:
         base = parse_commission(base_text)
         try:
-            if isinstance(base, WithRegulatoryFees):
-                raise ValueError
+            if isinstance(base, (WithRegulatoryFees, PerContract)):
+                raise ValueError  # SEC/FINRA share fees do not apply to a per-contract model here
             return WithRegulatoryFees(base, _parse_reg(reg_text.strip()))
         except (ArithmeticError, ValueError):
             raise ValueError(
@@ -377,11 +401,14 @@ def parse_commission(spec: str) -> Commission:
             return PercentCommission(nums[0])
         if parts[0] == "flat" and len(nums) == 1 and nums[0] <= _MAX_FEE:
             return FlatCommission(nums[0])
+        if parts[0] == "per_contract" and 1 <= len(nums) <= 2 and nums[0] <= _MAX_FEE \
+                and (len(nums) < 2 or nums[1] <= _MAX_FEE):
+            return PerContract(nums[0], nums[1] if len(nums) > 1 else ZERO)
     except (ArithmeticError, ValueError):
         pass
     raise ValueError(
         f"commission {spec!r} not understood; use none, per_share:RATE[:MIN[:MAX_PCT]], "
-        "percent:P or flat:AMOUNT (e.g. per_share:0.005:1.0), with RATE and P at most 100 and amounts at most 1000000"
+        "percent:P, flat:AMOUNT or per_contract:RATE[:MIN] (e.g. per_share:0.005:1.0), with RATE and P at most 100 and amounts at most 1000000"
     )
 
 
@@ -420,6 +447,12 @@ class FillConfig:
     commission: Commission = NoCommission()
     participation: float = 0.10
     latency_ms: int = 0
+    #: what option orders pay (``commission`` stays the shares' model)
+    option_commission: Commission = IBKR_PRO_OPTIONS
+
+    def commission_for(self, symbol: str) -> Commission:
+        """The commission model of orders in ``symbol`` (an OCC symbol: ``option_commission``)."""
+        return self.option_commission if is_option(symbol) else self.commission
 
     def __post_init__(self) -> None:
         p, lat = self.participation, self.latency_ms
@@ -427,7 +460,8 @@ class FillConfig:
             raise ValueError(f"participation must be a number in (0, 1], not {p!r}")
         if isinstance(lat, bool) or not isinstance(lat, int) or lat > 86_400_000:
             raise ValueError(f"latency must be whole milliseconds up to a day, not {lat!r}")
-        if not isinstance(self.slippage, Slippage) or not isinstance(self.commission, Commission):
+        if not isinstance(self.slippage, Slippage) or not isinstance(self.commission, Commission) \
+                or not isinstance(self.option_commission, Commission):
             raise ValueError("slippage and commission must be models of engine.paper.fills")
         if not (0 < self.participation <= 1):
             raise ValueError(f"participation must be in (0, 1], not {self.participation}")
