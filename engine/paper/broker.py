@@ -50,6 +50,7 @@ from engine.paper.errors import (
     UnknownAccount,
 )
 from engine.paper.events import AccountChanged, FillOccurred, OrderUpdated, PositionChanged
+from engine.paper.contracts import is_option
 from engine.paper.expiry import CloseOf, Settlement
 from engine.paper.expiry import due as expiry_due
 from engine.paper.fills import DEFAULT_COMMISSION, FillConfig
@@ -112,6 +113,10 @@ def time_ms(v: object, what: str = "time") -> int:
     if not 0 <= t < MAX_TIME_MS:
         raise InvalidValue(f"{what} {show(v)} is not a plausible epoch-millisecond time")
     return t
+
+
+def _is_zero(v: object) -> bool:
+    return isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) and v == 0
 
 
 _time = time_ms  # inside on_quote the name ``time_ms`` is its parameter
@@ -449,6 +454,17 @@ class PaperBroker:
         with self._guard(account) as a:
             return [o.view() for o in a.submit_package(legs, net_price, tif, self.clock(), tag)]  # type: ignore[arg-type]
 
+    def preview_options(self, account: str, legs: list[OrderRequest],
+                        net_price: Decimal | None = None) -> dict[str, object]:
+        """What sending option ``legs`` (one order, or a package) would do now, for a
+        confirmation: net price, premium, fees, the Reg-T requirement change, max loss and
+        profit, buying power and why it would be refused (``engine.paper.options.preview``)."""
+        from engine.paper import options
+
+        legs = [self._request(x, "order leg") for x in legs]
+        with self._lock:
+            return options.preview(self._account(account), legs, net_price)
+
     def settle_expiries(self, close_of: CloseOf) -> tuple[list[tuple[str, Settlement]], list[str]]:
         """Settle every account's option positions whose expiry close has passed
         (``engine.paper.expiry``): returns (account, settlement) pairs and the sentences of
@@ -536,7 +552,9 @@ class PaperBroker:
         """
         try:
             sym = to_symbol(symbol)
-            b, k = to_price(bid, "bid"), to_price(ask, "ask")
+            # an option may be quoted without a bid (a far wing): 0, never negative
+            b = Decimal(0) if is_option(sym) and _is_zero(bid) else to_price(bid, "bid")
+            k = to_price(ask, "ask")
             lst = to_price(last, "last price") if last is not None else None
             t = _time(time_ms, "quote time") if time_ms is not None else None
         except InvalidMarketData:

@@ -50,7 +50,8 @@ after submission + *N* ms. Then, for each eligible bar (O, H, L, C, V), as backt
 
 Quote mode (live paper on delayed quotes)
 -----------------------------------------
-* **Market** buys fill at the ask, sells at the bid — never inside the spread.
+* **Market** buys fill at the ask, sells at the bid — never inside the spread. An option
+  quote may have no bid (0, a far wing): buys still fill at its ask, sells wait for a bid.
 * **Limit** buys fill at the ask when ask ≤ limit, sells at the bid when bid ≥ limit.
 * **Stops** trigger on the last trade price (the bid for sells / the ask for buys when no
   last is known): buy when last ≥ stop, sell when last ≤ stop; then fill as market (stop)
@@ -541,6 +542,8 @@ def match_quote(order: Order, q: Quote) -> Match:
     t = order.type
     is_buy = order.is_buy
     px = q.ask if is_buy else q.bid
+    if not px > 0:
+        return NO_MATCH  # an option quote without a bid: nothing to sell into
     if t is OrderType.MARKET:
         return Match(px)
     if t is OrderType.LIMIT:

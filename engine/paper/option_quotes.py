@@ -10,8 +10,9 @@ it unchanged; an OCC symbol is quoted from its underlying's chain (``chain_of(ro
   now, with the chain's bid/ask width around it, rounded out to the tick (bid down, ask up);
 * a **Yahoo** chain (cached in the store, delayed) gives its bid and ask as they are.
 
-No price is invented: a contract not in the chain, expired, without a bid or an ask, with a
-flagged (crossed, missing) quote, without an IV to price from (demo), or whose underlying has
+No price is invented: a far wing may be quoted with no bid (0: it can be bought at its ask,
+not sold at market). A contract not in the chain, expired, without an ask, with a flagged
+(crossed, missing) quote, without an IV to price from (demo), or whose underlying has
 no quote, gets no quote — and ``no_quote_reason`` says which (the session refuses orders
 with it). ``greeks(symbol)`` gives delta, gamma, theta (per calendar day) and vega (per vol
 point) per share at the latest quote's spot and IV, for the Positions blotter.
@@ -143,10 +144,10 @@ class OptionQuotes:
         i = int(hit[0])
         bid, ask, iv = float(chain.bid[i]), float(chain.ask[i]), float(chain.iv[i])
         if chain.source != "demo":
-            if not (math.isfinite(bid) and math.isfinite(ask)) or bid <= 0 or ask <= 0 or bid > ask:
+            if not (math.isfinite(bid) and math.isfinite(ask)) or bid < 0 or ask <= 0 or bid > ask:
                 return None, f"{c.describe()} has no usable quote in the {chain.source} chain (bid {bid}, ask {ask})"
             self._remember_greeks(symbol, chain.spot, c, iv, chain, today)
-            return Quote(symbol, to_price(bid), to_price(ask), None, now_ms), ""
+            return Quote(symbol, to_price(bid) if bid > 0 else Decimal(0), to_price(ask), None, now_ms), ""
         # demo: reprice off the surface at the underlying's live quote
         if not math.isfinite(iv) or iv <= 0:
             return None, f"{c.describe()} has no implied vol in the demo chain (a far wing without a bid)"
@@ -163,12 +164,10 @@ class OptionQuotes:
             theo = float(american.price(c.kind, spot, float(c.strike), years, chain.rate, iv, chain.dividend))
         width = max(ask - bid, 0.01) if math.isfinite(ask) and math.isfinite(bid) else 0.05
         tick = _tick(theo)
-        b = _round(theo - width / 2, tick, up=False)
-        a = _round(theo + width / 2, tick, up=True)
-        if b <= 0:
-            return None, f"{c.describe()} has no bid (a far wing): it cannot be traded in paper"
+        b = max(_round(theo - width / 2, tick, up=False), Decimal(0))  # 0: no bid (a far wing)
+        a = max(_round(theo + width / 2, tick, up=True), b + tick)
         self._remember_greeks(symbol, spot, c, iv, chain, today)
-        return Quote(symbol, b, max(a, b + tick), None, now_ms), ""
+        return Quote(symbol, b, a, None, now_ms), ""
 
     def _remember_greeks(self, symbol: str, spot: float, c: Any, iv: float, chain: OptionChain,
                          today: _dt.date) -> None:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from engine.formatting import money
-from engine.paper.contracts import MULTIPLIER, is_option, option_contract
+from engine.paper.contracts import MULTIPLIER, OptionContract, is_option, option_contract
 from engine.paper.errors import InvalidOrder
 from engine.paper.margin import AccountKind
 from engine.paper.money import MAX_PRICE, ZERO, show
@@ -52,7 +52,7 @@ from engine.paper.orders import (
     Side,
     TimeInForce,
 )
-from engine.paper.regt import RequirementError, requirement
+from engine.paper.regt import RequirementError, max_loss, requirement
 
 if TYPE_CHECKING:
     from engine.paper.account import PaperAccount
@@ -218,6 +218,8 @@ def check_single(acct: PaperAccount, req: OrderRequest, qty: int) -> str | None:
     px = _order_price(acct, req)
     if px is None:
         return f"no price known for {req.symbol} yet; wait for a quote or use a limit order"
+    if px <= 0:
+        return f"{c.describe()} has no bid: a sell order has nothing to fill against (use a limit order)"
     signed = qty if req.side is Side.BUY else -qty
     fee = acct.config.commission_for(req.symbol).fee(qty, px)
     return check_legs(acct, [(req.symbol, signed, px)], fee)
@@ -323,9 +325,13 @@ def _package_problem(acct: PaperAccount, orders: list[Order], net_price: Decimal
             return f"{c.describe()} expired on {c.expiry.isoformat()}"
     prices: list[Decimal] = []
     for o in orders:
-        px = leg_price(acct, o.symbol, o.is_buy) or acct.prices.get(o.symbol)
+        px = leg_price(acct, o.symbol, o.is_buy)
+        if px is None:
+            px = acct.prices.get(o.symbol)
         if px is None:
             return f"no price known for {o.symbol} yet; wait for its quote"
+        if not o.is_buy and px <= 0 and net_price is None:
+            return f"no bid for {o.symbol}: a package selling it needs a net limit"
         prices.append(px)
     legs = [(o.symbol, o.qty if o.is_buy else -o.qty, p) for o, p in zip(orders, prices)]
     fees = sum((acct.config.commission_for(o.symbol).fee(o.qty, p) for o, p in zip(orders, prices)), ZERO)
@@ -346,6 +352,8 @@ def package_net(acct: PaperAccount, legs: Sequence[Order]) -> tuple[Decimal | No
         if q is None:
             return None, [], f"no quote for {o.symbol}"
         px = q.ask if o.is_buy else q.bid
+        if not px > 0:
+            return None, [], f"no bid for {o.symbol}: a sell leg has nothing to sell into"
         prices.append(px)
     net = sum((p * o.ratio * (1 if o.is_buy else -1) for p, o in zip(prices, legs)), ZERO)
     return net, prices, ""
@@ -433,3 +441,71 @@ __all__ = [
     "normalise_package", "option_buying_power", "option_requirement", "package_hold", "package_net", "share_exposure",
     "submit_package", "try_fill",
 ]
+
+
+# ------------------------------------------------------------------ preview (confirmation)
+
+def preview(acct: PaperAccount, legs: Sequence[OrderRequest], net_price: Decimal | None) -> dict[str, object]:
+    """What a confirmation shows for option legs before they are sent (single leg or package):
+    ``net`` per share per unit at the quotes now (debit > 0; None without every quote),
+    ``units``, ``prices`` per leg, ``cash`` (the premium in dollars: debit > 0), ``fees``,
+    ``requirement`` (the change of the Reg-T requirement), ``need`` (what it takes of the
+    buying power), ``available`` (option buying power now), ``max_loss`` at expiry in dollars
+    including the premium and fees (None: unlimited), ``max_profit`` (None: unlimited) and
+    ``problem`` (why it would be refused, "" when it would go)."""
+    units = _units([leg.qty for leg in legs]) or 1
+    prices: list[Decimal | None] = [leg_price(acct, leg.symbol, leg.side is Side.BUY) for leg in legs]
+    out: dict[str, object] = {"units": units, "prices": prices, "net": None, "cash": None, "fees": None,
+                              "requirement": None, "need": None, "available": option_buying_power(acct),
+                              "max_loss": None, "max_profit": None, "problem": ""}
+    missing = [leg.symbol for leg, p in zip(legs, prices) if p is None]
+    if missing:
+        out["problem"] = f"no quote for {', '.join(missing)} yet"
+        return out
+    px = [p for p in prices if p is not None]
+    signed = [(leg.symbol, leg.qty if leg.side is Side.BUY else -leg.qty, p) for leg, p in zip(legs, px)]
+    net = sum((q * p for _s, q, p in signed), ZERO) / units
+    fees = sum((acct.config.commission_for(leg.symbol).fee(leg.qty, p) for leg, p in zip(legs, px)), ZERO)
+    cash = (net_price if net_price is not None and net_price < net else net) * _M * units
+    try:
+        change = option_requirement(acct, {s: q for s, q, _p in signed}) - option_requirement(acct)
+    except RequirementError as exc:
+        out["problem"] = str(exc)
+        change = ZERO
+    contracts: list[tuple[OptionContract, int]] = []
+    for s, q, _p in signed:
+        c = option_contract(s)
+        if c is not None:
+            contracts.append((c, q))
+    loss = max_loss(contracts)
+    worst_gain = _max_gain(contracts)
+    out.update(net=net, cash=cash, fees=fees, requirement=change, need=cash + fees + change,
+               max_loss=None if loss is None else loss + cash + fees,
+               max_profit=None if worst_gain is None else worst_gain - cash - fees)
+    if not out["problem"]:
+        if len(legs) == 1:
+            req = legs[0]
+            out["problem"] = check_single(acct, req, req.qty) or ""
+        else:
+            out["problem"] = _package_problem_from(acct, signed, net_price, units, fees) or ""
+    return out
+
+
+def _package_problem_from(acct: PaperAccount, signed: list[tuple[str, int, Decimal]], net_price: Decimal | None,
+                          units: int, fees: Decimal) -> str | None:
+    if net_price is not None:
+        at_quotes = sum((q * p for _s, q, p in signed), ZERO) / units
+        fees += (net_price - at_quotes) * _M * units
+    return check_legs(acct, signed, fees)
+
+
+def _max_gain(legs: list[tuple[OptionContract, int]]) -> Decimal | None:
+    """The largest payoff at the first expiry (premiums not counted); None when unbounded."""
+    if not legs:
+        return ZERO
+    first = min(c.expiry for c, _q in legs)
+    live = [(c, q) for c, q in legs if c.expiry >= first]
+    if sum(q for c, q in live if c.is_call) > 0:
+        return None
+    nodes = {ZERO} | {c.strike for c, _q in live}
+    return max(sum((q * _M * c.intrinsic(s) for c, q in live), ZERO) for s in nodes)

@@ -352,6 +352,33 @@ class PaperSession:
         fn = getattr(src, "greeks", None)
         return fn(symbol) if fn is not None else None
 
+    def prepare_options(self, legs: Sequence[OrderRequest], net_price: Decimal | None = None,
+                        owner: str = "options") -> CommandResult[dict[str, object]]:
+        """Quote option ``legs`` now (and their underlyings; ``owner`` keeps watching them) and
+        preview them for a confirmation (``PaperBroker.preview_options``). Run it where
+        broker commands run (the broker thread)."""
+        if not self._account:
+            return CommandResult(None, NO_ACCOUNT)
+        from engine.paper.contracts import option_contract
+        from engine.paper.feed import quote_all
+
+        syms: list[str] = []
+        for r in legs:
+            c = option_contract(r.symbol)
+            if c is not None:
+                syms += [c.underlying, r.symbol]
+        self.watch(owner, syms)
+        if self.feed is not None:
+            try:
+                self.apply_quotes(quote_all(self.feed.source, list(dict.fromkeys(syms)), self.feed.clock()))
+            except Exception as exc:  # noqa: BLE001 - the preview says there is no quote
+                log.warning("option quotes failed: %s", exc)
+        for r in legs:
+            why = self.no_quote_reason(r.symbol)
+            if why:
+                return CommandResult(None, why)
+        return self._run(self.broker.preview_options, self._account, list(legs), net_price)
+
     def submit_package(self, legs: Sequence[OrderRequest], net_price: Decimal | str | None = None, *,
                        tif: str = "day", tag: str = "") -> CommandResult[tuple[OrderView, ...]]:
         """Place a multi-leg option package in the selected account (``PaperBroker.submit_package``):

@@ -11,6 +11,7 @@ from decimal import Decimal
 from PySide6.QtWidgets import QAbstractItemView
 
 from engine import formatting as fmt
+from engine.paper.contracts import option_contract
 from engine.paper.ledger import PositionView
 from engine.paper.orders import Fill, OrderType, OrderView, Side, TimeInForce
 from engine.paper.ticket import edit_text
@@ -178,6 +179,25 @@ class PositionsModel(TableModel):
         def signed_money(v: Decimal | None) -> str:
             return fmt.money(v, signed=True)
 
+        def greek(name: str) -> Callable[[PositionView], float | None]:
+            def value(p: PositionView) -> float | None:
+                if p.multiplier == 1:
+                    return (1.0 if name == "delta" else 0.0) if p.qty else None
+                g = session.option_greeks(p.symbol)
+                return None if g is None else g.get(name)
+            return value
+
+        def position_delta(p: PositionView) -> float | None:
+            d = greek("delta")(p)
+            return None if d is None else round(d * p.qty * p.multiplier, 2)
+
+        def underlying(p: PositionView) -> str:
+            c = option_contract(p.symbol)
+            return c.underlying if c is not None else p.symbol
+
+        def greek_text(digits: int) -> Callable[[float | None], str]:
+            return lambda v: "—" if v is None else f"{v:+.{digits}f}"
+
         super().__init__([
             Column("Symbol", lambda p: p.symbol, key="symbol", hideable=False),
             Column("Qty", lambda p: p.qty, True, key="qty", fmt=fmt.quantity,
@@ -192,6 +212,14 @@ class PositionsModel(TableModel):
             Column("Realized P&L", lambda p: _trim(p.realized_pnl), True, key="realized_pnl", fmt=signed_money,
                    color=lambda p: pnl_color(p.realized_pnl), hidden=True),
             Column("Fees", lambda p: _trim(p.fees), True, key="fees", fmt=fmt.money, hidden=True),
+            # option legs (OCC symbols): per-share Greeks at the latest quote (theta per calendar
+            # day, vega per vol point) and the position's delta in shares (qty × 100 × delta)
+            Column("Underlying", underlying, key="underlying"),
+            Column("Δ", greek("delta"), True, key="delta", fmt=greek_text(3)),
+            Column("Γ", greek("gamma"), True, key="gamma", fmt=greek_text(4)),
+            Column("Θ/day", greek("theta"), True, key="theta", fmt=greek_text(3)),
+            Column("Vega", greek("vega"), True, key="vega", fmt=greek_text(3)),
+            Column("Position Δ", position_delta, True, key="position_delta", fmt=greek_text(1)),
         ], key=lambda p: p.symbol)
 
     def apply(self, p: PositionView) -> None:

@@ -236,6 +236,11 @@ class TradingSession(QObject):
     def marks(self) -> Marks:
         return self.core.marks
 
+    def option_greeks(self, symbol: str) -> dict[str, float] | None:
+        """Per-share Greeks of an option position at its latest quote (None: not an option,
+        or not quoted yet); ``PaperSession.option_greeks``."""
+        return self.core.option_greeks(symbol)
+
     def mark(self, symbol: str) -> PositionMark | None:
         return self.core.mark(symbol)
 
