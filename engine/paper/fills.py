@@ -85,7 +85,9 @@ trade value), ``flat:A`` per fill; any of them followed by ``+reg`` adds the US 
 fees on sells (SEC Section 31 fee on the sale proceeds and FINRA TAF per share sold, capped
 per trade; ``+reg:SEC_RATE:TAF_PER_SHARE:TAF_MAX`` sets the rates). New live paper accounts
 get IBKR Pro fixed (``per_share:0.005:1.00:1``) unless another model is picked; each
-account keeps the model it was created with. Backtests default to none. Latency: see bar
+account keeps the model it was created with. Option orders pay the account's option model,
+by default IBKR Pro options ``per_contract:0.65:1.00`` ($0.65 a contract, $1.00 minimum per
+order; see [Options paper trading](#options-paper-trading)). Backtests default to none. Latency: see bar
 mode above; in quote mode an order ignores quotes stamped earlier than submission + latency.
 
 Accounts

@@ -231,7 +231,13 @@ def fill_problem(acct: PaperAccount, o: Order, qty: int, price: Decimal, fee: De
     pos = acct.ledger.qty(o.symbol)
     if abs(pos + signed) <= abs(pos) and (pos + signed) * pos >= 0:
         return None  # reduces a position
-    why = check_legs(acct, [(o.symbol, signed, price)], fee)
+    # what this order itself holds back is part of the buying power it may use now
+    own = ZERO
+    if o.is_buy and o.is_working:
+        from engine.paper.reservations import order_ref_price
+
+        own = o.leaves_qty * (order_ref_price(acct.prices, o) or ZERO) * _M
+    why = check_legs(acct, [(o.symbol, signed, price)], fee - own)
     return None if why is None else why.replace("this order needs", "at fill time this order needs")
 
 

@@ -181,8 +181,10 @@ class PositionsModel(TableModel):
 
         def greek(name: str) -> Callable[[PositionView], float | None]:
             def value(p: PositionView) -> float | None:
+                if not p.qty:
+                    return None  # closed today: no Greeks
                 if p.multiplier == 1:
-                    return (1.0 if name == "delta" else 0.0) if p.qty else None
+                    return 1.0 if name == "delta" else 0.0
                 g = session.option_greeks(p.symbol)
                 return None if g is None else g.get(name)
             return value
