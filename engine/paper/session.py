@@ -345,6 +345,21 @@ class PaperSession:
             log.info("option expiries waiting: %s", "; ".join(waiting))
         return CommandResult([x for _a, x in done], "; ".join(waiting) if waiting and not done else None)
 
+    def package_of(self, symbol: str) -> str:
+        """The package (multi-leg order id, ``oco_group`` of its legs) that last traded
+        ``symbol`` in the selected account; "" when its latest fill was a single order."""
+        a = self._account
+        if not a:
+            return ""
+        try:
+            for f in reversed(self.broker.fills(a)):
+                if f.symbol == symbol:
+                    o = self.broker.order(f.order_id)
+                    return o.oco_group or "" if o.role is Role.LEG else ""
+        except (KeyError, ValueError):
+            return ""
+        return ""
+
     def option_greeks(self, symbol: str) -> dict[str, float] | None:
         """Per-share delta, gamma, theta, vega (and iv, spot) of an option at its latest
         quote, when the quote source computes them (``OptionQuotes``); else None."""

@@ -122,6 +122,9 @@ def test_iron_condor_from_the_builder_is_sent_filled_shown_with_greeks_and_settl
         assert cols["position_delta"].value(p) == pytest.approx(round(d * p.qty * 100, 2))
         assert cols["theta"].value(p) is not None and cols["vega"].value(p) > 0
         assert cols["underlying"].value(p) == SYMBOL
+    # the four legs are grouped by their package
+    assert len({m.packages[s] for s in rows}) == 1 and all(m.packages[s] for s in rows)
+    assert len({cols["package"].value(p) for p in rows.values()}) == 1
     if SHOTS:
         dock.grab().save(str(SHOTS / "dock.png"))
         positions.grab().save(str(SHOTS / "positions.png"))

@@ -159,6 +159,13 @@ class PositionsModel(TableModel):
     def __init__(self, session: TradingSession) -> None:
         self.session = session
         mark = session.mark
+        #: symbol → the package its position came from (refreshed when the position changes)
+        self.packages: dict[str, str] = {}
+        packages = self.packages
+
+        def package(p: PositionView) -> str:
+            g = packages.get(p.symbol, "")
+            return g[-6:] if g else ""
 
         def realized_today(p: PositionView) -> Decimal | None:
             r = _today(session).get(p.symbol)
@@ -217,6 +224,9 @@ class PositionsModel(TableModel):
             # option legs (OCC symbols): per-share Greeks at the latest quote (theta per calendar
             # day, vega per vol point) and the position's delta in shares (qty × 100 × delta)
             Column("Underlying", underlying, key="underlying"),
+            Column("Package", package, key="package",
+                   tip=lambda p: f"legs of package {packages[p.symbol]}: sort by this column to group them"
+                   if packages.get(p.symbol) else None),
             Column("Δ", greek("delta"), True, key="delta", fmt=greek_text(3)),
             Column("Γ", greek("gamma"), True, key="gamma", fmt=greek_text(4)),
             Column("Θ/day", greek("theta"), True, key="theta", fmt=greek_text(3)),
@@ -226,6 +236,8 @@ class PositionsModel(TableModel):
 
     def apply(self, p: PositionView) -> None:
         """A position changed: open ones are shown; a closed one stays while it traded today."""
+        if p.multiplier != 1:
+            self.packages[p.symbol] = self.session.package_of(p.symbol)
         if p.qty == 0 and p.symbol not in _today(self.session) and p.realized_pnl == 0 and p.fees == 0:
             self.remove(p.symbol)
         else:
@@ -245,6 +257,9 @@ class PositionsModel(TableModel):
 
     def load(self, positions: list[PositionView]) -> None:
         """The open ``positions`` plus today's closed symbols."""
+        self.packages.clear()
+        self.packages.update({p.symbol: self.session.package_of(p.symbol) for p in positions
+                              if p.qty and p.multiplier != 1})
         self.set_rows([p for p in positions if p.qty])
         for p in self.closed_today():
             self.upsert(p)

@@ -237,6 +237,10 @@ class TradingSession(QObject):
     def marks(self) -> Marks:
         return self.core.marks
 
+    def package_of(self, symbol: str) -> str:
+        """The multi-leg package ``symbol``'s position came from ("" for a single order)."""
+        return self.core.package_of(symbol)
+
     def option_greeks(self, symbol: str) -> dict[str, float] | None:
         """Per-share Greeks of an option position at its latest quote (None: not an option,
         or not quoted yet); ``PaperSession.option_greeks``."""
