@@ -65,6 +65,7 @@ def desk(tmp_path, qtbot):
     qtbot.addWidget(positions)
     positions.resize(1280, 800)
     yield dock, positions, core, broker, clock, closes
+    session.close()
     core.close()
     broker.close()
 
