@@ -9,6 +9,8 @@ Sub-commands::
     stockscanner paper order SYMBOL --side buy|sell --qty N
         --type market|limit|stop|stop-limit|trailing|bracket [--limit P] [--stop P]
         [--trail P|P%] [--take-profit P] [--stop-loss P] [--tif day|gtc|ioc|fok] [--yes]
+    stockscanner paper order --leg "buy 1 AAPL  261218C00200000" --leg "sell 1 ..." ...
+        [--limit P [--credit]] [--tif day|gtc|ioc|fok]
     stockscanner paper orders [--all]
     stockscanner paper positions
     stockscanner paper cancel ID
@@ -22,6 +24,15 @@ against the current quote. Exit 1 with one sentence on stderr (and ``{"error": .
 stdout with ``--json``) when there is no quote, when the checks or the broker refuse the
 order, or when it needs confirmation (a price far from the market): the question is the
 message, and ``--yes`` answers it.
+
+SYMBOL may be an OCC option symbol (``"AAPL  261218C00200000"`` padded, or
+``AAPL261218C00200000``): ``--qty`` is then contracts (× 100 shares), prices per share, and
+the quote comes from the underlying's option chain (``engine.paper.option_quotes``). Two or
+more ``--leg "buy|sell N OCC"`` make one multi-leg package filled all-or-none at a net price
+(``engine.paper.options``): ``--limit P`` is the net debit per package unit at most P, with
+``--credit`` (or a negative P) a net credit of at least P; without ``--limit`` it fills at the
+legs' ask/bid now. ``order --json`` for a package is ``{"package", "state", "net_price",
+"limit", "legs": [order, ...]}`` (each leg as a single order's JSON).
 
 On a store without accounts, ``order`` first creates the account the window would create
 (``Paper``, $100,000, cash, IBKR Pro fixed commissions).
@@ -55,11 +66,15 @@ def add_paper(parser: argparse.ArgumentParser) -> None:
     q = sub.add_parser("quote", parents=[common], help="the current quote of a symbol (from its own data)")
     q.add_argument("symbol")
     o = sub.add_parser("order", parents=[common], help="send an order, checked against the market first")
-    o.add_argument("symbol")
-    o.add_argument("--side", required=True, choices=("buy", "sell"))
-    o.add_argument("--qty", required=True, type=_whole, metavar="N", help="shares")
+    o.add_argument("symbol", nargs="?", help="a ticker, or an OCC option symbol (contracts); omit with --leg")
+    o.add_argument("--side", choices=("buy", "sell"))
+    o.add_argument("--qty", type=_whole, metavar="N", help="shares (contracts for an option)")
+    o.add_argument("--leg", action="append", default=[], metavar='"buy|sell N OCC"',
+                   help="one leg of a multi-leg option package (give two or more; all fill or none)")
+    o.add_argument("--credit", action="store_true", help="a package's --limit is a net credit (at least P)")
     o.add_argument("--type", default="market", choices=ORDER_TYPES, dest="order_type")
-    o.add_argument("--limit", metavar="P", help="limit price (a bracket with --limit has a limit entry)")
+    o.add_argument("--limit", metavar="P", help="limit price (a bracket with --limit has a limit entry; "
+                   "a package: the net debit per unit, see --credit)")
     o.add_argument("--stop", metavar="P", help="stop price")
     o.add_argument("--trail", metavar="P", help="trailing stop: amount, or percent with %% (2.5%%)")
     o.add_argument("--take-profit", metavar="P", help="bracket take-profit price")
@@ -101,12 +116,42 @@ class _Seat:
     quotes: Any  # engine.paper.feed.DataQuotes
 
 
+def option_quotes(db: Any, data: Any) -> Any:
+    """The session's quote source: the data's quotes for shares, the option chains (the
+    options feature's ``ChainService``: demo or cached Yahoo) for OCC symbols."""
+    from engine.options.yahoo import ChainService, YahooChainSource
+    from engine.paper.feed import DataQuotes
+    from engine.paper.option_quotes import OptionQuotes
+
+    chains = ChainService(db, lambda: data.source, YahooChainSource())
+    return OptionQuotes(DataQuotes(data), lambda root: chains.get(root).chain)
+
+
+def daily_close(data: Any) -> Any:
+    """``close_of(symbol, day)`` for expiry settlement: the close of ``day``'s stored daily bar."""
+    def close_of(symbol: str, day: _dt.date) -> Decimal | None:
+        import numpy as np
+
+        try:
+            bars = data.get_bars(symbol, "1d")
+        except Exception:  # noqa: BLE001 - no data: the expiry waits
+            return None
+        if bars is None or not len(bars.time):
+            return None
+        days = np.asarray(bars.time, dtype="datetime64[s]").astype("datetime64[D]")
+        hit = np.flatnonzero(days == np.datetime64(day, "D"))
+        if hit.size == 0:
+            return None
+        return Decimal(repr(float(bars.close[int(hit[-1])]))).quantize(Decimal("0.000001"))
+
+    return close_of
+
+
 @contextmanager
 def _seat(args: argparse.Namespace, create_default: bool = False) -> Iterator[_Seat]:
     from engine.data.service import DataService
     from engine.events import EventBus
     from engine.paper.broker import PaperBroker
-    from engine.paper.feed import DataQuotes
     from engine.paper.session import PaperSession
     from engine.store.db import open_database
 
@@ -121,8 +166,9 @@ def _seat(args: argparse.Namespace, create_default: bool = False) -> Iterator[_S
             names = ", ".join(broker.accounts()) or "none yet"
             raise CliError(f"no paper account named {args.account!r} (accounts: {names})")
         data = DataService.open_default_on(db, bus=bus)
-        quotes = DataQuotes(data)
-        session = PaperSession(broker, bus, account=args.account.strip() if args.account else None, source=quotes)
+        quotes = option_quotes(db, data)
+        session = PaperSession(broker, bus, account=args.account.strip() if args.account else None, source=quotes,
+                               close_of=daily_close(data))
         yield _Seat(session, broker, quotes)
     finally:
         if session is not None:
@@ -194,14 +240,25 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _quote(args: argparse.Namespace) -> int:
+def _symbol(text: str | None) -> str:
+    """A ticker (``normalize_symbol``) or an OCC option symbol in the broker's compact form."""
     from engine.data.errors import DataError
     from engine.data.symbols import normalize_symbol
+    from engine.paper.contracts import option_contract
 
+    if not text:
+        raise CliError("give a SYMBOL (with --side and --qty), or two or more --leg")
+    c = option_contract(text)
+    if c is not None:
+        return c.symbol
     try:
-        sym = normalize_symbol(args.symbol)
+        return normalize_symbol(text)
     except DataError as exc:
         raise CliError(str(exc)) from None
+
+
+def _quote(args: argparse.Namespace) -> int:
+    sym = _symbol(args.symbol)
     with _seat(args) as seat:
         q = seat.quotes.quote(sym, _now_ms())
         if q is None:
@@ -242,16 +299,92 @@ def _spec(args: argparse.Namespace, sym: str) -> Any:
                       tif=TimeInForce(args.tif))
 
 
+def parse_leg(text: str) -> tuple[str, int, str]:
+    """``"buy 1 AAPL  261218C00200000"`` → ("buy", 1, "AAPL261218C00200000"). Raises ``CliError``."""
+    from engine.paper.contracts import option_contract
+
+    parts = text.split(None, 2)
+    if len(parts) != 3 or parts[0].lower() not in ("buy", "sell") or not parts[1].isdigit() or int(parts[1]) <= 0:
+        raise CliError(f'a leg is "buy|sell N OCC-SYMBOL" (e.g. "buy 1 AAPL  261218C00200000"), not {text!r}')
+    c = option_contract(parts[2])
+    if c is None:
+        raise CliError(f"{parts[2].strip()!r} in leg {text!r} is not an OCC option symbol")
+    return parts[0].lower(), int(parts[1]), c.symbol
+
+
+def _package(args: argparse.Namespace) -> int:
+    from engine.paper.orders import OrderRequest
+
+    if args.symbol or args.side or args.qty:
+        raise CliError("a package is given by its --leg options only (no SYMBOL, --side or --qty)")
+    if len(args.leg) < 2:
+        raise CliError("a package needs two or more --leg; one contract is an order of its OCC symbol")
+    if args.order_type != "market" and args.order_type != "limit" or args.stop or args.trail \
+            or args.take_profit or args.stop_loss:
+        raise CliError("a package takes only --limit (its net price), --credit and --tif")
+    legs = [parse_leg(x) for x in args.leg]
+    net: Decimal | None = None
+    if args.limit is not None:
+        try:
+            net = Decimal(args.limit.strip())
+        except ArithmeticError:
+            raise CliError(f"--limit must be a number, not {args.limit!r}") from None
+        if not net.is_finite():
+            raise CliError(f"--limit must be a finite number, not {args.limit!r}")
+        if args.credit:
+            net = -abs(net)
+    elif args.credit:
+        raise CliError("--credit goes with --limit (the net credit to receive at least)")
+    with _seat(args, create_default=True) as seat:
+        s = seat.session
+        s.watch("cli", [sym for _side, _q, sym in legs])
+        assert s.feed is not None
+        s.feed.poll()
+        try:
+            reqs = [OrderRequest(sym, side, q) for side, q, sym in legs]
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        res = s.submit_package(reqs, net, tif=args.tif)
+        if not res.ok or res.value is None:
+            raise CliError(res.error or "the package was not sent")
+        views = [seat.broker.order(v.order_id) for v in res.value]
+        fills = seat.broker.fills(s.account)
+    out = {"package": views[0].oco_group, "state": views[0].state.value,
+           "net_price": _num(_package_fill_net(views)), "limit": _num(net),
+           "legs": [_order_json(v, fills) for v in views]}
+    if args.json:
+        _print_json(out)
+    else:
+        print(f"package {out['package']}: {out['state']}, net {out['net_price'] or '-'} per share"
+              f" (limit {out['limit'] or 'market'})")
+        for v in views:
+            print("  " + _order_line(v))
+    return 0
+
+
+def _package_fill_net(views: list[Any]) -> Decimal | None:
+    """The filled package's net per unit (debit > 0) from the legs' fill prices."""
+    if not views or any(v.avg_fill_price is None for v in views):
+        return None
+    import math
+
+    g = 0
+    for v in views:
+        g = math.gcd(g, v.qty)
+    return sum(((v.avg_fill_price * (v.qty // g)) * (1 if v.side.value == "buy" else -1) for v in views), Decimal(0))
+
+
 def _order(args: argparse.Namespace) -> int:
-    from engine.data.errors import DataError
-    from engine.data.symbols import normalize_symbol
     from engine.paper.orders import OrderType, Quote
     from engine.paper.ticket import TicketError, build_requests
 
-    try:
-        sym = normalize_symbol(args.symbol)
-    except DataError as exc:
-        raise CliError(str(exc)) from None
+    if args.leg:
+        return _package(args)
+    sym = _symbol(args.symbol)
+    if args.side is None or args.qty is None:
+        raise CliError("an order needs --side and --qty")
+    if args.credit:
+        raise CliError("--credit is for a package's net price (with --leg)")
     with _seat(args, create_default=True) as seat:
         s = seat.session
         s.watch("cli", [sym])
@@ -305,7 +438,8 @@ def _positions(args: argparse.Namespace) -> int:
         name = seat.session.account
         ps = seat.broker.positions(name) if name else []
     out = [{"symbol": p.symbol, "qty": _num(p.qty), "avg_price": _num(p.avg_price), "cost": _num(p.cost),
-            "realized_pnl": _num(p.realized_pnl), "fees": _num(p.fees)} for p in ps]
+            "realized_pnl": _num(p.realized_pnl), "fees": _num(p.fees), "multiplier": _num(p.multiplier)}
+           for p in ps]
     if args.json:
         _print_json(out)
     elif not out:

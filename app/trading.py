@@ -62,10 +62,11 @@ def build_paper_session(ctx: "AppContext") -> "PaperSession":
     if not broker.accounts():
         broker.create_account(DEFAULT_ACCOUNT, DEFAULT_CASH, "cash")
     chosen = str(ctx.ui.get("paper_account") or "")
-    from app.features.trading import max_distance_setting
+    from app.features.trading import max_distance_setting, paper_quote_source
+    from app.paper_cli import daily_close
 
-    session = PaperSession(broker, ctx.bus, account=chosen or None, source=DataQuotes(ctx.data),
-                           max_distance_pct=max_distance_setting(ctx.settings))
+    session = PaperSession(broker, ctx.bus, account=chosen or None, source=paper_quote_source(ctx, DataQuotes(ctx.data)),
+                           max_distance_pct=max_distance_setting(ctx.settings), close_of=daily_close(ctx.data))
 
     def remember(e: AccountSelected) -> None:
         # on the bus, not through the bridge: a choice made just before exit is kept

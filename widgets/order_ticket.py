@@ -517,8 +517,11 @@ class OrderTicketWidget(QWidget):
 
     def set_symbol(self, symbol: str) -> None:
         """Trade ``symbol`` (asks the quote driver for a quote right away). Prices typed for
-        the previous symbol are cleared; % legs and % trails stay (they follow the entry)."""
-        symbol = symbol.strip().upper()
+        the previous symbol are cleared; % legs and % trails stay (they follow the entry).
+        An OCC option symbol (padded or compact) trades that contract (quantity in contracts)."""
+        from engine.paper.contracts import compact_symbol
+
+        symbol = compact_symbol(symbol.strip().upper())
         if self.symbol_edit.text() != symbol:
             self.symbol_edit.setText(symbol)
         if symbol == self.symbol:
@@ -729,7 +732,7 @@ class OrderTicketWidget(QWidget):
         try:
             budget = risk_budget(amount, percent=self.risk_unit.currentData() == "percent",
                                  equity=s.equity if s is not None else None)
-            n = size_for_risk(self.side, entry, stop, budget, fee=self.session.fee_model())
+            n = size_for_risk(self.side, entry, stop, budget, fee=self.session.fee_model(self.symbol))
         except ValueError as exc:
             return f"size by risk: {exc}"
         if self.qty_unit.currentIndex() != 0:
@@ -752,7 +755,7 @@ class OrderTicketWidget(QWidget):
             return None, ""
         s = self.session.summary
         equity = s.equity if s is not None and s.equity > 0 else None
-        fee = self.session.fee_model()
+        fee = self.session.fee_model(self.symbol)
         if req.take_profit is not None or req.stop_loss is not None:
             entry = p.price
             try:

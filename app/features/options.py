@@ -317,6 +317,16 @@ def _service(ctx: "AppContext") -> object:
     return ChainService(ctx.db, lambda: ctx.data.source, YahooChainSource(rate=rate))
 
 
+def _trading(ctx: "AppContext") -> Any:
+    """The paper trading session for "Send to ticket" (None when paper trading is not there)."""
+    try:
+        from widgets.trading.session import TradingSession
+
+        return ctx.service(TradingSession)
+    except Exception:  # noqa: BLE001 - the dock still shows analytics without a broker
+        return None
+
+
 def _dock(ctx: "AppContext", instance_id: str) -> "QWidget":
     """One chain per dock; it follows the symbol of the charts in its link group."""
     from app.chart_registry import ChartFollower
@@ -324,7 +334,7 @@ def _dock(ctx: "AppContext", instance_id: str) -> "QWidget":
     from widgets.options import OptionsWidget
 
     svc = ctx.service(ChainService)
-    w = OptionsWidget(svc.get, ctx.tasks)
+    w = OptionsWidget(svc.get, ctx.tasks, trading=_trading(ctx))
     ChartFollower(ctx.chart_registry, instance_id, w, w.set_symbol, lambda _price: None)
     return w
 

@@ -59,6 +59,21 @@ def _apply_distance(ctx: "AppContext", _value: Any) -> None:
         ctx.service(PaperSession).max_distance_pct = max_distance_setting(ctx.settings)
 
 
+def paper_quote_source(ctx: "AppContext", shares: Any) -> Any:
+    """The paper session's quotes: ``shares`` for tickers; option contracts (OCC symbols) from
+    the options feature's chains (``ChainService``: demo, or the cached delayed Yahoo chain),
+    see ``engine.paper.option_quotes``. Without the options feature: ``shares`` alone."""
+    from engine.paper.option_quotes import OptionQuotes
+
+    try:
+        from engine.options.yahoo import ChainService
+
+        chains = ctx.service(ChainService)
+    except LookupError:
+        return shares
+    return OptionQuotes(shares, lambda root: chains.get(root).chain)
+
+
 MAX_DISTANCE_KEY = "trading/max_distance_pct"
 
 #: order confirmation and hotkey trading (the ticket reads them: ``widgets/order_ticket.py``),

@@ -30,7 +30,8 @@ from typing import Protocol
 
 from engine.market.calendar import DEFAULT_EXCHANGE, exchange_for
 from engine.market.calendar import session_close_after as _calendar_close_after
-from engine.paper import contingent, margin, matching
+from engine.paper import contingent, expiry, margin, matching, options
+from engine.paper.contracts import is_option, multiplier
 from engine.paper.day import DayBook
 from engine.paper.errors import InvalidOrder, OrderNotFound, OrderNotWorking
 from engine.paper.fills import FillConfig, trail_stop
@@ -157,6 +158,8 @@ class PaperAccount:
         self._day = DayBook()
         self.orders: dict[str, Order] = {}
         self.prices: dict[str, Decimal] = {}
+        #: the latest quote per symbol (option packages price their legs at bid/ask)
+        self.quotes: dict[str, Quote] = {}
         self.listeners: list[Callable[[PaperAccount, list[OrderEvent], list[Fill]], None]] = []
         self._working: dict[str, list[Order]] = {}
         #: what working orders hold back (``engine.paper.reservations``)
@@ -279,7 +282,7 @@ class PaperAccount:
     def position(self, symbol: str) -> PositionView:
         p = self.ledger.positions.get(symbol)
         if p is None:
-            return PositionView(symbol, 0, None, ZERO, ZERO, ZERO)
+            return PositionView(symbol, 0, None, ZERO, ZERO, ZERO, multiplier(symbol))
         return p.view()
 
     def leverage(self) -> Decimal:
@@ -372,6 +375,8 @@ class PaperAccount:
         the session it is changed in). Raises ``OrderNotFound``, ``OrderNotWorking`` or
         ``ValueError`` (with the reason) for a change that does not fit the order."""
         o = self._get_working(order_id)
+        if o.role is Role.LEG:
+            raise InvalidOrder("a package leg cannot be changed on its own: cancel the package and place it again")
         self.now_ms = now_ms
         expire = o.expire_at_ms
         if tif is not None:
@@ -430,6 +435,8 @@ class PaperAccount:
     def _cancel(self, o: Order, now_ms: int, reason: str, expired: bool = False) -> None:
         cls = OrderExpired if expired else OrderCancelled
         self._emit(o, cls(o.order_id, now_ms, reason=reason))
+        if o.role is Role.LEG:
+            options.cancel_package_rest(self, o, now_ms)
         if o.filled_qty == 0:
             for c in self._children.get(o.order_id, ()):
                 if c.is_working:
@@ -491,9 +498,41 @@ class PaperAccount:
             return self._on_bar(symbol, bar)
 
     def on_quote(self, q: Quote) -> list[Fill]:
-        """Match the symbol's working orders against quote ``q`` (quote-mode rules)."""
+        """Match the symbol's working orders against quote ``q`` (quote-mode rules), then the
+        option packages with a leg in its symbol."""
         with self._call():
-            return self._on_quote(q)
+            self.quotes[q.symbol] = q
+            fills = self._on_quote(q)
+            if self._packages:
+                options.match_packages(self, q.symbol, q.time_ms, fills)
+            return fills
+
+    def settle_expiries(self, now_ms: int, close_of: expiry.CloseOf) -> tuple[list[expiry.Settlement], list[str]]:
+        """Settle option positions whose expiry close has passed (``engine.paper.expiry``):
+        exercised / assigned into shares, cash-settled or expired worthless, in one commit.
+        Returns the settlements and the contracts still waiting for their underlying's close."""
+        with self._call():
+            return expiry.settle(self, now_ms, close_of)
+
+    @property
+    def has_options(self) -> bool:
+        """True when the account holds or works an option contract (buying power then
+        follows ``engine.paper.options``)."""
+        return any(p.mult != 1 and p.qty for p in self.ledger.positions.values()) or any(
+            is_option(s) for s, lst in self._working.items() if lst)
+
+    @property
+    def _packages(self) -> bool:
+        return any(o.role is Role.LEG for lst in self._working.values() for o in lst)
+
+    def submit_package(self, legs: list[OrderRequest], net_price: Decimal | None, tif: TimeInForce,
+                       now_ms: int, tag: str = "") -> list[Order]:
+        """Place a multi-leg option package (``engine.paper.options``): its leg orders, all
+        accepted (filled at once when the quotes meet the net price) or all rejected with the
+        reason. Raises ``InvalidOrder`` for a malformed package (nothing recorded)."""
+        legs, net, tif = options.normalise_package(legs, net_price, tif)
+        with self._call():
+            return options.submit_package(self, legs, net, tif, now_ms, tag)
 
 
     # ------------------------------------------------------------------ summary

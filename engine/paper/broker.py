@@ -50,6 +50,9 @@ from engine.paper.errors import (
     UnknownAccount,
 )
 from engine.paper.events import AccountChanged, FillOccurred, OrderUpdated, PositionChanged
+from engine.paper.contracts import is_option
+from engine.paper.expiry import CloseOf, Settlement
+from engine.paper.expiry import due as expiry_due
 from engine.paper.fills import DEFAULT_COMMISSION, FillConfig
 from engine.paper.ledger import PositionView
 from engine.paper.money import MAX_QTY, show, to_money, to_price, to_qty
@@ -110,6 +113,10 @@ def time_ms(v: object, what: str = "time") -> int:
     if not 0 <= t < MAX_TIME_MS:
         raise InvalidValue(f"{what} {show(v)} is not a plausible epoch-millisecond time")
     return t
+
+
+def _is_zero(v: object) -> bool:
+    return isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) and v == 0
 
 
 _time = time_ms  # inside on_quote the name ``time_ms`` is its parameter
@@ -335,7 +342,7 @@ class PaperBroker:
             acct = self._account(name)
             # the last prices are market data, not ledger: the store does not hold them, so a
             # rebuild gets them back from here (as they were before the call)
-            prices, now_ms = dict(acct.prices), acct.now_ms
+            prices, now_ms, quotes = dict(acct.prices), acct.now_ms, dict(acct.quotes)
             try:
                 yield acct
             except Exception:
@@ -344,6 +351,7 @@ class PaperBroker:
                         self._reload(name)
                         fresh = self._accounts[name]
                         fresh.prices.update(prices)
+                        fresh.quotes.update(quotes)
                         fresh.now_ms = now_ms
                     except Exception:  # noqa: BLE001 - keep the original error
                         log.exception("could not rebuild paper account %r after a failed call", name)
@@ -432,6 +440,52 @@ class PaperBroker:
             x, y = a.submit_oco(first, second, self.clock())
             return x.view(), y.view()
 
+    def submit_package(
+        self, account: str, legs: list[OrderRequest], net_price: Decimal | float | int | str | None = None,
+        tif: TimeInForce | str = TimeInForce.DAY, tag: str = "",
+    ) -> list[OrderView]:
+        """Place a multi-leg option package (``engine.paper.options``): legs (market
+        ``OrderRequest`` s of OCC symbols: side and contracts) filled together or not at all,
+        at a net price per package unit no worse than ``net_price`` (per share: a debit > 0, a
+        credit < 0; None: at market). Returns the leg orders, all accepted (filled when the
+        quotes allow) or all rejected with the reason; durably recorded. Raises
+        ``UnknownAccount`` or ``InvalidOrder`` (nothing recorded)."""
+        legs = [self._request(x, "order leg") for x in legs] if isinstance(legs, (list, tuple)) else legs
+        with self._guard(account) as a:
+            return [o.view() for o in a.submit_package(legs, net_price, tif, self.clock(), tag)]  # type: ignore[arg-type]
+
+    def preview_options(self, account: str, legs: list[OrderRequest],
+                        net_price: Decimal | None = None) -> dict[str, object]:
+        """What sending option ``legs`` (one order, or a package) would do now, for a
+        confirmation: net price, premium, fees, the Reg-T requirement change, max loss and
+        profit, buying power and why it would be refused (``engine.paper.options.preview``)."""
+        from engine.paper import options
+
+        legs = [self._request(x, "order leg") for x in legs]
+        with self._lock:
+            return options.preview(self._account(account), legs, net_price)
+
+    def settle_expiries(self, close_of: CloseOf) -> tuple[list[tuple[str, Settlement]], list[str]]:
+        """Settle every account's option positions whose expiry close has passed
+        (``engine.paper.expiry``): returns (account, settlement) pairs and the sentences of
+        contracts still waiting for their underlying's close. Idempotent; each account's
+        settlements are one commit."""
+        done: list[tuple[str, Settlement]] = []
+        waiting: list[str] = []
+        with self._locked():
+            now = self.clock()
+            for name in list(self._accounts):
+                if not expiry_due(self._accounts[name], now):
+                    continue
+                with self._guard(name) as a:
+                    got, wait = a.settle_expiries(now, close_of)
+                done.extend((name, x) for x in got)
+                waiting.extend(wait)
+                for x in got:
+                    self._post(Notification("Paper trading", f"{name}: {x.symbol} {x.action} ({x.qty:+d} contracts, "
+                                            f"underlying close {x.close})", "info"))
+        return done, waiting
+
     def _owner(self, order_id: object) -> str:
         if not isinstance(order_id, str):
             raise OrderNotFound(f"an order id must be text, not {show(order_id)}")
@@ -498,7 +552,9 @@ class PaperBroker:
         """
         try:
             sym = to_symbol(symbol)
-            b, k = to_price(bid, "bid"), to_price(ask, "ask")
+            # an option may be quoted without a bid (a far wing): 0, never negative
+            b = Decimal(0) if is_option(sym) and _is_zero(bid) else to_price(bid, "bid")
+            k = to_price(ask, "ask")
             lst = to_price(last, "last price") if last is not None else None
             t = _time(time_ms, "quote time") if time_ms is not None else None
         except InvalidMarketData:

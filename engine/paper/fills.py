@@ -50,7 +50,8 @@ after submission + *N* ms. Then, for each eligible bar (O, H, L, C, V), as backt
 
 Quote mode (live paper on delayed quotes)
 -----------------------------------------
-* **Market** buys fill at the ask, sells at the bid — never inside the spread.
+* **Market** buys fill at the ask, sells at the bid — never inside the spread. An option
+  quote may have no bid (0, a far wing): buys still fill at its ask, sells wait for a bid.
 * **Limit** buys fill at the ask when ask ≤ limit, sells at the bid when bid ≥ limit.
 * **Stops** trigger on the last trade price (the bid for sells / the ask for buys when no
   last is known): buy when last ≥ stop, sell when last ≤ stop; then fill as market (stop)
@@ -84,7 +85,9 @@ trade value), ``flat:A`` per fill; any of them followed by ``+reg`` adds the US 
 fees on sells (SEC Section 31 fee on the sale proceeds and FINRA TAF per share sold, capped
 per trade; ``+reg:SEC_RATE:TAF_PER_SHARE:TAF_MAX`` sets the rates). New live paper accounts
 get IBKR Pro fixed (``per_share:0.005:1.00:1``) unless another model is picked; each
-account keeps the model it was created with. Backtests default to none. Latency: see bar
+account keeps the model it was created with. Option orders pay the account's option model,
+by default IBKR Pro options ``per_contract:0.65:1.00`` ($0.65 a contract, $1.00 minimum per
+order; see [Options paper trading](#options-paper-trading)). Backtests default to none. Latency: see bar
 mode above; in quote mode an order ignores quotes stamped earlier than submission + latency.
 
 Accounts
@@ -105,6 +108,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from engine.paper.contracts import is_option
 from engine.paper.money import CENT, ZERO, fee_cents, price_against
 from engine.paper.orders import Bar, Order, OrderType, Quote, _fast_init
 
@@ -313,13 +317,36 @@ class WithRegulatoryFees:
         return self.base.order_fee(prev_qty, prev_value, qty, price, is_sell) + self.fees.fee(qty, price, is_sell)
 
 
-Commission = NoCommission | PerShare | PercentCommission | FlatCommission | WithRegulatoryFees
+@dataclass(frozen=True, slots=True)
+class PerContract:
+    """Options: ``rate`` per contract, at least ``minimum`` per order (quantities are
+    contracts; the premium does not matter)."""
+
+    rate: Decimal
+    minimum: Decimal = ZERO
+
+    def spec(self) -> str:
+        return f"per_contract:{self.rate}:{self.minimum}"
+
+    def fee(self, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
+        return fee_cents(max(self.rate * qty, self.minimum)) if qty > 0 else ZERO
+
+    def order_fee(self, prev_qty: int, prev_value: Decimal, qty: int, price: Decimal, is_sell: bool = False) -> Decimal:
+        """This execution's part of the order's fee (the minimum applies once per order)."""
+        return max(self.fee(prev_qty + qty, price) - self.fee(prev_qty, price), ZERO)
+
+
+Commission = NoCommission | PerShare | PercentCommission | FlatCommission | WithRegulatoryFees | PerContract
 
 #: Interactive Brokers Pro, fixed pricing (US stocks): $0.005 a share, at least $1.00 and at
 #: most 1 % of the trade value per order (interactivebrokers.com, "Commissions Stocks").
 IBKR_PRO_FIXED = PerShare(Decimal("0.005"), Decimal("1.00"), Decimal("1"))
 #: The commission of a new paper account unless another model is picked.
 DEFAULT_COMMISSION: Commission = IBKR_PRO_FIXED
+#: Interactive Brokers Pro, US options (fixed, premium ≥ $0.10): $0.65 a contract, at least
+#: $1.00 per order (interactivebrokers.com, "Commissions Options"). Every account's option
+#: orders pay this unless its config names another ``option_commission``.
+IBKR_PRO_OPTIONS = PerContract(Decimal("0.65"), Decimal("1.00"))
 #: Named models a front end offers (spec strings for ``parse_commission``).
 COMMISSION_MODELS: dict[str, str] = {
     "IBKR Pro fixed": IBKR_PRO_FIXED.spec(),
@@ -354,8 +381,8 @@ def parse_commission(spec: str) -> Commission:
     if plus:
         base = parse_commission(base_text)
         try:
-            if isinstance(base, WithRegulatoryFees):
-                raise ValueError
+            if isinstance(base, (WithRegulatoryFees, PerContract)):
+                raise ValueError  # SEC/FINRA share fees do not apply to a per-contract model here
             return WithRegulatoryFees(base, _parse_reg(reg_text.strip()))
         except (ArithmeticError, ValueError):
             raise ValueError(
@@ -377,11 +404,14 @@ def parse_commission(spec: str) -> Commission:
             return PercentCommission(nums[0])
         if parts[0] == "flat" and len(nums) == 1 and nums[0] <= _MAX_FEE:
             return FlatCommission(nums[0])
+        if parts[0] == "per_contract" and 1 <= len(nums) <= 2 and nums[0] <= _MAX_FEE \
+                and (len(nums) < 2 or nums[1] <= _MAX_FEE):
+            return PerContract(nums[0], nums[1] if len(nums) > 1 else ZERO)
     except (ArithmeticError, ValueError):
         pass
     raise ValueError(
         f"commission {spec!r} not understood; use none, per_share:RATE[:MIN[:MAX_PCT]], "
-        "percent:P or flat:AMOUNT (e.g. per_share:0.005:1.0), with RATE and P at most 100 and amounts at most 1000000"
+        "percent:P, flat:AMOUNT or per_contract:RATE[:MIN] (e.g. per_share:0.005:1.0), with RATE and P at most 100 and amounts at most 1000000"
     )
 
 
@@ -420,6 +450,12 @@ class FillConfig:
     commission: Commission = NoCommission()
     participation: float = 0.10
     latency_ms: int = 0
+    #: what option orders pay (``commission`` stays the shares' model)
+    option_commission: Commission = IBKR_PRO_OPTIONS
+
+    def commission_for(self, symbol: str) -> Commission:
+        """The commission model of orders in ``symbol`` (an OCC symbol: ``option_commission``)."""
+        return self.option_commission if is_option(symbol) else self.commission
 
     def __post_init__(self) -> None:
         p, lat = self.participation, self.latency_ms
@@ -427,7 +463,8 @@ class FillConfig:
             raise ValueError(f"participation must be a number in (0, 1], not {p!r}")
         if isinstance(lat, bool) or not isinstance(lat, int) or lat > 86_400_000:
             raise ValueError(f"latency must be whole milliseconds up to a day, not {lat!r}")
-        if not isinstance(self.slippage, Slippage) or not isinstance(self.commission, Commission):
+        if not isinstance(self.slippage, Slippage) or not isinstance(self.commission, Commission) \
+                or not isinstance(self.option_commission, Commission):
             raise ValueError("slippage and commission must be models of engine.paper.fills")
         if not (0 < self.participation <= 1):
             raise ValueError(f"participation must be in (0, 1], not {self.participation}")
@@ -507,6 +544,8 @@ def match_quote(order: Order, q: Quote) -> Match:
     t = order.type
     is_buy = order.is_buy
     px = q.ask if is_buy else q.bid
+    if not px > 0:
+        return NO_MATCH  # an option quote without a bid: nothing to sell into
     if t is OrderType.MARKET:
         return Match(px)
     if t is OrderType.LIMIT:

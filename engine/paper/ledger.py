@@ -4,6 +4,10 @@ The ledger is a pure function of (initial cash, fills): ``Ledger.from_fills`` re
 which is how a restart and a reconciliation check work. Cash is exact (``Decimal``):
 cash = initial − Σ signed qty × price − Σ fees. Realized P&L uses FIFO lots, which keeps it
 exact too (an average cost would need a rounded division). Shorts are negative quantities.
+
+Option contracts (``engine.paper.contracts``) are booked like shares with their multiplier:
+qty in contracts, prices per share, every money figure (cash, cost, realized and unrealized
+P&L, market value) × 100.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from engine.paper.contracts import multiplier
 from engine.paper.money import PRICE_QUANTUM, ZERO
 from engine.paper.orders import DuplicateFill, Fill, Side
 
@@ -23,18 +28,21 @@ class PositionView:
     symbol: str
     qty: int
     avg_price: Decimal | None
-    cost: Decimal  # Σ open lots' qty × price (negative for shorts)
+    cost: Decimal  # Σ open lots' qty × price × multiplier (negative for shorts)
     realized_pnl: Decimal  # before fees
     fees: Decimal
+    #: shares per unit: 100 for an option contract
+    multiplier: int = 1
 
 
 class Position:
     """Open FIFO lots of one symbol plus its realized P&L."""
 
-    __slots__ = ("symbol", "qty", "lots", "realized", "fees")
+    __slots__ = ("symbol", "qty", "lots", "realized", "fees", "mult")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
+        self.mult = multiplier(symbol)
         self.qty = 0
         self.lots: deque[list[Any]] = deque()  # [signed qty: int, price: Decimal]
         self.realized = ZERO
@@ -64,16 +72,19 @@ class Position:
         if left:
             lots.append([left, price])
         self.qty += signed
+        if self.mult != 1:
+            realized *= self.mult
         self.realized += realized
         return realized
 
     def cost(self) -> Decimal:
-        return sum((q * p for q, p in self.lots), ZERO)
+        c = sum((q * p for q, p in self.lots), ZERO)
+        return c * self.mult if self.mult != 1 else c
 
     def view(self) -> PositionView:
         c = self.cost()
-        avg = (c / self.qty).quantize(PRICE_QUANTUM) if self.qty else None
-        return PositionView(self.symbol, self.qty, avg, c, self.realized, self.fees)
+        avg = (c / (self.qty * self.mult)).quantize(PRICE_QUANTUM) if self.qty else None
+        return PositionView(self.symbol, self.qty, avg, c, self.realized, self.fees, self.mult)
 
 
 class Ledger:
@@ -103,6 +114,8 @@ class Ledger:
         pos = self.positions.get(fill.symbol)
         if pos is None:
             pos = self.positions[fill.symbol] = Position(fill.symbol)
+        if pos.mult != 1:
+            self.cash -= signed * fill.price * (pos.mult - 1)
         r = pos.apply(signed, fill.price, fill.fee)
         self.realized += r
         return r
@@ -125,7 +138,7 @@ class Ledger:
         for s, p in self.positions.items():
             if p.qty:
                 px = prices.get(s)
-                total += p.qty * px if px is not None else p.cost()
+                total += p.qty * px * p.mult if px is not None else p.cost()
         return total
 
     def gross_exposure(self, prices: dict[str, Decimal]) -> Decimal:
@@ -133,7 +146,7 @@ class Ledger:
         for s, p in self.positions.items():
             if p.qty:
                 px = prices.get(s)
-                total += abs(p.qty * px) if px is not None else abs(p.cost())
+                total += abs(p.qty * px * p.mult) if px is not None else abs(p.cost())
         return total
 
     def equity(self, prices: dict[str, Decimal]) -> Decimal:
@@ -143,5 +156,5 @@ class Ledger:
         total = ZERO
         for s, p in self.positions.items():
             if p.qty and s in prices:
-                total += p.qty * prices[s] - p.cost()
+                total += p.qty * prices[s] * p.mult - p.cost()
         return total

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from engine.formatting import money
 from engine.market.calendar import DEFAULT_EXCHANGE, get_calendar
+from engine.paper.contracts import is_option
 from engine.paper.money import ZERO
 from engine.paper.orders import Order, OrderRequest, Side
 
@@ -61,8 +62,21 @@ def leverage(acct: PaperAccount) -> Decimal:
 
 def buying_power(acct: PaperAccount) -> Decimal:
     """What new orders may still commit: cash (cash account) or leverage × equity − gross
-    exposure (margin), less what working orders hold back."""
+    exposure (margin), less what working orders hold back. With options
+    (``engine.paper.options``): less their Reg-T requirement and what working packages hold;
+    long options count as paid for (no loan value) and are not share exposure."""
     _, held = acct._reserved(None, True)
+    if acct.has_options:
+        from engine.paper import options
+
+        try:
+            req = options.option_requirement(acct) + options.package_hold(acct)
+        except ValueError:
+            req = options.package_hold(acct)
+        if acct.kind is AccountKind.CASH:
+            return acct.ledger.cash - held - req
+        eq = acct.ledger.equity(acct.prices) - options.long_option_value(acct) - req
+        return acct.leverage() * eq - options.share_exposure(acct) - acct._held_exposure()
     if acct.kind is AccountKind.CASH:
         return acct.ledger.cash - held
     eq = acct.ledger.equity(acct.prices)
@@ -90,6 +104,10 @@ def held_exposure(acct: PaperAccount) -> Decimal:
 
 def check_buying_power(acct: PaperAccount, req: OrderRequest, qty: int, group: str | None = None) -> str | None:
     """Why this order cannot be afforded (None if it can)."""
+    if is_option(req.symbol):
+        from engine.paper import options
+
+        return options.check_single(acct, req, qty)
     is_buy = req.side is Side.BUY
     pos = acct.ledger.qty(req.symbol)
     px = acct._ref_price(req.symbol, req.type, req.limit_price, req.stop_price, is_buy)
@@ -131,6 +149,10 @@ def check_buying_power(acct: PaperAccount, req: OrderRequest, qty: int, group: s
 
 def fill_problem(acct: PaperAccount, o: Order, qty: int, price: Decimal, fee: Decimal) -> str | None:
     """Why a fill can no longer be afforded at its actual price (None if it can)."""
+    if is_option(o.symbol):
+        from engine.paper import options
+
+        return options.fill_problem(acct, o, qty, price, fee)
     pos = acct.ledger.qty(o.symbol)
     signed = qty if o.is_buy else -qty
     if abs(pos + signed) <= abs(pos) and (pos + signed) * pos >= 0:

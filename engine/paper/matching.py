@@ -19,6 +19,7 @@ from engine.paper.orders import (
     OrderTriggered,
     OrderType,
     Quote,
+    Role,
     TimeInForce,
 )
 
@@ -30,6 +31,7 @@ _PF = OrderState.PARTIALLY_FILLED
 _IOC = TimeInForce.IOC
 _FOK = TimeInForce.FOK
 #: matching order within one bar or quote: market first, then stops, then limits
+_LEG = Role.LEG
 _RANK = {
     OrderType.MARKET: 0,
     OrderType.STOP: 1,
@@ -55,7 +57,7 @@ def on_bar(acct: PaperAccount, symbol: str, bar: Bar) -> list[Fill]:
                         acct._cancel(x, t, "DAY order expired at the session close", expired=True)
                 break
         eligible = [o for o in lst if (o.state is _ACC or o.state is _PF) and t > o.created_ms
-                    and t >= o.active_from_ms]
+                    and t >= o.active_from_ms and o.role is not _LEG]
         if len(eligible) > 1:
             eligible.sort(key=lambda o: _RANK[o.type])
         cap = participation_cap(bar.volume, acct.config.participation)
@@ -98,7 +100,9 @@ def on_quote(acct: PaperAccount, q: Quote) -> list[Fill]:
         for o in list(lst):
             if o.expire_at_ms is not None and o.expire_at_ms <= t and o.is_working:
                 acct._cancel(o, t, "DAY order expired at the session close", expired=True)
-        eligible = [o for o in lst if o.is_active and t >= o.active_from_ms and t >= o.created_ms]
+        # package legs fill only together, at their net price (``engine.paper.package``)
+        eligible = [o for o in lst if o.is_active and t >= o.active_from_ms and t >= o.created_ms
+                    and o.role is not _LEG]
         eligible.sort(key=lambda o: _RANK[o.type])
         last = q.last if q.last is not None else (q.bid + q.ask) / 2
         acct.prices[q.symbol] = last
@@ -167,7 +171,7 @@ def execute(
         return 0
     volume = bar.volume if bar is not None else 0.0
     price = fill_price(o, m, acct.config.slippage, qty, volume, bar, q is not None)
-    fee = acct.config.commission.order_fee(o.filled_qty, o.notional, qty, price, not o.is_buy)
+    fee = acct.config.commission_for(o.symbol).order_fee(o.filled_qty, o.notional, qty, price, not o.is_buy)
     why = acct._fill_problem(o, qty, price, fee)
     if why is not None:
         acct._cancel(o, t, why)

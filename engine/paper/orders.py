@@ -116,6 +116,9 @@ class Role(enum.StrEnum):
     TAKE_PROFIT = "take_profit"
     STOP_LOSS = "stop_loss"
     OCO = "oco"
+    #: one leg of a multi-leg option package (``oco_group`` is the package id): filled
+    #: only together with the other legs, at the package's net price
+    LEG = "leg"
 
 
 # --------------------------------------------------------------------------- values
@@ -143,6 +146,13 @@ def to_symbol(v: object, what: str = "symbol") -> str:
     s = v.strip()
     if not s:
         raise InvalidValue(f"{what} is empty")
+    if " " in s:
+        # a padded OCC option symbol ("AAPL  261218C00200000") becomes the compact form
+        from engine.paper.contracts import option_contract
+
+        c = option_contract(s)
+        if c is not None:
+            s = c.symbol
     if len(s) > 32 or not s.isprintable() or any(c.isspace() for c in s):
         raise InvalidValue(f"{what} {show(v)} is not a ticker symbol (1-32 characters, no blanks)")
     return s
@@ -342,6 +352,10 @@ class OrderSubmitted(OrderEvent):
     role: Role = Role.SINGLE
     active_from_ms: int = 0
     tag: str = ""
+    #: package legs: the net limit per package unit (per share: debit > 0, credit < 0;
+    #: None: at market) and this leg's contracts per package unit
+    net_price: Decimal | None = None
+    ratio: int = 1
 
 
 @_fast_init
@@ -507,7 +521,7 @@ class Order:
         "notional", "fees", "limit_price", "stop_price", "trail_amount", "trail_percent",
         "trail_ref", "triggered", "parent_id", "oco_group", "role", "active_from_ms",
         "expire_at_ms", "created_ms", "updated_ms", "reason", "tag", "fill_ids", "events",
-        "is_buy",
+        "is_buy", "net_price", "ratio",
     )
 
     def __init__(self, ev: OrderSubmitted) -> None:
@@ -538,6 +552,8 @@ class Order:
         self.updated_ms = ev.time_ms
         self.reason = ""
         self.tag = ev.tag
+        self.net_price = ev.net_price
+        self.ratio = ev.ratio
         self.fill_ids: set[str] = set()
         self.events: list[OrderEvent] = [ev]
 

@@ -21,6 +21,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from engine.formatting import money
 from engine.paper.margin import AccountKind
+from engine.paper.contracts import multiplier
 from engine.paper.money import CENT, ZERO
 from engine.paper.orders import OrderRequest, OrderType, Side
 
@@ -111,8 +112,17 @@ def preview_order(
             problems.append(f"no quote for {req.symbol or 'this symbol'} yet; wait for one or use a limit order")
         return OrderPreview(None, None, None, None, tuple(dict.fromkeys(problems)))
     qty = req.qty if isinstance(req.qty, int) and req.qty > 0 else 0
-    notional = qty * px
+    mult = multiplier(req.symbol)
+    notional = qty * px * mult
     buy = req.side is Side.BUY
+    if mult != 1:
+        # an option: a buy pays its premium in full; what a sale takes is its Reg-T
+        # requirement, which the broker computes from the whole account when it is sent
+        cost = notional + fee if buy else ZERO
+        after = buying_power - cost if buy else buying_power + notional - fee
+        if buy and cost > buying_power:
+            problems.append(f"exceeds buying power by {money(cost - max(buying_power, ZERO))}")
+        return OrderPreview(px, notional, cost, after, tuple(dict.fromkeys(problems)))
     if kind is AccountKind.CASH:
         if buy:
             cost = notional + fee

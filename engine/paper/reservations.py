@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from engine.paper.money import ZERO
-from engine.paper.orders import Order, OrderState, OrderType
+from engine.paper.contracts import multiplier
+from engine.paper.orders import Order, OrderState, OrderType, Role
 
 if TYPE_CHECKING:
     from engine.paper.account import PaperAccount
@@ -43,12 +44,12 @@ class Reservations:
         dyn = self.dynamic.get(o.symbol)
         if dyn is not None:
             dyn.pop(o.order_id, None)
-        if not o.is_working or o.state is OrderState.WAITING:
-            return
+        if not o.is_working or o.state is OrderState.WAITING or o.role is Role.LEG:
+            return  # package legs: what they hold is the package's (``engine.paper.regt``)
         if o.oco_group is None and o.type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
             key = (o.symbol, o.is_buy)
             leaves = o.leaves_qty
-            money = leaves * (o.limit_price or ZERO)
+            money = leaves * (o.limit_price or ZERO) * multiplier(o.symbol)
             tot = self.static.get(key, (0, ZERO))
             self.static[key] = (tot[0] + leaves, tot[1] + money)
             self.static_of[o.order_id] = (key, leaves, money)
@@ -79,7 +80,7 @@ def reserved(acct: PaperAccount, symbol: str | None, buy: bool, exclude_group: s
             g = o.oco_group
             if g is None:
                 shares += o.leaves_qty
-                money += o.leaves_qty * (order_ref_price(prices, o) or ZERO)
+                money += o.leaves_qty * (order_ref_price(prices, o) or ZERO) * multiplier(o.symbol)
                 continue
             if g in seen or g == exclude_group:
                 continue
@@ -89,7 +90,7 @@ def reserved(acct: PaperAccount, symbol: str | None, buy: bool, exclude_group: s
             members = [x for x in acct._groups.get(g, [o]) if x.is_working and x.is_buy == buy
                        and x.state is not OrderState.WAITING] or [o]
             shares += max(x.leaves_qty for x in members)
-            money += max(x.leaves_qty * (order_ref_price(prices, x) or ZERO) for x in members)
+            money += max(x.leaves_qty * (order_ref_price(prices, x) or ZERO) for x in members) * multiplier(sym)
     return shares, money
 
 

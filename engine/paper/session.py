@@ -20,6 +20,7 @@ threads it accepts (today the thread that opened it, sqlite3's ``check_same_thre
 """
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -31,8 +32,10 @@ from engine.events import Event, EventBus
 from engine.formatting import money
 from engine.paper.account import AccountSummary
 from engine.paper.broker import PaperBroker
+from engine.paper.contracts import compact_symbol
 from engine.paper.checks import DEFAULT_MAX_DISTANCE_PCT, MarketCheck, check_modify, check_order, max_distance
 from engine.paper.events import AccountChanged, OrderUpdated, PositionChanged
+from engine.paper.expiry import CloseOf, Settlement
 from engine.paper.feed import QuoteFeed, QuoteSource, quote_last
 from engine.paper.ledger import PositionView
 from engine.paper.money import to_price
@@ -94,7 +97,7 @@ def mark_positions(account: str, positions: Iterable[PositionView], quotes: dict
             marks[p.symbol] = PositionMark(p.symbol, p.qty, None, None, None)
             continue
         last = quote_last(q)
-        mv = p.qty * last
+        mv = p.qty * last * p.multiplier
         unreal = (mv - p.cost).quantize(_CENT)
         total += unreal
         marks[p.symbol] = PositionMark(p.symbol, p.qty, last, mv, unreal)
@@ -120,8 +123,12 @@ class PaperSession:
         self, broker: PaperBroker, bus: EventBus, *, account: str | None = None,
         source: QuoteSource | None = None, clock: Callable[[], int] | None = None,
         max_distance_pct: Decimal | int | str = DEFAULT_MAX_DISTANCE_PCT,
+        close_of: CloseOf | None = None,
     ) -> None:
         self.broker = broker
+        #: the underlying's close on an option's expiry day (``engine.paper.expiry``); None:
+        #: only the session's own quote of it on that day after the close
+        self.close_of = close_of
         self.bus = bus
         self._lock = threading.RLock()
         self._account = ""
@@ -221,7 +228,7 @@ class PaperSession:
         """Why ``symbol`` has no quote, one sentence; "" when the session has one. E.g. "FUT
         has no stored bars: import a CSV or switch the data source". Front ends show it and
         do not send; ``submit`` refuses with it."""
-        sym = symbol.strip().upper() if isinstance(symbol, str) else ""
+        sym = compact_symbol(symbol.strip().upper()) if isinstance(symbol, str) else ""
         if not sym:
             return "no symbol"
         if sym in self._quotes:
@@ -267,7 +274,7 @@ class PaperSession:
     def watch(self, owner: str, symbols: Iterable[str]) -> None:
         """``owner`` (e.g. a ticket) needs quotes for ``symbols`` (replacing what it watched
         before; an empty list stops). Symbols are upper-cased, blanks dropped."""
-        syms = tuple(dict.fromkeys(s.strip().upper() for s in symbols if s and s.strip()))
+        syms = tuple(dict.fromkeys(compact_symbol(s.strip().upper()) for s in symbols if s and s.strip()))
         with self._lock:
             if syms:
                 self._watch[owner] = syms
@@ -299,7 +306,115 @@ class PaperSession:
             events.extend(self._refresh_summary_locked())
             events.append(QuotesApplied(self, tuple(good), self._marks))
         self._publish(events)
+        self.settle_expiries()
         return fills
+
+    # ---------------------------------------------------------------- options
+    def underlying_close(self, symbol: str, day: _dt.date) -> Decimal | None:
+        """``symbol``'s close on ``day``: from ``close_of`` (stored daily bars), else this
+        session's latest quote of it when that quote is from ``day`` at or after its close."""
+        if self.close_of is not None:
+            got = self.close_of(symbol, day)
+            if got is not None:
+                return got
+        q = self._quotes.get(symbol)
+        if q is None:
+            return None
+        from engine.paper.expiry import expiry_close_ms
+        from engine.paper.options import ny_date
+
+        try:
+            closes = expiry_close_ms(day)
+        except ValueError:
+            return None
+        if ny_date(q.time_ms) == day and q.time_ms >= closes - 60_000:
+            return quote_last(q)
+        return None
+
+    def settle_expiries(self) -> CommandResult[list[Settlement]]:
+        """Settle option positions whose expiry close has passed, in every account
+        (``PaperBroker.settle_expiries``): the settlements, or why it could not be done."""
+        try:
+            done, waiting = self.broker.settle_expiries(self.underlying_close)
+        except (KeyError, ValueError) as exc:
+            return CommandResult(None, _reason(exc))
+        except Exception as exc:  # noqa: BLE001 - a store error: retried on the next round
+            log.warning("option expiries not settled yet: %s", exc)
+            return CommandResult(None, str(exc))
+        if waiting:
+            log.info("option expiries waiting: %s", "; ".join(waiting))
+        return CommandResult([x for _a, x in done], "; ".join(waiting) if waiting and not done else None)
+
+    def package_of(self, symbol: str) -> str:
+        """The package (multi-leg order id, ``oco_group`` of its legs) that last traded
+        ``symbol`` in the selected account; "" when its latest fill was a single order."""
+        a = self._account
+        if not a:
+            return ""
+        try:
+            for f in reversed(self.broker.fills(a)):
+                if f.symbol == symbol:
+                    o = self.broker.order(f.order_id)
+                    return o.oco_group or "" if o.role is Role.LEG else ""
+        except (KeyError, ValueError):
+            return ""
+        return ""
+
+    def option_greeks(self, symbol: str) -> dict[str, float] | None:
+        """Per-share delta, gamma, theta, vega (and iv, spot) of an option at its latest
+        quote, when the quote source computes them (``OptionQuotes``); else None."""
+        src = self.feed.source if self.feed is not None else None
+        fn = getattr(src, "greeks", None)
+        return fn(symbol) if fn is not None else None
+
+    def prepare_options(self, legs: Sequence[OrderRequest], net_price: Decimal | None = None,
+                        owner: str = "options") -> CommandResult[dict[str, object]]:
+        """Quote option ``legs`` now (and their underlyings; ``owner`` keeps watching them) and
+        preview them for a confirmation (``PaperBroker.preview_options``). Run it where
+        broker commands run (the broker thread)."""
+        if not self._account:
+            return CommandResult(None, NO_ACCOUNT)
+        from engine.paper.contracts import option_contract
+        from engine.paper.feed import quote_all
+
+        syms: list[str] = []
+        for r in legs:
+            c = option_contract(r.symbol)
+            if c is not None:
+                syms += [c.underlying, r.symbol]
+        self.watch(owner, syms)
+        if self.feed is not None:
+            try:
+                self.apply_quotes(quote_all(self.feed.source, list(dict.fromkeys(syms)), self.feed.clock()))
+            except Exception as exc:  # noqa: BLE001 - the preview says there is no quote
+                log.warning("option quotes failed: %s", exc)
+        for r in legs:
+            why = self.no_quote_reason(r.symbol)
+            if why:
+                return CommandResult(None, why)
+        return self._run(self.broker.preview_options, self._account, list(legs), net_price)
+
+    def submit_package(self, legs: Sequence[OrderRequest], net_price: Decimal | str | None = None, *,
+                       tif: str = "day", tag: str = "") -> CommandResult[tuple[OrderView, ...]]:
+        """Place a multi-leg option package in the selected account (``PaperBroker.submit_package``):
+        every leg must have a fresh quote (else the refusal is its ``no_quote_reason``); the
+        legs come back accepted (filled when the quotes meet the net price) or rejected with why."""
+        if not self._account:
+            return CommandResult(None, NO_ACCOUNT)
+        if not all(isinstance(r, OrderRequest) for r in legs):
+            return CommandResult(None, "legs must be OrderRequests")
+        for r in legs:
+            why = self.no_quote_reason(r.symbol) or self.quote_problem(r.symbol)
+            if why:
+                return CommandResult(None, why)
+        res: CommandResult[list[OrderView]] = self._run(self.broker.submit_package, self._account, list(legs),
+                                                        net_price, tif, tag)
+        if res.value is None:
+            return CommandResult(None, res.error)
+        views = tuple(res.value)
+        if views and views[0].state is OrderState.REJECTED:
+            return CommandResult(views, f"package rejected: {views[0].reason}")
+        return CommandResult(views)
 
     # ---------------------------------------------------------------- accounts
     def select(self, name: str) -> CommandResult[str]:

@@ -25,7 +25,7 @@ from typing import Any
 
 from engine.paper.account import AccountKind, PaperAccount
 from engine.paper.errors import Quarantined
-from engine.paper.fills import FillConfig, parse_commission, parse_slippage
+from engine.paper.fills import IBKR_PRO_OPTIONS, FillConfig, parse_commission, parse_slippage
 from engine.paper.money import MAX_CASH, MAX_PRICE, MAX_QTY, show
 from engine.paper.orders import (
     EVENT_TYPES,
@@ -43,6 +43,7 @@ from engine.paper.orders import (
     Side,
     TimeInForce,
 )
+from engine.paper.contracts import is_option
 from engine.store.db import store_errors
 
 _ENUMS = {"side": Side, "type": OrderType, "tif": TimeInForce, "role": Role}
@@ -102,7 +103,8 @@ def check_fill(f: Fill) -> None:
     _int(f.qty, "fill quantity", 1)
     if f.qty >= MAX_QTY:
         raise ValueError(f"fill quantity {f.qty} is too large")
-    _price(f.price, "fill price")
+    if not (f.price == 0 and type(f.price) is Decimal and is_option(f.symbol)):
+        _price(f.price, "fill price")  # an option expiring worthless closes at 0
     if type(f.fee) is not Decimal or not f.fee.is_finite() or not (0 <= f.fee < MAX_CASH):
         raise ValueError(f"fill fee is {show(f.fee)}")
     _int(f.time_ms, "fill time", 0)
@@ -124,6 +126,11 @@ def check_event(ev: OrderEvent, order_id: str) -> None:
         elif n in _PRICES:
             if v is not None or type(ev) is OrderTriggered or type(ev) is OrderTrailMoved:
                 _price(v, n.replace("_", " "))
+        elif n == "net_price":
+            if v is not None and (type(v) is not Decimal or not v.is_finite() or not abs(v) < MAX_PRICE):
+                raise ValueError(f"net price is {show(v)}")
+        elif n == "ratio":
+            _int(v, "ratio", 1)
         elif n == "trail_percent":
             if v is not None and (type(v) is not Decimal or not v.is_finite() or not (0 < v < 100)):
                 raise ValueError(f"trail percent is {show(v)}")
@@ -169,6 +176,7 @@ def config_to_json(c: FillConfig) -> str:
     return json.dumps({
         "slippage": c.slippage.spec(), "commission": c.commission.spec(),
         "participation": c.participation, "latency_ms": c.latency_ms,
+        "option_commission": c.option_commission.spec(),
     })
 
 
@@ -177,6 +185,8 @@ def config_from_json(text: str) -> FillConfig:
     return FillConfig(
         parse_slippage(d.get("slippage", "none")), parse_commission(d.get("commission", "none")),
         float(d.get("participation", 0.10)), int(d.get("latency_ms", 0)),
+        # accounts created before options trading pay the default (IBKR Pro options)
+        parse_commission(d["option_commission"]) if "option_commission" in d else IBKR_PRO_OPTIONS,
     )
 
 

@@ -117,7 +117,9 @@ def test_fills_positions_pnl_flatten(tr, qtbot):
     tr.quote("ACME", "100.95", "101.05")  # last = mid 101.00
     [p] = _rows(pos.model)
     # realized today, then the hidden realized (all time) and fees
-    assert p == ["ACME", "100", "100.05", "101.00", "$10,100.00", "+$95.00", "$0.00", "$0.00", "$0.00"]
+    assert p[:9] == ["ACME", "100", "100.05", "101.00", "$10,100.00", "+$95.00", "$0.00", "$0.00", "$0.00"]
+    # then the options columns: underlying, Greeks (a share: delta 1) and the position delta
+    assert p[9:] == ["ACME", "", "+1.000", "+0.0000", "+0.000", "+0.000", "+100.0"]
     assert "unrealized" in pos.total.text() and "+$95.00" in pos.total.text()
 
     pos.table.selectRow(0)
@@ -394,8 +396,10 @@ def test_blotter_csv_export_writes_plain_numbers(tr, qtbot, tmp_path, monkeypatc
     pos.export_btn.click()
     rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
     assert rows[0] == ["symbol", "qty", "avg_price", "last", "market_value", "unrealized_pnl", "realized_today",
-                       "realized_pnl", "fees"]
-    assert rows[1] == ["ACME", "1500", "1234.55", "1234.5", "1851750", "-75", "0", "0", "0"]
+                       "realized_pnl", "fees", "underlying", "package", "delta", "gamma", "theta", "vega",
+                       "position_delta"]
+    assert rows[1][:11] == ["ACME", "1500", "1234.55", "1234.5", "1851750", "-75", "0", "0", "0", "ACME", ""]
+    assert [float(x) for x in rows[1][11:]] == [1.0, 0.0, 0.0, 0.0, 1500.0]
 
     pos.export_csv(tmp_path / "no-such-dir" / "x.csv")  # a failure is a message, not a traceback
     assert pos.error.isVisible() and "Could not write" in pos.error.text()

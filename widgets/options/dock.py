@@ -59,9 +59,14 @@ class OptionsWidget(QWidget):
 
     chain_shown = Signal(str)  # symbol
 
-    def __init__(self, get: ChainLoader, tasks: TaskSubmitter, parent: QWidget | None = None) -> None:
+    def __init__(self, get: ChainLoader, tasks: TaskSubmitter, parent: QWidget | None = None, *,
+                 trading: Any = None) -> None:
         super().__init__(parent)
         self.setObjectName("optionsWidget")
+        #: the paper trading session (``widgets.trading.session.TradingSession``): "Send to
+        #: ticket" and the chain's Buy / Sell; None: analytics only
+        self.trading = trading
+        self.sender_: Any = None
         self._get = get
         self._tasks = tasks
         self.symbol = ""
@@ -162,6 +167,56 @@ class OptionsWidget(QWidget):
         self.symbol_edit.returnPressed.connect(lambda: self.set_symbol(self.symbol_edit.text()))
         self.refresh_btn.clicked.connect(lambda: self.set_symbol(self.symbol or self.symbol_edit.text(), refresh=True))
         self.tabs_exp.currentChanged.connect(self._on_expiry_changed)
+        if trading is not None:
+            self._wire_trading(trading)
+
+    # ------------------------------------------------------------------ paper trading
+    def _wire_trading(self, trading: Any) -> None:
+        from widgets.options.send import OptionOrderSender
+
+        self.sender_ = OptionOrderSender(trading, self)
+        self.sender_.sent.connect(self._on_options_sent)
+        self.sender_.failed.connect(self._on_options_failed)
+        self.builder.send_btn.setVisible(True)
+        self.builder.send_requested.connect(self.sender_.send_legs)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_chain_menu)
+
+    def contract_at(self, row: int, column: int) -> str | None:
+        """The compact OCC symbol of the chain cell (row, column); None on the strike column."""
+        is_call, _f = self.model._where(column)
+        e = self.current_expiry
+        if is_call is None or e is None or not 0 <= row < len(self.model.strikes) \
+                or not self.model._present[is_call][row] or self.result is None:
+            return None
+        from engine.options.chain import occ_symbol
+
+        return occ_symbol(self.result.chain.symbol, e, "call" if is_call else "put",
+                          float(self.model.strikes[row])).replace(" ", "")
+
+    def send_contract(self, side: str, symbol: str, qty: int = 1) -> None:
+        """Place one contract through the same confirmation as a strategy."""
+        if self.sender_ is not None:
+            self.sender_.send_legs([(side, qty, symbol)])
+
+    def _on_chain_menu(self, pos: Any) -> None:
+        idx = self.table.indexAt(pos)
+        sym = self.contract_at(idx.row(), idx.column()) if idx.isValid() else None
+        if sym is None:
+            return
+        menu = QMenu(self)
+        for side in ("buy", "sell"):
+            act = menu.addAction(f"{side.capitalize()} 1 {sym} — send to ticket")
+            act.triggered.connect(lambda _c=False, s=side: self.send_contract(s, sym))
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def _on_options_sent(self, views: tuple[Any, ...]) -> None:
+        states = ", ".join(sorted({v.state.value for v in views}))
+        self.builder.summary.setText(f"Sent {len(views)} order(s) to the paper broker: {states}. "
+                                     "See Working Orders, Fills and Positions.")
+
+    def _on_options_failed(self, text: str) -> None:
+        self.builder.summary.setText(f"Not sent: {text}")
 
     # ------------------------------------------------------------------ loading
     def set_symbol(self, symbol: str, refresh: bool = False) -> None:

@@ -41,6 +41,8 @@ class StrategyBuilder(QWidget):
     """See module docstring. ``strategy`` and ``market`` are what is drawn."""
 
     strategy_changed = Signal()
+    #: "Send to ticket": the option legs as [(side, contracts, OCC symbol)]
+    send_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +64,9 @@ class StrategyBuilder(QWidget):
         self.leg_strike = QDoubleSpinBox(decimals=2, minimum=0.01, maximum=1e6)
         self.add_leg = QPushButton("Add leg")
         self.clear_legs = QPushButton("Clear legs")
+        self.send_btn = QPushButton("Send to ticket", objectName="strategySend",
+                                    toolTip="Place the option legs with the paper broker (a confirmation first)")
+        self.send_btn.setVisible(False)  # shown when the dock has a paper trading session
         self.legs = QTableWidget(0, 5)
         self.legs.setHorizontalHeaderLabels(["Type", "Qty", "Strike", "Days", "Premium"])
         self.legs.verticalHeader().setVisible(False)
@@ -93,6 +98,7 @@ class StrategyBuilder(QWidget):
                   self.leg_qty, self.leg_strike, self.add_leg, self.clear_legs):
             top.addWidget(w)
         top.addStretch(1)
+        top.addWidget(self.send_btn)
         date_row = QHBoxLayout()
         date_row.addWidget(QLabel("Date"))
         date_row.addWidget(self.slider, 1)
@@ -111,6 +117,7 @@ class StrategyBuilder(QWidget):
         self.add_leg.clicked.connect(self._on_add_leg_clicked)
         self.clear_legs.clicked.connect(self._on_clear_legs_clicked)
         self.slider.valueChanged.connect(self._on_slider_moved)
+        self.send_btn.clicked.connect(self._on_send_clicked)
 
     # ------------------------------------------------------------------ inputs
     def set_chain(self, chain: OptionChain | None, analysis: ChainAnalysis | None, expiry: _dt.date | None) -> None:
@@ -251,6 +258,23 @@ class StrategyBuilder(QWidget):
         self.greeks_label.setText(
             f"Position Greeks: Δ {g['delta']:+,.1f} sh · Γ {g['gamma']:+,.2f} sh/$ · vega {g['vega']:+,.1f} $/pt · "
             f"Θ {g['theta']:+,.1f} $/day · ρ {g['rho']:+,.1f} $/pt")
+
+    def order_legs(self) -> list[tuple[str, int, str]]:
+        """The strategy's option legs as (side, contracts, OCC symbol); raises ``ValueError``
+        with the reason (no strategy, a stock leg)."""
+        if self.strategy is None or self.chain is None:
+            raise ValueError("build a strategy first")
+        from engine.options.legs import occ_legs
+
+        return occ_legs(self.strategy, self.chain)
+
+    def _on_send_clicked(self) -> None:
+        try:
+            legs = self.order_legs()
+        except ValueError as exc:
+            self.summary.setText(str(exc))
+            return
+        self.send_requested.emit(legs)
 
     def _on_slider_moved(self, _value: int) -> None:
         if self.strategy is None or self.market is None:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from PySide6.QtWidgets import QAbstractItemView
 
 from engine import formatting as fmt
+from engine.paper.contracts import option_contract
 from engine.paper.ledger import PositionView
 from engine.paper.orders import Fill, OrderType, OrderView, Side, TimeInForce
 from engine.paper.ticket import edit_text
@@ -158,6 +159,13 @@ class PositionsModel(TableModel):
     def __init__(self, session: TradingSession) -> None:
         self.session = session
         mark = session.mark
+        #: symbol → the package its position came from (refreshed when the position changes)
+        self.packages: dict[str, str] = {}
+        packages = self.packages
+
+        def package(p: PositionView) -> str:
+            g = packages.get(p.symbol, "")
+            return g[-6:] if g else ""
 
         def realized_today(p: PositionView) -> Decimal | None:
             r = _today(session).get(p.symbol)
@@ -178,6 +186,27 @@ class PositionsModel(TableModel):
         def signed_money(v: Decimal | None) -> str:
             return fmt.money(v, signed=True)
 
+        def greek(name: str) -> Callable[[PositionView], float | None]:
+            def value(p: PositionView) -> float | None:
+                if not p.qty:
+                    return None  # closed today: no Greeks
+                if p.multiplier == 1:
+                    return 1.0 if name == "delta" else 0.0
+                g = session.option_greeks(p.symbol)
+                return None if g is None else g.get(name)
+            return value
+
+        def position_delta(p: PositionView) -> float | None:
+            d = greek("delta")(p)
+            return None if d is None else round(d * p.qty * p.multiplier, 2)
+
+        def underlying(p: PositionView) -> str:
+            c = option_contract(p.symbol)
+            return c.underlying if c is not None else p.symbol
+
+        def greek_text(digits: int) -> Callable[[float | None], str]:
+            return lambda v: "—" if v is None else f"{v:+.{digits}f}"
+
         super().__init__([
             Column("Symbol", lambda p: p.symbol, key="symbol", hideable=False),
             Column("Qty", lambda p: p.qty, True, key="qty", fmt=fmt.quantity,
@@ -192,10 +221,23 @@ class PositionsModel(TableModel):
             Column("Realized P&L", lambda p: _trim(p.realized_pnl), True, key="realized_pnl", fmt=signed_money,
                    color=lambda p: pnl_color(p.realized_pnl), hidden=True),
             Column("Fees", lambda p: _trim(p.fees), True, key="fees", fmt=fmt.money, hidden=True),
+            # option legs (OCC symbols): per-share Greeks at the latest quote (theta per calendar
+            # day, vega per vol point) and the position's delta in shares (qty × 100 × delta)
+            Column("Underlying", underlying, key="underlying"),
+            Column("Package", package, key="package",
+                   tip=lambda p: f"legs of package {packages[p.symbol]}: sort by this column to group them"
+                   if packages.get(p.symbol) else None),
+            Column("Δ", greek("delta"), True, key="delta", fmt=greek_text(3)),
+            Column("Γ", greek("gamma"), True, key="gamma", fmt=greek_text(4)),
+            Column("Θ/day", greek("theta"), True, key="theta", fmt=greek_text(3)),
+            Column("Vega", greek("vega"), True, key="vega", fmt=greek_text(3)),
+            Column("Position Δ", position_delta, True, key="position_delta", fmt=greek_text(1)),
         ], key=lambda p: p.symbol)
 
     def apply(self, p: PositionView) -> None:
         """A position changed: open ones are shown; a closed one stays while it traded today."""
+        if p.multiplier != 1:
+            self.packages[p.symbol] = self.session.package_of(p.symbol)
         if p.qty == 0 and p.symbol not in _today(self.session) and p.realized_pnl == 0 and p.fees == 0:
             self.remove(p.symbol)
         else:
@@ -215,6 +257,9 @@ class PositionsModel(TableModel):
 
     def load(self, positions: list[PositionView]) -> None:
         """The open ``positions`` plus today's closed symbols."""
+        self.packages.clear()
+        self.packages.update({p.symbol: self.session.package_of(p.symbol) for p in positions
+                              if p.qty and p.multiplier != 1})
         self.set_rows([p for p in positions if p.qty])
         for p in self.closed_today():
             self.upsert(p)

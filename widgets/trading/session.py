@@ -205,19 +205,20 @@ class TradingSession(QObject):
         """Why ``symbol`` has no quote ("" when it has one): ``PaperSession.no_quote_reason``."""
         return self.core.no_quote_reason(symbol) if symbol else ""
 
-    def commission(self) -> Commission | None:
-        """The selected account's commission model (None: no account)."""
+    def commission(self, symbol: str = "") -> Commission | None:
+        """The selected account's commission model for ``symbol`` (an OCC symbol: the option
+        commission; None: no account)."""
         name = self.core.account
         if not name:
             return None
         try:
-            return self.core.broker.account_config(name).commission
+            return self.core.broker.account_config(name).commission_for(symbol)
         except (KeyError, ValueError):
             return None
 
-    def fee_model(self) -> Callable[[int, Decimal], Decimal] | None:
+    def fee_model(self, symbol: str = "") -> Callable[[int, Decimal], Decimal] | None:
         """The selected account's commission: ``fee(qty, price)`` in dollars (None: no account)."""
-        c = self.commission()
+        c = self.commission(symbol)
         return c.fee if c is not None else None
 
     @property
@@ -235,6 +236,15 @@ class TradingSession(QObject):
     @property
     def marks(self) -> Marks:
         return self.core.marks
+
+    def package_of(self, symbol: str) -> str:
+        """The multi-leg package ``symbol``'s position came from ("" for a single order)."""
+        return self.core.package_of(symbol)
+
+    def option_greeks(self, symbol: str) -> dict[str, float] | None:
+        """Per-share Greeks of an option position at its latest quote (None: not an option,
+        or not quoted yet); ``PaperSession.option_greeks``."""
+        return self.core.option_greeks(symbol)
 
     def mark(self, symbol: str) -> PositionMark | None:
         return self.core.mark(symbol)
