@@ -159,7 +159,7 @@ FEATURE = Feature(
     ),
     settings=(
         SettingKey("service/google_client_id", str, "",
-                   "the OAuth client id for Google sign-in (empty = the button is off)"),
+                   "the OAuth client id for Google sign-in (empty = the button is off)", label="Google client id"),
     ),
     subscriptions=(
         Subscription("engine.events:SettingsChanged", _on_settings),

@@ -213,10 +213,11 @@ FEATURE = Feature(
     docks=(DockSpec(DOCK_ID, "Alerts", _dock, Area.BOTTOM, visible=False, shortcut="Ctrl+Shift+A"),),
     settings=(
         SettingKey("app/close_to_tray", bool, False,
-                   "closing the window keeps Stock Scanner running in the tray (alerts keep being evaluated)"),
-        SettingKey("alerts/sound", bool, False, "play a sound for every triggered alert"),
+                   "closing the window keeps Stock Scanner running in the tray (alerts keep being evaluated)",
+                   label="Close to the tray"),
+        SettingKey("alerts/sound", bool, False, "play a sound for every triggered alert", label="Play a sound"),
         SettingKey("alerts/interval_s", int, 60, "evaluate alerts on live quotes every N seconds (5-3600)",
-                   validator=_interval_problem, apply=_apply_interval),
+                   validator=_interval_problem, apply=_apply_interval, label="Evaluate every (s)"),
     ),
     subscriptions=(
         Subscription("engine.data.events:BarsUpdated", _on_bars_updated),

@@ -104,7 +104,7 @@ FEATURE = Feature(
     settings=(
         SettingKey("chart/time_zone", str, "exchange",
                    "intraday chart times: exchange (the market calendar's zone), local or utc",
-                   choices=TIME_ZONE_CHOICES, apply=_apply_time_zone),
+                   choices=TIME_ZONE_CHOICES, apply=_apply_time_zone, label="Intraday time zone"),
     ),
     cli_verbs=(
         CliVerb("chart-transform", "a bar CSV as Renko, Kagi, Point & Figure, Line Break, range or "

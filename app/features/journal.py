@@ -289,10 +289,12 @@ FEATURE = Feature(
     settings=(
         SettingKey(MIN_TRADES_KEY, int, 0,
                    "the fewest trades a review recommendation may rest on, for every rule (0 = each rule's own "
-                   "minimum; 1-10000)", validator=min_trades_problem, apply=_apply_min_trades),
+                   "minimum; 1-10000)", validator=min_trades_problem, apply=_apply_min_trades,
+                   label="Fewest trades behind a recommendation"),
         SettingKey(AUTO_REVIEWS_KEY, bool, True,
                    "write the weekly, monthly, quarterly and yearly reviews to <data dir>/reviews when a period "
-                   "ends, with a notification", apply=_apply_auto_reviews),
+                   "ends, with a notification", apply=_apply_auto_reviews,
+                   label="Write period reviews when a period ends"),
     ),
     subscriptions=(Subscription("engine.paper.events:FillOccurred", _on_fill),),
     start=_start,

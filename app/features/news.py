@@ -218,7 +218,7 @@ FEATURE = Feature(
     ),
     settings=(
         SettingKey("news/refresh_min", int, 15, "minutes between news refreshes (1-1440)",
-                   validator=_interval_problem, apply=_apply_interval),
+                   validator=_interval_problem, apply=_apply_interval, label="Refresh every (minutes)"),
     ),
     cli_verbs=(
         CliVerb("sentiment", "finance-aware sentiment of a text or a CSV column", _configure_sentiment,

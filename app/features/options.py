@@ -349,7 +349,8 @@ FEATURE = Feature(
     ),
     settings=(
         SettingKey("options/rate", float, 0.04, "risk-free rate for Yahoo option chains, annual decimal "
-                   "(0.04 = 4 %); used for IVs, Greeks and the surface", validator=_rate_problem),
+                   "(0.04 = 4 %); used for IVs, Greeks and the surface", validator=_rate_problem,
+                   label="Risk-free rate"),
     ),
     cli_verbs=(
         CliVerb("options", "options pricing and Greeks, implied volatility, option chains", configure, run,
