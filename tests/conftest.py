@@ -61,6 +61,30 @@ def _no_embedded_service(monkeypatch):
     monkeypatch.setattr("app.features.service.AUTOSTART", False)
 
 
+@pytest.fixture
+def ws(home, qtbot):
+    """A workstation at 1280×800 on a fresh data folder with the first-run demo workspace open;
+    closed after the test (also when the test ended in an accepted close and Qt has already
+    deleted the window). Test modules that need another set-up define their own ``ws``."""
+    from shiboken6 import isValid
+
+    from app.main import build_workstation, open_workspace
+
+    w = build_workstation()
+    qtbot.addWidget(w.window)
+    w.window.resize(1280, 800)
+    w.window.show()
+    open_workspace(w)
+    yield w
+    qtbot.waitUntil(lambda: not w.ctx.tasks.active, timeout=20000)
+    if isValid(w.window):
+        w.window._really_quit = True
+        w.close()
+    else:
+        w.ctx.tasks.wait_all(10000)
+        w.ctx.close()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     # The test fails even if the code under test caught the refusal (an OSError).

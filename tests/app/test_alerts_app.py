@@ -9,25 +9,6 @@ from engine.alerts import AlertTemplate, Scope
 from engine.alerts.service import AlertService
 
 
-@pytest.fixture
-def ws(home, qtbot):
-    w = build_workstation()
-    qtbot.addWidget(w.window)
-    w.window.resize(1280, 800)
-    w.window.show()
-    open_workspace(w)
-    yield w
-    qtbot.waitUntil(lambda: not w.ctx.tasks.active, timeout=20000)
-    from shiboken6 import isValid
-
-    if isValid(w.window):
-        w.window._really_quit = True
-        w.close()
-    else:  # a test that ended in an accepted close event: Qt has already deleted the window
-        w.ctx.tasks.wait_all(10000)
-        w.ctx.close()
-
-
 def _demo_symbol(ctx) -> str:
     return ctx.watchlists.symbols(ctx.watchlists.names()[0])[0]
 

@@ -10,22 +10,6 @@ from app.main import build_workstation, open_workspace
 from engine.news.service import NewsService
 
 
-@pytest.fixture
-def ws(home, qtbot):
-    w = build_workstation()
-    qtbot.addWidget(w.window)
-    w.window.resize(1280, 800)
-    w.window.show()
-    open_workspace(w)
-    yield w
-    qtbot.waitUntil(lambda: not w.ctx.tasks.active, timeout=20000)
-    from shiboken6 import isValid
-
-    if isValid(w.window):
-        w.window._really_quit = True
-    w.close()
-
-
 def test_refresh_in_a_worker_fills_the_demo_dock_and_it_follows_the_red_chart(ws, qtbot):
     ctx = ws.ctx
     from app.features.news import refresher

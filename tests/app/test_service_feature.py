@@ -8,18 +8,7 @@ import os
 import pytest
 
 from app.main import build_workstation, open_workspace
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split()[2] != "Z"
-    except OSError:
-        return False
+from tests.procs import alive
 
 
 def test_the_window_starts_the_built_in_service_and_closing_stops_it(home, qtbot, monkeypatch):
@@ -47,13 +36,13 @@ def test_the_window_starts_the_built_in_service_and_closing_stops_it(home, qtbot
         assert hub(ws.ctx).client.base_url.rstrip("/") == svc_link.base_url
         assert hub(ws.ctx).client.identity == "embedded"
         pid = svc_link.embedded_service.pid
-        assert pid and _alive(pid)
+        assert pid and alive(pid)
         assert (home / "server.sqlite3").exists()
     finally:
         qtbot.waitUntil(lambda: not ws.ctx.tasks.active, timeout=20000)
         ws.window._really_quit = True
         ws.close()
-    assert not _alive(pid)
+    assert not alive(pid)
 
 
 def test_the_schema_refuses_plain_http_to_another_machine(home, qtbot):

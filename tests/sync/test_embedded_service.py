@@ -20,20 +20,9 @@ from engine.events import EventBus
 from sync.embedded import EmbeddedService, EmbeddedServiceError
 from sync.events import ServiceAvailable, ServiceUnavailable
 from sync.link import ServiceLink, service_url_problem
+from tests.procs import alive
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie (exited, not yet reaped by its parent) counts as gone
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
 
 
 def test_starts_serves_keeps_its_key_and_stops(tmp_path):
@@ -52,7 +41,7 @@ def test_starts_serves_keeps_its_key_and_stops(tmp_path):
         pid = svc.pid
     finally:
         svc.stop()
-    assert pid is not None and not _alive(pid) and not svc.running
+    assert pid is not None and not alive(pid) and not svc.running
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/health", timeout=2)
     svc.start()  # the same folder again: the same key, the same database
@@ -78,13 +67,13 @@ def test_the_child_stops_when_its_parent_is_killed(tmp_path):
     try:
         line = parent.stdout.readline()  # type: ignore[union-attr]
         child = int(line)
-        assert _alive(child)
+        assert alive(child)
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
         deadline = time.monotonic() + 20
-        while _alive(child) and time.monotonic() < deadline:
+        while alive(child) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not _alive(child), "the embedded service outlived its killed parent"
+        assert not alive(child), "the embedded service outlived its killed parent"
     finally:
         parent.kill()
 
@@ -132,13 +121,13 @@ def test_the_link_starts_the_embedded_service_and_stops_it_on_close(tmp_path):
         # a hosted URL replaces it: the child stops
         link.reconfigure("https://hosted.example.com").join(5)
         assert link.embedded_service is None and link.base_url == "https://hosted.example.com"
-        assert pid is not None and not _alive(pid)
+        assert pid is not None and not alive(pid)
         link.reconfigure("").join(90)
         assert link.embedded_service is not None and link.base_url and link.base_url.startswith("http://127.0.0.1:")
         pid = link.embedded_service.pid
     finally:
         link.close()
-    assert pid is not None and not _alive(pid) and link.base_url is None
+    assert pid is not None and not alive(pid) and link.base_url is None
 
 
 @pytest.mark.parametrize("url, ok", [

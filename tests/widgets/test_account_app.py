@@ -24,27 +24,6 @@ def loopback(tmp_path: Any) -> Iterator[LoopbackService]:
     svc.app.state.engine.dispose()
 
 
-@pytest.fixture
-def ws(home: Any, qtbot: Any) -> Iterator[Any]:
-    from app.main import build_workstation, open_workspace
-
-    w = build_workstation()
-    qtbot.addWidget(w.window)
-    w.window.resize(1280, 800)
-    w.window.show()
-    open_workspace(w)
-    yield w
-    qtbot.waitUntil(lambda: not w.ctx.tasks.active, timeout=20000)
-    from shiboken6 import isValid
-
-    if isValid(w.window):
-        w.window._really_quit = True
-        w.close()
-    else:
-        w.ctx.tasks.wait_all(10000)
-        w.ctx.close()
-
-
 def test_watchlist_changes_sync_from_the_workstation_and_the_indicator_follows(
         ws: Any, qtbot: Any, loopback: LoopbackService, memory_keyring: Any) -> None:
     from app.features.account import hub, open_account

@@ -11,20 +11,9 @@ import pytest
 from app.workers import TaskRunner
 from engine.research.service import ResearchService
 from widgets.research import OptimizerWidget
+from tests.procs import alive
 
 SHOTS = Path(os.environ.get("OPTIMIZER_SHOTS", "")) if os.environ.get("OPTIMIZER_SHOTS") else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.fixture
@@ -67,7 +56,7 @@ def test_small_grid_runs_to_completion_with_heatmap_and_table(qtbot, dock):
     assert "Parameter fast" in text
     assert "9 parameter sets on 1 symbols" in dock.status.text() and "demo data" in dock.status.text()
     qtbot.waitUntil(lambda: not dock.running, timeout=30_000)  # the pool is closed when the task ends
-    assert out.pids and all(not _alive(p) for p in out.pids)
+    assert out.pids and all(not alive(p) for p in out.pids)
     # the heatmap with the others fixed (a 2-parameter study has no others: same cells)
     dock.others.setCurrentIndex(dock.others.findData("fixed"))
     assert dock.map.mode == "fixed" and np.array_equal(np.isnan(dock.map.z), np.isnan(hm.z))
@@ -115,12 +104,12 @@ def test_cancel_leaves_no_worker_process(qtbot, dock):
     dock.run()
     qtbot.waitUntil(lambda: dock.progress.maximum() > 1 and len(dock.executor_pids()) == 2, timeout=120_000)
     pids = dock.executor_pids()
-    assert all(_alive(p) for p in pids)
+    assert all(alive(p) for p in pids)
     assert "left" in dock.status.text() or "backtests" in dock.status.text()
     with qtbot.waitSignal(dock.run_cancelled, timeout=60_000):
         dock.cancel_btn.click()
     qtbot.waitUntil(lambda: not dock.running, timeout=60_000)
-    assert all(not _alive(p) for p in pids)
+    assert all(not alive(p) for p in pids)
     assert dock.status.text() == "Cancelled." and dock.run_btn.isEnabled()
 
 
