@@ -204,6 +204,7 @@ def _features() -> tuple[Feature, ...]:
         resolve("app.features.service:FEATURE"),
         resolve("app.features.account:FEATURE"),
         resolve("app.features.workspaces:FEATURE"),
+        resolve("app.features.palette:FEATURE"),
         shell.FEATURE,
     )
 

@@ -1,0 +1,26 @@
+"""The command palette (Ctrl+Shift+P, ``app/palette.py``) and the keyboard shortcuts dialog
+(``app/shortcuts.py``)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from app.features import ActionSpec, Feature
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+    from app.mainwindow import MainWindow
+
+
+def _open_palette(ctx: "AppContext", window: "MainWindow") -> None:
+    from app.palette import open_palette
+
+    window._palette = open_palette(window)  # type: ignore[attr-defined]  # kept until it closes
+
+
+FEATURE = Feature(
+    id="palette",
+    title="Command palette",
+    actions=(
+        ActionSpec("palette.open", "Command &palette…", _open_palette, "Ctrl+Shift+P", menu="&View"),
+    ),
+)
