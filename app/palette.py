@@ -40,6 +40,16 @@ def _plain(text: str) -> str:
     return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(".…").strip()
 
 
+def describe(window: "MainWindow", a: QAction) -> str:
+    """An action's name in lists: its text, with what it is for the ambiguous kinds."""
+    name = a.objectName()
+    if name.startswith("workspace.switch."):
+        return f"Switch to workspace {name.rsplit('.', 1)[1]} ({_plain(a.text())})"
+    if any(a is t for t in window.view_toggles.values()):
+        return f"Show or hide dock {_plain(a.text())}"
+    return _plain(a.text())
+
+
 def window_actions(window: "MainWindow") -> list[QAction]:
     """Every action registered on the window (menu entries, shortcuts, dock toggles), once each."""
     seen: set[int] = set()
@@ -62,7 +72,7 @@ def entries(window: "MainWindow") -> list[Entry]:
     for a in window_actions(window):
         if id(a) in toggles:
             continue
-        out.append(Entry("Action", _plain(a.text()), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
+        out.append(Entry("Action", describe(window, a), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
                          a.trigger, a))
     for iid, toggle in window.view_toggles.items():
         out.append(Entry("Dock", _plain(toggle.text()), toggle.shortcut().toString(QKeySequence.SequenceFormat.NativeText),

@@ -17,10 +17,25 @@ def _open_palette(ctx: "AppContext", window: "MainWindow") -> None:
     window._palette = open_palette(window)  # type: ignore[attr-defined]  # kept until it closes
 
 
+def _open_shortcuts(ctx: "AppContext", window: "MainWindow") -> None:
+    from app.shortcuts import open_shortcuts
+
+    window._shortcuts = open_shortcuts(window)  # type: ignore[attr-defined]
+
+
+def _start(ctx: "AppContext") -> None:
+    if ctx.window is not None:
+        from app.shortcuts import apply_saved
+
+        apply_saved(ctx.window)
+
+
 FEATURE = Feature(
     id="palette",
     title="Command palette",
     actions=(
         ActionSpec("palette.open", "Command &palette…", _open_palette, "Ctrl+Shift+P", menu="&View"),
+        ActionSpec("shortcuts.open", "&Keyboard shortcuts…", _open_shortcuts, None, menu="&Help"),
     ),
+    start=_start,
 )
