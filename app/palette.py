@@ -58,7 +58,7 @@ def window_actions(window: "MainWindow") -> list[QAction]:
     for menu in window.menus.values():
         candidates += [a for a in menu.actions() if a.menu() is None]
     for a in candidates:
-        if id(a) in seen or a.isSeparator() or not _plain(a.text()):
+        if id(a) in seen or a.isSeparator() or not a.isVisible() or not _plain(a.text()):
             continue
         seen.add(id(a))
         out.append(a)

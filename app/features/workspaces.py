@@ -198,6 +198,7 @@ class WorkspaceController:
         names = self.store.names()
         for i, a in enumerate(self.switch_actions):
             a.setEnabled(i < len(names))
+            a.setVisible(i < len(names))  # an unused slot is in no list (palette, shortcuts)
             a.setText(names[i] if i < len(names) else f"Workspace {i + 1}")
         for i, name in enumerate(names):
             if i < len(self.switch_actions):
