@@ -297,6 +297,9 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         single.activation_requested.connect(lambda: (ws.window.showNormal(), ws.window.raise_(), ws.window.activateWindow()))
         ws.window.show()
         open_workspace(ws)
+        from app.wizard import maybe_open_at_start
+
+        maybe_open_at_start(ws.window)  # the first start of this data folder only
         # A daily backup of the healthy store, off the GUI thread, after start-up.
         ws.ctx.tasks.submit(backup, db.path, label="Backing up the database")
         schedule_indicator_warm_up(ws)

@@ -3,6 +3,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("STOCKSCANNER_WARMUP", "0")  # no background JIT warm-up in app tests
+os.environ.setdefault("STOCKSCANNER_FIRST_RUN_WIZARD", "0")  # no first-run wizard over the window (app/wizard.py)
 
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
