@@ -262,7 +262,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         return 1
     app = ensure_app()
     from engine import paths
-    from engine.store import DatabaseCorrupt, DatabaseLocked, StoreError, backup, open_database
+    from engine.store import DatabaseCorrupt, DatabaseLocked, StoreError, open_database
 
     try:
         folder = paths.ensure_writable(paths.data_dir())
@@ -297,8 +297,11 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         single.activation_requested.connect(lambda: (ws.window.showNormal(), ws.window.raise_(), ws.window.activateWindow()))
         ws.window.show()
         open_workspace(ws)
-        # A daily backup of the healthy store, off the GUI thread, after start-up.
-        ws.ctx.tasks.submit(backup, db.path, label="Backing up the database")
+        # A backup of the healthy store at start-up, off the GUI thread (verified and rotated;
+        # app/features/health.py takes one daily while running).
+        from engine.health.backups import take_backup
+
+        ws.ctx.tasks.submit(take_backup, db.path, label="Backing up the database")
         schedule_indicator_warm_up(ws)
         rc = app.exec()
         ws.ctx.tasks.wait_all(10000)
