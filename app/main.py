@@ -282,6 +282,15 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         )
     install_excepthooks()
     try:
+        try:  # a restore chosen in Settings / Health while the store was open (before opening it)
+            from engine.health.backups import apply_pending_restore
+
+            done = apply_pending_restore(paths.database_path())
+            if done is not None:
+                log.warning("restored %s from %s; the previous store was kept as %s",
+                            paths.database_path(), done[0], done[1])
+        except (StoreError, OSError, ValueError) as exc:
+            return _fatal("Restore", f"The scheduled restore failed and nothing was changed: {exc}")
         while True:
             try:
                 db = open_database()

@@ -11,12 +11,156 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.features import CliVerb, Feature, ServiceSpec, SettingKey
+from app.features import ActionSpec, Area, CliVerb, DockSpec, Feature, ServiceSpec, SettingKey
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
     from app.context import AppContext
+    from app.mainwindow import MainWindow
 
 BACKUP_INTERVAL_KEY = "health/backup_interval_hours"
+DOCK_ID = "health"
+
+
+class HealthService:
+    """The Health dock's service: checks in a worker, metrics, the security log, backups,
+    restore (on next start) and the diagnostics zip."""
+
+    def __init__(self, ctx: "AppContext") -> None:
+        import time
+
+        from engine.health.metrics import Metrics, SecurityLog
+
+        self.ctx = ctx
+        self.metrics = Metrics(ctx.kv)
+        self.security = SecurityLog(ctx.kv)
+        self.last: list[Any] = []
+        self._started: dict[int, float] = {}
+        self._clock = time.perf_counter
+        ctx.tasks.task_started.connect(self._on_tasks_started)
+        ctx.tasks.task_finished.connect(self._on_tasks_finished)
+
+    # worker durations, recorded per label
+    def _on_tasks_started(self, w: Any) -> None:
+        self._started[id(w)] = self._clock()
+
+    def _on_tasks_finished(self, w: Any) -> None:
+        t0 = self._started.pop(id(w), None)
+        if t0 is not None:
+            self.metrics.record(f"worker ms: {w.label or 'task'}"[:60], (self._clock() - t0) * 1000)
+
+    def sync_link(self) -> object | None:
+        """The running ``sync.link.ServiceLink`` if the context has one (looked up lazily)."""
+        try:
+            from app.features import resolve
+
+            kind = resolve("sync.link:ServiceLink")
+        except (ImportError, AttributeError):
+            return None
+        return self.ctx.service(kind) if self.ctx.has_service(kind) else None
+
+    def run_checks(self) -> list[Any]:
+        """Every check (blocking: call it in a worker)."""
+        from engine.health import run_checks
+
+        t0 = self._clock()
+        checks = run_checks(self.ctx.db.path, active_tasks=max(0, len(self.ctx.tasks.active) - 1),
+                            sync_link=self.sync_link())
+        self.metrics.record("health refresh ms", (self._clock() - t0) * 1000)
+        for c in checks:
+            if c.name in ("database_latency", "process_memory") and isinstance(c.value, (int, float)):
+                self.metrics.record(f"{c.name} {c.unit}", float(c.value))
+        return checks
+
+    def refresh(self, on_result: Any, on_error: Any) -> None:
+        def done(checks: list[Any]) -> None:
+            self.last = checks
+            self.metrics.save()
+            on_result(checks)
+
+        self.ctx.tasks.submit(self.run_checks, label="Health checks", on_result=done, on_error=on_error)
+
+    def backup_now(self, on_result: Any = None) -> None:
+        from engine.health.backups import take_backup
+
+        def done(path: Any) -> None:
+            self.ctx.notifier.notify("Backup", f"Backed up to {path}", "info")
+            if on_result:
+                on_result(path)
+
+        def failed(exc: BaseException) -> None:
+            self.ctx.notifier.notify("Backup failed", str(exc), "error")
+
+        self.ctx.tasks.submit(take_backup, self.ctx.db.path, label="Backing up the database",
+                              on_result=done, on_error=failed)
+
+    def choose_restore(self, parent: Any) -> None:
+        choose_restore(parent, self.ctx.db.path)
+
+    def export_diagnostics(self, parent: Any) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        out, _ = QFileDialog.getSaveFileName(parent, "Export diagnostics", "stockscanner-diagnostics.zip",
+                                             "Zip files (*.zip)")
+        if out:
+            self.write_diagnostics(out)
+
+    def write_diagnostics(self, out: Any, on_result: Any = None) -> None:
+        from pathlib import Path
+
+        from app.health_cli import write_diagnostics
+
+        def done(path: Any) -> None:
+            self.ctx.notifier.notify("Diagnostics", f"Written to {path} (secrets removed)", "info")
+            if on_result:
+                on_result(path)
+
+        def failed(exc: BaseException) -> None:
+            self.ctx.notifier.notify("Diagnostics failed", str(exc), "error")
+
+        out = Path(out)
+        if out.exists():
+            out.unlink()  # the save dialog already asked to replace it
+        self.ctx.tasks.submit(write_diagnostics, out, self.last or None, label="Exporting diagnostics",
+                              on_result=done, on_error=failed)
+
+
+def choose_restore(parent: Any, db_path: Any) -> None:
+    """List the backups of ``db_path``; the one chosen replaces the store on the next start
+    (the current store, open in every service, is then moved aside before it is opened)."""
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+    from engine.health.backups import schedule_restore
+    from engine.store.db import list_backups
+
+    found = list_backups(db_path)
+    if not found:
+        QMessageBox.information(parent, "Restore", "There is no backup yet (Health → Back up now).")
+        return
+    names = [p.name for p in found]
+    name, ok = QInputDialog.getItem(parent, "Restore a backup",
+                                    "Restore on the next start (the current store is kept aside):",
+                                    names, 0, False)
+    if not ok:
+        return
+    try:
+        schedule_restore(db_path, found[names.index(name)])
+    except Exception as exc:  # the store's clear errors (foreign, damaged, newer)
+        QMessageBox.warning(parent, "Restore", str(exc))
+        return
+    QMessageBox.information(parent, "Restore", f"{name} will be restored when Stock Scanner starts "
+                            "next; the current store is kept beside it.")
+
+
+def _dock(ctx: "AppContext", _instance_id: str) -> "QWidget":
+    from widgets.health import HealthWidget
+
+    return HealthWidget(ctx.service(HealthService))
+
+
+def _export_action(ctx: "AppContext", window: "MainWindow") -> None:
+    ctx.service(HealthService).export_diagnostics(window)
 
 
 def _interval_problem(v: Any) -> str | None:
@@ -82,7 +226,11 @@ def _verbs() -> tuple[CliVerb, ...]:
 FEATURE = Feature(
     id="health",
     title="Health",
-    services=(ServiceSpec("app.features.health:BackupScheduler", _scheduler),),
+    services=(ServiceSpec("app.features.health:BackupScheduler", _scheduler),
+              ServiceSpec("app.features.health:HealthService", HealthService)),
+    docks=(DockSpec(DOCK_ID, "Health", _dock, Area.BOTTOM, visible=False),),
+    actions=(ActionSpec("health.export_diagnostics", "Export &diagnostics…", _export_action, None,
+                        menu="&Help"),),
     settings=(
         SettingKey(BACKUP_INTERVAL_KEY, int, 24, "Hours between scheduled backups while running",
                    validator=_interval_problem, label="Backup every (hours)"),

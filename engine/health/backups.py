@@ -203,3 +203,40 @@ def restore(db_path: Path, backup_file: Path, *, now: _dt.datetime | None = None
                 side.unlink()
     tmp.replace(db_path)
     return aside
+
+
+def pending_file(db_path: Path) -> Path:
+    """Where a restore chosen in the running workstation waits for the next start."""
+    return Path(db_path).with_name("restore-pending.json")
+
+
+def schedule_restore(db_path: Path, backup_file: Path) -> Path:
+    """Ask for ``backup_file`` to replace the store at the next start (the store is open
+    while the workstation runs). Raises what ``check_restorable`` raises."""
+    import json
+
+    check_restorable(backup_file)
+    marker = pending_file(db_path)
+    marker.write_text(json.dumps({"backup": str(Path(backup_file).resolve())}), encoding="utf-8")
+    return marker
+
+
+def apply_pending_restore(db_path: Path) -> tuple[Path, Path | None] | None:
+    """At start-up, before the store is opened: carry out a scheduled restore.
+
+    Returns (backup restored, where the previous store was kept) or None when nothing was
+    scheduled. The marker is removed first, so a restore that fails is not retried forever;
+    the failure is raised (``check_restorable``'s errors) and the store is unchanged.
+    """
+    import json
+
+    marker = pending_file(db_path)
+    if not marker.exists():
+        return None
+    try:
+        backup_file = Path(json.loads(marker.read_text(encoding="utf-8"))["backup"])
+    except (ValueError, KeyError, TypeError) as exc:
+        marker.unlink(missing_ok=True)
+        raise ValueError(f"the scheduled restore in {marker} is unreadable ({exc}); nothing was restored") from exc
+    marker.unlink(missing_ok=True)
+    return backup_file, restore(db_path, backup_file)
