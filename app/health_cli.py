@@ -102,15 +102,17 @@ def add_diagnostics(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="F.zip", type=Path, required=True, help="the zip to write")
 
 
-def write_diagnostics(out: Path, checks: list[Any] | None = None) -> Path:
-    """The diagnostics zip of this data folder (logs, settings.ini, health), redacted."""
+def write_diagnostics(out: Path, checks: list[Any] | None = None, usage: dict[str, Any] | None = None) -> Path:
+    """The diagnostics zip of this data folder (logs, settings.ini, health and, when given,
+    the opt-in usage counts), redacted."""
     from engine import paths
     from engine.health.diagnostics import write_zip
 
     checks = health_results() if checks is None else checks
     logs = sorted(paths.log_dir().glob("*.log*")) if paths.log_dir().is_dir() else []
+    extra = {"usage.json": json.dumps(usage, indent=2)} if usage else None
     return write_zip(out, log_files=logs, settings_file=paths.data_dir() / "settings.ini",
-                     health=[c.to_dict() for c in checks])
+                     health=[c.to_dict() for c in checks], extra=extra)
 
 
 def cmd_diagnostics(args: argparse.Namespace) -> int:

@@ -82,6 +82,12 @@ class HealthWidget(QWidget):
             Column("Event", lambda e: e["kind"]),
             Column("Detail", lambda e: e.get("detail", "")),
         ])
+        self.usage = TableModel([
+            Column("Action", lambda r: r[0]),
+            Column("Uses", lambda r: int(r[1].get("count", 0)), numeric=True),
+            Column("Last used", lambda r: _dt.datetime.fromtimestamp(float(r[1].get("last", 0))).strftime(
+                "%Y-%m-%d %H:%M")),
+        ], key=lambda r: r[0])
         self.summary = QLabel("Not checked yet")
         self.summary.setObjectName("healthSummary")
         buttons = QHBoxLayout()
@@ -104,6 +110,13 @@ class HealthWidget(QWidget):
         self.metrics_view.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         tabs.addTab(self.metrics_view, "Metrics")
         tabs.addTab(_table(self.security), "Security log")
+        usage_page = QWidget()
+        usage_lay = QVBoxLayout(usage_page)
+        self.usage_note = QLabel()
+        self.usage_note.setWordWrap(True)
+        usage_lay.addWidget(self.usage_note)
+        usage_lay.addWidget(_table(self.usage), 1)
+        tabs.addTab(usage_page, "Usage")
         self.tabs = tabs
         lay = QVBoxLayout(self)
         lay.addLayout(buttons)
@@ -128,6 +141,11 @@ class HealthWidget(QWidget):
         self.summary.setStyleSheet(f"color: {STATUS_COLORS[status]}; font-weight: bold")
         self.metrics.set_rows(sorted(self.service.metrics.series.items()))
         self.security.set_rows(list(reversed(self.service.security.entries())))
+        self.usage.set_rows(sorted(self.service.usage.counts().items(), key=lambda r: -int(r[1].get("count", 0))))
+        self.usage_note.setText(
+            "Usage analytics are on: the counts below stay on this computer and leave it only in a "
+            "diagnostics zip you export." if self.service.usage_enabled() else
+            "Usage analytics are off (Settings → Health → Usage analytics). Nothing is counted.")
         self.refreshed.emit()
 
     def _on_checks_errored(self, exc: BaseException) -> None:

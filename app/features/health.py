@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from app.mainwindow import MainWindow
 
 BACKUP_INTERVAL_KEY = "health/backup_interval_hours"
+USAGE_KEY = "health/usage_analytics"
 DOCK_ID = "health"
 
 
@@ -30,11 +31,12 @@ class HealthService:
     def __init__(self, ctx: "AppContext") -> None:
         import time
 
-        from engine.health.metrics import Metrics, SecurityLog
+        from engine.health.metrics import Metrics, SecurityLog, UsageLog
 
         self.ctx = ctx
         self.metrics = Metrics(ctx.kv)
         self.security = SecurityLog(ctx.kv)
+        self.usage = UsageLog(ctx.kv)
         self.last: list[Any] = []
         self._started: dict[int, float] = {}
         self._clock = time.perf_counter
@@ -49,6 +51,21 @@ class HealthService:
         t0 = self._started.pop(id(w), None)
         if t0 is not None:
             self.metrics.record(f"worker ms: {w.label or 'task'}"[:60], (self._clock() - t0) * 1000)
+
+    def usage_enabled(self) -> bool:
+        return bool(self.ctx.settings.get(USAGE_KEY, False))
+
+    def record_usage(self, name: str) -> None:
+        """Count one use of ``name`` -- only when the user opted in (``health/usage_analytics``)."""
+        if name and self.usage_enabled():
+            self.usage.record(name.replace("&", ""))
+
+    def watch_actions(self, window: Any) -> None:
+        """Count every menu action and shortcut of ``window`` (while opted in)."""
+        from PySide6.QtGui import QAction
+
+        for a in window.findChildren(QAction):
+            a.triggered.connect(lambda _=False, a=a: self.record_usage(a.objectName() or a.text()))
 
     def sync_link(self) -> object | None:
         """The running ``sync.link.ServiceLink`` if the context has one (looked up lazily)."""
@@ -122,7 +139,8 @@ class HealthService:
         out = Path(out)
         if out.exists():
             out.unlink()  # the save dialog already asked to replace it
-        self.ctx.tasks.submit(write_diagnostics, out, self.last or None, label="Exporting diagnostics",
+        usage = self.usage.counts() if self.usage_enabled() else None
+        self.ctx.tasks.submit(write_diagnostics, out, self.last or None, usage, label="Exporting diagnostics",
                               on_result=done, on_error=failed)
 
 
@@ -199,6 +217,8 @@ def _scheduler(ctx: "AppContext") -> BackupScheduler:
 
 def _start(ctx: "AppContext") -> None:
     ctx.service(BackupScheduler)
+    if ctx.window is not None:
+        ctx.service(HealthService).watch_actions(ctx.window)
 
 
 def _verbs() -> tuple[CliVerb, ...]:
@@ -234,6 +254,9 @@ FEATURE = Feature(
     settings=(
         SettingKey(BACKUP_INTERVAL_KEY, int, 24, "Hours between scheduled backups while running",
                    validator=_interval_problem, label="Backup every (hours)"),
+        SettingKey(USAGE_KEY, bool, False, "Count which actions you use (stored on this computer only; "
+                   "shown in the Health dock; sent nowhere unless you export diagnostics)",
+                   label="Usage analytics"),
     ),
     cli_verbs=_verbs(),
     start=_start,

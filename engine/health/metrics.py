@@ -76,3 +76,29 @@ class SecurityLog:
 def record_security_event(kv: Kv, kind: str, detail: str = "") -> dict[str, Any]:
     """Record a security event of this device (see ``SecurityLog.record``)."""
     return SecurityLog(kv).record(kind, detail)
+
+
+USAGE_KEY = "health.usage"
+
+
+class UsageLog:
+    """Opt-in usage analytics: how often each action was used, with the last time, kept in
+    the kv table (``health.usage``) and never sent anywhere; the user sees them in the Health
+    dock and they leave the machine only inside a diagnostics zip the user exports."""
+
+    def __init__(self, kv: Kv) -> None:
+        self.kv = kv
+
+    def counts(self) -> dict[str, dict[str, float]]:
+        raw = self.kv.get(USAGE_KEY, {})
+        return {str(k): v for k, v in raw.items() if isinstance(v, dict)} if isinstance(raw, dict) else {}
+
+    def record(self, name: str, at: float | None = None) -> None:
+        data = self.counts()
+        entry = data.setdefault(str(name)[:80], {"count": 0, "last": 0.0})
+        entry["count"] = int(entry.get("count", 0)) + 1
+        entry["last"] = float(time.time() if at is None else at)
+        self.kv.set(USAGE_KEY, data)
+
+    def clear(self) -> None:
+        self.kv.set(USAGE_KEY, {})

@@ -100,3 +100,21 @@ def test_a_scheduled_restore_is_applied_before_the_store_opens(home):
     assert restored == bk.resolve() and aside is not None and aside.exists()
     assert sqlite3.connect(db.path).execute("SELECT value FROM kv WHERE key='mark'").fetchone()[0] == '"before"'
     assert apply_pending_restore(db.path) is None  # done once
+
+
+def test_usage_analytics_are_opt_in_and_local(ws, qtbot):
+    from app.features.health import HealthService
+
+    svc = ws.ctx.service(HealthService)
+    assert ws.ctx.settings.get("health/usage_analytics") is False
+    theme = next(iter(ws.window.theme_actions.values()))
+    theme.trigger()
+    assert svc.usage.counts() == {}  # off by default: nothing counted
+    ws.ctx.settings.set("health/usage_analytics", True)
+    theme.trigger()
+    theme.trigger()
+    counts = svc.usage.counts()
+    assert sum(int(v["count"]) for v in counts.values()) == 2
+    widget = ws.window.show_dock("health")
+    qtbot.waitUntil(lambda: widget.usage.rowCount() == 1, timeout=30000)
+    assert "on this computer" in widget.usage_note.text()
