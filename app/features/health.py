@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.features import ActionSpec, Area, CliVerb, DockSpec, Feature, ServiceSpec, SettingKey
+from app.features import ActionSpec, Area, CliVerb, DockSpec, Feature, ServiceSpec, SettingKey, Subscription
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -38,6 +38,7 @@ class HealthService:
         self.security = SecurityLog(ctx.kv)
         self.usage = UsageLog(ctx.kv)
         self.last: list[Any] = []
+        self.sync_state: Any = None  # the last sync.service.SyncStatusChanged
         self._started: dict[int, float] = {}
         self._clock = time.perf_counter
         ctx.tasks.task_started.connect(self._on_tasks_started)
@@ -67,8 +68,21 @@ class HealthService:
         for a in window.findChildren(QAction):
             a.triggered.connect(lambda _=False, a=a: self.record_usage(a.objectName() or a.text()))
 
+    def on_sync_status(self, event: Any) -> None:
+        """Keep the sync state for the check; sign-ins and sign-outs go to the security log."""
+        before = getattr(self.sync_state, "state", None)
+        self.sync_state = event
+        signed_in = {"synced", "pending", "offline", "error"}
+        if event.state in signed_in and before in (None, "signed_out", "off") and before is not None:
+            self.security.record("sign_in", "signed in to the service")
+        elif event.state == "signed_out" and before in signed_in:
+            self.security.record("sign_out", event.message or "signed out of the service")
+
     def sync_link(self) -> object | None:
-        """The running ``sync.link.ServiceLink`` if the context has one (looked up lazily)."""
+        """The last sync status if one was published, else the running
+        ``sync.link.ServiceLink`` if the context has one (looked up lazily), else None."""
+        if self.sync_state is not None:
+            return self.sync_state
         try:
             from app.features import resolve
 
@@ -215,6 +229,10 @@ def _scheduler(ctx: "AppContext") -> BackupScheduler:
     return BackupScheduler(ctx, float(ctx.settings.get(BACKUP_INTERVAL_KEY, 24)))
 
 
+def _on_sync_status(ctx: "AppContext", event: Any) -> None:
+    ctx.service(HealthService).on_sync_status(event)
+
+
 def _start(ctx: "AppContext") -> None:
     ctx.service(BackupScheduler)
     if ctx.window is not None:
@@ -259,5 +277,6 @@ FEATURE = Feature(
                    label="Usage analytics"),
     ),
     cli_verbs=_verbs(),
+    subscriptions=(Subscription("sync.service:SyncStatusChanged", _on_sync_status),),
     start=_start,
 )

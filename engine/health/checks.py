@@ -237,11 +237,22 @@ def last_backup_age(db_path: Path, now: float | None = None) -> Check:
 
 
 def sync_status(link: object | None) -> Check:
-    """A sync link's state, duck-typed (``base_url`` of ``sync.link.ServiceLink``, else a
+    """A sync link's state, duck-typed: the last ``SyncStatusChanged`` (``state`` off,
+    signed_out, synced, pending: healthy; offline: degraded; error: unhealthy), else
+    ``base_url`` of ``sync.link.ServiceLink`` (None = offline), else a
     ``connected``/``is_connected``/``online`` attribute or method); "not configured" when
     there is none."""
     if link is None:
         return Check("sync_status", Status.HEALTHY, "not configured", "")
+    state = getattr(link, "state", None)
+    if isinstance(state, str):  # the last sync.service.SyncStatusChanged
+        message = str(getattr(link, "message", "") or "")
+        graded = {"off": (Status.HEALTHY, "not configured"), "signed_out": (Status.HEALTHY, "signed out"),
+                  "synced": (Status.HEALTHY, "synced"), "pending": (Status.HEALTHY, "pending"),
+                  "offline": (Status.DEGRADED, "offline"), "error": (Status.UNHEALTHY, "error")}
+        st, text = graded.get(state, (Status.DEGRADED, state))
+        pending = getattr(link, "pending", 0)
+        return Check("sync_status", st, text, "", message or (f"{pending} changes waiting" if pending else ""))
     if hasattr(link, "base_url"):  # sync.link.ServiceLink: a URL while the service answers
         url = getattr(link, "base_url", None)
         if url:

@@ -37,12 +37,12 @@ def test_health_dock_renders_checks_and_backs_up(ws, qtbot, tmp_path):
     assert "degraded ≥ 100 ms, unhealthy ≥ 500 ms" in widget.checks.index(row, 1).data(3)  # ToolTipRole
     assert widget.summary.text().startswith("Overall: unhealthy")  # no backup yet
 
-    widget.backup_button.click()
-    qtbot.waitUntil(lambda: bool(list_backups(ws.ctx.db.path)), timeout=30000)
-    qtbot.waitUntil(lambda: widget.summary.text() != "Checking…" and widget.refresh_button.isEnabled(),
-                    timeout=30000)
     svc = ws.ctx.service(HealthService)
-    assert any(k.startswith("worker ms: Backing up") for k in svc.metrics.series)
+    widget.backup_button.click()
+    qtbot.waitUntil(lambda: any(k.startswith("worker ms: Backing up") for k in svc.metrics.series),
+                    timeout=30000)
+    assert list_backups(ws.ctx.db.path)
+    qtbot.waitUntil(lambda: not ws.ctx.tasks.active and widget.refresh_button.isEnabled(), timeout=30000)
     qtbot.waitUntil(lambda: widget.metrics.rowCount() >= 3, timeout=10000)
     assert widget.security.rowCount() == 1
     dock = widget.parent()
@@ -118,3 +118,21 @@ def test_usage_analytics_are_opt_in_and_local(ws, qtbot):
     widget = ws.window.show_dock("health")
     qtbot.waitUntil(lambda: widget.usage.rowCount() == 1, timeout=30000)
     assert "on this computer" in widget.usage_note.text()
+
+
+def test_sign_in_and_out_reach_the_security_log_and_the_sync_check(ws, qtbot):
+    from app.features.health import HealthService
+    from sync.service import SyncStatusChanged
+
+    svc = ws.ctx.service(HealthService)
+    n0 = len(svc.security.entries())
+    ws.ctx.bus.publish(SyncStatusChanged("signed_out", 0, "", 0.0))
+    ws.ctx.bus.publish(SyncStatusChanged("synced", 0, "", 1.0))
+    ws.ctx.bus.publish(SyncStatusChanged("offline", 2, "cannot reach the service", 1.0))
+    ws.ctx.bus.publish(SyncStatusChanged("signed_out", 0, "", 1.0))
+    qtbot.waitUntil(lambda: len(svc.security.entries()) == n0 + 2, timeout=10000)
+    assert [e["kind"] for e in svc.security.entries()[-2:]] == ["sign_in", "sign_out"]
+    ws.ctx.bus.publish(SyncStatusChanged("offline", 2, "cannot reach the service", 1.0))
+    qtbot.waitUntil(lambda: getattr(svc.sync_state, "state", "") == "offline", timeout=10000)
+    check = next(c for c in svc.run_checks() if c.name == "sync_status")
+    assert (check.status.value, check.value, check.detail) == ("degraded", "offline", "cannot reach the service")
