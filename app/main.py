@@ -294,6 +294,13 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         while True:
             try:
                 db = open_database()
+                if done is not None:
+                    from engine.health.metrics import record_security_event
+                    from engine.store.kv import KeyValueStore
+
+                    record_security_event(KeyValueStore(db), "restore",
+                                          f"restored from {done[0].name}; previous store kept as {done[1]}")
+                    done = None
                 break
             except DatabaseCorrupt as exc:
                 if not _recover_corrupt_database(exc):

@@ -233,10 +233,26 @@ def _on_sync_status(ctx: "AppContext", event: Any) -> None:
     ctx.service(HealthService).on_sync_status(event)
 
 
+def process_age_s() -> float | None:
+    """Seconds since this process started (psutil), None without psutil."""
+    import time
+
+    try:
+        import psutil  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    return max(0.0, time.time() - float(psutil.Process().create_time()))
+
+
 def _start(ctx: "AppContext") -> None:
     ctx.service(BackupScheduler)
+    health = ctx.service(HealthService)
+    age = process_age_s()
+    if age is not None:  # process start to the main window built
+        health.metrics.record("start-up s", age)
+        health.metrics.save()
     if ctx.window is not None:
-        ctx.service(HealthService).watch_actions(ctx.window)
+        health.watch_actions(ctx.window)
 
 
 def _verbs() -> tuple[CliVerb, ...]:
