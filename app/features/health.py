@@ -221,6 +221,10 @@ class BackupScheduler:
     def _on_done(self, path: Any) -> None:
         self.last = path
 
+    def set_interval_hours(self, hours: float) -> None:
+        self.timer.setInterval(int(float(hours) * 3600 * 1000))
+        self.timer.start()
+
     def stop(self) -> None:
         self.timer.stop()
 
@@ -242,6 +246,10 @@ def process_age_s() -> float | None:
     except ImportError:
         return None
     return max(0.0, time.time() - float(psutil.Process().create_time()))
+
+
+def _apply_interval(ctx: "AppContext", hours: Any) -> None:
+    ctx.service(BackupScheduler).set_interval_hours(float(hours))
 
 
 def _start(ctx: "AppContext") -> None:
@@ -287,7 +295,7 @@ FEATURE = Feature(
                         menu="&Help"),),
     settings=(
         SettingKey(BACKUP_INTERVAL_KEY, int, 24, "Hours between scheduled backups while running",
-                   validator=_interval_problem, label="Backup every (hours)"),
+                   validator=_interval_problem, apply=_apply_interval, label="Backup every (hours)"),
         SettingKey(USAGE_KEY, bool, False, "Count which actions you use (stored on this computer only; "
                    "shown in the Health dock; sent nowhere unless you export diagnostics)",
                    label="Usage analytics"),

@@ -136,3 +136,16 @@ def test_sign_in_and_out_reach_the_security_log_and_the_sync_check(ws, qtbot):
     qtbot.waitUntil(lambda: getattr(svc.sync_state, "state", "") == "offline", timeout=10000)
     check = next(c for c in svc.run_checks() if c.name == "sync_status")
     assert (check.status.value, check.value, check.detail) == ("degraded", "offline", "cannot reach the service")
+
+
+def test_backups_are_scheduled_daily_while_running(ws, qtbot):
+    from app.features.health import BackupScheduler
+    from engine.store.db import list_backups
+
+    sched = ws.ctx.service(BackupScheduler)
+    assert sched.timer.isActive() and sched.timer.interval() == 24 * 3600 * 1000
+    sched.timer.timeout.emit()  # what the timer does once a day
+    qtbot.waitUntil(lambda: sched.last is not None, timeout=30000)
+    assert sched.last in list_backups(ws.ctx.db.path)
+    sched.set_interval_hours(6)
+    assert sched.timer.interval() == 6 * 3600 * 1000 and sched.timer.isActive()
