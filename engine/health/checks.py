@@ -268,21 +268,34 @@ def sync_status(link: object | None) -> Check:
     return Check("sync_status", Status.HEALTHY, "configured", "")
 
 
+def _safe(name: str, unit: str, fn: Callable[[], Any]) -> list[Check]:
+    """``fn()`` as a list of checks; an error becomes one unhealthy check that names it."""
+    try:
+        got = fn()
+    except (OSError, sqlite3.Error, ValueError) as exc:
+        return [Check(name, Status.UNHEALTHY, f"{type(exc).__name__}: {exc}"[:200], unit)]
+    return list(got) if isinstance(got, list) else [got]
+
+
 def run_checks(db_path: Path, *, active_tasks: int = 0, sync_link: object | None = None,
                full_integrity: bool = False, now: float | None = None,
                extra: Iterable[Callable[[], Check]] = ()) -> list[Check]:
-    """Every check, in display order. Slow (integrity, freshness): run it in a worker."""
-    checks = [
-        database_integrity(db_path, full=full_integrity),
-        database_size(db_path),
-        database_latency(db_path),
-        disk_used(db_path.parent),
-        process_memory(),
-        *data_freshness(db_path, now),
-        background_work(active_tasks),
-        last_backup_age(db_path, now),
-        sync_status(sync_link),
+    """Every check, in display order. Slow (integrity, freshness): run it in a worker. A check
+    that fails (a damaged or locked file) is reported unhealthy with its error, never raised."""
+    steps: list[tuple[str, str, Callable[[], Any]]] = [
+        ("database_integrity", "", lambda: database_integrity(db_path, full=full_integrity)),
+        ("database_size", "MB", lambda: database_size(db_path)),
+        ("database_latency", "ms", lambda: database_latency(db_path)),
+        ("disk_used", "%", lambda: disk_used(db_path.parent)),
+        ("process_memory", "MB", process_memory),
+        ("data_freshness", "sessions behind", lambda: data_freshness(db_path, now)),
+        ("background_work", "active tasks", lambda: background_work(active_tasks)),
+        ("last_backup_age", "hours", lambda: last_backup_age(db_path, now)),
+        ("sync_status", "", lambda: sync_status(sync_link)),
     ]
-    checks.extend(fn() for fn in extra)
+    checks: list[Check] = []
+    for name, unit, fn in steps:
+        checks.extend(_safe(name, unit, fn))
+    for fn in extra:
+        checks.extend(_safe("extra", "", fn))
     return checks
-

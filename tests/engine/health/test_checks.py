@@ -88,3 +88,13 @@ def test_sync_status_reads_a_service_link():
     assert sync_status(Link()).status is Status.DEGRADED
     Link.base_url = "http://127.0.0.1:8000"
     assert sync_status(Link()).value == "connected"
+
+
+def test_a_damaged_store_gives_unhealthy_checks_not_an_exception(tmp_path):
+    p = tmp_path / "stockscanner.sqlite3"
+    p.write_bytes(b"SQLite format 3\x00" + b"\x07" * 4000)
+    checks = {c.name: c for c in run_checks(p)}
+    assert checks["database_integrity"].status is Status.UNHEALTHY
+    assert checks["database_latency"].status is Status.UNHEALTHY
+    assert "DatabaseError" in str(checks["database_latency"].value)
+    assert checks["disk_used"].status in (Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY)
