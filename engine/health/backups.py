@@ -25,6 +25,7 @@ from pathlib import Path
 
 from engine.store.db import (
     APPLICATION_ID,
+    DatabaseCorrupt,
     ForeignDatabase,
     NewerDatabase,
     StoreError,
@@ -44,6 +45,15 @@ _STAMP_RE = re.compile(r"-(\d{8}-\d{6})(?:-\d+)?\.sqlite3$")
 
 class BackupFailed(StoreError):
     """The copy could not be written or failed its integrity check."""
+
+
+class NotRestorable(DatabaseCorrupt):
+    """The file offered for a restore is not a healthy SQLite file."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        StoreError.__init__(self, f"The file {path} cannot be restored: it is not a healthy SQLite database "
+                                  f"({detail}); nothing was changed.")
+        self.path, self.detail, self.backups = path, detail, []
 
 
 def _stamp_of(p: Path) -> _dt.datetime | None:
@@ -156,7 +166,11 @@ def check_restorable(backup_file: Path) -> None:
     ``ForeignDatabase`` (another program's database), ``NewerDatabase`` (a newer schema).
     """
     backup_file = Path(backup_file)
-    probe = probe_file(backup_file)
+    try:
+        probe = probe_file(backup_file)
+    except DatabaseCorrupt as exc:
+        m = re.search(r"damaged \((.*)\)\. It has not", str(exc))
+        raise NotRestorable(backup_file, m.group(1) if m else "damaged") from exc
     if probe is None:
         raise FileNotFoundError(f"{backup_file} does not exist or is empty")
     if probe.application_id != APPLICATION_ID:

@@ -73,7 +73,7 @@ def test_restore_refuses_a_foreign_file_and_a_running_workstation(tmp_path, shar
     garbage = tmp_path / "garbage.sqlite3"
     garbage.write_bytes(b"hello")
     r = run_cli("restore", str(garbage), home=home, check=False)
-    assert r.returncode == 1 and r.stderr.startswith("error:")
+    assert r.returncode == 1 and r.stderr.startswith("error:") and "cannot be restored" in r.stderr
 
     path = run_cli("backup", home=home).stdout.strip()
     from app.single_instance import SingleInstance
