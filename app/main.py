@@ -262,7 +262,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         return 1
     app = ensure_app()
     from engine import paths
-    from engine.store import DatabaseCorrupt, DatabaseLocked, StoreError, backup, open_database
+    from engine.store import DatabaseCorrupt, DatabaseLocked, StoreError, open_database
 
     try:
         folder = paths.ensure_writable(paths.data_dir())
@@ -282,9 +282,25 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         )
     install_excepthooks()
     try:
+        try:  # a restore chosen in Settings / Health while the store was open (before opening it)
+            from engine.health.backups import apply_pending_restore
+
+            done = apply_pending_restore(paths.database_path())
+            if done is not None:
+                log.warning("restored %s from %s; the previous store was kept as %s",
+                            paths.database_path(), done[0], done[1])
+        except (StoreError, OSError, ValueError) as exc:
+            return _fatal("Restore", f"The scheduled restore failed and nothing was changed: {exc}")
         while True:
             try:
                 db = open_database()
+                if done is not None:
+                    from engine.health.metrics import record_security_event
+                    from engine.store.kv import KeyValueStore
+
+                    record_security_event(KeyValueStore(db), "restore",
+                                          f"restored from {done[0].name}; previous store kept as {done[1]}")
+                    done = None
                 break
             except DatabaseCorrupt as exc:
                 if not _recover_corrupt_database(exc):
@@ -300,8 +316,11 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         from app.wizard import maybe_open_at_start
 
         maybe_open_at_start(ws.window)  # the first start of this data folder only
-        # A daily backup of the healthy store, off the GUI thread, after start-up.
-        ws.ctx.tasks.submit(backup, db.path, label="Backing up the database")
+        # A backup of the healthy store at start-up, off the GUI thread (verified and rotated;
+        # app/features/health.py takes one daily while running).
+        from engine.health.backups import take_backup
+
+        ws.ctx.tasks.submit(take_backup, db.path, label="Backing up the database")
         schedule_indicator_warm_up(ws)
         rc = app.exec()
         ws.ctx.tasks.wait_all(10000)

@@ -165,8 +165,24 @@ class SettingsDialog(QDialog):
                 self._tab_ids.append(feature.id)
             for spec in keys:
                 self._add_field(form, spec)
+            if feature.id == "health":
+                self._add_restore_button(form)
         trading_layout = self.tabs.widget(1).layout()
         trading_layout.addStretch(1)  # type: ignore[union-attr]
+
+    def _add_restore_button(self, form: QFormLayout) -> None:
+        """Backups → Restore…: the chosen backup replaces the store at the next start."""
+        button = QPushButton("Restore…", objectName="restoreBackup")
+        button.setToolTip("Choose a backup; it replaces the local store when Stock Scanner starts next "
+                          "(the current store is kept beside it)")
+
+        def choose() -> None:
+            from app.features.health import choose_restore
+
+            choose_restore(self, paths.database_path())
+
+        button.clicked.connect(choose)
+        form.addRow("Backups", button)
 
     def _add_field(self, form: QFormLayout, spec: SettingKey) -> None:
         value = self.settings.get(spec.key)

@@ -205,6 +205,7 @@ def _features() -> tuple[Feature, ...]:
         resolve("app.features.account:FEATURE"),
         resolve("app.features.workspaces:FEATURE"),
         resolve("app.features.palette:FEATURE"),
+        resolve("app.features.health:FEATURE"),
         shell.FEATURE,
     )
 
