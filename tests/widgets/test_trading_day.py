@@ -115,6 +115,9 @@ def test_quotes_are_applied_on_the_broker_thread_in_the_commands_queue(tr, qtbot
     assert applied[0] is not threading.main_thread()
     # an order sent, then a quote that fills it: the same queue keeps that order
     s.send_orders([OrderRequest("ACME", Side.BUY, 1, OrderType.LIMIT, limit_price=D("1.01"))])
+    # the order is placed on the broker thread; a quote stamped before it was placed does not
+    # fill it (no fills from quotes older than the order), so the quote comes after the ack
+    qtbot.waitUntil(lambda: commands.pending == 0, timeout=20000)
     tr.quotes.set("ACME", "0.99", "1.01")
     assert s.poll_now()
     qtbot.waitUntil(lambda: commands.pending == 0 and len(applied) == 2, timeout=20000)
