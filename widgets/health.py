@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -118,6 +119,10 @@ class HealthWidget(QWidget):
         usage_lay.addWidget(_table(self.usage), 1)
         tabs.addTab(usage_page, "Usage")
         self.tabs = tabs
+        # the tabs take the height they are given: their pages' minimums (the usage note's wrap)
+        # pushed the window past 800 px when the dock opened at 1280×800
+        tabs.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        tabs.setMinimumHeight(90)
         lay = QVBoxLayout(self)
         lay.addLayout(buttons)
         lay.addWidget(self.summary)

@@ -149,3 +149,12 @@ def test_backups_are_scheduled_daily_while_running(ws, qtbot):
     assert sched.last in list_backups(ws.ctx.db.path)
     sched.set_interval_hours(6)
     assert sched.timer.interval() == 6 * 3600 * 1000 and sched.timer.isActive()
+
+
+def test_the_health_dock_fits_a_1280x800_window(ws, qtbot):
+    """Its pages' minimum heights pushed the window to 846 px when it opened under the chart
+    and the scanner (seen in a 1280×800 screenshot)."""
+    ws.window.resize(1280, 800)
+    ws.window.show_dock("health")
+    qtbot.wait(300)
+    assert ws.window.height() <= 800 and ws.window.minimumSizeHint().height() <= 800
