@@ -146,6 +146,13 @@ class TableModel(QAbstractTableModel):
     columns_changed = Signal()
     cell_edited = Signal(object, str, str)  # row, column key, the text entered
 
+    # Class-level empties for what Qt's virtual calls read: when Python collects a model, its
+    # instance dict is cleared before the C++ object is destroyed, and a view still attached
+    # asks rowCount()/data() in that window (AttributeError: 'PositionsModel' object has no
+    # attribute 'rows' in a CI run). The model then reads as empty instead of raising.
+    rows: list[Any] = []  # noqa: RUF012 - never mutated: __init__ binds each instance's own list
+    columns: list[Column] = []  # noqa: RUF012 - likewise
+
     def __init__(self, columns: Sequence[Column], key: Callable[[Any], Any] | None = None,
                  newest_first: bool = False, *,
                  row_background: Callable[[Any], QColor | None] | None = None,
