@@ -5,22 +5,7 @@ from __future__ import annotations
 
 import zipfile
 
-import pytest
 
-from app.main import build_workstation, open_workspace
-
-
-@pytest.fixture
-def ws(home, qtbot):
-    w = build_workstation()
-    qtbot.addWidget(w.window)
-    w.window.resize(1280, 800)
-    w.window.show()
-    open_workspace(w)
-    yield w
-    qtbot.waitUntil(lambda: not w.ctx.tasks.active, timeout=20000)
-    w.window._really_quit = True
-    w.close()
 
 
 def test_health_dock_renders_checks_and_backs_up(ws, qtbot, tmp_path):

@@ -1,22 +1,8 @@
 """The command palette: every registered action is in it, fuzzy matching, Enter runs."""
-import pytest
 from PySide6.QtCore import Qt
 
-from app.main import build_workstation, open_workspace
 from app.palette import _plain, describe, window_actions
 from engine.fuzzy import rank, score
-
-
-@pytest.fixture
-def ws(home, qtbot):
-    w = build_workstation()
-    qtbot.addWidget(w.window)
-    w.window.resize(1280, 800)
-    w.window.show()
-    open_workspace(w)
-    yield w
-    qtbot.waitUntil(lambda: not w.ctx.tasks.active, timeout=20000)
-    w.close()
 
 
 def test_scorer_wants_the_letters_in_order_and_prefers_word_starts():
