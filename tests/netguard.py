@@ -127,12 +127,15 @@ class _CurlImportHook:
     down every child process)."""
 
     target = "curl_cffi.curl"
+    #: marks every copy of this hook (the module can be imported twice, as ``netguard`` and
+    #: ``tests.netguard``, e.g. under pytest-xdist): one hook must not ask another, or they recurse
+    netguard_hook = True
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname != self.target:
             return None
         for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
+            if getattr(finder, "netguard_hook", False) or not hasattr(finder, "find_spec"):
                 continue
             spec = finder.find_spec(fullname, path, target)
             if spec is not None:

@@ -1,7 +1,7 @@
 """Every service test runs on SQLite and on PostgreSQL (``db_url`` is parametrised).
 
 PostgreSQL comes from ``DATABASE_URL_TEST`` (``.ci/run`` sets it up) or a local server at the
-same default URL; without one the PostgreSQL half skips with the reason, except under
+same default URL (``tests/pgurl.py``; a database per pytest-xdist worker); without one the PostgreSQL half skips with the reason, except under
 ``CI=true``, where it fails."""
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ from typing import Any
 
 import pytest
 
-PG_DEFAULT = "postgresql://stockscanner:stockscanner@127.0.0.1:5432/stockscanner_test"
 PASSWORD = "correct horse battery staple 42"
 
 
 def _pg_url() -> str:
-    from server.config import normalise_database_url
+    from tests.pgurl import pg_url
 
-    return normalise_database_url(os.environ.get("DATABASE_URL_TEST") or PG_DEFAULT)
+    return pg_url()
 
 
 def _reset_pg(url: str) -> None:
@@ -39,8 +38,11 @@ def _reset_pg(url: str) -> None:
 def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'service.sqlite3'}"
-    url = _pg_url()
+    from tests.pgurl import base_url
+
+    url = base_url()
     try:
+        url = _pg_url()
         _reset_pg(url)
     except Exception as exc:  # noqa: BLE001 - any connection failure
         if os.environ.get("CI") == "true":

@@ -27,7 +27,7 @@ def test_production_with_everything_set_starts() -> None:
     ("django-insecure-development-key", "known default"),
     ("a" * 64, "too few characters"),
     (secrets.token_urlsafe(24), "at least 43"),
-])
+], ids=["empty", "known-default", "one-character", "short-random"])  # stable ids (pytest-xdist)
 def test_production_refuses_weak_keys(key: str, reason: str) -> None:
     with pytest.raises(ConfigError, match=reason):
         Settings.from_env({**PROD, "SECRET_KEY": key})
