@@ -199,3 +199,22 @@ class ExternalIdentity(Base):
     subject: Mapped[str] = mapped_column(String(255))
     email: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PublishedWorkspace(Base):
+    """A workspace (``engine.workspaces`` format, JSON in ``data``) a user published: ``private``
+    (only the owner lists and loads it, on any of their machines) or ``public`` (anyone signed
+    in can list and load it). One per owner and name: publishing the same name again replaces it."""
+
+    __tablename__ = "published_workspaces"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_published_workspaces_user_name"),
+                      Index("ix_published_workspaces_public", "visibility", "updated_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    visibility: Mapped[str] = mapped_column(String(8), default="private")
+    description: Mapped[str] = mapped_column(String(500), default="")
+    data: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -391,6 +391,98 @@ def _act_import(ctx: "AppContext", window: "MainWindow") -> None:
 # --------------------------------------------------------------------------- CLI
 
 
+class _RemoteBackend:
+    """The dialog's backend: ``sync.workspaces.WorkspacePublisher`` over the account's client."""
+
+    def __init__(self, ctx: "AppContext", c: WorkspaceController) -> None:
+        self.ctx, self.c = ctx, c
+
+    def _client(self) -> Any:
+        from app.features.account import hub
+
+        return hub(self.ctx).client
+
+    def problem(self) -> str:
+        from app.features.account import hub
+
+        h = hub(self.ctx)
+        if h.client is None:
+            return h.problem or "No service is configured (Settings → Service)."
+        if not h.client.signed_in_email:
+            return "Sign in (Account → Sign in) to publish workspaces or load them from the service."
+        return ""
+
+    def _publisher(self) -> Any:
+        from sync.workspaces import WorkspacePublisher
+
+        client = self._client()
+        if client is None:
+            raise RuntimeError(self.problem())
+        return WorkspacePublisher(client, self.c.store)
+
+    def local_names(self) -> list[str]:
+        return self.c.store.names()
+
+    def current(self) -> str | None:
+        return self.c.store.current
+
+    def mine(self) -> list[Any]:
+        return list(self._publisher().mine())
+
+    def public(self, query: str) -> list[Any]:
+        return list(self._publisher().public(query))
+
+    def publish(self, name: str, visibility: str, description: str) -> Any:
+        if name == self.c.store.current:  # what is on screen now, not the last save
+            self.c.store.put(capture(self.c.window, name))
+        return self._publisher().publish(name, visibility, description)
+
+    def load(self, workspace_id: int) -> Any:
+        return self._publisher().load(workspace_id)
+
+    def set_visibility(self, workspace_id: int, visibility: str) -> Any:
+        return self._publisher().set_visibility(workspace_id, visibility)
+
+    def delete(self, workspace_id: int) -> None:
+        self._publisher().delete(workspace_id)
+
+
+def open_remote(ctx: "AppContext", window: "MainWindow") -> Any:
+    """The "Workspaces on the service" dialog (one per window, raised when open)."""
+    from widgets.workspaces_remote import RemoteWorkspacesDialog
+
+    existing = getattr(window, "_remote_workspaces", None)
+    if existing is not None:
+        try:
+            existing.reset()
+            existing.show()
+            existing.raise_()
+            return existing
+        except RuntimeError:  # its C++ side is gone
+            pass
+    c = controller(window)
+
+    def loaded(name: str, open_now: bool) -> None:
+        c.rebuild()
+        if open_now:
+            c.switch(name)
+
+    def sign_in() -> None:
+        from app.features.account import open_account
+
+        open_account(ctx, window)
+
+    dialog = RemoteWorkspacesDialog(_RemoteBackend(ctx, c), ctx.tasks, on_loaded=loaded, sign_in=sign_in,
+                                    parent=window)
+    window._remote_workspaces = dialog  # type: ignore[attr-defined]
+    dialog.show()
+    return dialog
+
+
+def _act_remote(ctx: "AppContext", window: "MainWindow") -> None:
+    open_remote(ctx, window)
+
+
 def _configure_cli(p: argparse.ArgumentParser) -> None:
     p.description = ("List, export or import the named workspaces of the local store (a dock arrangement "
                      "plus each dock's state, as JSON checked against the workspace schema).")
@@ -445,6 +537,8 @@ FEATURE = Feature(
         ActionSpec("workspaces.delete", "&Delete workspace…", _act_delete, None, menu="&Workspace"),
         ActionSpec("workspaces.export", "&Export workspace…", _act_export, None, menu="&Workspace"),
         ActionSpec("workspaces.import", "&Import workspace…", _act_import, None, menu="&Workspace"),
+        ActionSpec("workspaces.publish", "&Publish workspace…", _act_remote, None, menu="&Workspace"),
+        ActionSpec("workspaces.load_remote", "Workspaces on the &service…", _act_remote, None, menu="&Workspace"),
     ),
     cli_verbs=(
         CliVerb("workspace", "list, export or import named workspaces (JSON)", _configure_cli, _run_cli),

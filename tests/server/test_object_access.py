@@ -35,10 +35,14 @@ def _a_sync_key(service: Any, a: dict[str, Any]) -> str:
     return "a-watchlist"
 
 
+def _a_workspace(service: Any, a: dict[str, Any]) -> int:
+    return int(a["workspace_id"])
+
+
 #: path parameter -> the id of one of A's objects
 OWNED_IDS: dict[str, Callable[[Any, dict[str, Any]], int | str]] = {
     "session_id": _a_session, "device_id": _a_device, "user_id": _a_user,
-    "kind": _a_sync_kind, "key": _a_sync_key,
+    "kind": _a_sync_kind, "key": _a_sync_key, "workspace_id": _a_workspace,
 }
 #: paths that name an object in the caller's own namespace (sync keys are per user): B's PUT
 #: there creates B's own object and B's GET/DELETE then reach that one (200) or none (404),
@@ -48,6 +52,7 @@ OWN_NAMESPACE: set[str] = {"/sync/items/{kind}/{key}"}
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("put", "/admin/users/{user_id}/role"): {"role": "user"},
     ("put", "/sync/items/{kind}/{key}"): {"data": {"name": "B's list", "symbols": ["ZZZ"]}},
+    ("patch", "/workspaces/{workspace_id}"): {"visibility": "public"},
 }
 
 
@@ -69,7 +74,10 @@ def _set_up_a(service: Any) -> dict[str, Any]:
     r = service.client.put("/sync/items/watchlist/a-watchlist", headers=h,
                            json={"data": {"name": "A's list", "symbols": ["AAA"]}})
     assert r.status_code == 200, r.text
-    return {"headers": h, "pair": pair}
+    r = service.client.post("/workspaces", headers=h, json={
+        "workspace": {"format": "stockscanner-workspace", "version": 1, "name": "A desk"}})
+    assert r.status_code == 200, r.text
+    return {"headers": h, "pair": pair, "workspace_id": r.json()["id"]}
 
 
 def _a_state(service: Any, a: dict[str, Any]) -> Any:
@@ -77,7 +85,8 @@ def _a_state(service: Any, a: dict[str, Any]) -> Any:
     return (service.client.get("/me", headers=h).json(),
             [s["id"] for s in service.client.get("/me/sessions", headers=h).json()],
             service.client.get("/me/devices", headers=h).json(),
-            service.client.get("/sync/items", headers=h).json())
+            service.client.get("/sync/items", headers=h).json(),
+            service.client.get("/workspaces", headers=h).json())
 
 
 def test_user_b_cannot_read_or_change_user_a_objects(service: Any) -> None:
