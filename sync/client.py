@@ -16,7 +16,9 @@ in workers).
 """
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -26,6 +28,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from sync.tokens import Tokens, TokenStore
+
+log = logging.getLogger("stockscanner.sync")
 
 #: (connect, read) seconds
 DEFAULT_TIMEOUT = (3.05, 15.0)
@@ -142,6 +146,10 @@ class ServiceClient:
         self.session = session or make_session()
         self.device_name = device_name
         self._refresh_lock = threading.Lock()
+        #: called with (kind, detail) after a sign-in, sign-out, token refresh, 2FA or password
+        #: change (kinds of ``engine.health.metrics.SECURITY_KINDS``): the app records them in the
+        #: device's security log. Never given a secret; an error in it is logged, not raised.
+        self.on_security: Callable[[str, str], None] | None = None
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -193,6 +201,14 @@ class ServiceClient:
                                 "Your session has ended; sign in again.")
         return self._parse(response)
 
+    def _security(self, kind: str, detail: str) -> None:
+        if self.on_security is None:
+            return
+        try:
+            self.on_security(kind, detail)
+        except Exception:  # noqa: BLE001 - the log must never break a sign-in
+            log.exception("recording the security event %s failed", kind)
+
     @staticmethod
     def _code(response: requests.Response) -> str:
         try:
@@ -213,10 +229,12 @@ class ServiceClient:
                 self._forget()
                 reason = ("Your sign-in was used from somewhere else, so every copy of it was ended; sign in again."
                           if exc.code == "token_reused" else "Your session has ended; sign in again.")
+                self._security("session_revoked", f"{self.identity}: {exc.code or 'refresh refused'}")
                 raise SignedOut(401, exc.code, reason) from None
             fresh = Tokens(current.email, self._field(answer, "access_token"),
                            self._field(answer, "refresh_token"), current.device_token)
             self.tokens.save(fresh)
+            self._security("token_refresh", f"{self.identity}: the access token was renewed")
             return fresh
 
     def _field(self, answer: Answer, name: str) -> str:
@@ -268,6 +286,9 @@ class ServiceClient:
         tokens = Tokens(email, self._field(answer, "access_token"), self._field(answer, "refresh_token"),
                         str(new_device))
         self.tokens.save(tokens)
+        how = "password and 2FA code" if otp else "password and backup code" if backup_code else (
+            "password on a trusted device" if device else "password")
+        self._security("sign_in", f"{email} at {self.identity} ({how})")
         return tokens
 
     def adopt(self, pair: dict[str, Any]) -> Tokens:
@@ -282,16 +303,19 @@ class ServiceClient:
         email = str(self.me().get("email") or "").strip().lower()
         tokens = Tokens(email, access, refresh, device)
         self.tokens.save(tokens)
+        self._security("sign_in", f"{email} at {self.identity} (Google)")
         return tokens
 
     def logout(self) -> None:
         """End this session on the service (best effort) and forget the tokens."""
+        email = self.signed_in_email or ""
         try:
             self.call("POST", "/auth/logout")
         except (SignedOut, Offline):
             pass
         finally:
             self._forget()
+            self._security("sign_out", f"{email} at {self.identity}")
 
     def _forget(self) -> None:
         tokens = self.tokens.load()
@@ -310,10 +334,12 @@ class ServiceClient:
 
     def sign_out_everywhere(self) -> None:
         """End every session of the account, this one included."""
+        email = self.signed_in_email or ""
         try:
             self.call("POST", "/me/sessions/revoke-all")
         finally:
             self._forget()
+            self._security("sign_out", f"{email} at {self.identity} (every session)")
 
     def devices(self) -> list[dict[str, Any]]:
         return self._list(self.call("GET", "/me/devices"))
@@ -330,6 +356,7 @@ class ServiceClient:
         codes = self._dict(self.call("POST", "/me/2fa/enable", {"code": code.strip()})).get("backup_codes")
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
             raise BadResponse(f"The service at {self.base_url} answered no backup codes.")
+        self._security("2fa_change", f"{self.signed_in_email or ''} at {self.identity}: two-factor sign-in turned on")
         return codes
 
     def change_password(self, current: str, new: str) -> None:
@@ -339,6 +366,7 @@ class ServiceClient:
         email = old.email if old else ""
         self.tokens.save(Tokens(email, self._field(answer, "access_token"), self._field(answer, "refresh_token"),
                                 old.device_token if old else ""))
+        self._security("password_change", f"{email} at {self.identity}: other sessions ended")
 
     def delete_account(self, password: str) -> None:
         """Delete the account and everything it owns on the service; forgets the tokens."""

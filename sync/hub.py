@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import platform
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.events import EventBus
@@ -28,6 +29,8 @@ class SyncHub:
         self.keyring_note = ""
         self.problem = ""
         self.client: ServiceClient | None = None
+        #: given to every client this hub makes (``ServiceClient.on_security``)
+        self.on_security: Callable[[str, str], None] | None = None
         self.configure(base_url, identity)
 
     def configure(self, base_url: str, identity: str = "", missing: str = "") -> None:
@@ -48,11 +51,16 @@ class SyncHub:
                     log.warning("%s", self.keyring_note)
                 client = ServiceClient(url, store, device_name=f"Stock Scanner on {platform.node()}"[:200],
                                        identity=identity)
+                client.on_security = self._security
         else:
             self.problem = missing or "No service is configured: set Settings → Service URL."
         self.client = client
         self.sync.set_client(client, self.problem)
         self.worker.wake()
+
+    def _security(self, kind: str, detail: str) -> None:
+        if self.on_security is not None:
+            self.on_security(kind, detail)
 
     def start(self) -> None:
         self.worker.start()

@@ -40,9 +40,18 @@ def _hub(ctx: "AppContext") -> object:
 
     url, identity = base_url(ctx)
     h = SyncHub(ctx.db, ctx.bus, ctx.watchlists, paths.data_dir(), url, identity=identity)
+    h.on_security = lambda kind, detail: _record_security(ctx, kind, detail)
     if not url:
         h.configure("", "", _missing(ctx))
     return h
+
+
+def _record_security(ctx: "AppContext", kind: str, detail: str) -> None:
+    """A sign-in, sign-out, token refresh, 2FA or password change into the device's security
+    log (the Health dock's Security tab); called from the worker that made the call."""
+    from engine.health.metrics import record_security_event
+
+    record_security_event(ctx.kv, kind, detail)
 
 
 def _missing(ctx: "AppContext") -> str:

@@ -69,14 +69,10 @@ class HealthService:
             a.triggered.connect(lambda _=False, a=a: self.record_usage(a.objectName() or a.text()))
 
     def on_sync_status(self, event: Any) -> None:
-        """Keep the sync state for the check; sign-ins and sign-outs go to the security log."""
-        before = getattr(self.sync_state, "state", None)
+        """Keep the sync state for the ``sync_status`` check. (Sign-ins, sign-outs, token
+        refreshes and 2FA changes reach the security log from the account client itself:
+        ``ServiceClient.on_security``, wired in ``app/features/account.py``.)"""
         self.sync_state = event
-        signed_in = {"synced", "pending", "offline", "error"}
-        if event.state in signed_in and before in (None, "signed_out", "off") and before is not None:
-            self.security.record("sign_in", "signed in to the service")
-        elif event.state == "signed_out" and before in signed_in:
-            self.security.record("sign_out", event.message or "signed out of the service")
 
     def sync_link(self) -> object | None:
         """The last sync status if one was published, else the running
@@ -104,7 +100,19 @@ class HealthService:
                 self.metrics.record(f"{c.name} {c.unit}", float(c.value))
         return checks
 
+    def take_frame_times(self) -> None:
+        """The chart paints since the last call as two samples: the median and the 95th
+        percentile frame time (GUI thread)."""
+        from widgets.chart.panes import FRAME_TIMES
+
+        frames = sorted(FRAME_TIMES.take())
+        if frames:
+            self.metrics.record("chart frame ms (median)", frames[len(frames) // 2])
+            self.metrics.record("chart frame ms (p95)", frames[min(len(frames) - 1, int(len(frames) * 0.95))])
+
     def refresh(self, on_result: Any, on_error: Any) -> None:
+        self.take_frame_times()
+
         def done(checks: list[Any]) -> None:
             self.last = checks
             self.metrics.save()
@@ -228,6 +236,33 @@ class BackupScheduler:
     def stop(self) -> None:
         self.timer.stop()
 
+    def close(self) -> None:
+        self.timer.stop()
+
+
+class MetricsSampler:
+    """Every ``SAMPLE_S`` seconds: the chart frame times since the last round into the metrics,
+    and the metrics saved (so they are kept whether or not the Health dock is open)."""
+
+    SAMPLE_S = 60
+
+    def __init__(self, ctx: "AppContext") -> None:
+        from PySide6.QtCore import QTimer
+
+        self.health = ctx.service(HealthService)
+        self.timer = QTimer()
+        self.timer.setInterval(self.SAMPLE_S * 1000)
+        self.timer.timeout.connect(self.sample)
+        self.timer.start()
+
+    def sample(self) -> None:
+        self.health.take_frame_times()
+        self.health.metrics.save()
+
+    def close(self) -> None:
+        self.timer.stop()
+        self.sample()
+
 
 def _scheduler(ctx: "AppContext") -> BackupScheduler:
     return BackupScheduler(ctx, float(ctx.settings.get(BACKUP_INTERVAL_KEY, 24)))
@@ -255,6 +290,7 @@ def _apply_interval(ctx: "AppContext", hours: Any) -> None:
 def _start(ctx: "AppContext") -> None:
     ctx.service(BackupScheduler)
     health = ctx.service(HealthService)
+    ctx.service(MetricsSampler)
     age = process_age_s()
     if age is not None:  # process start to the main window built
         health.metrics.record("start-up s", age)
@@ -289,7 +325,8 @@ FEATURE = Feature(
     id="health",
     title="Health",
     services=(ServiceSpec("app.features.health:BackupScheduler", _scheduler),
-              ServiceSpec("app.features.health:HealthService", HealthService)),
+              ServiceSpec("app.features.health:HealthService", HealthService),
+              ServiceSpec("app.features.health:MetricsSampler", MetricsSampler)),
     docks=(DockSpec(DOCK_ID, "Health", _dock, Area.BOTTOM, visible=False),),
     actions=(ActionSpec("health.export_diagnostics", "Export &diagnostics…", _export_action, None,
                         menu="&Help"),),

@@ -17,8 +17,9 @@ KEPT = 120
 KEPT_EVENTS = 500
 METRICS_KEY = "health.metrics"
 SECURITY_KEY = "health.security_log"
-SECURITY_KINDS = frozenset({"sign_in", "sign_out", "2fa_change", "token_refresh", "update_install",
-                            "restore", "backup_failed"})
+SECURITY_KINDS = frozenset({"sign_in", "sign_out", "2fa_change", "token_refresh", "password_change",
+                            "session_revoked", "update_install", "restore", "backup_failed"})
+_security_lock = threading.Lock()  # record is read-append-write: one writer at a time
 
 
 class Kv(Protocol):
@@ -69,7 +70,8 @@ class SecurityLog:
         if kind not in SECURITY_KINDS:
             raise ValueError(f"unknown security event {kind!r}; one of {', '.join(sorted(SECURITY_KINDS))}")
         entry = {"time": float(time.time() if at is None else at), "kind": kind, "detail": str(detail)[:500]}
-        self.kv.set(SECURITY_KEY, (self.entries() + [entry])[-KEPT_EVENTS:])
+        with _security_lock:
+            self.kv.set(SECURITY_KEY, (self.entries() + [entry])[-KEPT_EVENTS:])
         return entry
 
 

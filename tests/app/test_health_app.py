@@ -105,7 +105,8 @@ def test_usage_analytics_are_opt_in_and_local(ws, qtbot):
     assert "on this computer" in widget.usage_note.text()
 
 
-def test_sign_in_and_out_reach_the_security_log_and_the_sync_check(ws, qtbot):
+def test_sync_status_feeds_the_sync_check_and_sign_ins_come_from_the_client(ws, qtbot):
+    from app.features.account import hub
     from app.features.health import HealthService
     from sync.service import SyncStatusChanged
 
@@ -114,11 +115,13 @@ def test_sign_in_and_out_reach_the_security_log_and_the_sync_check(ws, qtbot):
     ws.ctx.bus.publish(SyncStatusChanged("signed_out", 0, "", 0.0))
     ws.ctx.bus.publish(SyncStatusChanged("synced", 0, "", 1.0))
     ws.ctx.bus.publish(SyncStatusChanged("offline", 2, "cannot reach the service", 1.0))
-    ws.ctx.bus.publish(SyncStatusChanged("signed_out", 0, "", 1.0))
-    qtbot.waitUntil(lambda: len(svc.security.entries()) == n0 + 2, timeout=10000)
-    assert [e["kind"] for e in svc.security.entries()[-2:]] == ["sign_in", "sign_out"]
-    ws.ctx.bus.publish(SyncStatusChanged("offline", 2, "cannot reach the service", 1.0))
     qtbot.waitUntil(lambda: getattr(svc.sync_state, "state", "") == "offline", timeout=10000)
+    # status changes are not sign-ins: the client reports those (once each), through the hub
+    assert len(svc.security.entries()) == n0
+    h = hub(ws.ctx)
+    assert h.on_security is not None
+    h._security("sign_in", "a@example.com at embedded (password)")
+    assert [e["kind"] for e in svc.security.entries()[n0:]] == ["sign_in"]
     check = next(c for c in svc.run_checks() if c.name == "sync_status")
     assert (check.status.value, check.value, check.detail) == ("degraded", "offline", "cannot reach the service")
 
@@ -143,3 +146,23 @@ def test_the_health_dock_fits_a_1280x800_window(ws, qtbot):
     ws.window.show_dock("health")
     qtbot.wait(300)
     assert ws.window.height() <= 800 and ws.window.minimumSizeHint().height() <= 800
+
+
+def test_chart_frame_times_reach_the_metrics(ws, qtbot):
+    from app.features.health import HealthService, MetricsSampler
+    from widgets.chart.panes import FRAME_TIMES
+
+    chart = ws.window.show_dock("chart")
+    FRAME_TIMES.take()
+    chart.price_pane.view.viewport().repaint()  # a synchronous paint of the price canvas
+    chart.volume_pane.view.viewport().repaint()
+    frames = list(FRAME_TIMES.samples)
+    assert len(frames) >= 2 and all(0 < f < 5000 for f in frames)
+    ws.ctx.service(MetricsSampler).sample()
+    series = ws.ctx.service(HealthService).metrics.series
+    assert series["chart frame ms (median)"][-1] == sorted(frames)[len(frames) // 2]
+    assert series["chart frame ms (p95)"][-1] >= series["chart frame ms (median)"][-1]
+    assert not FRAME_TIMES.samples  # taken
+    from engine.health.metrics import METRICS_KEY
+
+    assert "chart frame ms (median)" in ws.ctx.kv.get(METRICS_KEY)  # saved with the metrics

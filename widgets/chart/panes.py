@@ -9,6 +9,8 @@ lines); they are kept across data reloads and never widen the fit.
 from __future__ import annotations
 
 import re
+import time
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -75,6 +77,35 @@ def _button(text: str, tip: str) -> QToolButton:
     return b
 
 
+class FrameTimes:
+    """How long the chart canvases took to paint, in ms, newest last (the last ``kept``); the
+    Health dock takes them on each refresh (``take``) into the app metrics."""
+
+    def __init__(self, kept: int = 2000) -> None:
+        self.samples: deque[float] = deque(maxlen=kept)
+
+    def add(self, ms: float) -> None:
+        self.samples.append(ms)
+
+    def take(self) -> list[float]:
+        out = list(self.samples)
+        self.samples.clear()
+        return out
+
+
+#: every chart pane's paints (GUI thread only)
+FRAME_TIMES = FrameTimes()
+
+
+class TimedPlotWidget(pg.PlotWidget):
+    """A ``pg.PlotWidget`` that records each paint's duration in ``FRAME_TIMES``."""
+
+    def paintEvent(self, ev: Any) -> None:  # noqa: N802 - Qt's name
+        t0 = time.perf_counter()
+        super().paintEvent(ev)
+        FRAME_TIMES.add((time.perf_counter() - t0) * 1000.0)
+
+
 class Pane(QWidget):
     """One plot of the chart. ``kind``: "price", "volume" or "study"."""
 
@@ -96,7 +127,7 @@ class Pane(QWidget):
         axes = {"bottom": self.date_axis, "right": axis, "left": pg.AxisItem("left"), "top": pg.AxisItem("top")}
         for ax in axes.values():
             ax.autoSIPrefix = False
-        self.view = pg.PlotWidget(viewBox=pg.ViewBox(enableMenu=False, defaultPadding=0.0), axisItems=axes)
+        self.view = TimedPlotWidget(viewBox=pg.ViewBox(enableMenu=False, defaultPadding=0.0), axisItems=axes)
         self.view.setObjectName("chartCanvas" if kind == "price" else "chartPaneCanvas")
         self.plot: pg.PlotItem = self.view.getPlotItem()
         self.vb: pg.ViewBox = self.plot.getViewBox()
