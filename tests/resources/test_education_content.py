@@ -309,3 +309,43 @@ def test_a_scan_exercise_has_matches_on_the_demo_universe(courses: dict[str, dic
                 matches[ref] = [row.symbol for row in done.value.rows]
                 break
     assert any(0 < len(m) < len(universe.symbols) for m in matches.values()), matches
+
+
+# ---------------------------------------------------------------- numbers the content teaches, as the engine computes them
+def _choice(courses: dict[str, dict[str, Any]], cid: str, quiz: str, qid: str) -> str:
+    [qz] = [m for m in _materials(courses[cid]) if m["id"] == quiz]
+    [q] = [q for q in qz["questions"] if q["id"] == qid]
+    [right] = [c["text"] for c in q["choices"] if c["correct"]]
+    return str(right)
+
+
+def test_taught_commission_and_sizing_are_the_paper_brokers(courses: dict[str, dict[str, Any]]) -> None:
+    from decimal import Decimal
+
+    from engine.paper.fills import DEFAULT_COMMISSION
+    from engine.paper.risk import size_for_risk
+
+    # "What is the commission of a 100-share order on a new paper account?" (a $115 stock)
+    fee = DEFAULT_COMMISSION.fee(100, Decimal("115.00"))
+    assert _choice(courses, "orders-and-risk", "costs-quiz", "q1") == f"${fee}"
+    # position-sizing.md: $500 risk, entry 115.00, stop 112.70 -> 217 shares before, 216 with commissions
+    text = (COURSES / "orders-and-risk" / "position-sizing.md").read_text(encoding="utf-8")
+    assert size_for_risk("buy", Decimal("115.00"), Decimal("112.70"), Decimal("500")) == 217
+    with_fees = size_for_risk("buy", Decimal("115.00"), Decimal("112.70"), Decimal("500"),
+                              fee=lambda q, p: DEFAULT_COMMISSION.fee(q, p))
+    assert with_fees == 216 and "**216** shares" in text and "to 217" in text
+    # sizing quiz: $300 risk, entry 60, stop 57.50
+    assert _choice(courses, "orders-and-risk", "sizing-quiz", "q1") == str(
+        size_for_risk("buy", Decimal("60"), Decimal("57.50"), Decimal("300")))
+
+
+def test_taught_rsi_arithmetic_is_the_indicators() -> None:
+    import numpy as np
+
+    from engine.indicators import rsi
+
+    # RS = 1.5 / 0.5 = 3 -> RSI 75 (rsi-quiz q3): 14 alternating changes with those averages
+    # seed a Wilder average of gains 1.5 and losses 0.5; TA-Lib's first RSI value is then 75
+    changes = np.array([3.0, -1.0] * 7)
+    close = np.concatenate([[100.0], 100.0 + np.cumsum(changes)])
+    assert float(rsi(close, 14)[14]) == pytest.approx(75.0)
