@@ -122,6 +122,20 @@ def test_glossary_entries_are_complete(terms: list[dict[str, Any]], term_ids: se
         assert sorted(set(t["related"]) - term_ids) == [], t["id"]
 
 
+def test_glossary_aliases_are_unambiguous(terms: list[dict[str, Any]]) -> None:
+    """A search for an alias finds one entry: no alias is shared, or another entry's name."""
+    owner: dict[str, str] = {}
+    for t in terms:
+        owner[t["term"].lower()] = t["id"]
+        owner[t["id"].replace("-", " ")] = t["id"]
+    seen: dict[str, str] = {}
+    for t in terms:
+        for a in t["aliases"]:
+            key = a.lower()
+            assert owner.get(key, t["id"]) == t["id"], f"alias {a!r} of {t['id']} names {owner[key]}"
+            assert seen.setdefault(key, t["id"]) == t["id"], f"alias {a!r} of {t['id']} and {seen[key]}"
+
+
 def test_glossary_formulas_where_a_formula_exists(terms: list[dict[str, Any]]) -> None:
     by_id = {t["id"]: t for t in terms}
     for i in ("sharpe-ratio", "sortino-ratio", "calmar-ratio", "profit-factor", "rsi", "macd", "bollinger-bands",
