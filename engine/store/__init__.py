@@ -6,7 +6,6 @@ from engine.store.db import (  # noqa: F401
     DatabaseCorrupt,
     DatabaseLocked,
     StoreError,
-    backup,
     list_backups,
     open_database,
     restore_backup,

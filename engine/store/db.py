@@ -57,7 +57,6 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_MAGIC = b"SQLite format 3\x00"
-BACKUPS_KEPT = 5
 #: ``PRAGMA application_id`` of every Stock Scanner store: ASCII "STKS".
 APPLICATION_ID = 0x53544B53
 #: How long a connection waits for another process's write lock (seconds).
@@ -381,31 +380,6 @@ def list_backups(path: Path) -> list[Path]:
     if not d.is_dir():
         return []
     return sorted(d.glob(f"{path.stem}-*.sqlite3"), reverse=True)
-
-
-def backup(path: Path) -> Path | None:
-    """Copy a healthy database to ``backups/`` with SQLite's online backup API.
-
-    Keeps the newest ``BACKUPS_KEPT``. Returns the backup's path (None if nothing to copy).
-    """
-    if not path.exists() or path.stat().st_size == 0:
-        return None
-    d = backups_dir(path)
-    d.mkdir(parents=True, exist_ok=True)
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    dest = d / f"{path.stem}-{stamp}.sqlite3"
-    src = sqlite3.connect(path, timeout=5.0)
-    try:
-        dst = sqlite3.connect(dest)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
-    for old in list_backups(path)[BACKUPS_KEPT:]:
-        old.unlink(missing_ok=True)
-    return dest
 
 
 def restore_backup(path: Path, backup_file: Path) -> Path:

@@ -2,7 +2,8 @@ import sqlite3
 
 import pytest
 
-from engine.store import DatabaseCorrupt, backup, list_backups, open_database, restore_backup
+from engine.health.backups import take_backup
+from engine.store import DatabaseCorrupt, list_backups, open_database, restore_backup
 from engine.store.db import head_revision
 
 
@@ -38,7 +39,7 @@ def test_corrupt_database_is_refused_untouched_and_restorable(db):
     path = db.path
     with db.session() as s:
         s.execute(__import__("sqlalchemy").text("INSERT INTO kv(key, value) VALUES ('a', 'b')"))
-    saved = backup(path)
+    saved = take_backup(path)
     db.dispose()
     garbage = b"this is not a database" * 100
     path.write_bytes(garbage)
