@@ -100,11 +100,12 @@ class KeyStore:
         return cls(p)
 
     def generate(self, role: str) -> CryptoSigner:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
         from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, PrivateFormat
 
-        signer = CryptoSigner.generate_ed25519()
-        pem = signer._private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8,
-                                                BestAvailableEncryption(_passphrase()))
+        private = Ed25519PrivateKey.generate()
+        signer = CryptoSigner(private, SSlibKey.from_crypto(private.public_key(), scheme="ed25519"))
+        pem = private.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(_passphrase()))
         out = self.path / f"{role}-{signer.public_key.keyid}.pem"
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
@@ -124,7 +125,7 @@ class KeyStore:
             private = load_pem_private_key(found[0].read_bytes(), _passphrase())
         except ValueError as exc:
             raise ReleaseError(f"cannot decrypt {found[0].name}: wrong {PASSPHRASE_ENV}?") from exc
-        return CryptoSigner(private, key)  # type: ignore[arg-type]
+        return CryptoSigner(private, key)
 
     def remove(self, keyid: str) -> None:
         for p in self.path.glob(f"*-{keyid}.pem"):
