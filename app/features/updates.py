@@ -15,6 +15,8 @@ time; see README "Updates").
 """
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,7 @@ URL_KEY = "updates/url"
 AUTO_KEY = "updates/auto_check"
 CHECK_EVERY_MS = 24 * 3600 * 1000
 FIRST_CHECK_MS = 15_000
+log = logging.getLogger(__name__)
 
 
 def bundled_root() -> bytes:
@@ -66,13 +69,33 @@ def settings_values() -> tuple[str, str]:
     return str(s.get(URL_KEY, "") or ""), str(s.get(CHANNEL_KEY, "stable") or "stable")
 
 
-def check_and_download(url: str, channel: str) -> "tuple[Offer, Path] | None":
-    """The worker's job: refresh, find, download and verify (None when up to date)."""
-    client = make_client(url, channel)
-    offer = client.check()
-    if offer is None:
-        return None
-    return offer, client.download(offer)
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What a check found: an offer and its verified download, or nothing new, or why not."""
+
+    offer: "Offer | None" = None
+    path: Path | None = None
+    error: str = ""
+    refused: bool = False  # TUF verification refused what the repository served
+
+
+def check_and_download(url: str, channel: str) -> CheckOutcome:
+    """The worker's job: refresh, find, download and verify. Expected failures (offline, a
+    refused repository) are returned, not raised: they are outcomes, not bugs."""
+    from engine.updates.client import UpdateError, UpdateRefused
+
+    try:
+        client = make_client(url, channel)
+        offer = client.check()
+        if offer is None:
+            return CheckOutcome()
+        return CheckOutcome(offer, client.download(offer))
+    except UpdateRefused as exc:
+        log.warning("update refused: %s", exc)
+        return CheckOutcome(error=str(exc), refused=True)
+    except UpdateError as exc:
+        log.info("update check failed: %s", exc)
+        return CheckOutcome(error=str(exc))
 
 
 def _url_problem(v: Any) -> str | None:
@@ -122,32 +145,30 @@ class UpdateService:
             return False
         self.checking = True
 
-        def done(found: Any) -> None:
+        def done(found: CheckOutcome) -> None:
             self.checking = False
-            if found is None:
-                self.last_offer = None
+            self.last_offer = found.offer
+            if found.refused:
+                self.last_message = found.error
+                self.record("update_refused", found.error)
+                self.ctx.notifier.notify("Update refused", "The update repository served data that failed "
+                                         f"verification; nothing was installed. {found.error}", "error")
+            elif found.error:
+                self.last_message = found.error
+                if interactive:
+                    self.ctx.notifier.notify("Update check failed", found.error, "warning")
+            elif found.offer is None or found.path is None:
                 self.last_message = f"Stock Scanner {running_version()} is the newest version on {self.channel()}."
                 if interactive:
                     self._inform(parent, self.last_message)
             else:
-                offer, path = found
-                self.last_offer = offer
-                self.last_message = f"Stock Scanner {offer.version} is available."
-                self.ask(offer, path, parent)
+                self.last_message = f"Stock Scanner {found.offer.version} is available."
+                self.ask(found.offer, found.path, parent)
             if on_done:
                 on_done(found)
 
-        def failed(exc: BaseException) -> None:
-            from engine.updates.client import UpdateRefused
-
+        def failed(exc: BaseException) -> None:  # a bug: the runner logs and shows it
             self.checking = False
-            self.last_message = str(exc)
-            if isinstance(exc, UpdateRefused):
-                self.record("update_refused", str(exc))
-                self.ctx.notifier.notify("Update refused", f"The update repository served data that failed "
-                                         f"verification; nothing was installed. {exc}", "error")
-            elif interactive:
-                self.ctx.notifier.notify("Update check failed", str(exc), "warning")
             if on_done:
                 on_done(exc)
 
