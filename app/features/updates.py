@@ -119,6 +119,7 @@ class UpdateService:
         self.last_offer: "Offer | None" = None
         self.last_message = ""
         self.timer: Any = None
+        self.first_timer: Any = None
         self.dialog: Any = None
 
     def url(self) -> str:
@@ -233,15 +234,22 @@ class UpdateService:
         return True
 
     def start_schedule(self) -> None:
-        from PySide6.QtCore import QTimer
+        """The first check ``FIRST_CHECK_MS`` after start, then one every day. The timers are
+        children of the main window, so they end with it."""
+        from PySide6.QtCore import QObject, QTimer
 
         if self.timer is not None:
             return
-        self.timer = QTimer()
+        owner = self.ctx.window if isinstance(self.ctx.window, QObject) else None
+        self.timer = QTimer(owner)
         self.timer.setInterval(CHECK_EVERY_MS)
         self.timer.timeout.connect(self._auto_check)
         self.timer.start()
-        QTimer.singleShot(FIRST_CHECK_MS, self._auto_check)
+        self.first_timer = QTimer(owner)
+        self.first_timer.setSingleShot(True)
+        self.first_timer.setInterval(FIRST_CHECK_MS)
+        self.first_timer.timeout.connect(self._auto_check)
+        self.first_timer.start()
 
     def _auto_check(self) -> None:
         if bool(self.ctx.settings.get(AUTO_KEY, True)) and self.url():

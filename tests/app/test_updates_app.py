@@ -94,3 +94,20 @@ def test_no_repository_configured_checks_nothing(ws):
     svc = ws.ctx.service(UpdateService)
     assert not svc.check(interactive=False)
     assert "No update repository" in svc.last_message
+
+
+def test_automatic_check_follows_the_setting(update_repo, ws, qtbot):
+    from app.features.updates import AUTO_KEY, URL_KEY, UpdateService
+
+    svc = ws.ctx.service(UpdateService)
+    assert svc.timer.isActive() and svc.timer.interval() == 24 * 3600 * 1000
+    ws.ctx.settings.set(URL_KEY, update_repo.url)
+    ws.ctx.settings.set(AUTO_KEY, False)
+    svc._auto_check()
+    assert not svc.checking
+    ws.ctx.settings.set(AUTO_KEY, True)
+    svc._auto_check()
+    assert svc.checking
+    qtbot.waitUntil(lambda: _dialog() is not None, timeout=20000)
+    _dialog().later_button.click()
+    assert svc.installation.pending() is None  # "Later" stages nothing

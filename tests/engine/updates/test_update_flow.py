@@ -201,3 +201,21 @@ def test_shipped_root_is_a_valid_root_metadata():
     md.signed.verify_delegate("root", md.signed_bytes, md.signatures)
     assert all(md.signed.keys[k].keytype == "ed25519" for k in md.signed.keys)
     assert json.loads(raw)["signed"]["_type"] == "root"
+
+
+def test_zip_bundles_install_and_refuse_members_outside(tmp_path):
+    import zipfile
+
+    good = tmp_path / "stockscanner-1.1.0-windows-x86_64.zip"
+    with zipfile.ZipFile(good, "w") as z:
+        z.writestr("stockscanner/stockscanner", "#!/bin/sh\necho stockscanner 1.1.0\n")
+        z.writestr("stockscanner/stockscanner.exe", "MZ")
+        z.writestr("stockscanner/lib/data.txt", "x")
+    extract_bundle(good, tmp_path / "ok")
+    assert (tmp_path / "ok" / "stockscanner" / "lib" / "data.txt").read_text() == "x"
+    bad = tmp_path / "stockscanner-1.1.1-windows-x86_64.zip"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("stockscanner/../../evil", "x")
+    with pytest.raises(InstallError, match="outside"):
+        extract_bundle(bad, tmp_path / "bad")
+    assert not (tmp_path / "evil").exists()
