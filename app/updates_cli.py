@@ -48,6 +48,11 @@ def add_release(p: argparse.ArgumentParser) -> None:
     r.add_argument("--count", type=int, default=1, help="new keys (1)")
     r.add_argument("--threshold", type=int, default=1, help="signatures needed (1)")
     r.add_argument("--export-root", metavar="PATH", help="also copy the new root.json there")
+    rn = sub.add_parser("renew", help="a new version of a role with a fresh expiry (before it expires)")
+    common(rn)
+    rn.add_argument("role", choices=("root", "targets", "stable", "beta"))
+    rn.add_argument("--days", type=float, default=None, help="lifetime (root 365, others 180)")
+    rn.add_argument("--export-root", metavar="PATH", help="also copy the renewed root.json there")
     pb = sub.add_parser("publish", help="sign snapshot and timestamp and write the static repository")
     common(pb)
     pb.add_argument("--out", required=True, help="the folder a static HTTP server serves")
@@ -110,6 +115,15 @@ def _release(args: argparse.Namespace, R: Any) -> int:
         if problem:
             print(f"needs more signatures: {problem}")
         elif args.export_root:
+            print(f"root written to {R.export_root(ws, args.export_root)}")
+    elif step == "renew":
+        v = R.renew(ws, keys, args.role, args.days)
+        md = ws.load(args.role)
+        print(f"{args.role}: v{v}, expires {md.signed.expires:%Y-%m-%d}")
+        problem = ws.unmet(args.role)
+        if problem:
+            print(f"needs more signatures: {problem}")
+        elif args.export_root and args.role == "root":
             print(f"root written to {R.export_root(ws, args.export_root)}")
     elif step == "publish":
         versions = R.publish(ws, keys, args.out, snapshot_days=args.snapshot_days, timestamp_days=args.timestamp_days)

@@ -99,12 +99,10 @@ def check_and_download(url: str, channel: str) -> CheckOutcome:
 
 
 def _url_problem(v: Any) -> str | None:
+    from engine.updates import url_problem
+
     text = str(v or "").strip()
-    if not text:
-        return None
-    if text.startswith("https://") or text.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
-        return None
-    return "must start with https:// (plain http only for a repository on this computer)"
+    return url_problem(text) if text else None
 
 
 class UpdateService:

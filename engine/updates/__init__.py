@@ -44,6 +44,23 @@ def parse_bundle_name(name: str) -> tuple[str, str]:
     return m.group("version"), m.group("platform")
 
 
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an update repository (None if it can): https only, plain http only
+    to this computer (metadata is verified either way; TLS keeps what is fetched private)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:
+        return "is not a URL"
+    if parts.scheme == "https" and host:
+        return None
+    if parts.scheme == "http" and host in ("127.0.0.1", "localhost", "::1"):
+        return None
+    return "must start with https:// (plain http only for a repository on this computer)"
+
+
 def pointer_path(channel: str, platform: str) -> str:
     """The TUF target path of a channel's "newest bundle for this platform" pointer."""
     return f"{channel}/latest-{platform}.json"

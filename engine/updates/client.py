@@ -24,7 +24,7 @@ from tuf.api import exceptions as tuf_errors
 from tuf.api.metadata import TargetFile
 from tuf.ngclient import Updater, UpdaterConfig
 
-from engine.updates import CHANNELS, current_platform, parse_bundle_name, pointer_path
+from engine.updates import CHANNELS, current_platform, parse_bundle_name, pointer_path, url_problem
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,9 @@ class UpdateClient:
         if channel not in CHANNELS:
             raise UpdateError(f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}")
         url = url.strip().rstrip("/")
-        if not url.startswith(("https://", "http://127.0.0.1", "http://localhost", "http://[::1]")):
-            raise UpdateError("the update URL must be https:// (plain http only on this computer)")
+        problem = url_problem(url)
+        if problem:
+            raise UpdateError(f"the update URL {problem}")
         self.url = url
         self.cache_dir = Path(cache_dir)
         self.channel = channel

@@ -372,6 +372,19 @@ def rotate(workspace: Workspace, keys: KeyStore, role: str, *, count: int = 1, t
     return [s.public_key.keyid for s in new]
 
 
+def renew(workspace: Workspace, keys: KeyStore, role: str, days: float | None = None) -> int:
+    """A new version of ``role`` with a fresh expiry (root 365 days, targets and channels 180
+    by default), signed with the keys held (others add theirs with ``sign``); returns the
+    version. Snapshot and timestamp are renewed by every ``publish``."""
+    if role not in ("root", "targets", *CHANNELS):
+        raise ReleaseError(f"renew one of root, targets, {', '.join(CHANNELS)} (publish renews snapshot and timestamp)")
+    md = workspace.load(role)
+    _bump(md, workspace.expiry(role, days))
+    workspace.save(role, md)
+    workspace.sign(role, keys, md)
+    return int(md.signed.version)
+
+
 def publish(workspace: Workspace, keys: KeyStore, out: str | os.PathLike[str], *,
             snapshot_days: float | None = None, timestamp_days: float | None = None) -> dict[str, int]:
     """Sign a new snapshot and timestamp and write the static repository into ``out``.

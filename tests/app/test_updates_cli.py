@@ -38,13 +38,15 @@ def test_release_and_update_round_trip(release_env, serve, capsys, monkeypatch):
     assert main(["release", "publish", "--out", str(tmp / "site")]) == 0
     assert main(["release", "status", "--json"]) == 0
     capsys.readouterr()
+    assert main(["release", "renew", "beta", "--days", "30"]) == 0
+    assert "beta: v2" in capsys.readouterr().out
     assert main(["release", "rotate", "root", "--count", "1", "--export-root", str(tmp / "root2.json")]) == 0
     assert main(["release", "publish", "--out", str(tmp / "site")]) == 0
     capsys.readouterr()
     assert main(["release", "status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["root"]["version"] == 2 and status["stable"]["version"] == 2
-    assert status["timestamp"]["version"] == 4
+    assert status["beta"]["version"] == 2 and status["timestamp"]["version"] == 4
 
     monkeypatch.setattr("app.features.updates.bundled_root", lambda: shipped.read_bytes())
     monkeypatch.setattr("app.features.updates.running_version", lambda: "1.0.0")

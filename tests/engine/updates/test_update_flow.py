@@ -93,6 +93,22 @@ def test_root_rotation_chain_is_followed(repo: Repo, installed: Installation):
     assert installed.current() == "1.2.0"
 
 
+def test_renew_gives_long_lived_roles_a_new_expiry(repo: Repo):
+    repo.release("1.1.0")
+    client = repo.client(current="1.1.0")
+    assert client.check() is None
+    before = repo.ws.load("targets").signed.expires
+    assert R.renew(repo.ws, repo.keys, "root", days=400) == 2
+    assert R.renew(repo.ws, repo.keys, "targets", days=200) == 2
+    assert repo.ws.load("targets").signed.expires > before
+    with pytest.raises(R.ReleaseError, match="publish renews"):
+        R.renew(repo.ws, repo.keys, "timestamp")
+    R.publish(repo.ws, repo.keys, repo.out)
+    repo.release("1.2.0")
+    assert client.check().version == "1.2.0"
+    assert (repo.base / "client" / "metadata" / "root_history" / "2.root.json").is_file()
+
+
 def test_threshold_signing_root_needs_two_maintainers(tmp_path, serve):
     url, handler = serve(tmp_path / "published")
     r = Repo(tmp_path, url, handler)
@@ -219,3 +235,13 @@ def test_zip_bundles_install_and_refuse_members_outside(tmp_path):
     with pytest.raises(InstallError, match="outside"):
         extract_bundle(bad, tmp_path / "bad")
     assert not (tmp_path / "evil").exists()
+
+
+def test_repository_urls_must_be_https_except_on_this_computer():
+    from engine.updates import url_problem
+
+    for ok in ("https://updates.example.com/repo", "http://127.0.0.1:8765/updates", "http://localhost/x",
+               "http://[::1]:9/x"):
+        assert url_problem(ok) is None, ok
+    for bad in ("http://example.com/repo", "http://localhost.evil.example/x", "ftp://host/x", "file:///tmp/x", "nope"):
+        assert url_problem(bad), bad
