@@ -38,6 +38,19 @@ TOP_DIR = "stockscanner"
 MAX_UNPACKED = 4 * 1024**3
 
 
+#: ``<root>/stockscanner`` on Linux and macOS: runs the version ``current.json`` names, so the
+#: version an update installed is the one the next launch starts.
+POSIX_LAUNCHER = """#!/bin/sh
+# Stock Scanner launcher (written by engine/updates/install.py): runs the version current.json names.
+here=$(cd "$(dirname "$0")" && pwd)
+v=$(sed -n 's/^ *"version": *"\\([^"]*\\)".*/\\1/p' "$here/current.json")
+case "$v" in
+  ""|*/*|*..*) echo "stockscanner: no installed version in $here/current.json" >&2; exit 1 ;;
+esac
+exec "$here/versions/$v/stockscanner/stockscanner" "$@"
+"""
+
+
 class InstallError(Exception):
     """The install did not happen; the current version is unchanged."""
 
@@ -173,6 +186,18 @@ class Installation:
             shutil.copytree(folder, dest, symlinks=True)
         _write_json_atomic(self.pointer, {"version": version, "previous": self.current(),
                                           "installed_at": time.time()})
+        self.write_launcher()
+
+    def write_launcher(self) -> Path | None:
+        """``<root>/stockscanner`` (POSIX; on Windows the installer's shortcut does this job)."""
+        if os.name != "posix":
+            return None
+        p = self.root / "stockscanner"
+        tmp = self.root / ".stockscanner.tmp"
+        tmp.write_text(POSIX_LAUNCHER, encoding="utf-8")
+        tmp.chmod(0o755)
+        os.replace(tmp, p)
+        return p
 
     def stage(self, bundle: str | Path, version: str, sha256: str, notes: str = "") -> Path:
         """Keep a verified ``bundle`` for the next start (``apply_pending``)."""

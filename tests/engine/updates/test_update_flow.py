@@ -245,3 +245,19 @@ def test_repository_urls_must_be_https_except_on_this_computer():
         assert url_problem(ok) is None, ok
     for bad in ("http://example.com/repo", "http://localhost.evil.example/x", "ftp://host/x", "file:///tmp/x", "nope"):
         assert url_problem(bad), bad
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="the POSIX launcher")
+def test_launcher_starts_the_current_version(repo: Repo, installed: Installation):
+    import subprocess
+
+    launcher = installed.root / "stockscanner"
+    assert subprocess.run([str(launcher), "--version"], capture_output=True, text=True).stdout.strip() == "stockscanner 1.0.0"
+    repo.release("1.1.0")
+    client = repo.client()
+    offer = client.check()
+    installed.stage(client.download(offer), offer.version, offer.sha256)
+    assert installed.apply_pending().ok
+    assert subprocess.run([str(launcher), "--version"], capture_output=True, text=True).stdout.strip() == "stockscanner 1.1.0"
+    installed.rollback()
+    assert subprocess.run([str(launcher), "--version"], capture_output=True, text=True).stdout.strip() == "stockscanner 1.0.0"
