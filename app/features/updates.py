@@ -187,7 +187,8 @@ class UpdateService:
         """Show the version and its release notes; staged for the next start if accepted."""
         from widgets.updates import UpdateDialog
 
-        if self.installation.pending() and (self.installation.pending() or {}).get("version") == offer.version:
+        staged = self.installation.pending()
+        if staged and staged.get("version") == offer.version:
             return  # already accepted: it installs at the next start
         dlg = UpdateDialog(offer.version, running_version(), offer.notes, offer.channel, parent or self.ctx.window)
         self.dialog = dlg
