@@ -277,7 +277,8 @@ def _verbs() -> tuple[CliVerb, ...]:
         CliVerb("release", "maintainers: make, sign and publish the TUF update repository",
                 lazy("add_release"), lazy("cmd_release"),
                 description="init creates the keys and root; add puts a bundle on a channel with release "
-                            "notes; sign adds your signatures (thresholds); rotate replaces a role's keys; "
+                            "notes; sign adds your signatures (thresholds); rotate replaces a role's keys; renew "
+                            "gives a role a fresh expiry; "
                             "publish writes the static repository folder."),
         CliVerb("update", "check for, stage, install or roll back an update of this computer",
                 lazy("add_update"), lazy("cmd_update")),
