@@ -8,7 +8,8 @@ maintainers' ``release`` verbs.
   staged and installed at the next start, beside the running version; the "current" pointer
   moves only after the new version's ``--version`` ran (``engine/updates/install.py``).
 * Help → Check for updates… runs the same check now and says what it found.
-* Installs, failed installs and refused updates go to the device security log (Health dock).
+* Installs, failed installs and refused updates go to the device security log (Health dock),
+  as ``update_install`` events whose detail starts with "installed", "failed:" or "refused:".
 
 The trust anchor is ``resources/update/root.json`` (replaced by the production root at release
 time; see README "Updates").
@@ -149,7 +150,7 @@ class UpdateService:
             self.last_offer = found.offer
             if found.refused:
                 self.last_message = found.error
-                self.record("update_refused", found.error)
+                self.record("update_install", f"refused: {found.error}")
                 self.ctx.notifier.notify("Update refused", "The update repository served data that failed "
                                          f"verification; nothing was installed. {found.error}", "error")
             elif found.error:

@@ -18,7 +18,7 @@ KEPT_EVENTS = 500
 METRICS_KEY = "health.metrics"
 SECURITY_KEY = "health.security_log"
 SECURITY_KINDS = frozenset({"sign_in", "sign_out", "2fa_change", "token_refresh", "update_install",
-                            "update_refused", "restore", "backup_failed"})
+                            "restore", "backup_failed"})
 
 
 class Kv(Protocol):

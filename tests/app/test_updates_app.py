@@ -84,7 +84,8 @@ def test_refused_update_is_logged_and_nothing_staged(update_repo, ws, qtbot):
     assert _dialog() is None and svc.installation.pending() is None
     from engine.health.metrics import SecurityLog
 
-    assert SecurityLog(ws.ctx.kv).entries()[-1]["kind"] == "update_refused"
+    last = SecurityLog(ws.ctx.kv).entries()[-1]
+    assert last["kind"] == "update_install" and last["detail"].startswith("refused: ")
     assert svc.installation.current() == "1.0.0"
 
 
