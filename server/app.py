@@ -123,6 +123,10 @@ def create_app(settings: Settings, mailer: Mailer | None = None) -> FastAPI:
     errors.install(app)
     for module in (health, auth, google, account, admin, sync_router, workspaces_router):
         app.include_router(module.router)
+    if settings.updates_dir:  # the static TUF repository (signed files: the client verifies them)
+        from starlette.staticfiles import StaticFiles
+
+        app.mount("/updates", StaticFiles(directory=settings.updates_dir, check_dir=False), name="updates")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
     return app

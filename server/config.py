@@ -134,6 +134,9 @@ class Settings:
     mail_from: str = "no-reply@stockscanner.invalid"
     #: base of the links in e-mails (the client opens them)
     public_url: str = "http://127.0.0.1:8765"
+    #: the TUF update repository folder (``stockscanner release publish --out``) served at
+    #: ``/updates/``; empty: not served (README "Updates")
+    updates_dir: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -199,4 +202,5 @@ class Settings:
             google_issuers=(tuple(i.strip() for i in e["GOOGLE_ISSUER"].split(",") if i.strip())
                             if e.get("GOOGLE_ISSUER") else cls.google_issuers),
             google_jwks_url=e.get("GOOGLE_JWKS_URL") or cls.google_jwks_url,
+            updates_dir=e.get("STOCKSCANNER_UPDATES_DIR", ""),
         ).check()
