@@ -1,5 +1,4 @@
 """Bar cache (chunked blobs) and the DataService over it."""
-import time
 
 import numpy as np
 import pytest
@@ -96,16 +95,14 @@ def test_delete_cascades_to_chunks(db):
         assert conn.execute("SELECT COUNT(*) FROM bar_chunks").fetchone()[0] == 0
 
 
-def test_one_million_bars_roundtrip_fast(db):
+def test_one_million_bars_roundtrip(db):
+    # exact round trip at size; how fast it is belongs to the bench (data.store_load_1m), not here
     st = BarStore(db)
     bars = make_bars(1_000_000)
     st.replace(bars)
     st.load("X", "1m")
-    t0 = time.perf_counter()
     out = st.load("X", "1m")
-    took = time.perf_counter() - t0
     assert same(out, bars)
-    assert took < 0.5  # the target is 150 ms (see bench data.store_load_1m); generous for CI
 
 
 # ----------------------------------------------------------------- DataService
