@@ -537,15 +537,18 @@ def leaderboard(user: CurrentIdentity, db: Db, timeframe: Timeframe = "all", cat
             func.lower(Strategy.name).contains(text.lower(), autoescape=True))
     sub = ids.order_by(r.score.desc(), r.strategy_id.desc()).offset((page - 1) * per_page).limit(per_page + 1
                                                                                             ).subquery()
-    rows = db.execute(select(sub.c.score, Strategy, User.display_name).join(Strategy, Strategy.id == sub.c.strategy_id)
-                      .join(User, User.id == Strategy.user_id)
+    st = Strategy
+    # only the listed columns: a strategy's results (its curves) can be large
+    rows = db.execute(select(sub.c.score, st.id, st.name, st.category, st.user_id, User.display_name, st.score_is,
+                             st.score_oos, st.trades, st.clone_count, st.followers, st.rating_sum, st.rating_count)
+                      .join(st, st.id == sub.c.strategy_id).join(User, User.id == st.user_id)
                       .order_by(sub.c.score.desc(), sub.c.strategy_id.desc())).all()
-    items = [BoardRow(rank=(page - 1) * per_page + k + 1, id=s.id, name=s.name, category=s.category,
-                      owner=(name or "").strip() or f"trader {s.user_id}", score=score, score_is=s.score_is,
-                      score_oos=s.score_oos, trades=s.trades, clone_count=s.clone_count, followers=s.followers,
-                      rating=(s.rating_sum / s.rating_count) if s.rating_count else None,
-                      rating_count=s.rating_count)
-             for k, (score, s, name) in enumerate(rows[:per_page])]
+    items = [BoardRow(rank=(page - 1) * per_page + k + 1, id=row.id, name=row.name, category=row.category,
+                      owner=(row.display_name or "").strip() or f"trader {row.user_id}", score=row.score,
+                      score_is=row.score_is, score_oos=row.score_oos, trades=row.trades, clone_count=row.clone_count,
+                      followers=row.followers, rating=(row.rating_sum / row.rating_count) if row.rating_count else None,
+                      rating_count=row.rating_count)
+             for k, row in enumerate(rows[:per_page])]
     return BoardPage(items=items, timeframe=timeframe, category=category, page=page, per_page=per_page,
                      more=len(rows) > per_page)
 
