@@ -27,8 +27,9 @@ in-sample score covers the whole backtest), otherwise on the last 30 % of the hi
 the in-sample score covers the first 70 %). The rank score is the out-of-sample total where one
 exists, else the in-sample total.
 
-Periods per year ``A``: 252 when the median spacing of the points is at least 20 hours
-(daily bars), otherwise 252 × 6.5 h / median spacing (intraday).
+Periods per year ``A``: the points' own rate, (points − 1) / the years they span (365.25-day
+years), so daily bars give ≈ 252, and thinned or intraday points their own rate; CAGR is then
+the calendar growth rate whatever the spacing.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ MIN_TRADES = 30
 OOS_FRACTION = 0.30
 PRIOR_RATING = 3.0
 PRIOR_WEIGHT = 5.0
-TRADING_DAY_S = 6.5 * 3600
+YEAR_S = 365.25 * 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +121,12 @@ def scale(x: float, lo: float, hi: float) -> float:
 
 
 def periods_per_year(times: npt.NDArray[np.int64]) -> float:
-    """252 for daily (or slower) points, 252 × 6.5 h / spacing for intraday ones."""
-    if times.size < 2:
+    """Returns per year of points at ``times`` (epoch s): (n − 1) / span in years; 252 for
+    fewer than two points or no span."""
+    if times.size < 2 or times[-1] <= times[0]:
         return 252.0
-    spacing = float(np.median(np.diff(times)))
-    if spacing >= 20 * 3600 or spacing <= 0:
-        return 252.0
-    return 252.0 * TRADING_DAY_S / spacing
+    years = float(times[-1] - times[0]) / YEAR_S
+    return float((times.size - 1) / years)
 
 
 def community_component(c: Community) -> float:

@@ -40,7 +40,8 @@ CATEGORIES: dict[str, str] = {
 }
 SIZING_KINDS = ("fixed_qty", "percent_equity", "risk_per_trade")
 TIMEFRAMES = ("1d", "1h", "30m", "15m", "5m", "1m")
-MAX_PUBLISHED_POINTS = 20_000
+#: the service takes at most this many points and trades per run (server/routers/strategies.py)
+MAX_PUBLISHED_POINTS = 1_000
 
 
 class StrategyError(ValueError):
@@ -246,7 +247,8 @@ class UniverseBacktest:
 def run_payload(points: Sequence[tuple[int, float | Decimal]], trades: Sequence[tuple[int, Decimal | float]]
                 ) -> dict[str, Any]:
     """Points and trades in the service's shape (cents; at most ``MAX_PUBLISHED_POINTS``
-    points, thinned evenly with the last one kept; times strictly increasing)."""
+    points, thinned evenly with the first and last kept, and the last as many trades; times
+    strictly increasing). The score reads the points' own rate, so thinning keeps CAGR."""
     pts: list[list[int]] = []
     for t, e in points:
         cents = int((Decimal(str(e)) * 100).to_integral_value())

@@ -54,7 +54,8 @@ Category = Literal["trend_following", "mean_reversion", "breakout", "momentum", 
 #: leaderboard timeframe -> the live window in days (None: all time, backtest and live)
 TIMEFRAMES: dict[str, int | None] = {"all": None, "month": 30, "week": 7, "day": 1}
 Timeframe = Literal["all", "month", "week", "day"]
-MAX_POINTS = 20_000
+#: per run: with the service's 64 KiB body limit a run of this size still fits in one request
+MAX_POINTS = 1_000
 CURVE_POINTS = 500
 REVIEWS_SHOWN = 50
 SHARE_TOKEN_BYTES = 24
@@ -114,7 +115,10 @@ class RunIn(Strict):
 
 
 class ResultsIn(Strict):
-    backtest: RunIn
+    """A run given replaces the stored one; one left out is kept (so the backtest and the
+    live results can be sent in separate requests)."""
+
+    backtest: RunIn | None = None
     live: RunIn | None = None
 
 
@@ -188,7 +192,7 @@ class StrategyOut(BaseModel):
 
 
 class StrategyDetail(StrategyOut):
-    #: ``[epoch s, equity dollars]``, at most 500 points each
+    #: ``[epoch s, equity dollars]``, at most 500 points each (thinned evenly)
     backtest_curve: list[tuple[int, float]]
     live_curve: list[tuple[int, float]]
     reviews: list[ReviewOut]
@@ -441,15 +445,21 @@ def remove(strategy_id: ObjectId, user: CurrentUser, db: Db) -> StatusOut:
 
 @router.put("/strategies/{strategy_id}/results", response_model=StrategyDetail)
 def publish_results(strategy_id: ObjectId, body: ResultsIn, user: CurrentUser, db: Db) -> StrategyDetail:
-    """Publish the backtest's (and the live paper account's) equity points and trades; rescores."""
+    """Publish the backtest's and/or the live paper account's equity points and trades; rescores."""
     s = load_owned(db, Strategy, strategy_id, user)
+    if body.backtest is None and body.live is None:
+        raise ApiError(422, "invalid_results", "Send a backtest run, a live run or both.")
     for what, run in (("backtest", body.backtest), ("live", body.live)):
         if run is None:
             continue
         times = [p[0] for p in run.points]
         if any(b <= a for a, b in zip(times, times[1:])):
             raise ApiError(422, "invalid_results", f"The {what} points' times must increase.")
-    s.results = body.model_dump_json()
+    results = json.loads(s.results or "{}")
+    for what, run in (("backtest", body.backtest), ("live", body.live)):
+        if run is not None:
+            results[what] = run.model_dump(mode="json")
+    s.results = json.dumps(results)
     s.updated_at = utcnow()
     recalculate(db, s)
     db.commit()

@@ -11,14 +11,15 @@ from engine.community.score import (
 )
 
 DAY = 86_400
+STEP = 365.25 * DAY / 252  # 252 points a year
 
 
 def _history(returns: list[float] | np.ndarray, trades: list[float] | None = None, start: float = 100.0) -> History:
     r = np.asarray(returns, dtype=float)
     eq = start * np.concatenate([[1.0], np.cumprod(1 + r)])
-    t = np.arange(eq.size, dtype=np.int64) * DAY
+    t = (np.arange(eq.size) * STEP).astype(np.int64)
     pnl = np.asarray(trades if trades is not None else [1.0] * MIN_TRADES, dtype=float)
-    tt = np.linspace(DAY, (eq.size - 1) * DAY, pnl.size).astype(np.int64) if pnl.size else np.array([], np.int64)
+    tt = np.linspace(t[1], t[-1], pnl.size).astype(np.int64) if pnl.size else np.array([], np.int64)
     return History(t, eq, tt, pnl)
 
 
@@ -53,7 +54,7 @@ def test_drawdown_and_volatility_enter_risk() -> None:
     c = score_period(_history(r), 0.0)
     assert c is not None
     assert c.metrics["max_drawdown"] == pytest.approx(0.2)
-    vol = float(np.std(r, ddof=1) * math.sqrt(252))
+    vol = float(np.std(r, ddof=1) * math.sqrt(c.metrics["periods_per_year"]))
     assert c.metrics["volatility"] == pytest.approx(vol)
     assert c.risk == pytest.approx(0.5 * 60 + 0.5 * (100 - scale(vol, 0, 0.6)))
 
@@ -75,7 +76,9 @@ def test_efficiency_from_sharpe_and_profit_factor() -> None:
     trades = [2.0, -1.0] * 15  # profit factor 30 / 15 = 2 → 50
     c = score_period(_history(r, trades), 0.0)
     assert c is not None
-    sr = float(np.mean(r) / np.std(r, ddof=1) * math.sqrt(252))
+    a = c.metrics["periods_per_year"]
+    assert a == pytest.approx(252, rel=1e-6)  # (points − 1) / years of 252 points a year
+    sr = float(np.mean(r) / np.std(r, ddof=1) * math.sqrt(a))
     assert c.metrics["sharpe"] == pytest.approx(sr, rel=1e-9)
     assert c.metrics["profit_factor"] == pytest.approx(2.0)
     assert c.metrics["win_rate"] == pytest.approx(0.5)
