@@ -32,7 +32,10 @@ def _service(ctx: "AppContext") -> object:
     def client_of() -> object:
         from sync.hub import SyncHub
 
-        return ctx.service(SyncHub).client if ctx.has_service(SyncHub) else None
+        try:
+            return ctx.service(SyncHub).client
+        except LookupError:  # a feature set without the account feature
+            return None
 
     return CommunityService(StrategyStore(ctx.db), ctx.service(ResearchService), client_of)  # type: ignore[arg-type]
 

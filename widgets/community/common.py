@@ -73,6 +73,7 @@ class ScoreView(QWidget):
         grid.addWidget(self.total, len(COMPONENTS) + 1, 0, 1, 4)
         grid.setColumnStretch(2, 1)
         grid.setColumnStretch(3, 1)
+        grid.setRowStretch(len(COMPONENTS) + 2, 1)
         self.show_card(None)
 
     def show_card(self, card: dict[str, Any] | None) -> None:

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -179,14 +178,13 @@ class MyStrategiesWidget(QWidget):
         rv.addLayout(buttons)
         rv.addWidget(self.status)
         rv.addWidget(self.metrics)
-        rv.addWidget(self.plot, 1)
-        rv.addWidget(self.score)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(right)
+        results = QHBoxLayout()
+        results.addWidget(self.plot, 3)
+        results.addWidget(self.score, 2)
+        rv.addLayout(results, 1)
         split = QSplitter()
         split.addWidget(left)
-        split.addWidget(scroll)
+        split.addWidget(right)
         split.setStretchFactor(1, 1)
         split.setSizes([200, 700])
         outer = QVBoxLayout(self)
