@@ -17,7 +17,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from engine.community.strategies import StrategyDef, StrategyError, StrategyStore, UniverseBacktest, backtest_universe
+from engine.community.strategies import (
+    LiveSession, StrategyDef, StrategyError, StrategyStore, UniverseBacktest, backtest_universe,
+)
 from sync.client import ServiceClient, ServiceError
 
 
@@ -124,10 +126,13 @@ class CommunityService:
     """The docks' service (module docstring). ``research`` loads universes
     (``ResearchService``); ``client_of`` returns the current ``ServiceClient`` or None."""
 
-    def __init__(self, store: StrategyStore, research: Any, client_of: Callable[[], ServiceClient | None]) -> None:
+    def __init__(self, store: StrategyStore, research: Any, client_of: Callable[[], ServiceClient | None],
+                 paper: Callable[[], tuple[Any, Any, Any]] | None = None) -> None:
         self.store = store
         self.research = research
         self.client_of = client_of
+        #: (PaperBroker, EventBus, the app's PaperSession) for live runs; None: not available
+        self.paper = paper
 
     def api(self) -> StrategiesApi:
         client = self.client_of()
@@ -177,6 +182,18 @@ class CommunityService:
             results["backtest_universe"] = key
             self.store.save(replace(s, results=results))
         return bt
+
+    def start_live(self, s: StrategyDef) -> LiveSession:
+        """Run ``s`` live in its own paper account (``LiveSession``; call on the broker's thread)."""
+        if self.paper is None:
+            raise StrategyError("live paper trading is not available here")
+        if s.id is None:
+            s = self.store.save(s)
+        broker, bus, quotes = self.paper()
+
+        def load(universe: str, timeframe: str) -> list[Any]:
+            return list(self.research.load_universe(universe, timeframe).bars)
+        return LiveSession(broker, bus, s, load, quotes=quotes)
 
     # ------------------------------------------------------------------ service
     def publish(self, s: StrategyDef, live: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -37,7 +37,15 @@ def _service(ctx: "AppContext") -> object:
         except LookupError:  # a feature set without the account feature
             return None
 
-    return CommunityService(StrategyStore(ctx.db), ctx.service(ResearchService), client_of)  # type: ignore[arg-type]
+    def paper() -> tuple[object, object, object]:
+        from engine.paper.broker import PaperBroker
+        from engine.paper.session import PaperSession
+
+        # the app's session: its feed quotes what the broker works and what it is asked to watch
+        return ctx.service(PaperBroker), ctx.bus, ctx.service(PaperSession)
+
+    return CommunityService(StrategyStore(ctx.db), ctx.service(ResearchService), client_of,  # type: ignore[arg-type]
+                            paper)
 
 
 def _my_dock(ctx: "AppContext", instance_id: str) -> "QWidget":

@@ -402,4 +402,67 @@ def live_results(session: Any) -> dict[str, Any]:
         by_symbol.setdefault(f.symbol, []).append(f)
     trades = sorted((t for fs in by_symbol.values() for t in _trades(fs)), key=lambda t: t.exit_time)
     points = [(t // 1000, e) for t, e in session.equity_curve()]
+    if len(points) > 1 and points[0][0] >= points[1][0]:
+        # the broker dates the starting point at the first fill: keep it as the second before
+        points[0] = (points[1][0] - 1, points[0][1])
     return run_payload(points, [(t.exit_time, t.pnl) for t in trades])
+
+
+def live_account_name(s: StrategyDef) -> str:
+    """The paper account a strategy runs live in: ``strategy: NAME`` (at most 64 characters)."""
+    return f"strategy: {s.name}"[:64]
+
+
+class LiveSession:
+    """A strategy running live in its own paper account of ``broker`` (created with
+    ``cash`` when missing), through a ``PaperSession`` of its own: the orders go through the
+    broker's checks and fill from the quotes the app's feed gives the broker.
+
+    ``load_bars()`` (any thread: it only reads bars, from ``load(universe, timeframe)``) and
+    ``step(bars)`` (the broker's thread) are one round; ``results()`` is the ``live`` run to
+    publish. ``close()`` stops listening (the account and its history stay).
+
+    ``quotes`` is the app's own session: it is asked to watch the universe's symbols (its feed
+    then fetches their quotes) and its latest quotes are applied here before each step, so the
+    orders are checked against the market as the ticket's are."""
+
+    def __init__(self, broker: Any, bus: Any, strategy: StrategyDef,
+                 load: Callable[[str, str], Sequence[Bars]], cash: Decimal | int = 100_000,
+                 quotes: Any = None) -> None:
+        from engine.paper.session import PaperSession
+
+        self.strategy = strategy.validate()
+        self.account = live_account_name(self.strategy)
+        if self.account not in broker.accounts():
+            broker.create_account(self.account, cash)
+        self.session = PaperSession(broker, bus, account=self.account)
+        self._load = load
+        self.quotes = quotes
+        self.runner: LiveRunner | None = None
+        self.actions: list[LiveAction] = []
+
+    def load_bars(self) -> dict[str, Bars]:
+        universe = self._load(self.strategy.universe or "demo", self.strategy.timeframe)
+        return {b.symbol: b for b in universe}
+
+    def step(self, bars: dict[str, Bars]) -> list[LiveAction]:
+        if self.quotes is not None:
+            self.quotes.watch(self.account, sorted(bars))
+            got = [q for q in (self.quotes.quote(sym) for sym in sorted(bars)) if q is not None]
+            if got:
+                self.session.apply_quotes(got)
+        if self.runner is None or set(self.runner.symbols) != set(bars):
+            old = self.runner._seen if self.runner is not None else {}
+            self.runner = LiveRunner(self.session, self.strategy, sorted(bars), bars.get)
+            self.runner._seen.update(old)
+        acts = self.runner.step()
+        self.actions.extend(acts)
+        return acts
+
+    def results(self) -> dict[str, Any]:
+        return live_results(self.session)
+
+    def close(self) -> None:
+        if self.quotes is not None:
+            self.quotes.watch(self.account, [])
+        self.session.close()

@@ -71,7 +71,7 @@ def test_publish_rank_detail_rate_clone_and_revoke(qtbot: Any, tasks: Any, loopb
         qtbot.addWidget(mine)
         mine.resize(1280, 800)
         mine.show()
-        assert mine.name.text() == "New strategy" and not mine.publish_btn.isEnabled() is True or True
+        assert mine.name.text() == "New strategy" and not mine.share_btn.isEnabled()  # nothing published yet
         mine.name.setText("Up days")
         mine.category.setCurrentIndex(mine.category.findData("swing"))
         mine.entry.setPlainText("close > open")
@@ -138,3 +138,58 @@ def test_publish_rank_detail_rate_clone_and_revoke(qtbot: Any, tasks: Any, loopb
         tasks.wait_all(20000)
         for db in dbs:
             db.dispose()
+
+
+def test_run_live_in_a_paper_account_and_publish_its_results(qtbot: Any, tasks: Any, loopback: LoopbackService,
+                                                              tmp_path: Any, memory_keyring: Any) -> None:
+    from decimal import Decimal as D
+
+    from engine.community.strategies import StrategyDef, StrategyStore
+    from engine.events import EventBus
+    from engine.paper import PaperBroker
+    from engine.paper.orders import Quote
+    from engine.paper.session import PaperSession
+    from engine.research.service import ResearchService
+    from engine.store import open_database
+    from sync.strategies import CommunityService
+    from widgets.community import MyStrategiesWidget
+
+    now = [1_700_000_000_000]
+    bus = EventBus()
+    broker = PaperBroker.open(tmp_path / "paper.sqlite3", bus=bus, clock=lambda: now[0])
+    broker.create_account("Paper", 50_000)
+    main = PaperSession(broker, bus, clock=lambda: now[0])  # the app's session (its feed: the test)
+    db = open_database(tmp_path / "a.sqlite3")
+    client = _client(loopback, "a@example.com")
+    svc = CommunityService(StrategyStore(db), ResearchService(db), lambda: client, lambda: (broker, bus, main))
+    try:
+        svc.save(StrategyDef("Always in", "long_term", "close > 0", None, "fixed_qty", 10, universe="symbol:ACME"))
+        w = MyStrategiesWidget(svc, tasks)
+        qtbot.addWidget(w)
+        w.show()
+        main.apply_quotes([Quote("ACME", D("99.95"), D("100.05"), None, now[0])])
+        with qtbot.waitSignal(w.live_stepped, timeout=20000) as got:
+            w.live_btn.click()
+        assert [a.what for a in got.args[0]] == ["entry"], got.args[0]
+        assert "strategy: Always in" in broker.accounts() and "Live in" in w.status.text()
+        assert "ACME" in main.watched_symbols()  # the app's feed is asked for the universe's quotes
+        now[0] += 60_000
+        main.apply_quotes([Quote("ACME", D("100.95"), D("101.05"), None, now[0])])  # the app's feed fills it
+        assert [p.qty for p in broker.positions("strategy: Always in")] == [10]
+        assert broker.positions("Paper") == []  # the user's own account is untouched
+        live = w.live.results()
+        assert len(live["points"]) >= 2
+        with qtbot.waitSignal(w.backtest_finished, timeout=30000):
+            w.backtest_btn.click()
+        qtbot.waitUntil(lambda: w.publish_btn.isEnabled(), timeout=10000)
+        with qtbot.waitSignal(w.published, timeout=20000) as pub:
+            w.publish_btn.click()
+        assert pub.args[0]["scorecard"]["oos_source"] == "live" and len(pub.args[0]["live_curve"]) >= 2
+        w.live_btn.click()
+        assert w.live is None and "stopped" in w.status.text() and not w.live_timer.isActive()
+        assert [p.qty for p in broker.positions("strategy: Always in")] == [10]  # the account keeps it
+    finally:
+        tasks.wait_all(20000)
+        main.close()
+        broker.close()
+        db.dispose()

@@ -14,7 +14,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -57,6 +57,9 @@ class MyStrategiesWidget(QWidget):
     backtest_finished = Signal(object)  # UniverseBacktest
     published = Signal(object)  # the service's detail dict
     shared = Signal(object)  # the service's share answer
+    live_stepped = Signal(object)  # list of engine.community.strategies.LiveAction
+    #: how often a live run evaluates its rules (ms)
+    LIVE_INTERVAL_MS = 60_000
 
     def __init__(self, service: Any, tasks: TaskSubmitter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -157,8 +160,18 @@ class MyStrategiesWidget(QWidget):
         self.revoke_btn = QPushButton("Revoke")
         self.revoke_btn.setToolTip("make it private now: off the leaderboard, its link stops working")
         self.revoke_btn.clicked.connect(self.revoke)
+        self.live_btn = QPushButton("Run live (paper)")
+        self.live_btn.setCheckable(True)
+        self.live_btn.setToolTip("run the rules on each new bar in the paper account 'strategy: NAME' "
+                                 "(orders through the ticket's checks); Publish then sends its results too")
+        self.live_btn.toggled.connect(self._on_live_toggled)
+        self.live: Any = None
+        self._live_busy = False
+        self.live_timer = QTimer(self)
+        self.live_timer.setInterval(self.LIVE_INTERVAL_MS)
+        self.live_timer.timeout.connect(self.live_round)
         buttons = QHBoxLayout()
-        for b in (self.save_btn, self.backtest_btn, self.publish_btn, self.share_btn, self.revoke_btn):
+        for b in (self.save_btn, self.backtest_btn, self.publish_btn, self.share_btn, self.revoke_btn, self.live_btn):
             buttons.addWidget(b)
         buttons.addStretch(1)
 
@@ -366,8 +379,9 @@ class MyStrategiesWidget(QWidget):
         if s is None or s.id is None:
             self._say("Save and backtest the strategy first.", error=True)
             return
+        live = self.live.results() if self.live is not None and self.live.strategy.id == s.id else None
         self._busy("Publishing…")
-        self.task = self.tasks.submit(self.service.publish, s, label="Publishing strategy",
+        self.task = self.tasks.submit(self.service.publish, s, live, label="Publishing strategy",
                                       on_result=self._on_published, on_error=self._failed("Cannot publish"),
                                       on_finished=self._idle)
 
@@ -420,6 +434,65 @@ class MyStrategiesWidget(QWidget):
             self._say({"public": "Public: on the leaderboard once ranked.",
                        "private": "Private: off the leaderboard; any link is revoked."}.get(str(out.get("visibility")), ""))
         self.shared.emit(out)
+
+    # ------------------------------------------------------------------ live paper run
+    def _on_live_toggled(self, on: bool) -> None:
+        if not on:
+            self.stop_live()
+            return
+        s = self.current
+        if s is None or s.id is None:
+            self._say("Save the strategy first.", error=True)
+            self.live_btn.setChecked(False)
+            return
+        try:
+            self.live = self.service.start_live(s)
+        except Exception as exc:  # noqa: BLE001 - shown: no paper broker, a bad account name…
+            self._say(f"Cannot run live: {exc}", error=True)
+            self.live_btn.setChecked(False)
+            return
+        self.live_timer.start()
+        self._say(f"Running live in the paper account {self.live.account!r}…")
+        self.live_round()
+
+    def live_round(self) -> None:
+        """One round: load the universe's bars in a worker, then evaluate here (the broker's thread)."""
+        if self.live is None or self._live_busy:
+            return
+        self._live_busy = True
+        self.tasks.submit(self.live.load_bars, label="Live strategy bars", on_result=self._on_live_bars,
+                          on_error=self._failed("The live run could not load bars"),
+                          on_finished=self._on_live_round_finished)
+
+    def _on_live_round_finished(self) -> None:
+        self._live_busy = False
+
+    def _on_live_bars(self, bars: dict[str, Any]) -> None:
+        if self.live is None:
+            return
+        acts = self.live.step(bars)
+        done = [a for a in acts if a.what != "skipped"]
+        summary = self.live.session.summary
+        eq = f"; equity {float(summary.equity):,.2f}" if summary is not None else ""
+        last = "; ".join(f"{a.symbol} {a.what} {a.detail}" for a in acts[-3:])
+        self._say(f"Live in {self.live.account!r} on {len(bars)} symbols: {len(done)} orders this round{eq}"
+                  + (f" ({last})" if last else "") + ".")
+        self.live_stepped.emit(acts)
+
+    def stop_live(self) -> None:
+        self.live_timer.stop()
+        if self.live is not None:
+            self.live.close()
+            self.live = None
+            self._say("Live run stopped (the paper account keeps its orders and positions).")
+        if self.live_btn.isChecked():
+            self.live_btn.blockSignals(True)
+            self.live_btn.setChecked(False)
+            self.live_btn.blockSignals(False)
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        self.stop_live()
+        super().closeEvent(event)
 
     # ------------------------------------------------------------------ busy state
     def _busy(self, text: str) -> None:

@@ -133,6 +133,7 @@ def test_live_runner_trades_through_the_paper_session(tmp_path) -> None:  # noqa
         assert session.positions["AAA"].qty == 0
         live = live_results(session)
         assert len(live["trades"]) == 1 and live["trades"][0][1] < 0  # bought ~101.05, sold ~98.95
+        assert live["points"][0][1] == 1_000_000  # the starting cash, then after each fill
         assert live["points"][-1][1] == 1_000_000 - 2_100 - 200  # 10,000 − 21 loss − 2 fees
     finally:
         session.close()
