@@ -37,7 +37,7 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.deps import CurrentIdentity, CurrentUser, Db, ObjectId, load_owned
+from server.deps import CurrentIdentity, CurrentUser, Db, ObjectId, audit, load_owned
 from server.errors import ERROR_RESPONSES, ApiError
 from server.models import Strategy, StrategyRanking, StrategyReview, User, aware, utcnow
 from server.schemas import NoControl, StatusOut, Strict
@@ -473,6 +473,8 @@ def rescore(strategy_id: ObjectId, user: CurrentUser, db: Db) -> StrategyDetail:
         s = db.get(Strategy, strategy_id)
         if s is None:
             raise ApiError(404, "not_found", "No such strategy.")
+        if s.user_id != user.id:
+            audit(db, "admin.strategy_recalculate", user_id=s.user_id, actor_id=user.id, strategy_id=s.id)
     else:
         s = load_owned(db, Strategy, strategy_id, user)
     recalculate(db, s)

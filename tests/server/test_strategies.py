@@ -201,6 +201,8 @@ def test_recalculate_is_for_the_owner_or_an_admin(service: Any) -> None:
     r = service.client.post(f"/strategies/{sid}/recalculate", headers=admin)
     assert r.status_code == 200, r.text
     assert r.json()["rank_score"] > before and not r.json()["mine"]
+    actions = [e["action"] for e in service.client.get("/admin/audit", headers=admin).json()["items"]]
+    assert "admin.strategy_recalculate" in actions
     assert service.client.post(f"/strategies/{sid}/recalculate", headers=a).status_code == 200
     bad = {"backtest": {"points": [[T0 + DAY, 100], [T0, 100]], "trades": []}}
     assert service.client.put(f"/strategies/{sid}/results", headers=a, json=bad).status_code == 422
