@@ -37,7 +37,7 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.deps import CurrentIdentity, CurrentUser, Db, ObjectId, audit, load_owned
+from server.deps import CurrentIdentity, CurrentUser, Db, ObjectId, State, audit, load_owned
 from server.errors import ERROR_RESPONSES, ApiError
 from server.models import Strategy, StrategyRanking, StrategyReview, User, aware, utcnow
 from server.schemas import NoControl, StatusOut, Strict
@@ -532,7 +532,7 @@ def categories(user: CurrentIdentity, db: Db) -> list[CategoryOut]:
 
 
 @router.get("/leaderboard", response_model=BoardPage)
-def leaderboard(user: CurrentIdentity, db: Db, timeframe: Timeframe = "all", category: Category | None = None,
+def leaderboard(user: CurrentIdentity, st: State, timeframe: Timeframe = "all", category: Category | None = None,
                 q: Annotated[str | None, Query(max_length=80, description="part of the name")] = None,
                 page: Annotated[int, Query(ge=1, le=10_000)] = 1,
                 per_page: Annotated[int, Query(ge=1, le=100)] = 25) -> BoardPage:
@@ -549,12 +549,15 @@ def leaderboard(user: CurrentIdentity, db: Db, timeframe: Timeframe = "all", cat
             func.lower(Strategy.name).contains(text.lower(), autoescape=True))
     sub = ids.order_by(r.score.desc(), r.strategy_id.desc()).offset((page - 1) * per_page).limit(per_page + 1
                                                                                             ).subquery()
-    st = Strategy
+    m = Strategy
     # only the listed columns: a strategy's results (its curves) can be large
-    rows = db.execute(select(sub.c.score, st.id, st.name, st.category, st.user_id, User.display_name, st.score_is,
-                             st.score_oos, st.trades, st.clone_count, st.followers, st.rating_sum, st.rating_count)
-                      .join(st, st.id == sub.c.strategy_id).join(User, User.id == st.user_id)
-                      .order_by(sub.c.score.desc(), sub.c.strategy_id.desc())).all()
+    q_rows = (select(sub.c.score, m.id, m.name, m.category, m.user_id, User.display_name, m.score_is, m.score_oos,
+                     m.trades, m.clone_count, m.followers, m.rating_sum, m.rating_count)
+              .join(m, m.id == sub.c.strategy_id).join(User, User.id == m.user_id)
+              .order_by(sub.c.score.desc(), sub.c.strategy_id.desc()))
+    # one statement in autocommit: no BEGIN/ROLLBACK round trips around a read of one snapshot
+    with st.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        rows = conn.execute(q_rows).all()
     items = [BoardRow(rank=(page - 1) * per_page + k + 1, id=row.id, name=row.name, category=row.category,
                       owner=(row.display_name or "").strip() or f"trader {row.user_id}", score=row.score,
                       score_is=row.score_is, score_oos=row.score_oos, trades=row.trades, clone_count=row.clone_count,
