@@ -101,9 +101,8 @@ def test_publish_rank_detail_rate_clone_and_revoke(qtbot: Any, tasks: Any, loopb
         board = LeaderboardWidget(b, tasks)
         qtbot.addWidget(board)
         board.resize(1280, 800)
-        board.show()
         with qtbot.waitSignal(board.page_loaded, timeout=20000):
-            board.load(1)
+            board.show()  # the first show fetches page 1
         assert board.model.rowCount() == 1 and not board.next_btn.isEnabled() and not board.prev_btn.isEnabled()
         with qtbot.waitSignal(board.detail_loaded, timeout=20000) as det:
             board.table.selectRow(0)

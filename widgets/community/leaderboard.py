@@ -77,6 +77,7 @@ class LeaderboardWidget(QWidget):
         self.more = False
         self.detail: dict[str, Any] | None = None
         self.share_token: str | None = None
+        self._loaded_once = False
 
         self.timeframe = QComboBox()
         for key, label in TIMEFRAMES:
@@ -187,6 +188,13 @@ class LeaderboardWidget(QWidget):
         self._paging()
 
     # ------------------------------------------------------------------ pages
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        """The first time the dock is shown, its first page is fetched."""
+        super().showEvent(event)
+        if not self._loaded_once:
+            self._loaded_once = True
+            self.load(1)
+
     def first_page(self, *_a: Any) -> None:
         self.load(1)
 
