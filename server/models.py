@@ -218,3 +218,70 @@ class PublishedWorkspace(Base):
     data: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+class Strategy(Base):
+    """A user's strategy (``server/routers/strategies.py``): its rules (JSON: the formulas,
+    sizing, stops), category and visibility (``private``, ``public``, ``unlisted`` — a link
+    token stored as SHA-256 with an expiry); its published results (JSON: backtest and live
+    paper equity points and trades, money in cents) and the score computed from them
+    (``engine.community.score``). ``parent_id`` is the strategy it was cloned from (lineage);
+    ``clone_count`` counts its clones, ``followers`` its copiers (kept by copy trading)."""
+
+    __tablename__ = "strategies"
+    __table_args__ = (Index("ix_strategies_user", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    category: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text, default="")
+    rules: Mapped[str] = mapped_column(Text, default="{}")
+    visibility: Mapped[str] = mapped_column(String(16), default="private")
+    share_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    share_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("strategies.id", ondelete="SET NULL"),
+                                                  nullable=True, index=True)
+    clone_count: Mapped[int] = mapped_column(Integer, default=0)
+    followers: Mapped[int] = mapped_column(Integer, default=0)
+    results: Mapped[str] = mapped_column(Text, default="{}")
+    trades: Mapped[int] = mapped_column(Integer, default=0)
+    score_is: Mapped[float | None] = mapped_column(nullable=True)
+    score_oos: Mapped[float | None] = mapped_column(nullable=True)
+    rank_score: Mapped[float | None] = mapped_column(nullable=True)
+    scorecard: Mapped[str] = mapped_column(Text, default="{}")
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0)
+    scored_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StrategyReview(Base):
+    """One user's rating (1..5 stars) and review of a strategy; one per user, editable."""
+
+    __tablename__ = "strategy_reviews"
+    __table_args__ = (UniqueConstraint("strategy_id", "user_id", name="uq_strategy_reviews_strategy_user"),
+                      Index("ix_strategy_reviews_strategy", "strategy_id", "updated_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StrategyRanking(Base):
+    """The precomputed leaderboard: one row per listed strategy (public and ranked) and
+    timeframe (``all``, ``month``, ``week``, ``day``), with its category copied in, so a page
+    for a timeframe and category is one index range scan in score order
+    (``ix_strategy_rankings_board``; ``ix_strategy_rankings_all`` when any category)."""
+
+    __tablename__ = "strategy_rankings"
+    __table_args__ = (Index("ix_strategy_rankings_board", "timeframe", "category", "score", "strategy_id"),
+                      Index("ix_strategy_rankings_all", "timeframe", "score", "strategy_id"))
+
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"), primary_key=True)
+    timeframe: Mapped[str] = mapped_column(String(8), primary_key=True)
+    category: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float] = mapped_column()

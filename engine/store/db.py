@@ -74,6 +74,7 @@ KNOWN_TABLES = frozenset({
     "chart_drawings",  # 0010_drawings
     "sync_outbox", "sync_cache", "sync_cursors",  # 0011_sync
     "research_strategies",  # 0012_research
+    "strategies",  # 0013_strategies
 })
 #: The tables a store at the head revision has (a test checks this against a fresh store).
 HEAD_TABLES = KNOWN_TABLES

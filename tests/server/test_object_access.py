@@ -37,12 +37,18 @@ def _a_sync_key(service: Any, a: dict[str, Any]) -> str:
 
 def _a_workspace(service: Any, a: dict[str, Any]) -> int:
     return int(a["workspace_id"])
+def _a_strategy(service: Any, a: dict[str, Any]) -> int:
+    """A's private strategy (B may see public ones; a private one must stay A's alone)."""
+    r = service.client.post("/strategies", headers=a["headers"], json={
+        "name": "A's strategy", "category": "momentum", "rules": {"entry": "close > sma(close, 20)"}})
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
 
 
 #: path parameter -> the id of one of A's objects
 OWNED_IDS: dict[str, Callable[[Any, dict[str, Any]], int | str]] = {
     "session_id": _a_session, "device_id": _a_device, "user_id": _a_user,
-    "kind": _a_sync_kind, "key": _a_sync_key, "workspace_id": _a_workspace,
+    "kind": _a_sync_kind, "key": _a_sync_key, "workspace_id": _a_workspace, "strategy_id": _a_strategy,
 }
 #: paths that name an object in the caller's own namespace (sync keys are per user): B's PUT
 #: there creates B's own object and B's GET/DELETE then reach that one (200) or none (404),
@@ -53,6 +59,11 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("put", "/admin/users/{user_id}/role"): {"role": "user"},
     ("put", "/sync/items/{kind}/{key}"): {"data": {"name": "B's list", "symbols": ["ZZZ"]}},
     ("patch", "/workspaces/{workspace_id}"): {"visibility": "public"},
+    ("put", "/strategies/{strategy_id}"): {"name": "B's", "category": "swing", "rules": {"entry": "close > open"}},
+    ("put", "/strategies/{strategy_id}/results"): {"backtest": {"points": [[0, 100], [86400, 101]], "trades": []}},
+    ("post", "/strategies/{strategy_id}/share"): {"visibility": "public"},
+    ("post", "/leaderboard/{strategy_id}/clone"): {},
+    ("put", "/leaderboard/{strategy_id}/review"): {"rating": 1, "text": "B was here"},
 }
 
 
