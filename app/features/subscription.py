@@ -48,7 +48,20 @@ def _dock(ctx: "AppContext", _instance_id: str) -> "QWidget":
 
 
 def _open(ctx: "AppContext", window: "MainWindow") -> None:
+    """Show the dock -- floating over the window, the first time, at a size where the plan
+    comparison and the invoices fit (a docked bottom strip of an 800 px window is too short)."""
+    from PySide6.QtWidgets import QDockWidget
+
     w = window.show_dock(DOCK_ID)
+    dock = w.parentWidget()
+    while dock is not None and not isinstance(dock, QDockWidget):
+        dock = dock.parentWidget()
+    if isinstance(dock, QDockWidget) and not dock.property("placed"):
+        dock.setProperty("placed", True)
+        dock.setFloating(True)
+        geo = window.geometry()
+        width, height = min(980, geo.width() - 80), min(700, geo.height() - 60)
+        dock.setGeometry(geo.x() + (geo.width() - width) // 2, geo.y() + (geo.height() - height) // 2, width, height)
     refresh = getattr(w, "refresh", None)
     if callable(refresh):
         refresh()
@@ -82,7 +95,7 @@ FEATURE = Feature(
     id="subscription",
     title="Subscription",
     services=(ServiceSpec("sync.billing:BillingService", _service),),
-    docks=(DockSpec(DOCK_ID, "Subscription", _dock, Area.RIGHT, visible=False),),
+    docks=(DockSpec(DOCK_ID, "Subscription", _dock, Area.BOTTOM, visible=False, size=520),),
     actions=(ActionSpec("subscription.open", "&Subscription…", _open, None, menu="&Account"),),
     cli_verbs=(CliVerb("plans", "show the subscription tiers, prices and what each includes",
                        _add_plans, _cmd_plans),),

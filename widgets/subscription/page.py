@@ -132,12 +132,14 @@ class PlanPage(_Page):
         self.local_note.setWordWrap(True)
         self.local_note.setStyleSheet("color: palette(mid);")
 
-        self.compare = TableModel([Column("Feature", lambda r: r[1], key="feature")] + [
-            Column(TIER_NAMES[t], lambda r, t=t: r[2][t], key=t) for t in TIERS])
+        self.compare = TableModel(self._compare_columns("free"))
         self.compare_view = TableView(self.compare, "billing-compare", sortable=False,
                                       selection=QAbstractItemView.SelectionMode.NoSelection)
         self.compare_view.setObjectName("planComparison")
         self.compare_view.horizontalHeader().setStretchLastSection(True)
+        # every entitlement visible without scrolling the table (the page scrolls instead)
+        self.compare_view.setMinimumHeight(self.compare_view.horizontalHeader().sizeHint().height()
+                                           + 24 * len(ENTITLEMENTS) + 6)
 
         self.period = QComboBox()
         self.period.setObjectName("period")
@@ -172,6 +174,7 @@ class PlanPage(_Page):
         ])
         self.invoices_view = TableView(self.invoices, "billing-invoices", sortable=False)
         self.invoices_view.setObjectName("invoices")
+        self.invoices_view.setMinimumHeight(110)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.current)
@@ -186,6 +189,15 @@ class PlanPage(_Page):
         layout.addWidget(self.invoices_view, 2)
         layout.addWidget(self.local_note)
 
+    @staticmethod
+    def _compare_columns(tier: str) -> list[Column]:
+        """Feature, Free, Basic, Pro; the caller's tier titled "(your plan)", what it lacks in
+        the accent colour."""
+        return [Column("Feature", lambda r: r[1], key="feature")] + [
+            Column(TIER_NAMES[t] + (" (your plan)" if t == tier else ""), lambda r, t=t: r[2][t], key=t,
+                   color=(lambda r, t=t: "#e0a030" if "available on" in r[2][t] else None) if t == tier else None)
+            for t in TIERS]
+
     def refresh(self) -> None:
         self.run(self.backend.overview, label="Loading your plan", done=self.show_overview)
 
@@ -195,7 +207,11 @@ class PlanPage(_Page):
         name = TIER_NAMES.get(snap.tier, snap.tier)
         period = f" ({sub['period']})" if sub and sub.get("period") else ""
         self.current.setText(f"Your plan: {name}{period}")
-        if sub and sub.get("renewal_at"):
+        self.notice.setText("")
+        if data.get("offline") and data.get("email"):
+            self.renewal.setText(f"Paid until {_date(snap.period_end)} (as last known)" if snap.period_end
+                                 else "The subscription's details are shown once the service answers.")
+        elif sub and sub.get("renewal_at"):
             verb = "Ends on" if sub.get("cancel_at_period_end") else "Renews on"
             self.renewal.setText(f"{verb} {_date(sub['renewal_at'])}"
                                  + (f" · change to {sub['pending_plan']} awaiting approval" if sub.get("pending_plan") else ""))
@@ -217,9 +233,11 @@ class PlanPage(_Page):
         missing = lacking(snap)
         self.lacks.setText("Not on your plan: " + ", ".join(f"{label} (available on {tier})" for label, tier in missing)
                            if missing else "Your plan includes every capability.")
+        self.compare.set_columns(self._compare_columns(snap.tier))
         self.compare.set_rows(comparison_rows(snap))
         self.compare_view.resizeColumnsToContents()
-        self.invoices.set_rows(data.get("invoices") or [])
+        if not data.get("offline"):  # offline, the invoices last shown stay
+            self.invoices.set_rows(data.get("invoices") or [])
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -589,9 +607,24 @@ class SubscriptionWidget(QTabWidget):
         self.referrals = ReferralPanel(backend, tasks)
         self.partner = PartnerDashboard(backend, tasks)
         self.admin = AdminPage(backend, tasks)
-        self.addTab(self.plan, "Plan")
-        self._shown: set[str] = set()
+        self._frames: dict[int, QScrollArea] = {}
+        self.addTab(self._frame(self.plan), "Plan")
         self.refresh()
+
+    def _frame(self, page: QWidget) -> QScrollArea:
+        """``page`` in a scroll area: a short dock scrolls instead of squeezing the tables."""
+        frame = self._frames.get(id(page))
+        if frame is None:
+            frame = QScrollArea()
+            frame.setWidgetResizable(True)
+            frame.setFrameShape(QScrollArea.Shape.NoFrame)
+            frame.setWidget(page)
+            self._frames[id(page)] = frame
+        return frame
+
+    def shows(self, page: QWidget) -> bool:
+        """Whether ``page``'s tab is there."""
+        return self.indexOf(self._frame(page)) >= 0
 
     def refresh(self) -> None:
         def done(data: dict[str, Any]) -> None:
@@ -608,9 +641,9 @@ class SubscriptionWidget(QTabWidget):
         self._set_tab(self.admin, "Admin", online and data.get("role") == "admin")
 
     def _set_tab(self, page: _Page, title: str, show: bool) -> None:
-        index = self.indexOf(page)
+        index = self.indexOf(self._frame(page))
         if show and index < 0:
-            self.addTab(page, title)
+            self.addTab(self._frame(page), title)
             page.refresh()  # type: ignore[attr-defined]
         elif show:
             page.refresh()  # type: ignore[attr-defined]
