@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from engine.flags import NAME_PATTERN
 from engine.plans import ENTITLEMENTS, check_value
 from server import entitlements as ents
+from server import ratelimit
 from server.billing import referrals as refs
 from server.billing import webhooks
 from server.billing.models import (
@@ -232,29 +233,37 @@ async def raw_body(request: Request) -> bytes:
 RawBody = Annotated[bytes, Depends(raw_body)]
 
 
-def _webhook(name: str, request: Request, body: bytes, db: Session, provider: BillingProvider | None) -> WebhookAck:
+#: refused webhooks from one address before it is blocked for the rest of the window
+WEBHOOK_FAILURES_PER_WINDOW = 50
+
+
+def _webhook(name: str, request: Request, body: bytes, db: Session, provider: BillingProvider | None,
+             st: Any) -> WebhookAck:
     if provider is None or provider.name != name:
         raise ApiError(404, "not_found", f"The {name} webhook is not configured on this service.")
+    limit_key = f"webhook:ip:{client_ip(request)}"
+    ratelimit.check(db, limit_key)
     try:
         event = provider.verify(dict(request.headers), body)
     except (WebhookRefused, ProviderError) as exc:
         audit(db, "billing.webhook_refused", user_id=None, ip=client_ip(request), provider=name, reason=str(exc))
         db.commit()
+        ratelimit.window_failure(db, limit_key, WEBHOOK_FAILURES_PER_WINDOW, st.settings.ip_window_s)
         log.warning("a %s webhook was refused: %s", name, exc)
         raise ApiError(400, "bad_signature", "The webhook's signature does not verify; nothing was changed.") from None
     return WebhookAck(status=webhooks.record(db, provider, event))
 
 
 @router.post("/billing/webhooks/paypal", response_model=WebhookAck)
-def paypal_webhook(request: Request, body: RawBody, db: Db, provider: Provider) -> WebhookAck:
+def paypal_webhook(request: Request, body: RawBody, db: Db, st: State, provider: Provider) -> WebhookAck:
     """PayPal's webhook deliveries (verified before anything is applied)."""
-    return _webhook("paypal", request, body, db, provider)
+    return _webhook("paypal", request, body, db, provider, st)
 
 
 @router.post("/billing/webhooks/sandbox", response_model=WebhookAck)
-def sandbox_webhook(request: Request, body: RawBody, db: Db, provider: Provider) -> WebhookAck:
+def sandbox_webhook(request: Request, body: RawBody, db: Db, st: State, provider: Provider) -> WebhookAck:
     """The sandbox provider's deliveries (signed the same way; development only)."""
-    return _webhook("sandbox", request, body, db, provider)
+    return _webhook("sandbox", request, body, db, provider, st)
 
 
 def _deliver(st: Any, provider: BillingProvider, delivery: Delivery) -> str:
@@ -305,6 +314,17 @@ def sandbox_approve(st: State, provider: Provider,
 
 
 # --- referrals and partners ---------------------------------------------------------------
+
+@router.get("/signup", response_model=None,
+            responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
+def signup_page(ref: Annotated[str, Query(max_length=16, pattern=r"^[A-Za-z0-9]*$")] = "") -> HTMLResponse:
+    """Where a shared referral link lands: how to sign up with the code."""
+    code = html.escape(ref.upper())
+    how = (f"<p>Your friend's referral code is <b>{code}</b>. Install Stock Scanner, sign up (Account menu), "
+           f"then enter the code under Account → Subscription → Referrals within 30 days.</p>") if code else ""
+    return HTMLResponse("<!doctype html><title>Stock Scanner</title><h1>Stock Scanner</h1>"
+                        "<p>Charts, scanner, paper trading and a journal, free on your desktop.</p>" + how)
+
 
 def _ledger(db: Session, user_id: int) -> list[LedgerEntry]:
     return list(db.execute(select(LedgerEntry).where(LedgerEntry.user_id == user_id)

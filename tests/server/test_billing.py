@@ -63,7 +63,7 @@ def test_sandbox_life_cycle_subscribe_upgrade_cancel_and_expire(service: Any) ->
     assert {"billing.subscription_started", "billing.plan_change_requested", "billing.cancelled"} <= set(actions)
 
 
-def test_forged_webhooks_change_nothing_and_are_audited(service: Any) -> None:
+def test_forged_webhooks_change_nothing_and_are_audited(service: Any, monkeypatch: Any) -> None:
     h = service.user("bob@example.com")
     r = service.client.post("/billing/subscription", headers=h, json={"tier": "pro"})
     pid = provider_id(service, "bob@example.com")
@@ -89,6 +89,14 @@ def test_forged_webhooks_change_nothing_and_are_audited(service: Any) -> None:
     # the genuine one still works
     assert post_delivery(service, good).json() == {"status": "applied"}
     assert service.client.get("/billing/subscription", headers=h).json()["tier"] == "pro"
+    # an address that keeps sending forgeries is blocked for the window
+    from server.routers import billing
+
+    monkeypatch.setattr(billing, "WEBHOOK_FAILURES_PER_WINDOW", len(forged) + 1)
+    body, headers = forged[0]
+    assert service.client.post("/billing/webhooks/sandbox", content=body, headers=headers).status_code == 400
+    r = service.client.post("/billing/webhooks/sandbox", content=body, headers=headers)
+    assert r.status_code == 429 and "Retry-After" in r.headers
 
 
 def test_replayed_and_out_of_order_webhooks(service: Any) -> None:
@@ -184,6 +192,8 @@ def test_referrals_and_partner_commissions_with_refund_reversal(service: Any) ->
     friend_h = service.user("fred@example.com")
     code = service.client.get("/referrals/me", headers=partner_h).json()["code"]
     assert service.client.get("/referrals/me", headers=partner_h).json()["code"] == code  # one per user
+    link = service.client.get("/referrals/me", headers=partner_h).json()["link"]
+    assert link.endswith(f"/signup?ref={code}") and code in service.client.get(f"/signup?ref={code}").text
     # applied at sign-up
     service.register("cust@example.com")
     r = service.client.post("/auth/register", json={"email": "cust2@example.com", "password": "x" * 20 + "Qz9!",
