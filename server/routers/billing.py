@@ -313,6 +313,17 @@ def sandbox_approve(st: State, provider: Provider,
     return HTMLResponse(page)
 
 
+@router.get("/billing/return", response_model=None,
+            responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
+def provider_return(cancelled: Annotated[int, Query(ge=0, le=1)] = 0) -> HTMLResponse:
+    """Where the provider sends the browser back after the approval page (``return_url`` /
+    ``cancel_url``). Nothing is granted here: the tier follows the provider's verified webhook."""
+    text = ("You left the payment page without subscribing." if cancelled else
+            "Thank you: your subscription starts as soon as PayPal confirms it (usually within a minute).")
+    return HTMLResponse(f"<!doctype html><title>Stock Scanner</title><h1>Stock Scanner</h1><p>{text} "
+                        "You can close this page and return to the app.</p>")
+
+
 # --- referrals and partners ---------------------------------------------------------------
 
 @router.get("/signup", response_model=None,

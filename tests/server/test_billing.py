@@ -150,6 +150,7 @@ def test_paypal_provider_against_a_fake_paypal_both_verification_modes(service: 
         r = service.client.post("/billing/subscription", headers=h, json={"tier": "pro"})
         assert r.status_code == 200, r.text
         assert r.json()["approval_url"].startswith("https://www.sandbox.paypal.com/")
+        assert "PayPal confirms" in service.client.get("/billing/return").text  # where PayPal sends the browser
         pid = provider_id(service, "dee@example.com")
         assert fake.subscriptions[pid] == {"plan_id": "P-PROM", "custom_id": f"user:{service.client.get('/me', headers=h).json()['id']}"}
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -125,7 +125,7 @@ def test_not_signed_in_is_refused_everywhere_but_the_public_endpoints(service: A
               # billing: the plans are public; webhooks authenticate by the provider's signature
               # (tests/server/test_billing.py), the sandbox approval page by its signed token
               "/billing/plans", "/billing/webhooks/paypal", "/billing/webhooks/sandbox",
-              "/billing/sandbox/approve", "/signup"}
+              "/billing/sandbox/approve", "/billing/return", "/signup"}
     spec = service.client.get("/openapi.json").json()
     for path, item in spec["paths"].items():
         for method in item:
