@@ -68,15 +68,17 @@ def test_subscription_dock_life_cycle_offline_and_admin(ws: Any, qtbot: Any, loo
     assert page.shows(page.referrals) and page.shows(page.partner) and not page.shows(page.admin)  # not an admin
     _grab(page, "subscription-free")
 
+    page.poll_ms = 100
     plan.buttons["basic"].click()
     qtbot.waitUntil(lambda: len(opened) == 1, timeout=15000)
     parts = urlsplit(opened[0])
     assert parts.path == "/billing/sandbox/approve"
     r = requests.get(f"{loopback.url}{parts.path}?{parts.query}", timeout=10)  # the "browser"
     assert "Your subscription is active." in r.text
-    page.refresh()
+    # no refresh by hand: the dock polls after opening the approval page until it is confirmed
     qtbot.waitUntil(lambda: plan.current.text() == "Your plan: Basic (monthly)", timeout=15000)
     assert plan.renewal.text().startswith("Renews on ")
+    qtbot.waitUntil(lambda: not page._poll.isActive(), timeout=10000)  # settled: polling stops
     assert plan.invoices.row_texts(0)[1:] == ["Basic", "$9.99", "$0.00", "$9.99"]
     assert plan.buttons["basic"].text() == "Basic: your plan" and not plan.buttons["basic"].isEnabled()
     assert plan.buttons["pro"].text() == "Switch to Pro · $24.99/month"

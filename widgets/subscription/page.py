@@ -19,7 +19,7 @@ import logging
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout,
@@ -97,14 +97,17 @@ class _Page(QWidget):
         self.error.setStyleSheet("color: #c0392b;")
         self.error.hide()
 
-    def run(self, fn: Callable[..., Any], *args: Any, label: str, done: Callable[[Any], None]) -> None:
+    def run(self, fn: Callable[..., Any], *args: Any, label: str, done: Callable[[Any], None],
+            failed: Callable[[], None] | None = None) -> None:
         self.error.hide()
 
-        def failed(exc: BaseException) -> None:
+        def on_error(exc: BaseException) -> None:
             self.error.setText(str(exc) or type(exc).__name__)
             self.error.show()
+            if failed is not None:
+                failed()
 
-        self.tasks.submit(fn, *args, label=label, on_result=done, on_error=failed)
+        self.tasks.submit(fn, *args, label=label, on_result=done, on_error=on_error)
 
 
 class PlanPage(_Page):
@@ -112,6 +115,8 @@ class PlanPage(_Page):
         super().__init__(backend, tasks, parent)
         self.snapshot: Any = None
         self.subscription: dict[str, Any] | None = None
+        #: called after an approval page opened (the dock then polls until the provider confirms)
+        self.on_approval_opened: Callable[[], None] | None = None
         self.current = QLabel("Loading your plan…")
         self.current.setObjectName("currentPlan")
         font = QFont(self.current.font())
@@ -266,6 +271,8 @@ class PlanPage(_Page):
 
         def opened(url: str) -> None:
             self.backend.open_approval(url)
+            if self.on_approval_opened is not None:
+                self.on_approval_opened()
             self.notice.setText("The payment page opened in your browser; approve there, then come back and "
                                 "refresh." + (" The provider prorates the change." if active else ""))
 
@@ -609,7 +616,30 @@ class SubscriptionWidget(QTabWidget):
         self.admin = AdminPage(backend, tasks)
         self._frames: dict[int, QScrollArea] = {}
         self.addTab(self._frame(self.plan), "Plan")
+        # after an approval page opened: refresh every ``poll_ms`` until the provider has
+        # confirmed (no approval pending, no plan change pending), for at most ``POLL_TICKS``
+        self.poll_ms = 5000
+        self._poll = QTimer(self)
+        self._poll.timeout.connect(self._poll_tick)
+        self._ticks = 0
+        self._loading = False
+        self.plan.on_approval_opened = self.watch_approval
         self.refresh()
+
+    POLL_TICKS = 36
+
+    def watch_approval(self) -> None:
+        self._ticks = 0
+        self._poll.start(self.poll_ms)
+
+    def _poll_tick(self) -> None:
+        self._ticks += 1
+        sub = self.plan.subscription or {}
+        settled = self._ticks > 1 and not sub.get("approval_pending") and not sub.get("pending_plan")
+        if settled or self._ticks > self.POLL_TICKS:
+            self._poll.stop()
+        elif not self._loading:
+            self.refresh()
 
     def _frame(self, page: QWidget) -> QScrollArea:
         """``page`` in a scroll area: a short dock scrolls instead of squeezing the tables."""
@@ -628,10 +658,13 @@ class SubscriptionWidget(QTabWidget):
 
     def refresh(self) -> None:
         def done(data: dict[str, Any]) -> None:
+            self._loading = False
             self.plan.show_overview(data)
             self._arrange(data)
 
-        self.plan.run(self.backend.overview, label="Loading your plan", done=done)
+        self._loading = True
+        self.plan.run(self.backend.overview, label="Loading your plan", done=done,
+                      failed=lambda: setattr(self, "_loading", False))
 
     def _arrange(self, data: dict[str, Any]) -> None:
         snap = data["snapshot"]
