@@ -33,7 +33,7 @@ def _grab(widget: Any, name: str) -> None:
 
 
 def test_subscription_dock_life_cycle_offline_and_admin(ws: Any, qtbot: Any, loopback: LoopbackService,
-                                                        memory_keyring: Any, monkeypatch: Any) -> None:
+                                                        memory_keyring: Any, monkeypatch: Any, tmp_path: Any) -> None:
     from sqlalchemy import select, update
 
     from app.features import subscription as feature
@@ -124,3 +124,7 @@ def test_subscription_dock_life_cycle_offline_and_admin(ws: Any, qtbot: Any, loo
     qtbot.waitUntil(lambda: page.partner.figures["earned_cents"].text() == "$0.00", timeout=15000)
     assert "not enrolled as a partner" in page.partner.status.text()
     _grab(page, "subscription-partner")
+    out = tmp_path / "commissions.csv"
+    page.partner.export(str(out))
+    qtbot.waitUntil(lambda: page.partner.customers.text().startswith("Exported to"), timeout=15000)
+    assert out.read_text().splitlines() == ["date,kind,customer,share_percent,amount,status"]
