@@ -22,6 +22,12 @@ log = logging.getLogger("stockscanner.sync.billing")
 CSV_COLUMNS = ("date", "kind", "customer", "share_percent", "amount", "status")
 
 
+def safe_cell(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (OWASP CSV injection): a leading
+    ``= + - @`` tab or CR gets a ``'``."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def ledger_csv(entries: list[dict[str, Any]]) -> str:
     """The referral / commission ledger as CSV (the columns of ``/partners/me/commissions.csv``)."""
     out = io.StringIO()
@@ -30,7 +36,7 @@ def ledger_csv(entries: list[dict[str, Any]]) -> str:
     for e in entries:
         cents = int(e["amount_cents"])
         sign = "-" if cents < 0 else ""
-        w.writerow([str(e["created_at"])[:10], e["kind"], e["referred"], f"{int(e['bps']) / 100:g}",
+        w.writerow([str(e["created_at"])[:10], e["kind"], safe_cell(str(e["referred"])), f"{int(e['bps']) / 100:g}",
                     f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}", "paid" if e["paid"] else "unpaid"])
     return out.getvalue()
 

@@ -407,13 +407,19 @@ def partner_dashboard(user: CurrentUser, db: Db) -> PartnerDashboardOut:
 CSV_COLUMNS = ("date", "kind", "customer", "share_percent", "amount", "status")
 
 
+def safe_cell(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (OWASP CSV injection): a leading
+    ``= + - @`` tab or CR gets a ``'``."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def ledger_csv(rows: list[LedgerOut]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in rows:
         sign = "-" if r.amount_cents < 0 else ""
-        writer.writerow([r.created_at.date().isoformat(), r.kind, r.referred, f"{r.bps / 100:g}",
+        writer.writerow([r.created_at.date().isoformat(), r.kind, safe_cell(r.referred), f"{r.bps / 100:g}",
                          f"{sign}{abs(r.amount_cents) // 100}.{abs(r.amount_cents) % 100:02d}",
                          "paid" if r.paid else "unpaid"])
     return out.getvalue()

@@ -61,3 +61,9 @@ def test_ledger_csv_has_exact_cents() -> None:
     assert text.splitlines() == ["date,kind,customer,share_percent,amount,status",
                                  "2026-03-01,commission,c***@x.io,50,12.49,paid",
                                  "2026-03-02,reversal,c***@x.io,50,-0.05,unpaid"]
+
+
+def test_ledger_csv_cells_cannot_be_formulas() -> None:
+    text = ledger_csv([{"created_at": "2026-03-01", "kind": "reward", "referred": "=***@evil.example",
+                        "bps": 5000, "amount_cents": 100, "paid": False}])
+    assert text.splitlines()[1] == "2026-03-01,reward,'=***@evil.example,50,1.00,unpaid"
