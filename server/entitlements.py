@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import flags as flag_rules
-from engine.plans import ENTITLEMENTS, PLANS, TIERS, Plan, allows, describe, lowest_tier_with, plan
+from engine.plans import ENTITLEMENTS, TIERS, Plan, allows, describe, lowest_tier_with, plan
 from server.billing.models import FeatureFlag, PlanOverride, Subscription
 from server.deps import CurrentUser, Db
 from server.errors import ApiError
@@ -162,7 +162,3 @@ def snapshot(db: Session, user: User) -> dict[str, Any]:
 def plan_out(p: Plan) -> dict[str, Any]:
     return {"tier": p.tier, "name": p.name, "monthly_cents": p.monthly_cents, "yearly_cents": p.yearly_cents,
             "entitlements": dict(p.entitlements)}
-
-
-def default_plans() -> dict[str, Plan]:
-    return dict(PLANS)
