@@ -16,7 +16,7 @@ from server.db import make_engine, session_factory
 from server.deps import ServiceState
 from server.google_id import JwksCache
 from server.mailer import ConsoleMailer, Mailer, SmtpMailer
-from server.routers import account, admin, auth, google, health
+from server.routers import account, admin, auth, billing, google, health
 from server.routers import strategies as strategies_router
 from server.routers import sync as sync_router
 from server.routers import workspaces as workspaces_router
@@ -122,7 +122,8 @@ def create_app(settings: Settings, mailer: Mailer | None = None) -> FastAPI:
         mailer=mailer or make_mailer(settings), dummy_hash=hasher.hash("not a password of anyone"),
         engine=engine, auth_cache=cache, google_jwks=JwksCache(settings.google_jwks_url))
     errors.install(app)
-    for module in (health, auth, google, account, admin, sync_router, workspaces_router, strategies_router):
+    for module in (health, auth, google, account, admin, sync_router, workspaces_router, strategies_router,
+                   billing):
         app.include_router(module.router)
     if settings.updates_dir:  # the static TUF repository (signed files: the client verifies them)
         from starlette.staticfiles import StaticFiles

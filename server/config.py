@@ -137,6 +137,21 @@ class Settings:
     #: the TUF update repository folder (``stockscanner release publish --out``) served at
     #: ``/updates/``; empty: not served (README "Updates")
     updates_dir: str = ""
+    #: billing (server/billing/): "sandbox", "paypal" or "" (= sandbox in development, off
+    #: in production). PayPal's credentials come from the environment only, never a file.
+    billing_provider: str = ""
+    paypal_client_id: str = ""
+    paypal_client_secret: str = ""
+    paypal_webhook_id: str = ""
+    paypal_api_base: str = "https://api-m.sandbox.paypal.com"
+    #: "tier-period=PAYPAL_PLAN_ID" pairs, e.g. ("basic-monthly=P-1AB...", ...)
+    paypal_plans: tuple[str, ...] = ()
+    #: how webhooks are verified: "api" (POST /v1/notifications/verify-webhook-signature) or
+    #: "cert" (PayPal's documented certificate check, done here)
+    paypal_verify: str = "api"
+    #: hosts a webhook's PAYPAL-CERT-URL may point at (https only; tests add a loopback host)
+    paypal_cert_hosts: tuple[str, ...] = ("api.paypal.com", "api.sandbox.paypal.com",
+                                          "api-m.paypal.com", "api-m.sandbox.paypal.com")
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -168,6 +183,20 @@ class Settings:
                 raise ConfigError("production needs STOCKSCANNER_PUBLIC_URL to start with https://")
             if self.google_client_id and not self.google_jwks_url.startswith("https://"):
                 raise ConfigError("production needs GOOGLE_JWKS_URL to start with https://")
+            if self.billing_provider == "sandbox":
+                raise ConfigError("production refuses BILLING_PROVIDER=sandbox (its payments are not real)")
+            if self.billing_provider == "paypal" and not self.paypal_api_base.startswith("https://"):
+                raise ConfigError("production needs PAYPAL_API_BASE to start with https://")
+        if self.billing_provider not in ("", "sandbox", "paypal"):
+            raise ConfigError(f"BILLING_PROVIDER must be sandbox or paypal, not {self.billing_provider!r}")
+        if self.billing_provider == "paypal":
+            missing = [name for name, value in (("PAYPAL_CLIENT_ID", self.paypal_client_id),
+                                                ("PAYPAL_CLIENT_SECRET", self.paypal_client_secret),
+                                                ("PAYPAL_WEBHOOK_ID", self.paypal_webhook_id)) if not value]
+            if missing:
+                raise ConfigError(f"BILLING_PROVIDER=paypal needs {', '.join(missing)} in the environment")
+            if self.paypal_verify not in ("api", "cert"):
+                raise ConfigError(f"PAYPAL_VERIFY must be api or cert, not {self.paypal_verify!r}")
         elif secret_key_problem(self.secret_key):
             raise ConfigError(secret_key_problem(self.secret_key) or "")
         return self
@@ -203,4 +232,13 @@ class Settings:
                             if e.get("GOOGLE_ISSUER") else cls.google_issuers),
             google_jwks_url=e.get("GOOGLE_JWKS_URL") or cls.google_jwks_url,
             updates_dir=e.get("STOCKSCANNER_UPDATES_DIR", ""),
+            billing_provider=e.get("BILLING_PROVIDER", ""),
+            paypal_client_id=e.get("PAYPAL_CLIENT_ID", ""),
+            paypal_client_secret=e.get("PAYPAL_CLIENT_SECRET", ""),
+            paypal_webhook_id=e.get("PAYPAL_WEBHOOK_ID", ""),
+            paypal_api_base=(e.get("PAYPAL_API_BASE") or cls.paypal_api_base).rstrip("/"),
+            paypal_plans=tuple(p.strip() for p in e.get("PAYPAL_PLANS", "").split(",") if p.strip()),
+            paypal_verify=e.get("PAYPAL_VERIFY") or "api",
+            paypal_cert_hosts=(tuple(h.strip() for h in e["PAYPAL_CERT_HOSTS"].split(",") if h.strip())
+                               if e.get("PAYPAL_CERT_HOSTS") else cls.paypal_cert_hosts),
         ).check()

@@ -32,6 +32,9 @@ class RegisterIn(Strict):
     email: Email
     password: Password
     display_name: Text = ""
+    #: a referral code (``/referrals/me``); an unknown code is ignored, sign-up goes on
+    referral_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16,
+                                                    pattern=r"^[A-Za-z0-9]*$")] = ""
 
 
 class TokenIn(Strict):

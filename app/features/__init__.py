@@ -204,6 +204,7 @@ def _features() -> tuple[Feature, ...]:
         data.FEATURE,
         resolve("app.features.service:FEATURE"),
         resolve("app.features.account:FEATURE"),
+        resolve("app.features.subscription:FEATURE"),
         resolve("app.features.workspaces:FEATURE"),
         resolve("app.features.palette:FEATURE"),
         resolve("app.features.health:FEATURE"),

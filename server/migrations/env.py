@@ -2,6 +2,7 @@
 from alembic import context
 
 from server.models import Base
+import server.billing.models  # noqa: F401,E402 - the billing tables (0006_billing)
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

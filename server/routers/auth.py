@@ -85,6 +85,9 @@ def register(body: RegisterIn, request: Request, st: State, db: Db) -> StatusOut
                             "Your address already has an account; you can reset its password."))
         return StatusOut(status="verification_sent")
     audit(db, "account.registered", user_id=user.id, ip=client_ip(request))
+    from server.billing.referrals import apply_at_signup
+
+    apply_at_signup(db, user, body.referral_code)
     _send_token(st, db, user, "verify")
     return StatusOut(status="verification_sent")
 

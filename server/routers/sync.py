@@ -21,14 +21,15 @@ import json
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.deps import MAX_ID, CurrentUser, Db
+from server.entitlements import RequireEntitlement
 from server.errors import ERROR_RESPONSES, ApiError
 from server.models import IdempotencyKey, SyncItem, User, aware, utcnow
 from server.schemas import SyncCursor, SyncItemIn, SyncItemOut, SyncPage, Strict, WatchlistData
@@ -149,7 +150,17 @@ def read_item(kind: Kind, key: Key, user: CurrentUser, db: Db) -> SyncItemOut:
     return _out(item)
 
 
-@router.put("/items/{kind}/{key}", response_model=SyncItemOut)
+def _items_after(db: Session, user: User, request: Request) -> int:
+    """The caller's live items once this PUT is stored (the ``synced_items`` quota)."""
+    kind, key = request.path_params.get("kind", ""), request.path_params.get("key", "")
+    others = db.execute(select(func.count()).select_from(SyncItem).where(
+        SyncItem.user_id == user.id, SyncItem.deleted.is_(False),
+        or_(SyncItem.kind != kind, SyncItem.key != key))).scalar_one()
+    return int(others) + 1
+
+
+@router.put("/items/{kind}/{key}", response_model=SyncItemOut,
+            dependencies=[RequireEntitlement("synced_items", count=_items_after)])
 def put_item(kind: Kind, key: Key, body: SyncItemIn, user: CurrentUser, db: Db,
              idempotency_key: IdemKey = None) -> SyncItemOut | Response:
     """Create or replace the caller's item ``kind``/``key`` (a tombstone comes back to life)."""

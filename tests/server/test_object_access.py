@@ -49,6 +49,8 @@ def _a_strategy(service: Any, a: dict[str, Any]) -> int:
 OWNED_IDS: dict[str, Callable[[Any, dict[str, Any]], int | str]] = {
     "session_id": _a_session, "device_id": _a_device, "user_id": _a_user,
     "kind": _a_sync_kind, "key": _a_sync_key, "workspace_id": _a_workspace, "strategy_id": _a_strategy,
+    # billing (admin only: B gets 403)
+    "name": lambda service, a: "a-flag", "tier": lambda service, a: "basic",
 }
 #: paths that name an object in the caller's own namespace (sync keys are per user): B's PUT
 #: there creates B's own object and B's GET/DELETE then reach that one (200) or none (404),
@@ -64,6 +66,9 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/strategies/{strategy_id}/share"): {"visibility": "public"},
     ("post", "/leaderboard/{strategy_id}/clone"): {},
     ("put", "/leaderboard/{strategy_id}/review"): {"rating": 1, "text": "B was here"},
+    ("put", "/admin/partners/{user_id}"): {"commission_bps": 5000},
+    ("put", "/admin/flags/{name}"): {"percentage_bps": 5000},
+    ("put", "/admin/plans/{tier}"): {"monthly_cents": 1, "yearly_cents": 1},
 }
 
 
@@ -136,7 +141,11 @@ def test_user_b_cannot_read_or_change_user_a_objects(service: Any) -> None:
 def test_not_signed_in_is_refused_everywhere_but_the_public_endpoints(service: Any) -> None:
     public = {"/health", "/ready", "/auth/register", "/auth/verify-email", "/auth/password-reset",
               "/auth/password-reset/confirm", "/auth/login", "/auth/refresh", "/auth/2fa/reset",
-              "/auth/google/start", "/auth/google"}
+              "/auth/google/start", "/auth/google",
+              # billing: the plans are public; webhooks authenticate by the provider's signature
+              # (tests/server/test_billing.py), the sandbox approval page by its signed token
+              "/billing/plans", "/billing/webhooks/paypal", "/billing/webhooks/sandbox",
+              "/billing/sandbox/approve", "/billing/return", "/signup"}
     spec = service.client.get("/openapi.json").json()
     for path, item in spec["paths"].items():
         for method in item:

@@ -1,0 +1,1 @@
+"""The Subscription dock: plan page, referral panel, partner dashboard and the billing admin."""
