@@ -128,7 +128,7 @@ def _reset(info: tarfile.TarInfo) -> tarfile.TarInfo:
 def make_tarball(folder: Path, out: Path, top: str, level: int = 6) -> Path:
     """``out`` (.tar.gz) holding ``folder`` under the top folder ``top``, files sorted."""
     tmp = out.with_suffix(out.suffix + ".part")
-    with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=level, mtime=0) as gz, \
+    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=level, mtime=0) as gz, \
             tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
         tar.add(folder, arcname=top, recursive=False, filter=_reset)
         for path in sorted(folder.rglob("*")):

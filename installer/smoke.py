@@ -166,10 +166,16 @@ def lint_workflow() -> None:
 def smoke(tarball: Path, work: Path) -> dict[str, object]:
     times: dict[str, float] = {}
     t0 = time.perf_counter()
-    with tarfile.open(tarball) as tar:
-        tops = {m.name.split("/", 1)[0] for m in tar.getmembers()}
-        check(tops == {build.NAME}, f"the tarball's top folders are {sorted(tops)}, not ['{build.NAME}']")
-        tar.extractall(work / "unpacked", filter="tar")
+    dest = work / "unpacked"
+    dest.mkdir()
+    tar_exe = shutil.which("tar")
+    if tar_exe is not None:  # GNU tar's C gzip unpacks ~800 MB several times faster than tarfile
+        subprocess.run([tar_exe, "-xzf", str(tarball), "-C", str(dest)], check=True)
+    else:
+        with tarfile.open(tarball) as tar:
+            tar.extractall(dest, filter="tar")
+    tops = sorted(p.name for p in dest.iterdir())
+    check(tops == [build.NAME], f"the tarball's top entries are {tops}, not ['{build.NAME}']")
     times["unpack_s"] = time.perf_counter() - t0
     top = work / "unpacked" / build.NAME
     check_layout(top)
@@ -208,7 +214,7 @@ def smoke(tarball: Path, work: Path) -> dict[str, object]:
     times["embedded_service_s"] = check_embedded(exe, env, work / "data-svc")
     lint_workflow()
     check(not trip_log.exists(), f"the bundle called Python on PATH: {trip_log.read_text() if trip_log.exists() else ''}")
-    size = sum(f.stat().st_size for f in top.rglob("*") if f.is_file())
+    size = sum(f.lstat().st_size for f in top.rglob("*") if f.is_file() and not f.is_symlink())
     return {
         "tarball": str(tarball),
         "tarball_mb": round(tarball.stat().st_size / 1e6, 1),
