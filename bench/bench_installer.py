@@ -32,8 +32,19 @@ from pathlib import Path
 
 from bench.core import REPO, Result, benchmark
 
-sys.path.insert(0, str(REPO / "installer"))
-import build  # noqa: E402 - installer/build.py
+def _load_build():
+    """installer/build.py under its own name (a plain ``import build`` could meet PyPA's
+    ``build`` package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("stockscanner_installer_build", REPO / "installer" / "build.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+build = _load_build()
 
 RUNS_VERSION = 7
 RUNS_WINDOW = 3
@@ -47,21 +58,19 @@ def _tarball() -> Path:
 
 
 _UNPACKED: dict[Path, Path] = {}
+#: the temporary folders of the unpacked bundles, removed when the process exits
+_KEEP: list[tempfile.TemporaryDirectory[str]] = []
 
 
 def _unpacked(tarball: Path) -> Path:
-    """The bundle unpacked once per run into a temporary folder (removed at exit)."""
+    """The bundle unpacked once per run into a temporary folder."""
     if tarball not in _UNPACKED:
         tmp = tempfile.TemporaryDirectory(prefix="stockscanner-bench-bundle-")
-        _UNPACKED[tarball] = Path(tmp.name) / build.NAME
-        _UNPACKED.setdefault(Path(tmp.name), Path(tmp.name))  # keep the object alive via closure
-        _keep.append(tmp)
+        _KEEP.append(tmp)
         with tarfile.open(tarball) as tar:
             tar.extractall(tmp.name, filter="tar")
+        _UNPACKED[tarball] = Path(tmp.name) / build.NAME
     return _UNPACKED[tarball]
-
-
-_keep: list[tempfile.TemporaryDirectory[str]] = []
 
 
 def _requirement_names(dist: str, seen: set[str]) -> None:
