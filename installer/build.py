@@ -159,7 +159,10 @@ def package_windows(folder: Path, out: Path, ver: str, level: int = 6) -> list[P
         for path in sorted(folder.rglob("*")):
             z.write(path, f"{NAME}/{path.relative_to(folder).as_posix()}")
     artifacts.append(zpath)
-    iscc = shutil.which("iscc") or shutil.which("ISCC")
+    iscc = shutil.which("iscc") or next(
+        (str(p) for p in (Path(os.environ[v]) / "Inno Setup 6" / "ISCC.exe"
+                          for v in ("ProgramFiles(x86)", "ProgramFiles") if os.environ.get(v))
+         if p.is_file()), None)  # its default install folder: the installer does not add it to PATH
     if iscc is None:
         print("note: Inno Setup (iscc) is not on PATH: no setup.exe (the zip is built)", file=sys.stderr)
         return artifacts
