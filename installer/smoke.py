@@ -2,9 +2,11 @@
 
 Builds the bundle with ``installer/build.py`` (unless ``--tarball`` names one), unpacks the
 tarball into a fresh folder and runs the bundled program the way a user's machine would, with
-no Python: every run gets a clean environment (like ``env -i``) whose ``PATH`` is only a
-folder of tripwires -- ``python``, ``python3``, ``python3.11`` … that record their call and
-fail -- so a bundle that needed an interpreter on PATH fails here; ``PYTHONHOME``,
+no Python: every run gets a clean environment (like ``env -i``) whose ``PATH`` is one folder holding
+tripwires -- ``python``, ``python3``, ``python3.11`` … that record their call and
+fail -- beside links to every other program of ``/usr/bin`` and ``/bin`` (what
+``env -i PATH=/usr/bin:/bin`` gives, minus any Python), so a bundle that needed an
+interpreter on PATH fails here; ``PYTHONHOME``,
 ``PYTHONPATH`` and the venv are not set. Checks, in order:
 
 1. the tarball's layout: one top folder ``stockscanner/`` with the ``stockscanner``
@@ -30,6 +32,7 @@ import argparse
 import configparser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -60,12 +63,37 @@ def check(ok: bool, what: str) -> None:
         raise SmokeError(what)
 
 
-def tripwire_path(folder: Path) -> tuple[Path, Path]:
-    """A PATH folder whose only programs are failing stand-ins for Python; returns it and the
-    file each stand-in appends its name to."""
+_PYTHON_NAME = re.compile(r"python|^pip|^pydoc|^2to3|^idle|^py3|\.py$")
+
+
+def _is_python(name: str) -> bool:
+    return bool(_PYTHON_NAME.search(name)) or name in TRIPWIRES
+
+
+def _runs_python(prog: Path) -> bool:
+    """A script whose ``#!`` line names a Python interpreter."""
+    try:
+        with open(prog, "rb") as f:
+            head = f.readline(200)
+    except OSError:
+        return True
+    return head.startswith(b"#!") and b"python" in head
+
+
+def tripwire_path(folder: Path, system: tuple[str, ...] = ("/usr/bin", "/bin")) -> tuple[Path, Path]:
+    """A PATH folder standing for ``/usr/bin:/bin`` minus Python: a link to every program
+    there except the interpreters, pip and their kin, and in their place failing stand-ins
+    (tripwires) for ``python``, ``python3``, …; returns it and the file each tripwire appends
+    its call to."""
     bin_dir = folder / "bin"
     bin_dir.mkdir(parents=True)
     log = folder / "tripwire.log"
+    for d in system:
+        for prog in sorted(Path(d).iterdir()) if Path(d).is_dir() else ():
+            link = bin_dir / prog.name
+            if not (_is_python(prog.name) or link.exists() or not os.access(prog, os.X_OK)
+                    or _runs_python(prog)):
+                link.symlink_to(prog)
     for name in TRIPWIRES:
         p = bin_dir / name
         p.write_text(f'#!/bin/sh\necho "{name} $*" >> "{log}"\nexit 127\n', encoding="utf-8")
@@ -184,8 +212,9 @@ def smoke(tarball: Path, work: Path) -> dict[str, object]:
     home = work / "home"
     home.mkdir()
     env = clean_env(bin_dir, home)
-    check(shutil.which("python3", path=env["PATH"]) == str(bin_dir / "python3"),
-          "the smoke PATH should hold only the python3 tripwire")
+    for name in ("python3", "python"):
+        check(shutil.which(name, path=env["PATH"]) == str(bin_dir / name), f"{name} on the smoke PATH is not the tripwire")
+    check(not any(_is_python(p.name) and p.is_symlink() for p in bin_dir.iterdir()), "a Python is linked on the smoke PATH")
 
     proc, times["version_s"] = run([str(exe), "--version"], env)
     want = f"stockscanner {build.version()}"
