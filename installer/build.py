@@ -13,8 +13,9 @@ Runs PyInstaller on ``installer/stockscanner.spec`` (one folder), then packs it:
   folder (the update target).
 * macOS: ``Stock Scanner.app``, then ``installer/macos/make_dmg.sh`` (codesign and
   notarisation when the signing variables are set; see installer/README.md):
-  ``DIR/stockscanner-<version>-macos-<arch>.dmg``; plus a ``.tar.gz`` of the .app (the
-  update target).
+  ``DIR/stockscanner-<version>-macos-<arch>.dmg``; plus
+  ``DIR/stockscanner-<version>-macos-<arch>.tar.gz`` of the one-folder build, laid out as on
+  Linux (the update target: the updater installs folders, not .app bundles).
 
 Prints one JSON object: ``{"version", "platform", "folder", "artifacts": [{"path", "bytes",
 "sha256"}], "seconds"}``. PyInstaller's work folder is kept (``--work``, default
@@ -112,9 +113,7 @@ def run_pyinstaller(dist: Path, work: Path) -> Path:
            "--distpath", str(dist), "--workpath", str(work), str(SPEC)]
     print("$", " ".join(cmd), file=sys.stderr)
     subprocess.run(cmd, check=True, cwd=ROOT)
-    if sys.platform == "darwin":
-        return dist / "Stock Scanner.app"
-    return dist / NAME
+    return dist / NAME  # on macOS "Stock Scanner.app" is beside it (package_macos)
 
 
 def _reset(info: tarfile.TarInfo) -> tarfile.TarInfo:
@@ -173,8 +172,12 @@ def package_windows(folder: Path, out: Path, ver: str, level: int = 6) -> list[P
     return artifacts
 
 
-def package_macos(app: Path, out: Path, ver: str, level: int = 6) -> list[Path]:
-    tar = make_tarball(app, out / f"{bundle_name(ver)}.tar.gz", app.name, level)
+def package_macos(folder: Path, out: Path, ver: str, level: int = 6) -> list[Path]:
+    # The update target has the same layout on every OS (top folder stockscanner/ with the
+    # stockscanner executable: engine/updates/install.py runs versions/<v>/stockscanner/stockscanner);
+    # the .dmg holds the .app users drag to Applications.
+    tar = make_tarball(folder, out / f"{bundle_name(ver)}.tar.gz", NAME, level)
+    app = folder.parent / "Stock Scanner.app"
     dmg = out / f"{bundle_name(ver)}.dmg"
     subprocess.run(["bash", str(ROOT / "installer" / "macos" / "make_dmg.sh"), str(app), str(dmg), ver], check=True)
     return [tar, dmg]
