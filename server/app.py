@@ -17,6 +17,7 @@ from server.deps import ServiceState
 from server.google_id import JwksCache
 from server.mailer import ConsoleMailer, Mailer, SmtpMailer
 from server.routers import account, admin, auth, google, health
+from server.routers import social as social_router
 from server.routers import sync as sync_router
 from server.security import TokenConfig, password_hasher
 
@@ -122,6 +123,8 @@ def create_app(settings: Settings, mailer: Mailer | None = None) -> FastAPI:
     errors.install(app)
     for module in (health, auth, google, account, admin, sync_router):
         app.include_router(module.router)
+    app.include_router(social_router.router)
+    app.include_router(social_router.admin_router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
     return app

@@ -35,11 +35,31 @@ def _a_sync_key(service: Any, a: dict[str, Any]) -> str:
     return "a-watchlist"
 
 
+def _a_trade(service: Any, a: dict[str, Any]) -> int:
+    r = service.client.post("/social/trades", headers=a["headers"], json={"trades": [
+        {"key": "a-fill-1", "symbol": "AAA", "side": "buy", "qty": 10, "price": "12.5",
+         "position_after": 10, "time_ms": 1}]})
+    assert r.status_code == 200, r.text
+    return int(r.json()[0]["id"])
+
+
+def _a_strategy(service: Any, a: dict[str, Any]) -> int:
+    return 1
+
+
 #: path parameter -> the id of one of A's objects
 OWNED_IDS: dict[str, Callable[[Any, dict[str, Any]], int | str]] = {
     "session_id": _a_session, "device_id": _a_device, "user_id": _a_user,
-    "kind": _a_sync_kind, "key": _a_sync_key,
+    "kind": _a_sync_kind, "key": _a_sync_key, "trade_id": _a_trade, "strategy_id": _a_strategy,
 }
+#: paths about what A published on purpose (a social profile, published trades) or about B's
+#: own relation to A (follow, block, report): B may get 200/202, or 404 (nothing there, or a
+#: block), but never A's e-mail, and ``_a_state`` must stay the same
+PUBLIC: set[str] = {"/social/users/{user_id}", "/social/users/{user_id}/avatar",
+                    "/social/users/{user_id}/followers", "/social/users/{user_id}/following",
+                    "/social/users/{user_id}/follow", "/social/users/{user_id}/block",
+                    "/social/users/{user_id}/report", "/social/users/{user_id}/trades",
+                    "/social/strategies/{strategy_id}/trades"}
 #: paths that name an object in the caller's own namespace (sync keys are per user): B's PUT
 #: there creates B's own object and B's GET/DELETE then reach that one (200) or none (404),
 #: never A's -- the answer must not show A's data and ``_a_state`` must stay the same
@@ -48,6 +68,7 @@ OWN_NAMESPACE: set[str] = {"/sync/items/{kind}/{key}"}
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("put", "/admin/users/{user_id}/role"): {"role": "user"},
     ("put", "/sync/items/{kind}/{key}"): {"data": {"name": "B's list", "symbols": ["ZZZ"]}},
+    ("post", "/social/users/{user_id}/report"): {"reason": "spam"},
 }
 
 
@@ -103,6 +124,10 @@ def test_user_b_cannot_read_or_change_user_a_objects(service: Any) -> None:
         if path in OWN_NAMESPACE:
             assert r.status_code in (200, 404), f"B got {r.status_code} on {method.upper()} {url}: {r.text}"
             assert "A's list" not in r.text and "AAA" not in r.text
+            continue
+        if path in PUBLIC:
+            assert r.status_code in (200, 202, 404), f"B got {r.status_code} on {method.upper()} {url}: {r.text}"
+            assert "a@example.com" not in r.text
             continue
         expected = 403 if path.startswith("/admin/") else 404
         assert r.status_code == expected, f"B got {r.status_code} on {method.upper()} {url}: {r.text}"
