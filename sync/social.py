@@ -159,7 +159,7 @@ def _events(r: requests.Response, stop: threading.Event | None) -> Iterator[dict
     event, data = "", cast(list[str], [])
     try:
         # chunk_size=None: each chunk as it arrives (the default 512 bytes would hold a trade back)
-        for raw in r.iter_lines(chunk_size=None, decode_unicode=True):
+        for raw in r.iter_lines(chunk_size=None, decode_unicode=True):  # type: ignore[call-overload]  # None is documented; the stubs say int
             if stop is not None and stop.is_set():
                 return
             line = raw if isinstance(raw, str) else raw.decode()
