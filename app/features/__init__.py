@@ -197,6 +197,7 @@ def _features() -> tuple[Feature, ...]:
         resolve("app.features.options:FEATURE"),
         resolve("app.features.journal:FEATURE"),
         resolve("app.features.research:FEATURE"),
+        resolve("app.features.social:FEATURE"),
         indicators.FEATURE,
         alerts.FEATURE,
         news.FEATURE,
