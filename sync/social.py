@@ -116,10 +116,12 @@ class SocialClient:
 
     # push
     def stream(self, *, users: list[int], strategies: list[int], after_id: int | None,
-               max_s: float = 25.0, stop: threading.Event | None = None) -> Iterator[dict[str, Any]]:
-        """The trades the service pushes (``event: trade``), until the stream ends (``max_s``)
-        or ``stop`` is set. Raises ``Offline`` when the service cannot be reached."""
-        params: list[tuple[str, Any]] = [("max_s", max_s)] + [("users", u) for u in users] + [
+               max_s: float = 25.0, stop: threading.Event | None = None,
+               followed: bool = False) -> Iterator[dict[str, Any]]:
+        """The trades the service pushes (``event: trade``) of ``users``, under ``strategies``
+        and (``followed``) of everyone the user follows, until the stream ends (``max_s``) or
+        ``stop`` is set. Raises ``Offline`` when the service cannot be reached."""
+        params: list[tuple[str, Any]] = [("max_s", max_s), ("followed", str(followed).lower())] + [("users", u) for u in users] + [
             ("strategies", s) for s in strategies]
         if after_id is not None:
             params.append(("after_id", after_id))

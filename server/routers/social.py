@@ -665,13 +665,16 @@ def feed(user: CurrentUser, db: Db, before_id: Annotated[int, Query(ge=0, le=MAX
 # ------------------------------------------------------------------------------ push
 
 
-def _new_trades(st: Any, me: int, users: list[int], strategies: list[int], after_id: int) -> list[TradeOut]:
+def _new_trades(st: Any, me: int, users: list[int], strategies: list[int], after_id: int,
+                followed: bool) -> list[TradeOut]:
     with st.sessions() as db:
-        wanted = [PublishedTrade.user_id.in_(select(Follow.leader_id).where(Follow.follower_id == me))]
+        wanted = [PublishedTrade.user_id.in_(select(Follow.leader_id).where(Follow.follower_id == me))] if followed else []
         if users:
             wanted.append(PublishedTrade.user_id.in_(users))
         if strategies:
             wanted.append(PublishedTrade.strategy_id.in_(strategies))
+        if not wanted:
+            return []
         rows = db.execute(select(PublishedTrade).where(
             PublishedTrade.id > after_id, PublishedTrade.user_id != me, or_(*wanted),
             _blocks_clause(PublishedTrade.user_id, me)).order_by(PublishedTrade.id).limit(MAX_PAGE)).scalars()
@@ -694,9 +697,11 @@ async def stream(request: Request, st: State, identity: CurrentIdentity, users: 
                  after_id: Annotated[int | None, Query(ge=0, le=MAX_ID, description=
                                                        "send trades after this id (absent: only new ones)")] = None,
                  max_s: Annotated[float, Query(ge=1, le=STREAM_MAX_S, description="how long the stream stays open")] = 25.0,
+                 followed: Annotated[bool, Query(description="include the people the caller follows")] = True,
                  ) -> StreamingResponse:
-    """Server-sent events: each new trade of the people the caller follows, of ``users`` and
-    under ``strategies``, as ``event: trade``. Ends after ``max_s`` seconds."""
+    """Server-sent events: each new trade of ``users``, under ``strategies`` and (with
+    ``followed``) of the people the caller follows, as ``event: trade``. Ends after ``max_s``
+    seconds."""
     me = identity.user_id
     hub = hub_of(request.app)
     start = after_id if after_id is not None else await run_in_threadpool(_last_trade_id, st)
@@ -709,7 +714,7 @@ async def stream(request: Request, st: State, identity: CurrentIdentity, users: 
             yield f"retry: 1000\nid: {last}\n: connected\n\n".encode()
             while True:
                 sub[1].clear()
-                rows = await run_in_threadpool(_new_trades, st, me, users, strategies, last)
+                rows = await run_in_threadpool(_new_trades, st, me, users, strategies, last, followed)
                 for r in rows:
                     last = r.id
                     yield f"id: {r.id}\nevent: trade\ndata: {r.model_dump_json()}\n\n".encode()
