@@ -172,6 +172,9 @@ class SocialDesk:
         with open(path, "rb") as fh:
             return self.social().set_avatar(fh.read(64 * 1024))
 
+    def avatar(self, user_id: int) -> bytes | None:
+        return self.social().avatar(user_id)
+
     def search(self, text: str) -> list[dict[str, Any]]:
         s = self.social()
         people = s.search(text)

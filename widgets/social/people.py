@@ -30,6 +30,11 @@ def badge(profile: dict[str, Any]) -> str:
             f"record {profile.get('record_days', 0)} of 90 days")
 
 
+def _followers(profile: dict[str, Any]) -> str:
+    n = int(profile.get("followers", 0))
+    return f"{n:,} follower" + ("" if n == 1 else "s")
+
+
 class SocialWidget(QWidget):
     #: (user id, display name): the user chose "Copy…" on someone
     copy_requested = Signal(int, str)
@@ -42,7 +47,10 @@ class SocialWidget(QWidget):
 
         # --- profile
         prof = QWidget()
-        form = QFormLayout(prof)
+        prof_l = QVBoxLayout(prof)
+        form = QFormLayout()
+        prof_l.addLayout(form)
+        prof_l.addStretch(1)  # the rows keep their height; the space goes below them
         self.name = QLineEdit()
         self.name.setMaxLength(80)
         self.bio = QPlainTextEdit()
@@ -151,13 +159,22 @@ class SocialWidget(QWidget):
         self.name.setText(p.get("display_name", ""))
         self.bio.setPlainText(p.get("bio", ""))
         self.avatar_label.setText("avatar set" if p.get("has_avatar") else "no avatar")
+        if p.get("has_avatar"):
+            self._run(lambda: self.desk.avatar(int(p["id"])), self._show_avatar)
         self.verified.setText(badge(p))
-        self.counts.setText(f"{p.get('followers', 0)} followers · following {p.get('following', 0)} · "
-                            f"user id {p.get('id')}")
+        self.counts.setText(f"{_followers(p)} · following {p.get('following', 0)} · user id {p.get('id')}")
         self.publish.clear()
         self.publish.addItems([NOT_PUBLISHING, *accounts])
         self.publish.setCurrentText(publishing or NOT_PUBLISHING)
         self.message.setText("")
+
+    def _show_avatar(self, data: bytes | None) -> None:
+        from PySide6.QtGui import QPixmap
+
+        pix = QPixmap()
+        if data and pix.loadFromData(data, "PNG"):
+            self.avatar_label.setPixmap(pix.scaled(64, 64, Qt.AspectRatioMode.KeepAspectRatio,
+                                                   Qt.TransformationMode.SmoothTransformation))
 
     def _save(self) -> None:
         name, bio = self.name.text().strip(), self.bio.toPlainText().strip()
@@ -168,8 +185,12 @@ class SocialWidget(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Avatar", "", "Images (*.png *.jpg *.jpeg)")
         if path:
             self._run(lambda: self.desk.set_avatar(path),
-                      lambda p: (self.avatar_label.setText("avatar set"), self.message.setText("Avatar saved.")),
+                      lambda p: (self.message.setText("Avatar saved."), self._show_profile_avatar(p)),
                       "Upload avatar")
+
+    def _show_profile_avatar(self, p: dict[str, Any]) -> None:
+        self.avatar_label.setText("avatar set")
+        self._run(lambda: self.desk.avatar(int(p["id"])), self._show_avatar)
 
     def _publish_changed(self, _index: int) -> None:
         text = self.publish.currentText()
@@ -215,7 +236,7 @@ class SocialWidget(QWidget):
             return
         self._run(lambda: self.desk.profile(p["id"]), lambda prof: self.person.setText(
             f"<b>{prof['display_name']}</b> — {badge(prof)}<br>{prof.get('bio', '')}<br>"
-            f"{prof['followers']} followers · following {prof['following']}"))
+            f"{_followers(prof)} · following {prof['following']}"))
 
     def _on_person(self, fn: Callable[[dict[str, Any]], Any]) -> None:
         p = self.selected_person()
@@ -243,7 +264,7 @@ class SocialWidget(QWidget):
     def _show_feed(self, items: list[dict[str, Any]]) -> None:
         self.feed.clear()
         for i in items:
-            when = str(i.get("created_at", ""))[:16].replace("T", " ")
+            when = str(i.get("created_at", ""))[:16].replace("T", " ") + " UTC"
             self.feed.addItem(f"{when}  {i['display_name']}: {i['summary']}" +
                               (" (strategy)" if i["kind"] == "strategy" else ""))
         if not items:
