@@ -9,6 +9,8 @@ import time
 from decimal import Decimal as D
 from pathlib import Path
 
+from tests.sync.conftest import loopback  # noqa: F401 - the loopback service fixture
+
 
 def _shot(widget, name: str, tmp_path: Path) -> None:
     folder = Path(os.environ.get("STOCKSCANNER_SHOTS") or tmp_path)
@@ -66,3 +68,61 @@ def test_social_dock_asks_to_sign_in_without_a_service(ws, qtbot, tmp_path):
     widget.tabs.setCurrentIndex(1)
     widget.resize(1280, 800)
     _shot(widget, "social-dock.png", tmp_path)
+
+
+def test_social_dock_against_a_real_service_profile_people_follow_feed_and_copy(ws, qtbot, loopback, memory_keyring):
+    """The workstation signed in to a loopback service: the profile loads and saves, People
+    finds another user, Follow follows, the feed shows their published trade, Copy… fills the
+    Copy trading form, and starting the copy begins after their last trade."""
+    from app.features.account import hub
+    from sync.client import ServiceClient, make_session
+    from sync.social import SocialClient
+    from sync.tokens import KeyringTokenStore
+    from tests.sync.conftest import PASSWORD
+
+    other = ServiceClient(loopback.url, KeyringTokenStore("other"), session=make_session(backoff_s=0.01))
+    other.register("ann@example.com", PASSWORD)
+    other.login("ann@example.com", PASSWORD)
+    ann = SocialClient(other)
+    ann.update_profile("Ann Leader", "momentum")
+    ann.publish([{"key": "f1", "symbol": "ACME", "side": "buy", "qty": 100, "price": "101.5",
+                  "position_after": 100, "time_ms": 1}])
+    h = hub(ws.ctx)
+    h.configure(loopback.url)
+    h.client.register("me@example.com", PASSWORD)
+    h.client.login("me@example.com", PASSWORD)
+
+    widget = ws.window.show_dock("social")
+    qtbot.waitUntil(lambda: "user id" in widget.counts.text(), timeout=20000)
+    widget.name.setText("Me Trader")
+    widget.bio.setPlainText("swing")
+    widget.save_button.click()
+    qtbot.waitUntil(lambda: widget.message.text() == "Profile saved.", timeout=10000)
+    assert SocialClient(h.client).my_profile()["display_name"] == "Me Trader"
+
+    widget.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: widget.people.rowCount() == 1, timeout=10000)
+    assert widget.people.item(0, 0).text() == "Ann Leader"
+    widget.people.selectRow(0)
+    qtbot.waitUntil(lambda: "Not verified yet: 1 of 30" in widget.person.text(), timeout=10000)
+    widget.follow_button.click()
+    qtbot.waitUntil(lambda: widget.people.item(0, 2) is not None and widget.people.item(0, 2).text() == "yes",
+                    timeout=10000)
+    widget.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: widget.feed.count() == 1 and "Ann Leader: Buy 100 ACME at 101.5" in
+                    widget.feed.item(0).text(), timeout=10000)
+
+    copy = ws.window.show_dock("copytrading")
+    widget.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: widget.people.rowCount() == 1, timeout=10000)
+    widget.people.selectRow(0)
+    widget.copy_button.click()
+    assert copy.leader.text() == str(ann.my_profile()["id"]) and copy.leader_name == "Ann Leader"
+    qtbot.waitUntil(lambda: copy.account.count() > 0, timeout=10000)
+    copy.start_button.click()
+    qtbot.waitUntil(lambda: copy.table.rowCount() == 1, timeout=15000)
+    assert copy.table.item(0, 0).text() == "Ann Leader" and copy.message.text().startswith("Copying Ann Leader")
+    from app.social import SocialDesk
+
+    [rel] = ws.ctx.service(SocialDesk).relationships()
+    assert rel.cursor == ann.my_trades()["last_id"]  # the trade published before is not copied
