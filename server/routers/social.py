@@ -63,6 +63,9 @@ MAX_PAGE = 200
 STREAM_POLL_S = 1.0
 STREAM_MAX_S = 60.0
 MAX_PRICE = Decimal("10000000")
+#: published trades a user may add in 24 hours, and people a user may follow (429 / 422 past them)
+MAX_TRADES_PER_DAY = 10_000
+MAX_FOLLOWING = 5_000
 
 # ------------------------------------------------------------------------------ schemas
 
@@ -468,6 +471,9 @@ def follow(user_id: ObjectId, user: CurrentUser, db: Db) -> FollowOut:
         raise ApiError(422, "self_follow", "You cannot follow yourself.")
     _visible_user(db, user.id, user_id)
     exists = db.execute(select(Follow.id).where(Follow.follower_id == user.id, Follow.leader_id == user_id)).first()
+    if exists is None and int(db.execute(select(func.count()).select_from(Follow).where(
+            Follow.follower_id == user.id)).scalar_one()) >= MAX_FOLLOWING:
+        raise ApiError(422, "too_many_follows", f"You follow {MAX_FOLLOWING:,} people already; unfollow some first.")
     if exists is None:
         try:
             db.add(Follow(follower_id=user.id, leader_id=user_id))
@@ -579,6 +585,13 @@ def publish(body: PublishIn, request: Request, user: CurrentUser, db: Db) -> lis
         raise ApiError(422, "duplicate_key", "Each trade in one request needs its own key.")
     existing = {t.key: t for t in db.execute(select(PublishedTrade).where(
         PublishedTrade.user_id == user.id, PublishedTrade.key.in_(keys))).scalars()}
+    fresh = len(keys) - len(existing)
+    if fresh:
+        recent = int(db.execute(select(func.count()).select_from(PublishedTrade).where(
+            PublishedTrade.user_id == user.id, PublishedTrade.created_at >= utcnow() - dt.timedelta(days=1))).scalar_one())
+        if recent + fresh > MAX_TRADES_PER_DAY:
+            raise ApiError(429, "rate_limited", f"At most {MAX_TRADES_PER_DAY:,} trades can be published in 24 hours.",
+                           {"Retry-After": "3600"})
     rows: list[PublishedTrade] = []
     new = 0
     for t in body.trades:

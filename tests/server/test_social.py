@@ -141,6 +141,19 @@ def test_publish_is_idempotent_by_key_feeds_followers_and_only_the_owner_deletes
     assert b != a
 
 
+def test_publishing_is_capped_per_day(service: Any, monkeypatch: Any) -> None:
+    from server.routers import social
+
+    monkeypatch.setattr(social, "MAX_TRADES_PER_DAY", 3)
+    (ha, _a), = _people(service, 1)
+    c_ = service.client
+    assert c_.post("/social/trades", headers=ha, json={"trades": [_trade("a"), _trade("b")]}).status_code == 200
+    r = c_.post("/social/trades", headers=ha, json={"trades": [_trade("c"), _trade("d")]})
+    assert r.status_code == 429 and r.headers["retry-after"] == "3600"
+    # a retry of what was published already is not new
+    assert c_.post("/social/trades", headers=ha, json={"trades": [_trade("a"), _trade("c")]}).status_code == 200
+
+
 def test_verified_badge_needs_30_trades_over_a_90_day_record_by_service_time(service: Any) -> None:
     from sqlalchemy import update
 
