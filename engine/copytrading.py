@@ -226,6 +226,16 @@ class CopyEngine:
         self._lock = threading.RLock()
         self._rewatch()
 
+    def warm_up(self) -> None:
+        """Load what the first copied order needs before a trade arrives: a DAY order's expiry
+        comes from the exchange calendar, whose first use in a process costs 1-2 s."""
+        from engine.market.calendar import get_calendar
+
+        try:
+            get_calendar()
+        except Exception:  # noqa: BLE001 - the order would say what is wrong
+            log.debug("copy trading: no exchange calendar", exc_info=True)
+
     # ------------------------------------------------------------------ relationships
     def relationships(self, include_stopped: bool = True) -> list[Relationship]:
         with self.db.connect(write=False) as c:

@@ -107,6 +107,7 @@ class CopySync:
         return n
 
     def _poll_loop(self) -> None:
+        self.engine.warm_up()
         while not self._stop.is_set():
             self._wake.clear()
             try:
@@ -123,6 +124,7 @@ class CopySync:
 
     # ------------------------------------------------------------------ push
     def _push_loop(self) -> None:
+        self.engine.warm_up()  # before the stream opens: the first copied trade is not held up
         backoff = 0.5
         while not self._stop.is_set():
             users, strategies, cursor = self.engine.wanted()

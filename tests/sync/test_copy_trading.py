@@ -53,19 +53,8 @@ class Desk:
         self.db.dispose()
 
 
-def _warm_up(tmp_path: Any) -> None:
-    """A first DAY order in a process imports the exchange calendar (about a second): done
-    here on a throwaway broker, so the latency measured is the copy path's."""
-    bus = EventBus()
-    broker = PaperBroker.open(tmp_path / "warm.sqlite3", bus=bus)
-    broker.create_account("Warm", 1000)
-    broker.submit("Warm", OrderRequest("ACME", "buy", 1))
-    broker.close()
-
-
 @pytest.fixture
 def desks(loopback: Any, tmp_path: Any, memory_keyring: Any) -> Any:
-    _warm_up(tmp_path)
     leader = Desk(loopback, tmp_path, "leader", "Paper", 100_000)
     follower = Desk(loopback, tmp_path, "follower", "Copy", 50_000)
     yield leader, follower

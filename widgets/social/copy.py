@@ -148,8 +148,11 @@ class CopyTradingWidget(QWidget):
         self.timer.setInterval(refresh_ms)
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
-        self.refresh()
         self._update_buttons()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.refresh()
 
     # ------------------------------------------------------------------ data
     def set_leader(self, user_id: int, name: str) -> None:
@@ -158,7 +161,7 @@ class CopyTradingWidget(QWidget):
         self.leader_name = name
 
     def refresh(self) -> None:
-        if self._busy:
+        if self._busy or not self.isVisible():  # a closed dock does not poll
             return
         self._busy = True
 
