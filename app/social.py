@@ -27,6 +27,7 @@ PUBLISH_ACCOUNT = "social/publish_account"
 PUBLISH_SINCE = "social/publish_since_ms"
 INTERVAL = "social/sync_interval_s"
 PUSH = "social/push"
+PUBLISH_STRATEGY = "social/publish_strategy_id"
 
 
 class NotSignedIn(RuntimeError):
@@ -114,10 +115,16 @@ class SocialDesk:
         if not account:
             self._publisher = None
             self.publish_status = "not publishing"
-        elif (self._publisher is None or self._publisher.account != account
-              or self._publisher.social.client is not client):
-            since = int(self.ctx.settings.get(PUBLISH_SINCE) or 0)
-            self._publisher = TradePublisher(SocialClient(client), self.ctx.broker, account, since)
+        else:
+            try:
+                strategy = int(self.ctx.settings.get(PUBLISH_STRATEGY) or 0) or None
+            except (TypeError, ValueError):
+                strategy = None
+            if (self._publisher is None or self._publisher.account != account
+                    or self._publisher.social.client is not client or self._publisher.strategy_id != strategy):
+                since = int(self.ctx.settings.get(PUBLISH_SINCE) or 0)
+                self._publisher = TradePublisher(SocialClient(client), self.ctx.broker, account, since,
+                                                 strategy_id=strategy)
 
     def _set_status(self, text: str) -> None:
         self.status = text

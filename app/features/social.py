@@ -97,6 +97,10 @@ FEATURE = Feature(
         SettingKey("social/publish_account", str, "",
                    "the paper account whose fills are published to your profile (empty = nothing is published)",
                    label="Publish fills of"),
+        SettingKey("social/publish_strategy_id", int, 0,
+                   "the published strategy the published fills belong to (0 = none): copiers of that "
+                   "strategy mirror them", lambda v: None if 0 <= int(v) <= 2**31 - 1 else "must be 0 or a strategy id",
+                   label="Publish under strategy id"),
         SettingKey("social/sync_interval_s", float, 5.0,
                    "how often copy trading polls the service when the push channel is down (seconds)",
                    _interval, label="Copy trading poll interval"),

@@ -70,6 +70,9 @@ class CopyTradingWidget(QWidget):
         self.max_open.setValue(10)
         self.start_button = QPushButton("Start copying")
         self.start_button.clicked.connect(self._start)
+        self.apply_button = QPushButton("Apply to the selected copy")
+        self.apply_button.setToolTip("Change the selected copy's allocation, multiplier, stop-loss and maximum")
+        self.apply_button.clicked.connect(self._apply)
         form.addRow("Leader", self.leader)
         form.addRow("Into account", self.account)
         form.addRow("Allocation", self.allocation)
@@ -77,6 +80,7 @@ class CopyTradingWidget(QWidget):
         form.addRow("Copy stop-loss", self.stop_loss)
         form.addRow("Max open positions", self.max_open)
         form.addRow(self.start_button)
+        form.addRow(self.apply_button)
 
         # --- the copies
         self.table = QTableWidget(0, len(REL_COLUMNS))
@@ -227,6 +231,7 @@ class CopyTradingWidget(QWidget):
         self.pause_button.setEnabled(rel is not None and rel.status == ACTIVE)
         self.resume_button.setEnabled(rel is not None and rel.status == PAUSED)
         self.stop_button.setEnabled(rel is not None and rel.status in (ACTIVE, PAUSED))
+        self.apply_button.setEnabled(rel is not None and rel.status in (ACTIVE, PAUSED))
 
     def _load_links(self) -> None:
         rid = self.selected_id()
@@ -264,12 +269,28 @@ class CopyTradingWidget(QWidget):
         self.tasks.submit(getattr(self.desk, name), rid, label="Copy trading",
                           on_result=lambda _r: self.refresh(), on_error=self._failed)
 
+    def _settings(self) -> CopySettings:
+        return CopySettings.of(Decimal(str(round(self.allocation.value(), 2))),
+                               Decimal(str(round(self.multiplier.value(), 4))),
+                               Decimal(str(round(self.stop_loss.value(), 2))), self.max_open.value())
+
+    def _apply(self) -> None:
+        rid = self.selected_id()
+        if rid is None:
+            return
+        try:
+            settings = self._settings()
+        except CopyError as exc:
+            self.message.setText(str(exc))
+            return
+        self.tasks.submit(self.desk.update_settings, rid, settings, label="Copy trading",
+                          on_result=lambda r: (self.message.setText(f"New settings for {r.label}."), self.refresh()),
+                          on_error=self._failed)
+
     def _start(self) -> None:
         text = self.leader.text().strip()
         try:
-            settings = CopySettings.of(Decimal(str(round(self.allocation.value(), 2))),
-                                       Decimal(str(round(self.multiplier.value(), 4))),
-                                       Decimal(str(round(self.stop_loss.value(), 2))), self.max_open.value())
+            settings = self._settings()
             if text.lower().startswith("strategy:"):
                 kwargs: dict[str, Any] = {"strategy_id": int(text.split(":", 1)[1])}
             else:
