@@ -458,6 +458,9 @@ class CopyEngine:
             else:
                 side = "buy" if after > 0 or (after == 0 and t.side == "buy") else "sell"
                 orders.append((side, qty, why))
+        if not orders:
+            return [self._record(rel, t, t.symbol, t.side, 0, None, SKIPPED,
+                                 "nothing to close: the copy holds no shares of it")]
         links = []
         for i, (side, qty, why) in enumerate(orders):
             links.append(self._send(rel, t if i == 0 else None, t.symbol, side, qty, why))

@@ -91,7 +91,9 @@ def test_proportional_copy_reduce_close_and_tracking(rig: Any) -> None:
     [red] = e.on_trades([trade("ACME", "sell", 40, "101", 60)])
     assert (red.side, red.qty) == ("sell", 8)
     rig.quote("ACME", "101")
-    # another leader's trade or a strategy's is not this copy's
+    # another leader's trade or a strategy's is not this copy's; a close of what the copy never held is listed
+    [none] = e.on_trades([trade("OTHER", "sell", 10, "5", 0)])
+    assert (none.status, none.reason) == ("skipped", "nothing to close: the copy holds no shares of it")
     assert e.on_trades([trade("ACME", "buy", 100, "101", 100, user=99)]) == []
     # leader closes -> the copy closes everything it holds
     [close] = e.on_trades([trade("ACME", "sell", 60, "102", 0)])
@@ -99,7 +101,7 @@ def test_proportional_copy_reduce_close_and_tracking(rig: Any) -> None:
     rig.quote("ACME", "102")
     assert e.held(e.relationship(rel.id)) == {}
     tr = e.tracking(rel.id)
-    links = e.links(rel.id)
+    links = [lk for lk in e.links(rel.id) if lk.order_id]
     assert [lk.filled_qty for lk in links] == [12, 8, 20] and all(lk.original for lk in links)
     # the copier filled at its own quotes (ask on buys, bid on sells), the leader at its prices
     fill = {lk.original.id: lk.fill_price for lk in links if lk.original}  # type: ignore[union-attr]
