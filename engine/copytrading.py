@@ -542,7 +542,9 @@ class CopyEngine:
             for rel in self.relationships(include_stopped=False):
                 tr = self.tracking(rel.id)
                 limit = -(rel.settings.allocation * rel.settings.stop_loss_pct / 100)
-                if tr.fills and tr.pnl <= limit:
+                # only on a complete mark: after a restart, before the first quote of a held
+                # symbol, its shares are worth nothing in ``tracking`` and would fake a loss
+                if tr.fills and tr.complete and tr.pnl <= limit:
                     reason = (f"copy stop-loss hit: the copy lost ${-tr.pnl:,.2f}, "
                               f"{rel.settings.stop_loss_pct}% of the ${rel.settings.allocation:,.2f} allocation is "
                               f"${-limit:,.2f}")

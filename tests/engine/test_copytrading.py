@@ -140,6 +140,10 @@ def test_copy_stop_loss_stops_copying_and_closes_positions(rig: Any) -> None:
     rig.quote("ACME", "100")
     rig.quote("ACME", "85")  # -$750: within the $1,000 stop
     assert e.relationship(rel.id).status == "active"
+    # after a restart, before ACME's first quote, the open shares have no mark: no false stop
+    fresh = PaperSession(rig.broker, EventBus())
+    assert CopyEngine(rig.db, fresh).check_stops() == [] and CopyEngine(rig.db, fresh).tracking(rel.id).complete is False
+    fresh.close()
     rig.quote("ACME", "79")  # about -$1,050: stopped, and a market sell of the 50 shares placed
     rel = e.relationship(rel.id)
     assert rel.status == STOPPED and rel.reason.startswith("copy stop-loss hit")
