@@ -69,6 +69,10 @@ def test_social_dock_asks_to_sign_in_without_a_service(ws, qtbot, tmp_path):
     qtbot.waitUntil(lambda: widget.message.text() != "", timeout=20000)
     assert "ign in" in widget.message.text() or "service" in widget.message.text().lower()
     assert [widget.tabs.tabText(i) for i in range(widget.tabs.count())] == ["Profile", "People", "Feed"]
+    ws.window.resize(1280, 800)
+    qtbot.wait(100)
+    assert ws.window.height() == 800
+    _shot(ws.window, "social-window.png", tmp_path)
     widget.tabs.setCurrentIndex(1)
     widget.resize(1280, 800)
     _shot(widget, "social-dock.png", tmp_path)

@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
-    QLineEdit, QListWidget, QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
-    QWidget,
+    QLineEdit, QListWidget, QPlainTextEdit, QPushButton, QScrollArea, QSizePolicy, QTableWidget, QTableWidgetItem,
+    QTabWidget, QVBoxLayout, QWidget,
 )
 
 REPORT_REASONS = ("spam", "abuse", "impersonation", "scam", "other")
@@ -128,12 +128,23 @@ class SocialWidget(QWidget):
         fl.addWidget(self.feed, 1)
         fl.addWidget(refresh, 0, Qt.AlignmentFlag.AlignRight)
 
-        self.tabs.addTab(prof, "Profile")
+        prof_scroll = QScrollArea()
+        prof_scroll.setWidget(prof)
+        prof_scroll.setWidgetResizable(True)
+        prof_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.tabs.addTab(prof_scroll, "Profile")
         self.tabs.addTab(people, "People")
         self.tabs.addTab(feed, "Feed")
+        # the tabs take the height they are given (the profile scrolls), so opening the dock at
+        # 1280×800 does not grow the window
+        self.tabs.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.tabs.setMinimumHeight(80)
+        self.people.setMinimumHeight(40)
+        self.feed.setMinimumHeight(40)
         self.message = QLabel()
         self.message.setWordWrap(True)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.message)
         self.tabs.currentChanged.connect(self._tab_changed)
