@@ -18,6 +18,7 @@ from server.google_id import JwksCache
 from server.mailer import ConsoleMailer, Mailer, SmtpMailer
 from server.routers import account, admin, auth, billing, google, health
 from server.routers import strategies as strategies_router
+from server.routers import social as social_router
 from server.routers import sync as sync_router
 from server.routers import workspaces as workspaces_router
 from server.security import TokenConfig, password_hasher
@@ -125,6 +126,8 @@ def create_app(settings: Settings, mailer: Mailer | None = None) -> FastAPI:
     for module in (health, auth, google, account, admin, sync_router, workspaces_router, strategies_router,
                    billing):
         app.include_router(module.router)
+    app.include_router(social_router.router)
+    app.include_router(social_router.admin_router)
     if settings.updates_dir:  # the static TUF repository (signed files: the client verifies them)
         from starlette.staticfiles import StaticFiles
 

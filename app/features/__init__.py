@@ -198,6 +198,7 @@ def _features() -> tuple[Feature, ...]:
         resolve("app.features.journal:FEATURE"),
         resolve("app.features.research:FEATURE"),
         resolve("app.features.strategies:FEATURE"),
+        resolve("app.features.social:FEATURE"),
         indicators.FEATURE,
         alerts.FEATURE,
         news.FEATURE,

@@ -489,19 +489,22 @@ class PaperSession:
             return CommandResult(None, "needs confirmation: " + " ".join(check.confirm), check.confirm)
         return None
 
-    def submit(self, req: OrderRequest, *, confirmed: bool = False) -> CommandResult[OrderView]:
-        """Place ``req`` in the selected account: the order (accepted, or rejected with why).
+    def submit(self, req: OrderRequest, *, confirmed: bool = False,
+               account: str | None = None) -> CommandResult[OrderView]:
+        """Place ``req`` in the selected account (or ``account``, e.g. the one copy trading
+        mirrors into): the order (accepted, or rejected with why).
 
         It is first checked against the latest quote (``check``): a refusal is the error and
         nothing is sent; questions (``confirm``) refuse too unless ``confirmed``."""
-        if not self._account:
+        target = self._account if account is None else account
+        if not target:
             return CommandResult(None, NO_ACCOUNT)
         if not isinstance(req, OrderRequest):
             return CommandResult(None, f"an order must be an OrderRequest, not {type(req).__name__}")
         stop = self._refused(self.check([req]), confirmed)
         if stop is not None:
             return stop
-        return self._rejected(self._run(self.broker.submit, self._account, req))
+        return self._rejected(self._run(self.broker.submit, target, req))
 
     def submit_all(self, reqs: Sequence[OrderRequest], *,
                    confirmed: bool = False) -> CommandResult[tuple[OrderView, ...]]:

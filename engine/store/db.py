@@ -75,6 +75,7 @@ KNOWN_TABLES = frozenset({
     "sync_outbox", "sync_cache", "sync_cursors",  # 0011_sync
     "research_strategies",  # 0012_research
     "strategies",  # 0013_strategies
+    "copy_relationships", "copy_links",  # 0014_copy
 })
 #: The tables a store at the head revision has (a test checks this against a fresh store).
 HEAD_TABLES = KNOWN_TABLES

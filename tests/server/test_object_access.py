@@ -37,6 +37,8 @@ def _a_sync_key(service: Any, a: dict[str, Any]) -> str:
 
 def _a_workspace(service: Any, a: dict[str, Any]) -> int:
     return int(a["workspace_id"])
+
+
 def _a_strategy(service: Any, a: dict[str, Any]) -> int:
     """A's private strategy (B may see public ones; a private one must stay A's alone)."""
     r = service.client.post("/strategies", headers=a["headers"], json={
@@ -45,13 +47,30 @@ def _a_strategy(service: Any, a: dict[str, Any]) -> int:
     return int(r.json()["id"])
 
 
+def _a_trade(service: Any, a: dict[str, Any]) -> int:
+    r = service.client.post("/social/trades", headers=a["headers"], json={"trades": [
+        {"key": "a-fill-1", "symbol": "AAA", "side": "buy", "qty": 10, "price": "12.5",
+         "position_after": 10, "time_ms": 1}]})
+    assert r.status_code == 200, r.text
+    return int(r.json()[0]["id"])
+
+
 #: path parameter -> the id of one of A's objects
 OWNED_IDS: dict[str, Callable[[Any, dict[str, Any]], int | str]] = {
     "session_id": _a_session, "device_id": _a_device, "user_id": _a_user,
     "kind": _a_sync_kind, "key": _a_sync_key, "workspace_id": _a_workspace, "strategy_id": _a_strategy,
     # billing (admin only: B gets 403)
     "name": lambda service, a: "a-flag", "tier": lambda service, a: "basic",
+    "trade_id": _a_trade,
 }
+#: paths about what A published on purpose (a social profile, published trades) or about B's
+#: own relation to A (follow, block, report): B may get 200/202, or 404 (nothing there, or a
+#: block), but never A's e-mail, and ``_a_state`` must stay the same
+PUBLIC: set[str] = {"/social/users/{user_id}", "/social/users/{user_id}/avatar",
+                    "/social/users/{user_id}/followers", "/social/users/{user_id}/following",
+                    "/social/users/{user_id}/follow", "/social/users/{user_id}/block",
+                    "/social/users/{user_id}/report", "/social/users/{user_id}/trades",
+                    "/social/strategies/{strategy_id}/trades"}
 #: paths that name an object in the caller's own namespace (sync keys are per user): B's PUT
 #: there creates B's own object and B's GET/DELETE then reach that one (200) or none (404),
 #: never A's -- the answer must not show A's data and ``_a_state`` must stay the same
@@ -69,6 +88,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("put", "/admin/partners/{user_id}"): {"commission_bps": 5000},
     ("put", "/admin/flags/{name}"): {"percentage_bps": 5000},
     ("put", "/admin/plans/{tier}"): {"monthly_cents": 1, "yearly_cents": 1},
+    ("post", "/social/users/{user_id}/report"): {"reason": "spam"},
 }
 
 
@@ -128,6 +148,10 @@ def test_user_b_cannot_read_or_change_user_a_objects(service: Any) -> None:
         if path in OWN_NAMESPACE:
             assert r.status_code in (200, 404), f"B got {r.status_code} on {method.upper()} {url}: {r.text}"
             assert "A's list" not in r.text and "AAA" not in r.text
+            continue
+        if path in PUBLIC:
+            assert r.status_code in (200, 202, 404), f"B got {r.status_code} on {method.upper()} {url}: {r.text}"
+            assert "a@example.com" not in r.text
             continue
         expected = 403 if path.startswith("/admin/") else 404
         assert r.status_code == expected, f"B got {r.status_code} on {method.upper()} {url}: {r.text}"
