@@ -75,7 +75,7 @@ PLANS: Mapping[str, Plan] = MappingProxyType({
     "free": Plan("free", "Free", 0, 0, MappingProxyType({
         "cloud_alerts": 5, "scanner_universe": 500, "scanner_rescan_s": 300, "chart_docks": 4,
         "synced_items": 100, "options_analytics": False, "copy_trading": False,
-        "published_strategies": 0})),
+        "published_strategies": 1})),
     "basic": Plan("basic", "Basic", 999, 9990, MappingProxyType({
         "cloud_alerts": 50, "scanner_universe": 3000, "scanner_rescan_s": 60, "chart_docks": 8,
         "synced_items": 1000, "options_analytics": True, "copy_trading": False,

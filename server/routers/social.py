@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from server.deps import MAX_ID, AdminUser, CurrentIdentity, CurrentUser, Db, ObjectId, State, audit, load_owned
+from server.entitlements import require_entitlement
 from server.errors import ERROR_RESPONSES, ApiError
 from server.models import User, aware, utcnow
 from server.schemas import NoControl, Strict
@@ -644,11 +645,14 @@ def user_trades(user_id: ObjectId, user: CurrentUser, db: Db, after_id: Annotate
     return TradePage(items=[_trade_out(r) for r in rows], last_id=rows[-1].id if rows else after_id)
 
 
-@router.get("/strategies/{strategy_id}/trades", response_model=TradePage)
+@router.get("/strategies/{strategy_id}/trades", response_model=TradePage,
+            dependencies=[require_entitlement("copy_trading")])
 def strategy_trades(strategy_id: ObjectId, user: CurrentUser, db: Db,
                     after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
                     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100) -> TradePage:
-    """The trades published under ``strategy_id`` after ``after_id`` (copying a strategy)."""
+    """The trades published under ``strategy_id`` after ``after_id``: what copying a published
+    strategy follows, so it needs the ``copy_trading`` entitlement (Pro). A leader's own trades
+    (``/social/users/{id}/trades``) are part of their public profile and need none."""
     rows = list(db.execute(select(PublishedTrade).where(
         PublishedTrade.strategy_id == strategy_id, PublishedTrade.id > after_id,
         _blocks_clause(PublishedTrade.user_id, user.id)).order_by(PublishedTrade.id).limit(limit)).scalars())

@@ -31,13 +31,14 @@ import math
 import secrets
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.deps import CurrentIdentity, CurrentUser, Db, ObjectId, State, audit, load_owned
+from server.entitlements import RequireEntitlement
 from server.errors import ERROR_RESPONSES, ApiError
 from server.models import Strategy, StrategyRanking, StrategyReview, User, aware, utcnow
 from server.schemas import NoControl, StatusOut, Strict
@@ -482,7 +483,21 @@ def rescore(strategy_id: ObjectId, user: CurrentUser, db: Db) -> StrategyDetail:
     return _detail(db, s, user.id)
 
 
-@router.post("/strategies/{strategy_id}/share", response_model=ShareOut)
+def published_after(db: Session, user: User, request: Request) -> int:
+    """The caller's published (public or unlisted) strategies once this one is shared: the
+    ``published_strategies`` quota. Making a strategy private again is ``DELETE …/share``
+    (never gated), so a user over the quota can always step back."""
+    try:
+        this = int(request.path_params.get("strategy_id", 0))
+    except (TypeError, ValueError):
+        this = 0
+    others = db.scalar(select(func.count()).select_from(Strategy).where(
+        Strategy.user_id == user.id, Strategy.visibility != "private", Strategy.id != this)) or 0
+    return int(others) + 1
+
+
+@router.post("/strategies/{strategy_id}/share", response_model=ShareOut,
+             dependencies=[RequireEntitlement("published_strategies", count=published_after)])
 def share(strategy_id: ObjectId, body: ShareIn, user: CurrentUser, db: Db) -> ShareOut:
     """Set the visibility. ``unlisted`` makes a new link token (any earlier one stops working)
     valid for ``expires_in_days``; the token is in this answer only."""

@@ -38,6 +38,27 @@ def _sync_probe(service: Any, headers: dict[str, str], tier: str, value: Any) ->
     assert r.status_code == 200
 
 
+def _publish_probe(service: Any, headers: dict[str, str], tier: str, value: Any) -> None:
+    """Share strategies until the quota; one more is refused naming the next tier; sharing one
+    already published needs no room; making one private (DELETE, ungated) frees a place."""
+    ids = []
+    for n in range(int(value) + 1):
+        r = service.client.post("/strategies", headers=headers, json={
+            "name": f"{tier} {n}", "category": "momentum", "rules": {"entry": "close > open"}})
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    for sid in ids[:-1]:
+        r = service.client.post(f"/strategies/{sid}/share", headers=headers, json={"visibility": "public"})
+        assert r.status_code == 200, (tier, r.text)
+    r = service.client.post(f"/strategies/{ids[-1]}/share", headers=headers, json={"visibility": "public"})
+    _refused_naming(r, NEXT[tier])
+    r = service.client.post(f"/strategies/{ids[0]}/share", headers=headers, json={"visibility": "unlisted"})
+    assert r.status_code == 200, r.text
+    assert service.client.delete(f"/strategies/{ids[0]}/share", headers=headers).status_code == 200
+    r = service.client.post(f"/strategies/{ids[-1]}/share", headers=headers, json={"visibility": "public"})
+    assert r.status_code == 200, r.text
+
+
 def _copy_probe(service: Any, headers: dict[str, str], tier: str, value: Any) -> None:
     r = service.client.get("/test-only/copy-trading", headers=headers)
     if value:
@@ -46,10 +67,20 @@ def _copy_probe(service: Any, headers: dict[str, str], tier: str, value: Any) ->
         _refused_naming(r, "Pro")
 
 
+def _strategy_trades_probe(service: Any, headers: dict[str, str], tier: str, value: Any) -> None:
+    r = service.client.get("/social/strategies/77/trades", headers=headers)
+    if value:
+        assert r.status_code == 200 and r.json()["items"] == []
+    else:
+        _refused_naming(r, "Pro")
+
+
 #: (method, path) -> probe(service, headers, tier, the tier's value of the gate's entitlement)
 PROBES: dict[tuple[str, str], Callable[[Any, dict[str, str], str, Any], None]] = {
     ("put", "/sync/items/{kind}/{key}"): _sync_probe,
     ("get", "/test-only/copy-trading"): _copy_probe,
+    ("post", "/strategies/{strategy_id}/share"): _publish_probe,
+    ("get", "/social/strategies/{strategy_id}/trades"): _strategy_trades_probe,
 }
 
 

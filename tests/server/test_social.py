@@ -137,6 +137,11 @@ def test_publish_is_idempotent_by_key_feeds_followers_and_only_the_owner_deletes
     assert c_.delete(f"/social/trades/{first[0]['id']}", headers=ha).json() == {"id": first[0]["id"], "deleted": True}
     assert len(c_.get("/social/feed", headers=hb).json()) == 1
     c_.post("/social/trades", headers=ha, json={"trades": [_trade("s1", strategy_id=77)]})
+    refused = c_.get("/social/strategies/77/trades", headers=hb)  # copying a strategy is Pro's
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "entitlement_required"
+    from tests.server.billing_helpers import subscribe
+
+    subscribe(service, hb, "pro")
     assert [t["key"] for t in c_.get("/social/strategies/77/trades", headers=hb).json()["items"]] == ["s1"]
     assert b != a
 

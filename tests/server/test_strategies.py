@@ -75,7 +75,10 @@ def test_crud_publish_score_and_the_30_trade_rule(service: Any) -> None:
 
 
 def test_leaderboard_timeframes_ranks_live_results_and_pages(service: Any) -> None:
+    from tests.server.billing_helpers import subscribe
+
     a = service.user("a@example.com")
+    subscribe(service, a, "basic")  # three published strategies: Free publishes one
     now = int(dt.datetime.now(dt.timezone.utc).timestamp())
     ids = []
     for k, growth in enumerate((0.0001, 0.0003, 0.0002)):  # CAGR 4 %, 12 %, 8 %: performance unsaturated
