@@ -43,16 +43,17 @@ class Worker:
         return f"Worker({self.name}, {self.url})"
 
 
-def start_workers(url: str, home: Path, n: int = 2) -> list[Worker]:
+def start_workers(url: str, home: Path, n: int = 2, extra_env: dict[str, str] | None = None,
+                  extra_args: list[str] | None = None) -> list[Worker]:
     """``n`` ``stockscanner serve`` processes on ``url``, started together, sharing one secret."""
     env = {**os.environ, "SECRET_KEY": secrets.token_urlsafe(32), "STOCKSCANNER_HOME": str(home),
-           "STOCKSCANNER_AUTH_CACHE_S": str(int(AUTH_CACHE_S)), "DATABASE_URL": url}
+           "STOCKSCANNER_AUTH_CACHE_S": str(int(AUTH_CACHE_S)), "DATABASE_URL": url, **(extra_env or {})}
     workers = []
     for i in range(n):
         port, log = _free_port(), home / f"worker{i}.log"
         home.mkdir(parents=True, exist_ok=True)
         with open(log, "wb") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
+            proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port), *(extra_args or [])],
                                     cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         workers.append(Worker("AB"[i] if i < 2 else str(i), proc, port, log))
     deadline = time.monotonic() + 90
