@@ -102,8 +102,11 @@ def migrate(engine: Engine) -> None:
                 lock.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
                 lock.commit()
         return
-    with _file_lock(engine):
-        command.upgrade(_alembic_config(engine), "head")
+    if engine.dialect.name == "sqlite":
+        with _file_lock(engine):
+            command.upgrade(_alembic_config(engine), "head")
+        return
+    command.upgrade(_alembic_config(engine), "head")
 
 
 @contextmanager

@@ -57,17 +57,21 @@ def start_workers(url: str, home: Path, n: int = 2, extra_env: dict[str, str] | 
                                     cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         workers.append(Worker("AB"[i] if i < 2 else str(i), proc, port, log))
     deadline = time.monotonic() + 90
-    for w in workers:
-        while True:
-            assert w.proc.poll() is None, f"{w} exited:\n{w.log.read_text()}"
-            assert time.monotonic() < deadline, f"{w} not ready:\n{w.log.read_text()}"
-            try:
-                r = w.http.get("/ready")
-                if r.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+    try:
+        for w in workers:
+            while True:
+                assert w.proc.poll() is None, f"{w} exited:\n{w.log.read_text()}"
+                assert time.monotonic() < deadline, f"{w} not ready:\n{w.log.read_text()}"
+                try:
+                    r = w.http.get("/ready", timeout=5)
+                    if r.status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)
+    except BaseException:
+        stop_workers(workers)  # no process outlives a failed start
+        raise
     return workers
 
 
@@ -226,3 +230,33 @@ def test_idempotent_write_sent_to_both_is_applied_once(two: tuple[Worker, Worker
     page = b.http.get("/sync/items", headers=_bearer(pair)).json()
     assert sorted(i["key"] for i in page["items"]) == ["race-0", "race-1", "race-2", "race-3", "race-4",
                                                         "race-5", "wl-1"]
+
+
+
+def test_migrate_waits_for_the_migration_lock(pg_url: str) -> None:
+    """``migrate`` takes the advisory lock before it touches the schema: while another
+    session holds it, nothing is created; once it is released, the migration runs."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from server.db import MIGRATION_LOCK_ID, make_engine, migrate
+
+    holder, engine = create_engine(pg_url), make_engine(pg_url)
+    migrate(engine)  # once unlocked: alembic and the migration scripts are imported and warm
+    engine.dispose()
+    _reset_pg(pg_url)
+    done = threading.Event()
+    try:
+        with holder.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+            conn.commit()
+            thread = threading.Thread(target=lambda: (migrate(engine), done.set()))
+            thread.start()
+            assert not done.wait(2.0)  # an unlocked migration takes well under a second here
+            assert "alembic_version" not in inspect(holder).get_table_names()
+            conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
+            conn.commit()
+        thread.join(timeout=60)
+        assert done.is_set() and "users" in inspect(holder).get_table_names()
+    finally:
+        holder.dispose()
+        engine.dispose()
