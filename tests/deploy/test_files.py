@@ -23,20 +23,19 @@ def _compose() -> dict[str, Any]:
     return data
 
 
-def test_compose_file_is_valid_against_the_compose_spec_schema() -> None:
-    r = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
-                        str(COMPOSE)], capture_output=True, text=True, timeout=60)
+def _check_compose(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
+                           str(path)], capture_output=True, text=True, timeout=60)
+
+
+def test_compose_file_is_valid_against_the_compose_spec_schema(tmp_path: Path) -> None:
+    r = _check_compose(COMPOSE)
     assert r.returncode == 0, r.stdout + r.stderr
     # and the schema does refuse a broken file (the check is not vacuous)
-    bad = COMPOSE.parent / ".compose-bad.yaml"
-    try:
-        bad.write_text(COMPOSE.read_text().replace("    restart: unless-stopped\n", "    restart: 7\n", 1)
-                       .replace("healthcheck:", "healthcheck_typo:", 1))
-        r = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
-                            str(bad)], capture_output=True, text=True, timeout=60)
-        assert r.returncode == 1, r.stdout
-    finally:
-        bad.unlink()
+    bad = tmp_path / "compose.yaml"
+    bad.write_text(COMPOSE.read_text().replace("    restart: unless-stopped\n", "    restart: 7\n", 1)
+                   .replace("healthcheck:", "healthcheck_typo:", 1))
+    assert _check_compose(bad).returncode == 1
 
 
 def test_compose_wires_replicas_healthchecks_tls_and_backups() -> None:
@@ -159,7 +158,7 @@ def test_every_environment_variable_the_service_reads_is_documented() -> None:
     assert read == documented, f"undocumented: {read - documented}; not read by the service: {documented - read}"
 
 
-def test_generated_env_files_hold_only_settings_the_service_reads(tmp_path: Path) -> None:
+def test_generated_env_files_hold_only_settings_the_service_reads() -> None:
     """gen-secrets.sh's stockscanner.env and setup-debian.sh's env file name no variable the
     service would ignore (a typo there is a silently missing setting)."""
     read = _settings_read()
