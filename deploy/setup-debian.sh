@@ -75,6 +75,10 @@ fi
 if ! [[ "$FIRST_PORT" =~ ^[0-9]+$ ]] || [ "$FIRST_PORT" -lt 1024 ] || [ "$((FIRST_PORT + 32))" -gt 65535 ]; then
     die "--first-port must be between 1024 and 65503, not '$FIRST_PORT'"
 fi
+if [ "$((INSTANCES * 30))" -gt 97 ]; then
+    echo "setup-debian: $INSTANCES instances pool up to $((INSTANCES * 30)) database connections;" \
+         "raise max_connections in /etc/postgresql/15/main/postgresql.conf above that" >&2
+fi
 if [ "$LETSENCRYPT" = yes ] && [ -z "$EMAIL" ]; then
     die "--letsencrypt needs --email (Let's Encrypt's expiry notices)"
 fi
