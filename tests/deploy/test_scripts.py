@@ -164,7 +164,12 @@ def test_pg_backup_dumps_checks_and_rotates(tmp_path: Path) -> None:
     from tests.server.conftest import _pg_url
 
     need("pg_dump")
-    url = make_url(_pg_url())
+    try:
+        url = make_url(_pg_url())
+    except Exception as exc:  # noqa: BLE001 - PostgreSQL unreachable (a worker database not made)
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"no PostgreSQL: {exc}")
     env = {**os.environ, "PGHOST": url.host or "127.0.0.1", "PGPORT": str(url.port or 5432),
            "PGUSER": url.username or "", "PGDATABASE": url.database or "", "BACKUP_DIR": str(tmp_path / "b"),
            "BACKUP_KEEP": "2"}
