@@ -182,11 +182,17 @@ fi
 
 # --- 4. code and virtual environment --------------------------------------------------------
 step "code in /opt/stockscanner/src, venv in /opt/stockscanner/venv (service requirements only)"
-mkdir -p "$OPT/src"
+# a fresh copy each run (no file of an older version stays behind), swapped in whole; the
+# running instances use the venv's installed copy, not this folder
+rm -rf "$OPT/src.new" "$OPT/src.old"
+mkdir -p "$OPT/src.new"
 tar -C "$SRC" --exclude=.git --exclude=.venv --exclude='__pycache__' --exclude=.mypy_cache \
     --exclude=.pytest_cache --exclude='*.egg-info' --exclude=tests --exclude=shared \
     --exclude=bench --exclude=deploy/secrets --exclude=deploy/stockscanner.env \
-    --exclude=deploy/tls --exclude=deploy/backups -cf - . | tar -C "$OPT/src" -xf -
+    --exclude=deploy/tls --exclude=deploy/backups -cf - . | tar -C "$OPT/src.new" -xf -
+if [ -d "$OPT/src" ]; then mv "$OPT/src" "$OPT/src.old"; fi
+mv "$OPT/src.new" "$OPT/src"
+rm -rf "$OPT/src.old"
 python3 "$OPT/src/deploy/server_requirements.py" "$OPT/src/pyproject.toml" > "$OPT/requirements-server.txt"
 if [ "$DRY_RUN" = yes ] || [ ! -x /opt/stockscanner/venv/bin/python ]; then
     run python3 -m venv /opt/stockscanner/venv
@@ -250,10 +256,22 @@ ports=()
 for ((i = 0; i < INSTANCES; i++)); do
     ports+=("$((FIRST_PORT + i))")
 done
+wait_ready() {  # PORT: until the instance answers /ready (at most a minute)
+    [ "$DRY_RUN" = yes ] && { echo "would check: http://127.0.0.1:$1/ready"; return 0; }
+    for _ in $(seq 1 60); do
+        if curl -fsS "http://127.0.0.1:$1/ready" > /dev/null 2>&1; then
+            echo "stockscanner@$1: ready"
+            return 0
+        fi
+        sleep 1
+    done
+    die "stockscanner@$1 is not ready; see: journalctl -u stockscanner@$1"
+}
 for port in "${ports[@]}"; do
     run systemctl enable "stockscanner@$port.service"
-    # one at a time: a release restarts the instances in turn while nginx uses the others
+    # one at a time, each ready before the next goes down: nginx always has a live instance
     run systemctl restart "stockscanner@$port.service"
+    wait_ready "$port"
 done
 for ((port = FIRST_PORT + INSTANCES; port < FIRST_PORT + 32; port++)); do  # scaled down
     if [ "$DRY_RUN" != yes ] && systemctl is-enabled --quiet "stockscanner@$port.service" 2> /dev/null; then
@@ -300,23 +318,12 @@ if [ "$LETSENCRYPT" = yes ]; then
 fi
 
 # --- 8. check -------------------------------------------------------------------------------
-step "check: every instance ready, and nginx in front"
+step "check: nginx in front of the instances"
 if [ "$DRY_RUN" = yes ]; then
-    for port in "${ports[@]}"; do
-        echo "would check: http://127.0.0.1:$port/ready"
-    done
+    echo "would check: https://$DOMAIN/ready through nginx on 127.0.0.1"
     echo "dry run: files rendered under $ROOT"
     exit 0
 fi
-for port in "${ports[@]}"; do
-    ok=no
-    for _ in $(seq 1 60); do
-        if curl -fsS "http://127.0.0.1:$port/ready" > /dev/null 2>&1; then ok=yes; break; fi
-        sleep 1
-    done
-    [ "$ok" = yes ] || die "stockscanner@$port is not ready; see: journalctl -u stockscanner@$port"
-    echo "stockscanner@$port: ready"
-done
 curl -fsS --insecure --resolve "$DOMAIN:443:127.0.0.1" "https://$DOMAIN/ready" > /dev/null \
     || die "nginx does not reach the service; see: journalctl -u nginx"
 echo "done: https://$DOMAIN/ready answers through nginx; backups in /var/backups/stockscanner"
