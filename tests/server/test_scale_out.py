@@ -176,6 +176,25 @@ def test_fixed_window_limit_counts_hits_on_both(two: tuple[Worker, Worker]) -> N
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1, r.text
 
 
+def test_concurrent_burst_on_both_is_counted_exactly(two: tuple[Worker, Worker]) -> None:
+    """30 requests at once, half to each process, against a limit of 20 per address
+    (``/auth/password-reset``): exactly 20 pass, whatever the interleaving (row lock)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, b = two
+    gate = threading.Barrier(10)
+
+    def send(i: int) -> int:
+        if i < 10:
+            gate.wait()
+        w = (a, b)[i % 2]
+        return w.http.post("/auth/password-reset", json={"email": f"nobody{i}@example.com"}).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        codes = list(pool.map(send, range(30)))
+    assert codes.count(202) == 20 and codes.count(429) == 10, codes
+
+
 def test_login_backoff_is_shared(two: tuple[Worker, Worker]) -> None:
     a, b = two
     _register(b, "guess@example.com")
