@@ -1,12 +1,14 @@
 """Engine, sessions and migrations of the service database (SQLite or PostgreSQL)."""
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -75,11 +77,54 @@ def _alembic_config(engine: Engine) -> Any:
     return cfg
 
 
+#: The PostgreSQL advisory lock that serialises migrations (any fixed 64-bit number; this is
+#: the first 8 bytes of sha256("stockscanner.server.migrate") as a signed integer).
+MIGRATION_LOCK_ID = int.from_bytes(hashlib.sha256(b"stockscanner.server.migrate").digest()[:8], "big", signed=True)
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+    """Bring the schema to the newest revision (idempotent).
+
+    Safe when several service processes start at once on one database (compose replicas, two
+    hosts, systemd restarts): on PostgreSQL each takes a session-level advisory lock first, so
+    one migrates while the others wait and then find nothing to do. Without it two processes
+    both run ``CREATE TABLE`` and the second one dies (``DuplicateTable``). On a SQLite file the
+    same is done with an exclusive ``flock`` on ``<file>.migrate.lock`` (POSIX)."""
     from alembic import command
 
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+            lock.commit()  # the lock belongs to the session; no transaction stays open
+            try:
+                command.upgrade(_alembic_config(engine), "head")
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
+                lock.commit()
+        return
+    if engine.dialect.name == "sqlite":
+        with _file_lock(engine):
+            command.upgrade(_alembic_config(engine), "head")
+        return
     command.upgrade(_alembic_config(engine), "head")
+
+
+@contextmanager
+def _file_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database
+    try:
+        import fcntl
+    except ImportError:  # Windows: one embedded service per data folder, nothing to serialise
+        fcntl = None  # type: ignore[assignment]
+    if fcntl is None or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 def migration_state(engine: Engine) -> tuple[str | None, str | None]:
