@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         )
         self.specs: dict[str, DockSpec] = {s.id: s for f in ctx.features for s in f.docks}
         self.docks: dict[str, QDockWidget] = {}  # instance id -> dock
+        self._size_before_show: dict[int, QSize] = {}  # id(dock) -> the window's size (see _keep_size)
         self.instance_spec: dict[str, DockSpec] = {}  # instance id -> its dock type
         self.view_toggles: dict[str, QAction] = {}
         self.menus: dict[str, QMenu] = {}
@@ -320,6 +321,12 @@ class MainWindow(QMainWindow):
             toggle.setShortcut(QKeySequence(spec.shortcut))
         self.view_menu.insertAction(self._docks_anchor, toggle)
         self.view_toggles[instance_id] = toggle
+        # shown from the View menu or its shortcut: keep the window's size (see _keep_size). The
+        # action's ``toggled`` comes before the dock shows (its ``triggered`` shows it), so the
+        # size before is taken there
+        toggle.toggled.connect(lambda on, d=dock: self._size_before_show.__setitem__(id(d), self.size()) if on else None)
+        toggle.triggered.connect(
+            lambda on, d=dock: self._keep_size(d, self._size_before_show.pop(id(d), self.size())) if on else None)
         dock.visibilityChanged.connect(lambda vis, d=dock, i=instance_id: vis and self._ensure_content(i))
         if extra:
             dock.closed.connect(lambda i=instance_id: self._remove_instance(i))
@@ -436,9 +443,46 @@ class MainWindow(QMainWindow):
         """Show (building if needed) a dock instance and return its content widget."""
         dock = self.docks[instance_id]
         w = self._ensure_content(instance_id)
+        was_hidden, size = dock.isHidden(), self.size()
         dock.show()
         dock.raise_()
+        if was_hidden:
+            self._keep_size(dock, size)
         return w
+
+    def _keep_size(self, dock: QDockWidget, size: QSize) -> None:
+        """A dock just shown must not grow the window (past a 1280×800 screen, say). When the
+        docks' minimum sizes no longer fit in ``size``, ``dock`` joins a tab group of its own area
+        (a tab bar is there already); when there is none, or the window still does not fit, the
+        dock floats over the window. The window keeps ``size``."""
+        if not self.isVisible() or dock.isFloating() or dock.isHidden():
+            return
+
+        def fits() -> bool:
+            layout = self.layout()
+            if layout is not None:
+                layout.invalidate()
+            need = self.minimumSizeHint()
+            return need.width() <= size.width() and need.height() <= size.height()
+
+        if fits():
+            return
+        area = self.dockWidgetArea(dock)
+        shown = [d for d in self.docks.values() if d is not dock and not d.isHidden() and not d.isFloating()]
+        groups = [d for d in shown if self.dockWidgetArea(d) == area and self.tabifiedDockWidgets(d)]
+        if groups:  # one place only: moving a dock from group to group reshuffles the others
+            self.tabifyDockWidget(groups[0], dock)
+            dock.show()
+            dock.raise_()
+        if not fits():
+            dock.setFloating(True)
+            dock.resize(min(dock.width(), size.width() * 2 // 3), min(dock.height(), size.height() * 2 // 3))
+            dock.move(self.geometry().center() - dock.rect().center())
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()  # the new minimum, before resizing back
+        self.resize(size)
+        QTimer.singleShot(0, self, lambda: self.resize(size) if self.size() != size else None)
 
     def new_dock(self, spec_id: str) -> QWidget:
         """Open another instance of multi-instance dock type ``spec_id``; returns its content."""

@@ -135,8 +135,12 @@ class HealthWidget(QWidget):
         self.service.refresh(self._on_checks_returned, self._on_checks_errored)
 
     def _on_checks_returned(self, checks: list[Any]) -> None:
+        from shiboken6 import isValid
+
         from engine.health import worst
 
+        if not isValid(self) or not isValid(self.refresh_button):
+            return  # the dock was closed (and deleted) while the checks ran
         self.refresh_button.setEnabled(True)
         self.checks.set_rows(checks)
         status = worst(checks).value
@@ -154,6 +158,10 @@ class HealthWidget(QWidget):
         self.refreshed.emit()
 
     def _on_checks_errored(self, exc: BaseException) -> None:
+        from shiboken6 import isValid
+
+        if not isValid(self) or not isValid(self.refresh_button):
+            return
         self.refresh_button.setEnabled(True)
         self.summary.setText(f"The checks failed: {exc}")
 

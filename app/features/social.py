@@ -91,7 +91,7 @@ FEATURE = Feature(
     services=(ServiceSpec("app.social:SocialDesk", _desk),),
     docks=(
         DockSpec(SOCIAL_DOCK, "Social", _social_dock, Area.RIGHT, visible=False, size=420),
-        DockSpec(COPY_DOCK, "Copy trading", _copy_dock, Area.BOTTOM, visible=False, size=360),
+        DockSpec(COPY_DOCK, "Copy trading", _copy_dock, Area.BOTTOM, visible=False, size=360, tabify_with="positions"),
     ),
     settings=(
         SettingKey("social/publish_account", str, "",

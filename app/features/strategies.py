@@ -151,7 +151,7 @@ FEATURE = Feature(
     title="Strategies and leaderboard",
     services=(ServiceSpec("sync.strategies:CommunityService", _service),),
     docks=(
-        DockSpec(MY_DOCK, "My strategies", _my_dock, Area.BOTTOM, visible=False, size=520),
+        DockSpec(MY_DOCK, "My strategies", _my_dock, Area.BOTTOM, visible=False, size=520, tabify_with="positions"),
         DockSpec(BOARD_DOCK, "Leaderboard", _board_dock, Area.BOTTOM, visible=False, size=520, tabify_with=MY_DOCK),
     ),
     cli_verbs=(

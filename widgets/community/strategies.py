@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -195,9 +197,14 @@ class MyStrategiesWidget(QWidget):
         results.addWidget(self.plot, 3)
         results.addWidget(self.score, 2)
         rv.addLayout(results, 1)
+        # the editor scrolls rather than holding the dock (and so the window) at its full height
+        right_scroll = QScrollArea()
+        right_scroll.setWidgetResizable(True)
+        right_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        right_scroll.setWidget(right)
         split = QSplitter()
         split.addWidget(left)
-        split.addWidget(right)
+        split.addWidget(right_scroll)
         split.setStretchFactor(1, 1)
         split.setSizes([200, 700])
         outer = QVBoxLayout(self)

@@ -104,7 +104,10 @@ class CopyTradingWidget(QWidget):
         buttons.addStretch(1)
         self.connection = QLabel()
         self.connection.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        buttons.addWidget(self.connection)
+        # a long reason ("No service is configured: …") wraps instead of widening the dock
+        self.connection.setWordWrap(True)
+        self.connection.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        buttons.addWidget(self.connection, 1)
 
         # --- copied trades of the selected copy
         self.links = QTableWidget(0, len(LINK_COLUMNS))
