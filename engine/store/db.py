@@ -75,6 +75,7 @@ KNOWN_TABLES = frozenset({
     "chart_drawings",  # 0010_drawings
     "sync_outbox", "sync_cache", "sync_cursors",  # 0011_sync
     "research_strategies",  # 0012_research
+    "education_progress", "education_content",  # 0015_education
 })
 #: The tables a store at the head revision has (a test checks this against a fresh store).
 HEAD_TABLES = KNOWN_TABLES
