@@ -16,7 +16,7 @@ from server.db import make_engine, session_factory
 from server.deps import ServiceState
 from server.google_id import JwksCache
 from server.mailer import ConsoleMailer, Mailer, SmtpMailer
-from server.routers import account, admin, auth, google, health
+from server.routers import account, admin, auth, education, google, health
 from server.routers import sync as sync_router
 from server.security import TokenConfig, password_hasher
 
@@ -120,7 +120,7 @@ def create_app(settings: Settings, mailer: Mailer | None = None) -> FastAPI:
         mailer=mailer or make_mailer(settings), dummy_hash=hasher.hash("not a password of anyone"),
         engine=engine, auth_cache=cache, google_jwks=JwksCache(settings.google_jwks_url))
     errors.install(app)
-    for module in (health, auth, google, account, admin, sync_router):
+    for module in (health, auth, google, account, admin, sync_router, education):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)

@@ -39,15 +39,27 @@ def _a_sync_key(service: Any, a: dict[str, Any]) -> str:
 OWNED_IDS: dict[str, Callable[[Any, dict[str, Any]], int | str]] = {
     "session_id": _a_session, "device_id": _a_device, "user_id": _a_user,
     "kind": _a_sync_kind, "key": _a_sync_key,
+    # education content ids are public (the same course for everyone); progress is per caller
+    "course_id": lambda _s, _a: "reading-a-chart", "material_id": lambda _s, _a: "candles-quiz",
+    "term_id": lambda _s, _a: "sharpe-ratio", "tour_id": lambda _s, _a: "first-start",
 }
 #: paths that name an object in the caller's own namespace (sync keys are per user): B's PUT
 #: there creates B's own object and B's GET/DELETE then reach that one (200) or none (404),
 #: never A's -- the answer must not show A's data and ``_a_state`` must stay the same
-OWN_NAMESPACE: set[str] = {"/sync/items/{kind}/{key}"}
+OWN_NAMESPACE: set[str] = {"/sync/items/{kind}/{key}",
+                             "/education/courses/{course_id}", "/education/courses/{course_id}/sections",
+                             "/education/courses/{course_id}/materials/{material_id}",
+                             "/education/courses/{course_id}/enroll", "/education/progress/{course_id}/{material_id}",
+                             "/education/courses/{course_id}/quizzes/{material_id}/submit",
+                             "/education/glossary/{term_id}", "/education/tutorials/{tour_id}/seen"}
 #: a valid body per operation that takes one (so B's request reaches the object check)
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("put", "/admin/users/{user_id}/role"): {"role": "user"},
     ("put", "/sync/items/{kind}/{key}"): {"data": {"name": "B's list", "symbols": ["ZZZ"]}},
+    ("put", "/education/progress/{course_id}/{material_id}"): {"kind": "read"},
+    ("post", "/education/courses/{course_id}/quizzes/{material_id}/submit"): {"answers": {}},
+    ("put", "/admin/education/courses/{course_id}"): {},
+    ("put", "/admin/education/glossary/{term_id}"): {},
 }
 
 
