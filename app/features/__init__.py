@@ -206,6 +206,7 @@ def _features() -> tuple[Feature, ...]:
         resolve("app.features.workspaces:FEATURE"),
         resolve("app.features.palette:FEATURE"),
         resolve("app.features.health:FEATURE"),
+        resolve("app.features.education:FEATURE"),
         shell.FEATURE,
     )
 

@@ -75,8 +75,14 @@ def _num(v: Any, what: str) -> Decimal:
 
 # --------------------------------------------------------------------------------- charts
 
+#: how content may name a timeframe -> the chart's id (``widgets/chart``: 1m 5m 15m 30m 60m 4h 1d 1wk 1mo)
+_TF_ALIASES = {"1h": "60m", "60min": "60m", "1hr": "60m", "240m": "4h", "1w": "1wk", "1wk": "1wk", "1mth": "1mo",
+               "1mon": "1mo", "1day": "1d", "d": "1d", "w": "1wk"}
+
+
 def _tf(v: object) -> str:
-    return str(v or "").strip().lower()
+    t = str(v or "").strip().lower()
+    return _TF_ALIASES.get(t, t)
 
 
 def check_chart_timeframe(p: Mapping[str, Any], s: EngineState) -> CheckResult:
@@ -319,3 +325,13 @@ def reference_matches(bars: Callable[[str, str], Any], symbols: Sequence[str], f
     result = run_to_end(scanner.run(ScanDefinition("reference", formula), Universe(universe_name, tuple(symbols)),
                                     columns=(), record=False))
     return set(result.symbols)
+
+
+def last_scan_run(db: Any) -> ScanRun | None:
+    """The newest run of any scan in the local store (``scan_runs``), None before the first."""
+    import json
+
+    with db.connect(write=False) as c:
+        r = c.execute("SELECT scan_key, universe, ran_at, symbols FROM scan_runs "
+                      "ORDER BY ran_at DESC, id DESC LIMIT 1").fetchone()
+    return None if r is None else ScanRun(str(r[0]), str(r[1]), str(r[2]), tuple(json.loads(r[3])))

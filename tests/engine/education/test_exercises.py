@@ -11,7 +11,7 @@ import pytest
 from engine.charts.drawings import Drawing, DrawingStore
 from engine.data.bars import Bars
 from engine.education.content import Material
-from engine.education.exercises import EngineState, check, reference_matches
+from engine.education.exercises import EngineState, check, last_scan_run, reference_matches
 from engine.events import EventBus
 from engine.journal.roundtrips import Leg, RoundTrip
 from engine.journal.store import JournalStore
@@ -119,7 +119,8 @@ def _chart(**kw):
 def test_chart_timeframe_and_study():
     tf = ex("chart_timeframe", timeframe="1h")
     assert not check(tf, EngineState(charts=lambda: [_chart(timeframe="4h")])).done
-    assert check(tf, EngineState(charts=lambda: [_chart(), _chart(timeframe="1h")])).done
+    assert check(tf, EngineState(charts=lambda: [_chart(), _chart(timeframe="60m")])).done  # the chart's id for 1 hour
+    assert not check(tf, EngineState(charts=lambda: [_chart(timeframe="30m")])).done
     sma50 = ex("chart_study", study="sma", period=50)
     for near in (["sma(close, 20)"], ["ema(close, 50)"], ["sma(high, 50)"], ["sma(close, 50) > close"]):
         assert not check(sma50, EngineState(charts=lambda n=near: [_chart(overlays=n)])).done, near
@@ -171,7 +172,7 @@ def test_scan_matches_the_reference_on_the_same_data(tmp_path):
     universe = Universe("Demo universe", tuple(sorted(data)), "demo")
     want = ex("scan", universe="demo", reference="rsi(close, 14) < 30")
     state = EngineState(
-        last_scan=lambda: scans.db and _last_run(db),
+        last_scan=lambda: last_scan_run(db),
         universe_name=lambda key: "Demo universe" if key == "demo" else key,
         reference_scan=lambda key, f: reference_matches(bars, universe.symbols, f))
     assert not check(want, state).done  # no scan yet
