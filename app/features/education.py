@@ -238,8 +238,9 @@ FEATURE = Feature(
     title="Education",
     services=(ServiceSpec("engine.education.service:EducationService", _service),),
     docks=(
-        DockSpec(LEARN, "Learn", _learn, Area.RIGHT, visible=False, size=640, shortcut="Ctrl+Shift+L"),
-        DockSpec(GLOSSARY, "Glossary", _glossary, Area.RIGHT, visible=False, size=520, tabify_with=LEARN),
+        # beside the scanner's tab group: the largest area of the default layout
+        DockSpec(LEARN, "Learn", _learn, Area.RIGHT, visible=False, tabify_with="scanner", shortcut="Ctrl+Shift+L"),
+        DockSpec(GLOSSARY, "Glossary", _glossary, Area.RIGHT, visible=False, tabify_with="scanner"),
     ),
     actions=(
         ActionSpec("education.learn", "&Learn (courses)…", _show(LEARN), menu="&Help"),

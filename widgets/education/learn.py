@@ -22,7 +22,7 @@ from engine.education.quiz import QuizResult
 from engine.education.service import EducationService
 
 _ROLE = 256
-_KIND_ICON = {"article": "📄", "video": "▶", "quiz": "?", "exercise": "✎"}
+_KIND_ICON = {"article": "≡", "video": "▶", "quiz": "?", "exercise": "✎"}
 LIVE_CHECK_MS = 3000
 
 
