@@ -233,6 +233,17 @@ def _show(dock: str) -> Any:
     return lambda ctx, win: win.show_dock(dock)
 
 
+def _glossary_action(ctx: "AppContext", win: Any) -> None:
+    """F1: the Glossary, at the term hovered in the last 15 s when there is one."""
+    import time
+
+    tips = getattr(ctx, "glossary_tooltips", None)
+    last = getattr(tips, "last", None)
+    if last is not None and time.monotonic() - last[1] < 15 and open_term(ctx, last[0]):
+        return
+    win.show_dock(GLOSSARY)
+
+
 FEATURE = Feature(
     id="education",
     title="Education",
@@ -244,7 +255,7 @@ FEATURE = Feature(
     ),
     actions=(
         ActionSpec("education.learn", "&Learn (courses)…", _show(LEARN), menu="&Help"),
-        ActionSpec("education.glossary", "&Glossary…", _show(GLOSSARY), "F1", menu="&Help"),
+        ActionSpec("education.glossary", "&Glossary…", _glossary_action, "F1", menu="&Help"),
         *(ActionSpec(f"education.tour.{tid}", f"Tour: {label}", _tour_action(tid), menu="&Help")
           for tid, label in TOURS),
     ),

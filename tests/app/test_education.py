@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from app.features import education as edu_feature
 from engine.education.content import REQUIRED_TERMS, load_tours
-from widgets.education.tooltips import METRIC_TERMS
+from engine.education.glossary import METRIC_TERMS
 
 FIXTURE = Path(__file__).resolve().parent.parent / "engine" / "education" / "content"
 
@@ -102,3 +102,56 @@ def test_glossary_dock_palette_and_tooltips(learn, qtbot):
 def test_every_linked_term_is_a_required_glossary_id():
     # the shipped glossary must hold every REQUIRED_TERMS id (engine/education/content.py checks it)
     assert set(METRIC_TERMS.values()) <= set(REQUIRED_TERMS)
+
+
+def _recognised(root):
+    """(text, term id) of every label and table header under ``root`` whose text is a known name."""
+    from PySide6.QtWidgets import QHeaderView
+
+    from widgets.education.tooltips import normalise
+
+    found = []
+    for label in root.findChildren(QLabel):
+        tid = METRIC_TERMS.get(normalise(label.text()))
+        if tid:
+            found.append((label, None, tid))
+    for header in root.findChildren(QHeaderView):
+        model = header.model()
+        if model is None:
+            continue
+        for section in range(model.columnCount() if header.orientation() == Qt.Orientation.Horizontal else 0):
+            text = str(model.headerData(section, header.orientation(), Qt.ItemDataRole.DisplayRole) or "")
+            tid = METRIC_TERMS.get(normalise(text))
+            if tid:
+                found.append((header, section, tid))
+    return found
+
+
+def test_metric_names_in_the_account_positions_and_journal_show_their_glossary_entry(ws, qtbot):
+    tips = ws.ctx.glossary_tooltips
+    from engine.education.content import Glossary, Term
+
+    # every id the app links, as a glossary: the hover must find each
+    terms = tuple(Term(t, t, (), "basics", f"definition of {t}", None, ()) for t in sorted(set(METRIC_TERMS.values())))
+    tips.glossary = lambda: Glossary(1, terms, {t.id: t for t in terms})
+    ws.window.show_dock("journal")
+    qtbot.wait(50)
+    seen = set()
+    for dock in ("account", "positions", "journal"):
+        root = ws.window.docks[dock]
+        ws.window.show_dock(dock)
+        for widget, section, tid in _recognised(root):
+            if section is None:
+                pos = widget.rect().center()
+                target = widget
+            else:
+                target = widget.viewport()
+                pos = QPoint(widget.sectionViewportPosition(section) + 2, widget.height() // 2)
+            QApplication.sendEvent(target, QHelpEvent(QEvent.Type.ToolTip, pos, target.mapToGlobal(pos)))
+            if tips.shown and tips.shown[-1] == tid:
+                seen.add(tid)
+    assert {"equity", "cash", "buying-power", "realized-pnl", "unrealized-pnl", "day-pnl"} <= seen, seen
+    # F1 opens the term hovered last
+    ws.window.feature_actions["education.glossary"].trigger()
+    g = ws.window.docks[edu_feature.GLOSSARY].widget()
+    assert g is not None and g.isVisible()

@@ -6,8 +6,8 @@ Two ways in, one table (``METRIC_TERMS``: the names the app shows → glossary i
 * ``link_term(widget, term, open_term)`` for a widget that *is* a metric (a label): tooltip,
   What's-this text and a context-menu entry "What's this: <term>".
 * ``GlossaryTooltips``, one event filter on the application: a tooltip request over a label, a
-  table header section or a list/table cell whose text is a known name (and that has no tooltip
-  of its own) shows the entry. So the account, journal, review, leaderboard and indicator lists
+  table header section or a list/table cell whose text is a known name shows the entry (after
+  the widget's own note, when it has one); F1 then opens that term in the Glossary dock. So the account, journal, review, leaderboard and indicator lists
   get the links without each dock knowing about the glossary.
 """
 from __future__ import annotations
@@ -21,44 +21,8 @@ from PySide6.QtGui import QAction, QHelpEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QToolTip, QWidget
 
 from engine.education.content import Glossary, Term
+from engine.education.glossary import METRIC_TERMS
 
-#: names shown in the app (lower case, without a trailing colon or unit) -> glossary id
-METRIC_TERMS: dict[str, str] = {
-    # account and positions
-    "equity": "equity", "cash": "cash", "buying power": "buying-power", "buying power used": "buying-power",
-    "margin": "margin", "maintenance margin": "maintenance-margin", "realized p&l": "realized-pnl",
-    "realized": "realized-pnl", "unrealized p&l": "unrealized-pnl", "unrealized": "unrealized-pnl",
-    "day p&l": "day-pnl", "fees": "commission", "commission": "commission", "day fees": "commission",
-    "slippage": "slippage", "spread": "spread", "bid": "bid", "ask": "ask", "last": "last-price",
-    "volume": "volume", "total return": "total-return", "return": "total-return",
-    # performance (journal, review, research, leaderboard)
-    "sharpe": "sharpe-ratio", "sharpe ratio": "sharpe-ratio", "sortino": "sortino-ratio",
-    "sortino ratio": "sortino-ratio", "calmar": "calmar-ratio", "calmar ratio": "calmar-ratio", "cagr": "cagr",
-    "volatility": "volatility", "max drawdown": "max-drawdown", "max dd": "max-drawdown", "drawdown": "drawdown",
-    "profit factor": "profit-factor", "win rate": "win-rate", "expectancy": "expectancy",
-    "average win": "average-win", "avg win": "average-win", "average loss": "average-loss", "avg loss": "average-loss",
-    "r": "r-multiple", "r multiple": "r-multiple", "avg r": "r-multiple", "payoff ratio": "payoff-ratio",
-    "payoff": "payoff-ratio", "beta": "beta", "alpha": "alpha", "correlation": "correlation",
-    # orders
-    "market": "market-order", "limit": "limit-order", "stop": "stop-order", "stop limit": "stop-limit-order",
-    "stop-limit": "stop-limit-order", "trailing stop": "trailing-stop", "bracket": "bracket-order", "oco": "oco-order",
-    "tif": "time-in-force", "time in force": "time-in-force", "day": "day-order", "gtc": "gtc", "ioc": "ioc",
-    "fok": "fok", "risk": "position-sizing", "stop loss": "stop-order",
-    # indicators and studies
-    "sma": "sma", "ema": "ema", "wma": "wma", "rsi": "rsi", "macd": "macd", "bollinger bands": "bollinger-bands",
-    "bb": "bollinger-bands", "bbands": "bollinger-bands", "stochastic": "stochastic-oscillator", "atr": "atr",
-    "adx": "adx", "obv": "obv", "vwap": "vwap", "ichimoku": "ichimoku-cloud", "ichimoku cloud": "ichimoku-cloud",
-    "parabolic sar": "parabolic-sar", "cci": "cci", "williams %r": "williams-r", "mfi": "mfi",
-    "momentum": "momentum", "roc": "rate-of-change", "keltner channel": "keltner-channel",
-    "donchian channel": "donchian-channel",
-    # options
-    "delta": "delta", "gamma": "gamma", "theta": "theta", "vega": "vega", "rho": "rho", "iv": "implied-volatility",
-    "implied volatility": "implied-volatility", "strike": "strike-price", "expiry": "expiration",
-    "expiration": "expiration", "open interest": "open-interest", "oi": "open-interest", "premium": "premium",
-    # chart types
-    "candles": "candlestick", "candlestick": "candlestick", "heikin-ashi": "heikin-ashi", "heikin ashi": "heikin-ashi",
-    "renko": "renko",
-}
 _CALL = re.compile(r"^([a-z_]+)\s*\(")
 
 
@@ -83,7 +47,7 @@ def term_html(term: Term) -> str:
     out = f"<b>{html.escape(term.term)}</b><br>{html.escape(term.definition)}"
     if term.formula:
         out += f"<br><code>{html.escape(term.formula)}</code>"
-    return f"<div style='max-width: 380px'>{out}<br><i>What's this? (right-click) opens the Glossary</i></div>"
+    return f"<div style='max-width: 380px'>{out}<br><i>F1: open it in the Glossary</i></div>"
 
 
 def link_term(widget: QWidget, term: Term, open_term: Callable[[str], None] | None = None) -> None:
@@ -107,6 +71,7 @@ class GlossaryTooltips(QObject):
         super().__init__(parent)
         self.glossary = glossary
         self.shown: list[str] = []  # term ids shown, newest last (tests and diagnostics)
+        self.last: tuple[str, float] | None = None  # (term id, monotonic time) of the last one shown
 
     def text_at(self, obj: QObject, pos: QPoint) -> str:
         """The name under ``pos`` in ``obj`` (a label, a header section, a view's cell), else ""."""
@@ -134,8 +99,8 @@ class GlossaryTooltips(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() != QEvent.Type.ToolTip or not isinstance(obj, QWidget) or not isinstance(event, QHelpEvent):
             return False
-        if obj.toolTip():
-            return False  # the widget explains itself
+        if obj.property("glossaryTerm"):
+            return False  # ``link_term`` gave it the entry already
         try:
             text = self.text_at(obj, event.pos())
             term = term_for(text, self.glossary()) if text and len(text) < 60 else None
@@ -143,6 +108,12 @@ class GlossaryTooltips(QObject):
             return False
         if term is None:
             return False
+        import time
+
         self.shown.append(term.id)
-        QToolTip.showText(event.globalPos(), term_html(term), obj)
+        del self.shown[:-50]
+        self.last = (term.id, time.monotonic())
+        own = obj.toolTip()  # the widget's own note (how the app computes it) comes first
+        tip = term_html(term) if not own else f"<div style='max-width: 380px'>{html.escape(own)}</div><hr>{term_html(term)}"
+        QToolTip.showText(event.globalPos(), tip, obj)
         return True
