@@ -137,3 +137,35 @@ class EducationSync:
         """The education part of a sync round: pull (after ``SyncService`` delivered the outbox)."""
         self.pull(client, store)
 
+
+
+# --- the admin page's calls (blocking: the app runs them in workers) ---------------------------
+
+def admin_list(client: ServiceClient) -> list[tuple[str, str]]:
+    """(kind, key) of every course and glossary term on the service."""
+    courses = client.call("GET", "/education/courses").body
+    terms = client.call("GET", "/education/glossary", params={"limit": 500}).body
+    if not isinstance(courses, list) or not isinstance(terms, list):
+        raise BadResponse("The service answered the education lists in an unknown shape.")
+    return [("course", str(c["id"])) for c in courses] + [("term", str(t["id"])) for t in terms]
+
+
+def admin_get(client: ServiceClient, kind: str, key: str) -> dict[str, Any]:
+    """The stored JSON of a course (answers included; admins only) or a term."""
+    if kind == "course":
+        body = client.call("GET", f"/admin/education/courses/{_q(key)}").body
+        data = body.get("data") if isinstance(body, dict) else None
+    else:
+        data = client.call("GET", f"/education/glossary/{_q(key)}").body
+    if not isinstance(data, dict):
+        raise BadResponse("The service answered education content in an unknown shape.")
+    return data
+
+
+def admin_put(client: ServiceClient, kind: str, key: str, data: dict[str, Any]) -> int:
+    """Save an edited course or term (validated by the service); returns its new version."""
+    path = f"/admin/education/courses/{_q(key)}" if kind == "course" else f"/admin/education/glossary/{_q(key)}"
+    body = client.call("PUT", path, data).body
+    if not isinstance(body, dict):
+        raise BadResponse("The service answered an education edit in an unknown shape.")
+    return int(body.get("version", 0))

@@ -229,6 +229,31 @@ def _on_progress(ctx: "AppContext", _event: Any) -> None:
         ctx.service(SyncHub).worker.wake()
 
 
+def open_admin(ctx: "AppContext", window: Any = None) -> Any:
+    """The education admin page over the signed-in account's service (the service refuses
+    non-admins; the page shows its sentence)."""
+    from sync import education as se
+    from widgets.education.admin import EducationAdminDialog
+
+    from app.features.account import hub
+
+    client = hub(ctx).client
+
+    def need() -> Any:
+        if client is None:
+            raise RuntimeError("No service is connected: sign in first (Account menu).")
+        return client
+
+    def run(fn: Any, ok: Any, err: Any) -> None:
+        ctx.tasks.submit(fn, label="Education content", on_result=ok, on_error=err)
+
+    dialog = EducationAdminDialog(run, lambda: se.admin_list(need()), lambda k, key: se.admin_get(need(), k, key),
+                                  lambda k, key, d: se.admin_put(need(), k, key, d),
+                                  window if window is not None else ctx.window)
+    dialog.show()
+    return dialog
+
+
 def _show(dock: str) -> Any:
     return lambda ctx, win: win.show_dock(dock)
 
@@ -258,6 +283,8 @@ FEATURE = Feature(
         ActionSpec("education.glossary", "&Glossary…", _glossary_action, "F1", menu="&Help"),
         *(ActionSpec(f"education.tour.{tid}", f"Tour: {label}", _tour_action(tid), menu="&Help")
           for tid, label in TOURS),
+        ActionSpec("education.admin", "Education content (admin)…", lambda ctx, win: open_admin(ctx, win),
+                   menu="&Account"),
     ),
     settings=(SettingKey("education/first_start_tour", bool, True,
                          "show the first-start tour once on a new installation", label="First-start tour"),),

@@ -442,6 +442,17 @@ def _admin_put(db: Session, kind: str, key: str, data: dict[str, Any], admin: Us
     return ContentItem(id=row.id, kind=kind, key=key, version=row.version, data=data, updated_at=aware(row.updated_at))
 
 
+@router.get("/admin/education/courses/{course_id}", response_model=ContentItem, tags=["admin"])
+def admin_get_course(course_id: CourseId, request: Request, admin: AdminUser, db: Db) -> ContentItem:
+    """A course as stored, answers and explanations included (what the admin page edits)."""
+    _ensure_seeded(request, db)
+    row = _row(db, "course", course_id)
+    if row is None:
+        raise ApiError(404, "not_found", f"There is no course {course_id!r}.")
+    return ContentItem(id=row.id, kind=row.kind, key=row.key, version=row.version, data=json.loads(row.data),
+                       updated_at=aware(row.updated_at))
+
+
 @router.put("/admin/education/courses/{course_id}", response_model=ContentItem, tags=["admin"])
 def admin_put_course(course_id: CourseId, body: dict[str, Any], request: Request, admin: AdminUser,
                      db: Db) -> ContentItem:

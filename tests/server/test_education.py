@@ -122,6 +122,9 @@ def test_content_pull_cursor_admin_edits_and_seeding_by_version(edu: Any) -> Non
     assert edu.client.put("/admin/education/courses/mini-course", headers=admin, json=course).status_code == 422
     course["sections"][0]["materials"][2]["questions"][0]["choices"][1]["correct"] = False
     assert edu.client.put("/admin/education/courses/mini-course", headers=admin, json=course).status_code == 200
+    full = edu.client.get("/admin/education/courses/mini-course", headers=admin).json()
+    assert full["version"] == 2 and full["data"]["sections"][0]["materials"][2]["questions"][0]["choices"][0]["correct"]
+    assert edu.client.get("/admin/education/courses/mini-course", headers=h).status_code == 403
     assert edu.client.get("/education/courses/mini-course", headers=h).json()["sections"][0]["materials"][0]["body"] == "# Edited\n"
     # a newer shipped version replaces the row at the next seed
     path = edu.root / "courses" / "mini-course" / "course.json"
