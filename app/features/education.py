@@ -50,7 +50,7 @@ def engine_state(ctx: "AppContext") -> "EngineState":
     """What exercises are checked against. Chart states and orders are read now (GUI thread);
     the store reads run when the check runs (it may be on a worker)."""
     from engine.charts.drawings import DrawingStore
-    from engine.education.exercises import EngineState, last_scan_run, reference_matches
+    from engine.education.exercises import EngineState, last_scan_formula, last_scan_run, reference_matches
     from engine.paper.session import PaperSession
 
     charts: list[dict[str, Any]] = []
@@ -87,6 +87,7 @@ def engine_state(ctx: "AppContext") -> "EngineState":
     return EngineState(
         charts=lambda: charts, drawings=lambda sym: drawings.load(sym)[0], orders=lambda: orders,
         last_price=lambda sym: last.get(sym), last_scan=lambda: last_scan_run(ctx.db),
+        last_scan_formula=lambda: last_scan_formula(ctx.db),
         universe_name=lambda key: universe(key).name,
         reference_scan=lambda key, f: reference_matches(lambda s, tf: data.get_bars(s, timeframe=tf),
                                                         universe(key).symbols, f, formulas.custom_map()),

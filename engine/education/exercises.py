@@ -51,8 +51,9 @@ class EngineState:
     #: the selected paper account's orders (``PaperSession.snapshot()[0]``)
     orders: Callable[[], Sequence[OrderView]] = lambda: ()
     last_price: Callable[[str], Decimal | None] = field(default=_none_price)
-    #: the newest scan run of any scan
+    #: the newest scan run of any scan, and the filter formula it ran (``last_scan_run``)
     last_scan: Callable[[], ScanRun | None] = lambda: None
+    last_scan_formula: Callable[[], str] = lambda: ""
     #: a universe key ("demo", "sp500", "watchlist:<name>") -> its display name as runs record it
     universe_name: Callable[[str], str] = lambda key: key
     #: (universe key, formula) -> the symbols the formula matches on that universe's data now
@@ -263,11 +264,26 @@ def check_scan(p: Mapping[str, Any], s: EngineState) -> CheckResult:
     except Exception as exc:  # noqa: BLE001 - any failure to run the reference: not done, with the reason
         return CheckResult(False, f"The reference scan could not run: {exc}")
     got = set(run.symbols)
+    if got == expected and not expected and not _same_formula(s.last_scan_formula(), reference):
+        # nothing matches today: an empty result proves nothing, so the scan itself must be the reference
+        return CheckResult(False, f"No symbol matches {reference} on this data, and your last scan "
+                                  f"({s.last_scan_formula() or 'unknown'}) is a different formula; scan for {reference}.")
     if got == expected:
         return CheckResult(True, f"Your scan matched the same {len(got)} symbols as {reference}.")
     extra, missing = sorted(got - expected), sorted(expected - got)
     parts = ([f"extra: {', '.join(extra[:5])}"] if extra else []) + ([f"missing: {', '.join(missing[:5])}"] if missing else [])
     return CheckResult(False, f"Your last scan's matches differ from {reference} ({'; '.join(parts)}).")
+
+
+def _same_formula(a: str, b: str) -> bool:
+    """Whether two formulas are the same once parsed (defaults filled, spacing ignored)."""
+    from engine.formula import formula as fm
+    from engine.formula.errors import FormulaError
+
+    try:
+        return fm.parse(a).canonical() == fm.parse(b).canonical()
+    except (FormulaError, ValueError):
+        return False
 
 
 def check_custom_indicator(_p: Mapping[str, Any], s: EngineState) -> CheckResult:
@@ -329,9 +345,22 @@ def reference_matches(bars: Callable[[str, str], Any], symbols: Sequence[str], f
 
 def last_scan_run(db: Any) -> ScanRun | None:
     """The newest run of any scan in the local store (``scan_runs``), None before the first."""
+    r = _last_row(db)
+    return None if r is None else r[0]
+
+
+def last_scan_formula(db: Any) -> str:
+    """The filter formula of the newest scan run ("" before the first)."""
+    r = _last_row(db)
+    return "" if r is None else r[1]
+
+
+def _last_row(db: Any) -> tuple[ScanRun, str] | None:
     import json
 
     with db.connect(write=False) as c:
-        r = c.execute("SELECT scan_key, universe, ran_at, symbols FROM scan_runs "
+        r = c.execute("SELECT scan_key, universe, ran_at, symbols, definition FROM scan_runs "
                       "ORDER BY ran_at DESC, id DESC LIMIT 1").fetchone()
-    return None if r is None else ScanRun(str(r[0]), str(r[1]), str(r[2]), tuple(json.loads(r[3])))
+    if r is None:
+        return None
+    return ScanRun(str(r[0]), str(r[1]), str(r[2]), tuple(json.loads(r[3]))), str(r[4] or "")

@@ -11,7 +11,7 @@ import pytest
 from engine.charts.drawings import Drawing, DrawingStore
 from engine.data.bars import Bars
 from engine.education.content import Material
-from engine.education.exercises import EngineState, check, last_scan_run, reference_matches
+from engine.education.exercises import EngineState, check, last_scan_formula, last_scan_run, reference_matches
 from engine.events import EventBus
 from engine.journal.roundtrips import Leg, RoundTrip
 from engine.journal.store import JournalStore
@@ -172,7 +172,7 @@ def test_scan_matches_the_reference_on_the_same_data(tmp_path):
     universe = Universe("Demo universe", tuple(sorted(data)), "demo")
     want = ex("scan", universe="demo", reference="rsi(close, 14) < 30")
     state = EngineState(
-        last_scan=lambda: last_scan_run(db),
+        last_scan=lambda: last_scan_run(db), last_scan_formula=lambda: last_scan_formula(db),
         universe_name=lambda key: "Demo universe" if key == "demo" else key,
         reference_scan=lambda key, f: reference_matches(bars, universe.symbols, f))
     assert not check(want, state).done  # no scan yet
@@ -193,6 +193,13 @@ def test_scan_matches_the_reference_on_the_same_data(tmp_path):
     assert "3 symbols" in r.detail
     # the reference run recorded nothing: the user's run is still the last
     assert _last_run(db).universe == "Demo universe"
+    # nothing matches the reference: an empty scan of another formula is not the exercise
+    none = ex("scan", universe="demo", reference="close < 0")
+    run("close < -5")
+    r = check(none, state)
+    assert not r.done and "different formula" in r.detail
+    run("close<0")  # the same formula, spelled differently
+    assert check(none, state).done
 
 
 def _last_run(db):
