@@ -191,9 +191,16 @@ def _start(ctx: "AppContext") -> None:
         tips = GlossaryTooltips(lambda: svc.glossary, ctx.window if isinstance(ctx.window, object) else None)
         app.installEventFilter(tips)
         ctx.glossary_tooltips = tips  # type: ignore[attr-defined]
-    # the palette lists glossary terms (app/palette.py reads these two)
-    ctx.glossary = {t.term: t.definition for t in svc.glossary.terms}  # type: ignore[attr-defined]
+    # the palette lists glossary terms (app/palette.py reads these two); the content is read in
+    # a worker after the first frame (~50-80 ms of JSON and markdown: not on the GUI thread)
+    ctx.glossary = {}  # type: ignore[attr-defined]
     ctx.glossary_open = lambda name: open_term(ctx, name)  # type: ignore[attr-defined]
+
+    def loaded(content: Any) -> None:
+        ctx.glossary = {t.term: t.definition for t in content.glossary.terms}  # type: ignore[attr-defined]
+
+    QTimer.singleShot(0, lambda: ctx.tasks.submit(svc.reload, label="Loading the education content",
+                                                  on_result=loaded))
     _attach_sync(ctx)
     if (bool(ctx.settings.get("education/first_start_tour", True))
             and os.environ.get("STOCKSCANNER_FIRST_RUN_WIZARD", "1") != "0"):

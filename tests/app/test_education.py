@@ -41,7 +41,8 @@ def test_every_tour_step_highlights_a_real_widget_and_the_tour_is_remembered(ws,
 
 
 @pytest.fixture
-def learn(ws):
+def learn(ws, qtbot):
+    qtbot.waitUntil(lambda: not ws.ctx.tasks.active, timeout=20000)  # the start-up content load is done
     svc = edu_feature.service(ws.ctx)
     svc.root = FIXTURE
     svc.reload()
