@@ -104,7 +104,7 @@ def open_term(ctx: "AppContext", term_id: str) -> bool:
 
 
 def _learn(ctx: "AppContext", _instance_id: str) -> "QWidget":
-    from widgets.education import LearnWidget
+    from widgets.education.learn import LearnWidget
 
     def run_check(fn: Any, done: Any) -> None:
         ctx.tasks.submit(fn, label="Checking the exercise", on_result=done,
@@ -120,7 +120,7 @@ def _failed(exc: BaseException) -> Any:
 
 
 def _glossary(ctx: "AppContext", _instance_id: str) -> "QWidget":
-    from widgets.education import GlossaryWidget
+    from widgets.education.glossary import GlossaryWidget
 
     return GlossaryWidget(service(ctx))
 
@@ -129,7 +129,7 @@ def _glossary(ctx: "AppContext", _instance_id: str) -> "QWidget":
 
 def start_tour(ctx: "AppContext", tour_id: str, window: Any = None) -> Any:
     """Start tour ``tour_id`` over the main window; returns the overlay (None if unknown)."""
-    from widgets.education import TourOverlay
+    from widgets.education.tour import TourOverlay
 
     win = window if window is not None else ctx.window
     tour = next((t for t in service(ctx).tours() if t.id == tour_id), None)
@@ -183,7 +183,7 @@ def _start(ctx: "AppContext") -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from widgets.education import GlossaryTooltips
+    from widgets.education.tooltips import GlossaryTooltips
 
     svc = service(ctx)
     app = QApplication.instance()

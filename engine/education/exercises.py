@@ -16,13 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.charts.drawings import Drawing
 from engine.education.content import Material
-from engine.journal.store import StoredEntry
 from engine.paper.orders import OrderState, OrderView, Role
 from engine.scanner.store import ScanRun
+
+if TYPE_CHECKING:  # the journal and the drawings load when a check needs them, not at start-up
+    from engine.charts.drawings import Drawing
+    from engine.journal.store import StoredEntry
 
 
 @dataclass(frozen=True, slots=True)

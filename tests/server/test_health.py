@@ -8,7 +8,7 @@ def test_health_and_ready_after_migration(service: Any) -> None:
     assert service.client.get("/health").json() == {"status": "ok"}
     r = service.client.get("/ready")
     assert r.status_code == 200
-    assert r.json()["status"] == "ready" and r.json()["revision"] == r.json()["head"] == "0003_google"
+    assert r.json()["status"] == "ready" and r.json()["revision"] == r.json()["head"] == "0007_education"
 
 
 def test_ready_is_503_before_migrations(settings: Any) -> None:

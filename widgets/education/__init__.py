@@ -1,9 +1,4 @@
-"""Education views: the Learn dock (courses, articles, quizzes, exercises), the Glossary dock,
-glossary tooltips for metric and indicator names, and the feature-tour overlay."""
-from widgets.education.glossary import GlossaryWidget
-from widgets.education.learn import LearnWidget
-from engine.education.glossary import METRIC_TERMS
-from widgets.education.tooltips import GlossaryTooltips, link_term, term_html
-from widgets.education.tour import TourOverlay
-
-__all__ = ["GlossaryTooltips", "GlossaryWidget", "LearnWidget", "METRIC_TERMS", "TourOverlay", "link_term", "term_html"]
+"""Education views: the Learn dock (``learn``), the Glossary dock (``glossary``), glossary
+tooltips for metric and indicator names (``tooltips``), the feature-tour overlay (``tour``) and
+the admin page (``admin``). Import the submodule you need: the tooltips load at start-up, the
+rest on first use."""
