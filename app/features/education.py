@@ -231,10 +231,15 @@ def _attach_sync(ctx: "AppContext") -> None:
 
 
 def _on_progress(ctx: "AppContext", _event: Any) -> None:
+    """Progress changed (here, or pulled by the sync thread): a sync round soon, and the Learn
+    dock's ticks."""
     from sync.hub import SyncHub
 
     if ctx.has_service(SyncHub):
         ctx.service(SyncHub).worker.wake()
+    if ctx.window is not None:
+        for w in ctx.window.contents(LEARN):
+            w.update_marks()  # type: ignore[attr-defined]
 
 
 def open_admin(ctx: "AppContext", window: Any = None) -> Any:

@@ -379,6 +379,30 @@ class LearnWidget(QWidget):
             top.setText(0, f"{course.title}  ({len(done)}/{len(course.materials())})")
         self._show_progress(course)
 
+    def update_marks(self) -> None:
+        """Refresh every tick and count in place (progress changed here or was pulled from the
+        service), keeping the tree's expansion and selection."""
+        for i in range(self.tree.topLevelItemCount()):
+            ci = self.tree.topLevelItem(i)
+            if ci is None:
+                continue
+            course = self.service.course(ci.data(0, _ROLE)[1])
+            if course is None:
+                continue
+            done = self.service.progress.completed(course)
+            ci.setText(0, f"{course.title}  ({len(done)}/{len(course.materials())})")
+            for j in range(ci.childCount()):
+                si = ci.child(j)
+                for k in range(si.childCount() if si is not None else 0):
+                    mi = si.child(k) if si is not None else None
+                    m = course.material(mi.data(0, _ROLE)[2]) if mi is not None else None
+                    if mi is not None and m is not None:
+                        mi.setText(0, f"{'✔' if m.id in done else _KIND_ICON.get(m.kind, '')}  {m.title}")
+        if self.current is not None:
+            course = self.service.course(self.current[0])
+            if course is not None:
+                self._show_progress(course)
+
     def hideEvent(self, event: Any) -> None:  # noqa: N802 - Qt override: no live checks while hidden
         self.timer.stop()
         super().hideEvent(event)
