@@ -110,7 +110,10 @@ class TourOverlay(QWidget):
         self.counter.setText(f"{self.index + 1} / {n}")
         self.back.setEnabled(self.index > 0)
         self.next.setText("Done" if self.index == n - 1 else "Next")
-        self.bubble.adjustSize()
+        # a word-wrapped label's size hint ignores the width it gets: size the bubble for its text
+        lay = self.bubble.layout()
+        if lay is not None:
+            self.bubble.setFixedHeight(lay.totalHeightForWidth(self.bubble.width()))
         r, area = self._target_rect(), self.rect()
         bw, bh = self.bubble.width(), self.bubble.height()
         # beside the target where there is room: right, left, below, above, else centred
