@@ -103,6 +103,18 @@ def open_term(ctx: "AppContext", term_id: str) -> bool:
     return bool(w.show_term(term.id))  # type: ignore[attr-defined]
 
 
+def link(ctx: "AppContext", widget: "QWidget", term_id: str) -> bool:
+    """Give ``widget`` the glossary entry of ``term_id``: tooltip, What's-this text and a
+    context-menu "What's this: <term>" that opens the Glossary there. False for an unknown id."""
+    from widgets.education.tooltips import link_term
+
+    term = service(ctx).term(term_id)
+    if term is None:
+        return False
+    link_term(widget, term, lambda t: open_term(ctx, t))
+    return True
+
+
 def _learn(ctx: "AppContext", _instance_id: str) -> "QWidget":
     from widgets.education.learn import LearnWidget
 

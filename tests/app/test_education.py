@@ -106,6 +106,19 @@ def test_glossary_dock_palette_and_tooltips(learn, qtbot):
     assert tips.shown[-1] == "sharpe-ratio"
 
 
+def test_link_sets_tooltip_whats_this_and_opens_the_glossary(learn):
+    ws, _svc, _w = learn
+    label = QLabel("1.42", ws.window)
+    assert not edu_feature.link(ws.ctx, label, "no-such-term")
+    assert edu_feature.link(ws.ctx, label, "sharpe-ratio")
+    assert "Sharpe ratio" in label.toolTip() and "sqrt(252)" in label.whatsThis()
+    action = next(a for a in label.actions() if a.objectName() == "glossaryWhatsThis")
+    assert action.text() == "What's this: Sharpe ratio"
+    action.trigger()
+    g = ws.window.docks[edu_feature.GLOSSARY].widget()
+    assert g.isVisible() and "Sharpe ratio" in g.detail.toPlainText()
+
+
 def test_every_linked_term_is_a_required_glossary_id():
     # the shipped glossary must hold every REQUIRED_TERMS id (engine/education/content.py checks it)
     assert set(METRIC_TERMS.values()) <= set(REQUIRED_TERMS)
