@@ -5,7 +5,7 @@ service's progress and content come back with the sync round.
 sync thread, after the watchlists:
 
 1. *Record*: every local progress row (``engine.education.progress``) not yet in the cache of
-   what was sent (``sync_cache`` kind ``edu``) is queued in the same outbox as every other write
+   what was sent (``sync_cache`` kind ``edu``), and an enrollment in each course started, is queued in the same outbox as every other write
    (same account, order kept, ``Idempotency-Key``): a read or a done exercise as ``PUT
    /education/progress/…``, a seen tour as ``PUT /education/tutorials/…/seen``, a quiz
    submission as its *answers* to ``POST …/submit`` — the service scores them; no score is
@@ -77,6 +77,14 @@ class EducationSync:
                 store.put_cache(c, CachedItem(KIND, key, data, False, old.version if old else 0,
                                               old.updated_at if old else ""))
                 queued += 1
+            # a course the user has started is one they are enrolled in (once per course)
+            for course_id in sorted({i.course_id for i in items if i.course_id}):
+                key = hashlib.sha256(f"enroll\n{course_id}".encode()).hexdigest()[:48]
+                if key not in sent:
+                    store.enqueue(c, "POST", f"/education/courses/{_q(course_id)}/enroll", {}, KIND, key)
+                    store.put_cache(c, CachedItem(KIND, key, {"enroll": course_id}, False, 0, ""))
+                    sent[key] = CachedItem(KIND, key, {"enroll": course_id}, False, 0, "")
+                    queued += 1
         return queued
 
     def pull(self, client: ServiceClient, store: SyncStore) -> int:

@@ -40,7 +40,7 @@ def test_progress_offline_then_delivered_and_scored_by_the_service(loopback: Any
     forged = QuizResult("candles-quiz", 1.0, True, ())
     progress.record_quiz("mini-course", {"q1": ["b"], "q2": ["c"]}, forged)
     status = a.sync.sync_once()
-    assert status.state == "offline" and status.pending == 3
+    assert status.state == "offline" and status.pending == 4  # read, tour, quiz answers, enrollment
     loopback.start()
     _due_now(a)
     status = a.sync.sync_once()
@@ -61,5 +61,7 @@ def test_progress_offline_then_delivered_and_scored_by_the_service(loopback: Any
     assert got == {("mini-course", "candles-article", "read"): (True, None), ("", "first-start", "tour"): (True, None),
                    ("mini-course", "candles-quiz", "quiz"): (False, 0.0)}
     assert progress_b.tours_seen() == {"first-start"}
+    courses = b.client.call("GET", "/education/courses").body
+    assert [(c["id"], c["enrolled"]) for c in courses] == [("mini-course", True)]
     a.close()
     b.close()
