@@ -89,9 +89,26 @@ def engine_state(ctx: "AppContext") -> "EngineState":
         last_price=lambda sym: last.get(sym), last_scan=lambda: last_scan_run(ctx.db),
         last_scan_formula=lambda: last_scan_formula(ctx.db),
         universe_name=lambda key: universe(key).name,
-        reference_scan=lambda key, f: reference_matches(lambda s, tf: data.get_bars(s, timeframe=tf),
-                                                        universe(key).symbols, f, formulas.custom_map()),
+        reference_scan=lambda key, f: _reference(ctx, key, f, lambda: reference_matches(
+            lambda s, tf: data.get_bars(s, timeframe=tf), universe(key).symbols, f, formulas.custom_map())),
         custom_indicators=lambda: [c.name for c in formulas.list()], last_journal_entry=journal_last)
+
+
+_REFERENCE: dict[tuple[int, str, str, str], set[str]] = {}
+
+
+def _reference(ctx: "AppContext", key: str, formula: str, run: Any) -> set[str]:
+    """The reference scan's matches, computed once per user scan run (the live check asks every
+    few seconds; the data a run saw does not change until the next run)."""
+    from engine.education.exercises import last_scan_run
+
+    last = last_scan_run(ctx.db)
+    memo = (id(ctx), key, formula, last.ran_at if last is not None else "")
+    if memo not in _REFERENCE:
+        if len(_REFERENCE) > 32:
+            _REFERENCE.clear()
+        _REFERENCE[memo] = set(run())
+    return set(_REFERENCE[memo])
 
 
 def open_term(ctx: "AppContext", term_id: str) -> bool:

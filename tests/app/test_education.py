@@ -175,3 +175,35 @@ def test_metric_names_in_the_account_positions_and_journal_show_their_glossary_e
     ws.window.feature_actions["education.glossary"].trigger()
     g = ws.window.docks[edu_feature.GLOSSARY].widget()
     assert g is not None and g.isVisible()
+
+
+def test_exercises_read_the_real_workstation_state(ws, qtbot):
+    """engine_state(ctx) over the real app: a scan run by the scanner on the demo universe, and
+    a 50-day SMA on the chart."""
+    from engine.education.content import Material
+    from engine.education.exercises import check
+    from engine.progress import run_to_end
+    from engine.scanner.filters import ScanDefinition
+    from engine.scanner.universe import demo_universe
+
+    def ex(name, **params):
+        return Material("x", "exercise", "x", instructions="x", check=name, params=params)
+
+    chart = ws.ctx.active_chart
+    qtbot.waitUntil(lambda: chart.bars is not None and not ws.ctx.tasks.active, timeout=20000)
+    sma = ex("chart_study", study="sma", period=50)
+    assert not check(sma, edu_feature.engine_state(ws.ctx)).done
+    chart.add_formula_overlay("sma(close, 20)")
+    assert not check(sma, edu_feature.engine_state(ws.ctx)).done  # the wrong period
+    chart.add_formula_overlay("sma(close, 50)")
+    assert check(sma, edu_feature.engine_state(ws.ctx)).done
+
+    scan = ex("scan", universe="demo", reference="rsi(close, 14) < 40")
+    assert not check(scan, edu_feature.engine_state(ws.ctx)).done  # no scan yet
+    universe = demo_universe(ws.ctx.data)
+    run_to_end(ws.ctx.scanner.run(ScanDefinition("mine", "rsi(close, 14) > 60"), universe))
+    r = check(scan, edu_feature.engine_state(ws.ctx))
+    assert not r.done, r.detail
+    run_to_end(ws.ctx.scanner.run(ScanDefinition("mine", "rsi(close, 14) < 40"), universe))
+    r = check(scan, edu_feature.engine_state(ws.ctx))
+    assert r.done, r.detail
