@@ -22,6 +22,7 @@ METRIC_TERMS: dict[str, str] = {
     "average win": "average-win", "avg win": "average-win", "average loss": "average-loss", "avg loss": "average-loss",
     "r": "r-multiple", "r multiple": "r-multiple", "avg r": "r-multiple", "payoff ratio": "payoff-ratio",
     "payoff": "payoff-ratio", "beta": "beta", "alpha": "alpha", "correlation": "correlation",
+    "pf": "profit-factor", "win": "win-rate", "win %": "win-rate", "dd": "max-drawdown",
     # orders
     "market": "market-order", "limit": "limit-order", "stop": "stop-order", "stop limit": "stop-limit-order",
     "stop-limit": "stop-limit-order", "trailing stop": "trailing-stop", "bracket": "bracket-order", "oco": "oco-order",

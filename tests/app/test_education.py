@@ -157,7 +157,8 @@ def test_metric_names_in_the_account_positions_and_journal_show_their_glossary_e
     ws.window.show_dock("journal")
     qtbot.wait(50)
     seen = set()
-    for dock in ("account", "positions", "journal"):
+    ws.window.show_dock("optimizer")
+    for dock in ("account", "positions", "journal", "optimizer"):
         root = ws.window.docks[dock]
         ws.window.show_dock(dock)
         for widget, section, tid in _recognised(root):
@@ -171,6 +172,7 @@ def test_metric_names_in_the_account_positions_and_journal_show_their_glossary_e
             if tips.shown and tips.shown[-1] == tid:
                 seen.add(tid)
     assert {"equity", "cash", "buying-power", "realized-pnl", "unrealized-pnl", "day-pnl"} <= seen, seen
+    assert {"sharpe-ratio", "cagr", "max-drawdown", "profit-factor", "win-rate"} <= seen, seen  # the optimizer's table
     # F1 opens the term hovered last
     ws.window.feature_actions["education.glossary"].trigger()
     g = ws.window.docks[edu_feature.GLOSSARY].widget()
