@@ -2,8 +2,8 @@
 dock, symbol, workspace, setting and glossary term in one list, fuzzy-matched as you type
 (``engine/fuzzy.py``), each with its shortcut; Enter runs the selected one.
 
-There is no glossary in the app yet: ``glossary_terms`` reads ``ctx.glossary`` (a mapping of
-term → explanation) when a feature provides one, so the palette lists it without changes here.
+``glossary_terms`` reads ``ctx.glossary`` (term → definition), which the education feature
+sets; choosing a term opens the Glossary dock at it (``ctx.glossary_open``).
 """
 from __future__ import annotations
 
@@ -86,8 +86,10 @@ def entries(window: "MainWindow") -> list[Entry]:
         for key in f.settings:
             out.append(Entry("Setting", f"{key.label or key.key} — {key.description}", "",
                              lambda fid=f.id: window.open_settings(section=fid)))
+    opener = getattr(ctx, "glossary_open", None)  # the education feature: open the Glossary dock
     for term, _text in sorted(glossary_terms(ctx).items()):
-        out.append(Entry("Glossary", term, "", lambda t=term: ctx.notifier.notify(t, glossary_terms(ctx)[t])))
+        out.append(Entry("Glossary", term, "", (lambda t=term: opener(t)) if callable(opener)
+                         else (lambda t=term: ctx.notifier.notify(t, glossary_terms(ctx)[t]))))
     for sym in symbols(window):
         out.append(Entry("Symbol", sym, "", lambda s=sym: ctx.open_symbol(s)))
     return out

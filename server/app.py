@@ -16,9 +16,9 @@ from server.db import make_engine, session_factory
 from server.deps import ServiceState
 from server.google_id import JwksCache
 from server.mailer import ConsoleMailer, Mailer, SmtpMailer
-from server.routers import account, admin, auth, billing, google, health
-from server.routers import strategies as strategies_router
+from server.routers import account, admin, auth, billing, education, google, health
 from server.routers import social as social_router
+from server.routers import strategies as strategies_router
 from server.routers import sync as sync_router
 from server.routers import workspaces as workspaces_router
 from server.security import TokenConfig, password_hasher
@@ -124,7 +124,7 @@ def create_app(settings: Settings, mailer: Mailer | None = None) -> FastAPI:
         engine=engine, auth_cache=cache, google_jwks=JwksCache(settings.google_jwks_url))
     errors.install(app)
     for module in (health, auth, google, account, admin, sync_router, workspaces_router, strategies_router,
-                   billing):
+                   billing, education):
         app.include_router(module.router)
     app.include_router(social_router.router)
     app.include_router(social_router.admin_router)

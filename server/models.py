@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -285,3 +285,48 @@ class StrategyRanking(Base):
     timeframe: Mapped[str] = mapped_column(String(8), primary_key=True)
     category: Mapped[str] = mapped_column(String(32))
     score: Mapped[float] = mapped_column()
+class EduContent(Base):
+    """Education content (``server/routers/education.py``): ``kind`` "course" (key: the course
+    id; ``data`` the course JSON with each article's markdown), "term" (key: the term id) or
+    "tours" (key "tours"). Seeded from ``resources/education`` (a row is replaced when the
+    shipped ``version`` is newer); an admin's edit bumps ``version``. ``updated_at`` (the
+    service's clock) and ``id`` are the pull cursor."""
+
+    __tablename__ = "edu_content"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_edu_content_kind_key"),
+                      Index("ix_edu_content_updated", "updated_at", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    data: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    edited_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class EduEnrollment(Base):
+    __tablename__ = "edu_enrollments"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    course_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EduProgress(Base):
+    """A user's progress on one material (``kind`` read, exercise, quiz) or tour (``kind`` tour,
+    ``course_id`` ""). A quiz's ``score`` and ``passed`` are computed by the service from the
+    submitted answers, never taken from the client."""
+
+    __tablename__ = "edu_progress"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    course_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    material_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    answers: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -76,6 +76,10 @@ class SyncService:
         self.status = SyncStatusChanged("off" if client is None else "signed_out", 0, "", 0.0)
         self.local_changed = threading.Event()
         self._unsubscribe = bus.subscribe(WatchlistChanged, self._on_watchlist_changed)
+        #: other kinds of synced data join the round: ``recorders`` queue their writes in the
+        #: outbox before it is delivered, ``pullers`` fetch after (``sync/education.py``)
+        self.recorders: list[Callable[[SyncStore], int]] = []
+        self.pullers: list[Callable[[ServiceClient, SyncStore], int]] = []
 
     def close(self) -> None:
         self._unsubscribe()
@@ -140,9 +144,13 @@ class SyncService:
                 self._pull(client, store)  # first sync of this account here: the service's lists first
             self.local_changed.clear()
             self.record(store)
+            for recorder in list(self.recorders):
+                recorder(store)
             problem = self._deliver(client, store)
             if problem is None or problem[0] == "error":
                 self._pull(client, store)
+                for puller in list(self.pullers):
+                    puller(client, store)
                 last = time.time()
         except SignedOut as exc:
             return SyncStatusChanged("signed_out", store.pending(), str(exc), last)

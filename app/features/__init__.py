@@ -210,6 +210,7 @@ def _features() -> tuple[Feature, ...]:
         resolve("app.features.palette:FEATURE"),
         resolve("app.features.health:FEATURE"),
         resolve("app.features.updates:FEATURE"),
+        resolve("app.features.education:FEATURE"),
         shell.FEATURE,
     )
 

@@ -76,6 +76,7 @@ KNOWN_TABLES = frozenset({
     "research_strategies",  # 0012_research
     "strategies",  # 0013_strategies
     "copy_relationships", "copy_links",  # 0014_copy
+    "education_progress", "education_content",  # 0015_education
 })
 #: The tables a store at the head revision has (a test checks this against a fresh store).
 HEAD_TABLES = KNOWN_TABLES
