@@ -41,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from engine.formatting import money
 from engine.paper.orders import WORKING_STATES, OrderRequest, OrderState
 from engine.paper.session import PaperSession
 from engine.store.db import Database
@@ -545,9 +546,9 @@ class CopyEngine:
                 # only on a complete mark: after a restart, before the first quote of a held
                 # symbol, its shares are worth nothing in ``tracking`` and would fake a loss
                 if tr.fills and tr.complete and tr.pnl <= limit:
-                    reason = (f"copy stop-loss hit: the copy lost ${-tr.pnl:,.2f}, "
-                              f"{rel.settings.stop_loss_pct}% of the ${rel.settings.allocation:,.2f} allocation is "
-                              f"${-limit:,.2f}")
+                    reason = (f"copy stop-loss hit: the copy lost {money(-tr.pnl)}, "
+                              f"{rel.settings.stop_loss_pct}% of the {money(rel.settings.allocation)} allocation is "
+                              f"{money(-limit)}")
                     stopped.append(self.stop(rel.id, reason))
         return stopped
 

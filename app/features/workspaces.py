@@ -432,9 +432,13 @@ class _RemoteBackend:
     def public(self, query: str) -> list[Any]:
         return list(self._publisher().public(query))
 
-    def publish(self, name: str, visibility: str, description: str) -> Any:
-        if name == self.c.store.current:  # what is on screen now, not the last save
+    def before_publish(self, name: str) -> None:
+        """On the GUI thread, before ``publish`` runs in a worker: the current workspace is
+        saved as it is on screen now (not as at its last save)."""
+        if name == self.c.store.current:
             self.c.store.put(capture(self.c.window, name))
+
+    def publish(self, name: str, visibility: str, description: str) -> Any:
         return self._publisher().publish(name, visibility, description)
 
     def load(self, workspace_id: int) -> Any:

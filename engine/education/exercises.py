@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from engine.formatting import money
 from engine.education.content import Material
 from engine.paper.orders import OrderState, OrderView, Role
 from engine.scanner.store import ScanRun
@@ -244,8 +245,8 @@ def check_risk_sized_order(p: Mapping[str, Any], s: EngineState) -> CheckResult:
             continue
         at_risk = entry.qty * abs(price - stop.stop_price)
         if risk > 0 and abs(at_risk - risk) / risk * 100 <= tol:
-            return CheckResult(True, f"{entry.qty} × |{price:.2f} − {stop.stop_price:.2f}| = ${at_risk:.2f} at risk.")
-        near.append(f"{entry.qty} shares risk ${at_risk:.2f}")
+            return CheckResult(True, f"{entry.qty} × |{price:.2f} − {stop.stop_price:.2f}| = {money(at_risk)} at risk.")
+        near.append(f"{entry.qty} shares risk {money(at_risk)}")
     if near:
         return CheckResult(False, f"{near[-1]}; size the order so that about ${float(risk):g} is at risk (± {float(tol):g} %).")
     return CheckResult(False, "No order with a stop-loss yet: place a bracket (entry + stop) sized by your risk.")

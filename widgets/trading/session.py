@@ -143,6 +143,9 @@ class TradingSession(QObject):
         """Stop quoting for good: a round still in flight is dropped (the broker may be closing)."""
         self.closed = True
         self.timer.stop()
+        curve = getattr(self, "curve_timer", None)  # app/trading.py's equity-curve timer
+        if curve is not None:
+            curve.stop()
         if self.core.feed is not None:
             self.core.feed.close()  # quotes still queued are dropped; commands already sent finish
         if self.commands is not None:
@@ -288,7 +291,9 @@ class TradingSession(QObject):
 
     def snapshot_equity(self) -> None:
         """An equity-curve point for every account with open positions; the selected
-        account's is emitted."""
+        account's is emitted. Nothing once closed (the store may be gone)."""
+        if self.closed:
+            return
         point = self.core.snapshot_equity()
         if point is not None:
             self.equity_point.emit(*point)
