@@ -16,15 +16,6 @@ GRABS = os.environ.get("ACCOUNT_GRABS", "")
 
 
 @pytest.fixture
-def loopback(tmp_path: Any) -> Iterator[LoopbackService]:
-    svc = LoopbackService(tmp_path)
-    svc.start()
-    yield svc
-    svc.stop()
-    svc.app.state.engine.dispose()
-
-
-@pytest.fixture
 def hub(loopback: LoopbackService, tmp_path: Any, memory_keyring: Any) -> Iterator[Any]:
     from engine.events import EventBus
     from engine.store import open_database

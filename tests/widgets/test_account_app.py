@@ -15,15 +15,6 @@ from tests.sync.conftest import PASSWORD, LoopbackService
 GRABS = os.environ.get("ACCOUNT_GRABS", "")
 
 
-@pytest.fixture
-def loopback(tmp_path: Any) -> Iterator[LoopbackService]:
-    svc = LoopbackService(tmp_path)
-    svc.start()
-    yield svc
-    svc.stop()
-    svc.app.state.engine.dispose()
-
-
 def test_watchlist_changes_sync_from_the_workstation_and_the_indicator_follows(
         ws: Any, qtbot: Any, loopback: LoopbackService, memory_keyring: Any) -> None:
     from app.features.account import hub, open_account

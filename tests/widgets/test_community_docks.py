@@ -15,15 +15,6 @@ GRABS = os.environ.get("COMMUNITY_GRABS", "")
 
 
 @pytest.fixture
-def loopback(tmp_path: Any) -> Iterator[LoopbackService]:
-    svc = LoopbackService(tmp_path)
-    svc.start()
-    yield svc
-    svc.stop()
-    svc.app.state.engine.dispose()
-
-
-@pytest.fixture
 def tasks(qtbot: Any) -> Iterator[Any]:
     from app.workers import TaskRunner
 

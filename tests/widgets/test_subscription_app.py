@@ -17,15 +17,6 @@ from tests.sync.conftest import PASSWORD, LoopbackService
 GRABS = os.environ.get("BILLING_GRABS", "")
 
 
-@pytest.fixture
-def loopback(tmp_path: Any) -> Iterator[LoopbackService]:
-    svc = LoopbackService(tmp_path)
-    svc.start()
-    yield svc
-    svc.stop()
-    svc.app.state.engine.dispose()
-
-
 def _grab(widget: Any, name: str) -> None:
     if GRABS:
         widget.window().grab().save(os.path.join(GRABS, f"{name}-window.png"))

@@ -12,15 +12,6 @@ import pytest
 from tests.sync.conftest import PASSWORD, LoopbackService
 
 
-@pytest.fixture
-def loopback(tmp_path: Any) -> Iterator[LoopbackService]:
-    svc = LoopbackService(tmp_path)
-    svc.start()
-    yield svc
-    svc.stop()
-    svc.app.state.engine.dispose()
-
-
 def _idle(ws: Any, qtbot: Any) -> None:
     qtbot.waitUntil(lambda: not ws.ctx.tasks.active, timeout=20000)
 
