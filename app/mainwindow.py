@@ -450,13 +450,19 @@ class MainWindow(QMainWindow):
             self._keep_size(dock, size)
         return w
 
-    def _keep_size(self, dock: QDockWidget, size: QSize) -> None:
+    KEEP_SIZE_RECHECK_MS = 300
+
+    def _keep_size(self, dock: QDockWidget, size: QSize, again: bool = True) -> None:
         """A dock just shown must not grow the window (past a 1280×800 screen, say). When the
         docks' minimum sizes no longer fit in ``size``, ``dock`` joins a tab group of its own area
         (a tab bar is there already); when there is none, or the window still does not fit, the
-        dock floats over the window. The window keeps ``size``."""
+        dock floats over the window. The window keeps ``size``. Checked again
+        ``KEEP_SIZE_RECHECK_MS`` later: a dock whose content arrives from a worker can need more
+        room once it is filled."""
         if not self.isVisible() or dock.isFloating() or dock.isHidden():
             return
+        if again:
+            QTimer.singleShot(self.KEEP_SIZE_RECHECK_MS, self, lambda: self._keep_size(dock, size, again=False))
 
         def fits() -> bool:
             layout = self.layout()
