@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.specs: dict[str, DockSpec] = {s.id: s for f in ctx.features for s in f.docks}
         self.docks: dict[str, QDockWidget] = {}  # instance id -> dock
         self._size_before_show: dict[int, QSize] = {}  # id(dock) -> the window's size (see _keep_size)
+        self._size_guard: tuple[QDockWidget, QSize, float] | None = None  # (dock, size, until)
         self.instance_spec: dict[str, DockSpec] = {}  # instance id -> its dock type
         self.view_toggles: dict[str, QAction] = {}
         self.menus: dict[str, QMenu] = {}
@@ -450,19 +451,26 @@ class MainWindow(QMainWindow):
             self._keep_size(dock, size)
         return w
 
-    KEEP_SIZE_RECHECK_MS = 300
+    #: how long after a dock is shown the window still refuses to grow past the size it had
+    KEEP_SIZE_GUARD_S = 2.0
 
     def _keep_size(self, dock: QDockWidget, size: QSize, again: bool = True) -> None:
         """A dock just shown must not grow the window (past a 1280×800 screen, say). When the
         docks' minimum sizes no longer fit in ``size``, ``dock`` joins a tab group of its own area
         (a tab bar is there already); when there is none, or the window still does not fit, the
-        dock floats over the window. The window keeps ``size``. Checked again
-        ``KEEP_SIZE_RECHECK_MS`` later: a dock whose content arrives from a worker can need more
-        room once it is filled."""
-        if not self.isVisible() or dock.isFloating() or dock.isHidden():
+        dock floats over the window. The window keeps ``size``. For ``KEEP_SIZE_GUARD_S`` after,
+        a growth of the window past ``size`` (a dock whose content arrives from a worker can
+        need more room once it is filled) is answered the same way (``resizeEvent``)."""
+        import time
+
+        from shiboken6 import isValid
+
+        if not isValid(self) or not isValid(dock):
             return
         if again:
-            QTimer.singleShot(self.KEEP_SIZE_RECHECK_MS, self, lambda: self._keep_size(dock, size, again=False))
+            self._size_guard = (dock, QSize(size), time.monotonic() + self.KEEP_SIZE_GUARD_S)
+        if not self.isVisible() or dock.isFloating() or dock.isHidden():
+            return
 
         def fits() -> bool:
             layout = self.layout()
@@ -476,11 +484,16 @@ class MainWindow(QMainWindow):
         area = self.dockWidgetArea(dock)
         shown = [d for d in self.docks.values() if d is not dock and not d.isHidden() and not d.isFloating()]
         groups = [d for d in shown if self.dockWidgetArea(d) == area and self.tabifiedDockWidgets(d)]
+        front: QDockWidget | None = None  # the tab the group showed before
         if groups:  # one place only: moving a dock from group to group reshuffles the others
+            group = [groups[0], *self.tabifiedDockWidgets(groups[0])]
+            front = next((d for d in group if not d.visibleRegion().isEmpty()), None)
             self.tabifyDockWidget(groups[0], dock)
             dock.show()
             dock.raise_()
         if not fits():
+            if front is not None:
+                front.raise_()  # the group as it was (its shown tab sets its minimum)
             dock.setFloating(True)
             dock.resize(min(dock.width(), size.width() * 2 // 3), min(dock.height(), size.height() * 2 // 3))
             dock.move(self.geometry().center() - dock.rect().center())
@@ -489,6 +502,21 @@ class MainWindow(QMainWindow):
             layout.activate()  # the new minimum, before resizing back
         self.resize(size)
         QTimer.singleShot(0, self, lambda: self.resize(size) if self.size() != size else None)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        guard = self._size_guard
+        if guard is None:
+            return
+        import time
+
+        dock, size, until = guard
+        if time.monotonic() > until:
+            self._size_guard = None
+            return
+        new = event.size()
+        if new.width() > size.width() or new.height() > size.height():
+            QTimer.singleShot(0, self, lambda: self._keep_size(dock, size, again=False))
 
     def new_dock(self, spec_id: str) -> QWidget:
         """Open another instance of multi-instance dock type ``spec_id``; returns its content."""
