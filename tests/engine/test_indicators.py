@@ -975,3 +975,26 @@ def test_wma_blocks_side_by_side_equal_one_at_a_time_and_gaps_end_the_row():
         got = ind.wma(y, 20)
         assert np.isnan(got[bad_at:]).all(), bad_at
         np.testing.assert_array_equal(got[:bad_at], clean[:bad_at])
+
+
+def test_bbands_are_talibs_bit_for_bit():
+    """BBANDS follows TA-Lib 0.8's own algorithm (SMA running total for the middle band,
+    shifted-data variance re-anchored every 32*n bars or when its sums go stale), so the
+    three bands are TA-Lib's exactly: on a long walk, a flat stretch (the variance
+    floor), a spread tiny next to the price, with odd multipliers and long windows; a
+    NaN ends the row there and the bars before it keep their values."""
+    h, l, c = _long_walk()
+    rng = np.random.default_rng(17)
+    flat = np.concatenate([c[:3_000], np.full(2_000, c[2_999]), c[3_000:6_000]])
+    tiny = 100.0 + rng.normal(0, 1e-5, 3_000)
+    for name, x in (("walk", c[:300_000]), ("flat", flat), ("tiny", tiny)):
+        for n, k in ((2, 2.0), (7, 1.7), (20, 2.0), (50, 3.3), (400, 2.5)):
+            for o, r in zip(ind.bbands(x, n, k), talib.BBANDS(x, n, k, k)):
+                np.testing.assert_array_equal(o, r, err_msg=f"{name} n={n} k={k}")
+    clean = ind.bbands(flat, 20)
+    for bad_at in (5, 700, 4_321):
+        y = flat.copy()
+        y[bad_at] = np.inf
+        for o, ref in zip(ind.bbands(y, 20), clean):
+            assert np.isnan(o[bad_at:]).all(), bad_at
+            np.testing.assert_array_equal(o[:bad_at], ref[:bad_at])
