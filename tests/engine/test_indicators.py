@@ -903,6 +903,12 @@ def test_two_chain_lanes_equal_the_serial_loop_bit_for_bit(warm):
     _nb_volatility._atr_serial(h[1:], l[1:], c[:-1], 1.0, a, 1 - a, 0, m - 1, r2)
     assert _nb_volatility._atr_lanes(h[1:], l[1:], c[:-1], 1.0, a, 1 - a, (m - 1) // 2, w, g2)
     np.testing.assert_array_equal(g2, r2)
+    # the fused long-row loop (odd and even lengths)
+    for e in (m, m - 1):
+        r3, g3 = np.empty(e - 1), np.empty(e - 1)
+        assert _nb_volatility._atr_tail(h[1:e], l[1:e], c[:e - 1], 1.0, a, 1 - a, r3)
+        assert _nb_volatility._atr_tail2(h[1:e], l[1:e], c[:e - 1], 1.0, a, 1 - a, g3, w)
+        np.testing.assert_array_equal(g3, r3)
 
 
 def test_long_series_match_talib_to_the_last_bit_or_nearly():
@@ -919,7 +925,7 @@ def test_long_series_match_talib_to_the_last_bit_or_nearly():
         np.testing.assert_allclose(ours[ok], ref[ok], rtol=1e-13, atol=1e-13 * c.max())
 
 
-@pytest.mark.parametrize("bad_at", [5, 1_000, 100_000, 200_000, 299_999])
+@pytest.mark.parametrize("bad_at", [5, 1_000, 100_000, 149_500, 200_000, 299_999])
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_atr_fused_finiteness_check_finds_a_bad_bar_anywhere(bad_at, bad):
     """ATR checks its inputs for non-finite values inside its long-series loop: a NaN or
