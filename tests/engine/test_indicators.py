@@ -1004,3 +1004,12 @@ def test_bbands_are_talibs_bit_for_bit():
         for o, ref in zip(ind.bbands(y, 20), clean):
             assert np.isnan(o[bad_at:]).all(), bad_at
             np.testing.assert_array_equal(o[:bad_at], ref[:bad_at])
+
+
+def test_willr_is_talibs_bit_for_bit():
+    """WILLR is TA-Lib 0.8.1's (HH - close) / (HH - LL) * -100 exactly, on the fused
+    short-window path (n <= 32) and the general one."""
+    h, l, c = _long_walk(100_000)
+    for n in (2, 14, 32, 33, 60):
+        np.testing.assert_array_equal(ind.willr(h, l, c, n), talib.WILLR(h, l, c, n),
+                                      err_msg=f"WILLR{n}")
