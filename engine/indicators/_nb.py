@@ -21,9 +21,10 @@ SMA/STOCH/StochRSI/BBANDS mid (bit-identical to TA-Lib 0.8.1 on the tests' 1M-ba
 RSI (bit-identical), TA-Lib's DM/TR smoothing and ADX, SAR step for step, sequential seeds.
 Where TA-Lib 0.8 was found by probing to treat rounding noise as equality, the kernels use
 the same tests as the numpy kernels (``_core.ta_equal``, exact-zero denominators). Sums
-TA-Lib 0.8 keeps accurate over long series (BBANDS deviation, CCI, MFI, WMA) are computed
+TA-Lib 0.8 keeps accurate over long series (CCI, MFI, WMA) are computed
 per window directly (oldest to newest), or, for WMA, carried and recomputed exactly every
-1024 bars.
+1024 bars; the BBANDS deviation is TA-Lib 0.8's own shifted-data variance, re-anchored as
+its bbands.c does (bit-identical).
 
 Compiled with ``fastmath=False`` (no reassociation, no implicit contraction: rounding
 stays IEEE as written; the multiply-adds TA-Lib's own build fuses are written as

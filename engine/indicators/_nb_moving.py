@@ -217,8 +217,16 @@ def _wma_row(xs, n, divider, o):  # type: ignore[no-untyped-def]
     nblk = (m - (n - 1) + _RESEED - 1) // _RESEED
     pairs = (nblk - 1) // 2  # pairs of full blocks; the last may be short
     ok = True
+    # Each pair divides the previous pair's 2 * _RESEED sums inside its own loop, eight
+    # at a time in straight-line code (two vector divisions the divider runs while the
+    # sums' chains wait on their latency); the last pair's are divided after.
+    pend = np.zeros(2 * _RESEED)
     for p in range(pairs):
-        ok &= _wma_two(xs, n, divider, n - 1 + 2 * p * _RESEED, o)
+        b = n - 1 + 2 * p * _RESEED
+        ok &= _wma_two(xs, n, divider, b, o, pend)
+        pend = o[b:b + 2 * _RESEED]
+    if pairs:
+        _div_by(pend, divider)
     for b in range(n - 1 + 2 * pairs * _RESEED, m, _RESEED):
         ok &= _wma_block(xs, n, divider, b, min(m, b + _RESEED), o)
     return ok
@@ -264,20 +272,43 @@ def _div_by(a, d):  # type: ignore[no-untyped-def]
 
 
 @_jit
-def _wma_two(xs, n, divider, b, o):  # type: ignore[no-untyped-def]
-    """_wma_block for the two full blocks starting at b and b + _RESEED, side by side."""
+def _wma_two(xs, n, divider, b, o, pend):  # type: ignore[no-untyped-def]
+    """_wma_block for the two full blocks starting at b and b + _RESEED, side by side,
+    leaving their 2 * _RESEED weighted sums o[b:b + 2 * _RESEED] undivided; the previous
+    pair's undivided sums ``pend`` (2 * _RESEED) are divided meanwhile."""
     c = b + _RESEED
     w1, s1 = _wma_seed(xs, n, b)
     w2, s2 = _wma_seed(xs, n, c)
-    o[b] = w1 / divider
-    o[c] = w2 / divider
+    o[b] = w1
+    o[c] = w2
     n1 = xs[b + 1:c]
     d1 = xs[b + 1 - n:c - n]
     o1 = o[b + 1:c]
     n2 = xs[c + 1:c + _RESEED]
     d2 = xs[c + 1 - n:c + _RESEED - n]
     o2 = o[c + 1:c + _RESEED]
-    for i in range(_RESEED - 1):
+    steps = (_RESEED - 1) // 4
+    for k in range(steps):
+        i = 4 * k
+        for j in range(4):
+            v = n1[i + j]
+            u = n2[i + j]
+            w1 = (w1 - s1) + v * n
+            s1 = (s1 + v) - d1[i + j]
+            w2 = (w2 - s2) + u * n
+            s2 = (s2 + u) - d2[i + j]
+            o1[i + j] = w1
+            o2[i + j] = w2
+        q = pend[8 * k:8 * k + 8]
+        q[0] = q[0] / divider
+        q[1] = q[1] / divider
+        q[2] = q[2] / divider
+        q[3] = q[3] / divider
+        q[4] = q[4] / divider
+        q[5] = q[5] / divider
+        q[6] = q[6] / divider
+        q[7] = q[7] / divider
+    for i in range(4 * steps, _RESEED - 1):
         v = n1[i]
         u = n2[i]
         w1 = (w1 - s1) + v * n
@@ -286,8 +317,7 @@ def _wma_two(xs, n, divider, b, o):  # type: ignore[no-untyped-def]
         s2 = (s2 + u) - d2[i]
         o1[i] = w1
         o2[i] = w2
-    _div_by(o1, divider)
-    _div_by(o2, divider)
+    _div_by(pend[8 * steps:], divider)
     return math.isfinite(s1) and math.isfinite(s2)
 
 

@@ -8,10 +8,10 @@ import math
 import numpy as np
 
 from engine.indicators._nb_base import (
-    _BLOCK, _CHECK_CHUNK, _LANE_MIN_SEGMENTS, _NAN, _finite3, _jit, _lead, _muladd,
+    _CHECK_CHUNK, _LANE_MIN_SEGMENTS, _NAN, _finite1, _finite3, _jit, _lead, _muladd,
     _nan_head, _nan_outside, _span, _tr, _warmup_len,
 )
-from engine.indicators._nb_moving import _ema_row, _sma_row
+from engine.indicators._nb_moving import _ema_row
 from engine.indicators._nb_window import _maxmin_row
 
 @_jit
@@ -126,22 +126,9 @@ def _atr_fused(h, l, c, n, out):  # type: ignore[no-untyped-def]
     ls = l[n + 1:]
     cs = c[n:]
     o = out[n + 1:]
-    # One serial pass, the finiteness check folded into it: (x - x) is +0.0 for a finite
-    # x and NaN otherwise, and adding +0.0 to the (non-negative) true-range term changes
-    # nothing, so the numbers are TA-Lib's bit for bit while a non-finite input leaves
-    # the average NaN for good (prev * a + NaN is NaN). Measured here: as fast as the
-    # two halves side by side with a separate in-cache check (the loop is bound by
-    # memory traffic, not by the recurrence's latency), 1.4x faster than them overall.
-    #
-    # The true range as max(high, prev close) - min(low, prev close): for low <= high
-    # that is the very subtraction TA-Lib's larger-of-three picks (rounding is monotonic,
-    # so the largest exact difference gives the largest rounded one), bit for bit, in
-    # three operations instead of seven; the loop is bound by its operation count. A
-    # non-finite close makes that range inf or NaN; q - q is +0.0 exactly when high and
-    # low are finite (NaN otherwise). The lowest high - low is kept: a bar with low >
-    # high (bad data, where the shortcut is not TA-Lib's formula) sends the row to the
-    # span path too, which uses TA-Lib's formula throughout.
-    return _atr_tail(hs, ls, cs, prev, a, inv, o)
+    # The finiteness check is folded into the loop (see _atr_tail); long rows run as
+    # two halves side by side (_atr_tail2).
+    return _atr_tail2(hs, ls, cs, prev, a, inv, o, _warmup_len(inv))
 
 
 @_jit
@@ -155,83 +142,194 @@ def _atr_tail(hs, ls, cs, prev, a, inv, o):  # type: ignore[no-untyped-def]
     that is the very subtraction TA-Lib's larger-of-three picks (rounding is monotonic,
     so the largest exact difference gives the largest rounded one), bit for bit, in
     three operations instead of seven (the loop is bound by its operation count: 1.65
-    -> 1.35 ms on 1M bars here). A non-finite close makes that range inf or NaN, so the
-    average; q - q is +0.0 exactly when high and low are finite (NaN otherwise), and
-    adding +0.0 changes no value. The lowest high - low is kept to see low > high (bad
-    data, where the shortcut is not TA-Lib's formula). Two halves side by side, a
-    helper per bar returning a tuple: both measured slower (1.7-1.9 ms)."""
-    least = 0.0
+    -> 1.35 ms on 1M bars here). A bar whose high is not >= its low (low > high, or a
+    NaN) gets a NaN true range by one compare and select, and any infinity makes the
+    range infinite, so the average ends non-finite for good (inf and NaN persist through
+    the multiply-add) exactly when the row needs the span path: one finiteness test at
+    the end replaces the per-bar finiteness term and running minimum of high - low used
+    before (bit-identical; 1.73 -> 1.39 ms against TA-Lib's 1.64 in one loaded run).
+    Two halves side by side, a helper per bar returning a tuple: both measured slower
+    (1.7-1.9 ms)."""
     for i in range(o.shape[0]):
         hv = hs[i]
         lv = ls[i]
         yv = cs[i]
-        q = hv - lv
         top = hv if hv > yv else yv
         bot = lv if lv < yv else yv
-        least = q if q < least else least
-        prev = _muladd(prev, a, (top - bot) * inv + (q - q))
+        tr = (top - bot) if hv >= lv else _NAN
+        prev = _muladd(prev, a, tr * inv)
         o[i] = prev
-    return math.isfinite(prev) and least >= 0.0
+    return math.isfinite(prev)
+
+
+@_jit
+def _atr_step(prev, a, inv, hv, lv, yv):  # type: ignore[no-untyped-def]
+    """One step of _atr_tail's loop (its true-range shortcut and NaN select)."""
+    top = hv if hv > yv else yv
+    bot = lv if lv < yv else yv
+    tr = (top - bot) if hv >= lv else _NAN
+    return _muladd(prev, a, tr * inv)
+
+
+@_jit
+def _atr_tail2(hs, ls, cs, prev, a, inv, o, warm):  # type: ignore[no-untyped-def]
+    """_atr_tail over all bars as two halves side by side (see _warmup_len), the second
+    started ``warm`` bars early from a guess; checked at the seam and the second half
+    recomputed serially when the guess has not become the true state there. The same
+    numbers and the same result as _atr_tail (a non-finite state in either half stays
+    non-finite, or breaks the seam check). Measured: 1.35 -> 1.23 ms on 1M bars (TA-Lib
+    1.45 in that loaded run); with the per-bar check of the previous loop two halves
+    were slower, op-bound."""
+    m = o.shape[0]
+    if m < _LANE_MIN_SEGMENTS * warm:
+        return _atr_tail(hs, ls, cs, prev, a, inv, o)
+    half = m // 2
+    w0 = half - warm
+    q = _tr(hs[w0], ls[w0], cs[w0])
+    for i in range(w0, half):
+        q = _atr_step(q, a, inv, hs[i], ls[i], cs[i])
+    seam = q
+    hb = hs[half:]
+    lb = ls[half:]
+    cb = cs[half:]
+    ob = o[half:]
+    for i in range(half):
+        prev = _atr_step(prev, a, inv, hs[i], ls[i], cs[i])
+        o[i] = prev
+        q = _atr_step(q, a, inv, hb[i], lb[i], cb[i])
+        ob[i] = q
+    if m > 2 * half:
+        q = _atr_step(q, a, inv, hs[m - 1], ls[m - 1], cs[m - 1])
+        o[m - 1] = q
+    if prev != seam:
+        return _atr_tail(hs[half:], ls[half:], cs[half:], prev, a, inv, o[half:])
+    return math.isfinite(q)
+
+
+# BBANDS as TA-Lib 0.8 computes it (its bbands.c SMA path, issues #117/#118/#243 there):
+# the middle band is the SMA's running total; the deviation is the "shifted-data"
+# variance E[d^2] - E[d]^2 of d = x - shift, two running sums updated O(1) per bar, with
+# the shift re-anchored on the window's mean (and both sums recomputed from the window)
+# every 32*n bars, or sooner when the sums go stale (variance below 1e-6 of E[d^2], or
+# a removed square above 1e6 times the rest). TA-Lib's build does not contract these
+# expressions (checked: plain multiplies and adds give its numbers bit for bit on the
+# bench's 1M bars, the tests' price files and a flat stretch, n 2..50, k 1.7..3.3; fused
+# multiply-adds differ), so none is written here. The two-pass deviation this replaces
+# was O(n) per bar and differed from TA-Lib 0.8 by ~1e-13 (up to 0.7 % where a long
+# walk falls to 1e-11 and the running total's rounding swamps the mean).
+_BB_CHUNK = 512  # bars per chunk: the serial recurrence writes small buffers (L1)
+
+
+@_jit
+def _bb_reseed(x, i, n, inv):  # type: ignore[no-untyped-def]
+    """TA-Lib's reseed at bar i: the shift becomes the mean of x[i-n+1..i], both sums
+    are recomputed over that window, the variance is taken (with the floor that owns
+    its sign), then the oldest bar is removed. Returns (shift, v1, v2, variance)."""
+    ws = i - (n - 1)
+    win = x[ws:i + 1]
+    s = 0.0
+    for j in range(n):
+        s += win[j]
+    shift = s * inv
+    v1 = 0.0
+    v2 = 0.0
+    for j in range(n):
+        t = win[j] - shift
+        v1 += t
+        v2 += t * t
+    m1 = v1 * inv
+    var = v2 * inv - m1 * m1
+    if var < 0.000000000001 * (v2 * inv):
+        var = 0.0
+    t = win[0] - shift
+    v1 -= t
+    v2 -= t * t
+    return shift, v1, v2, var
+
+
+@_jit
+def _bb_row(x, n, kdev, up, mid, low, tot, var):  # type: ignore[no-untyped-def]
+    """TA-Lib 0.8 BBANDS (SMA, nbdevup = nbdevdn = kdev) of x into up/mid/low, chunk by
+    chunk: the serial recurrence stores the running total and the variance of each bar
+    in the small buffers tot/var (length _BB_CHUNK); a vectorised pass then divides,
+    takes the roots and writes the three outputs once. True when the running total
+    ended finite, which proves every value of x finite (see sma)."""
+    m = x.shape[0]
+    _nan_head(up, n - 1)
+    _nan_head(mid, n - 1)
+    _nan_head(low, n - 1)
+    if m < n:
+        return _finite1(x)
+    inv = 1.0 / n
+    shift = x[0]
+    ma = 0.0
+    v1 = 0.0
+    v2 = 0.0
+    for j in range(n - 1):
+        v = x[j]
+        ma += v
+        t = v - shift
+        v1 += t
+        v2 += t * t
+    cnt = 32 * n
+    for c0 in range(n - 1, m, _BB_CHUNK):
+        c1 = min(m, c0 + _BB_CHUNK)
+        w = c1 - c0
+        new = x[c0:c1]
+        old = x[c0 - n + 1:c1 - n + 1]
+        tb = tot[:w]
+        vb = var[:w]
+        for j in range(w):
+            v = new[j]
+            ma += v
+            t = v - shift
+            v1 += t
+            v2 += t * t
+            m1 = v1 * inv
+            vr = v2 * inv - m1 * m1
+            tb[j] = ma
+            u = old[j]
+            ma -= u
+            t = u - shift
+            v1 -= t
+            tsq = t * t
+            v2 -= tsq
+            cnt -= 1
+            if vr < 0.000001 * (v2 * inv) or tsq > 1000000.0 * v2 or cnt <= 0:
+                cnt = 32 * n
+                shift, v1, v2, vr = _bb_reseed(x, c0 + j, n, inv)
+            vb[j] = vr
+        mw = mid[c0:c1]
+        uw = up[c0:c1]
+        dw = low[c0:c1]
+        for j in range(w):
+            md = tb[j] / n
+            vr = vb[j]
+            sd = np.sqrt(vr) if vr != 0.0 else 0.0
+            width = sd * kdev
+            mw[j] = md
+            uw[j] = md + width
+            dw[j] = md - width
+    return math.isfinite(ma)
 
 
 @_jit
 def bbands(x, up, mid, low, n, kdev):  # type: ignore[no-untyped-def]
-    acc = np.empty(_BLOCK)
+    tot = np.empty(_BB_CHUNK)
+    var = np.empty(_BB_CHUNK)
     for r in range(x.shape[0]):
         xr = x[r]
-        # The middle band first, on the whole row from its first finite bar: a finite
-        # result proves the row finite (see sma), so no separate scan; else the span.
+        # The whole row from its first finite bar, no scan first: a finite running
+        # total proves the row finite (see sma); otherwise its span, computed again.
         lo = _lead(xr, xr, xr)
         hi = xr.shape[0]
-        if not _sma_row(xr[lo:], n, mid[r][lo:]):
+        if not _bb_row(xr[lo:], n, kdev, up[r][lo:], mid[r][lo:], low[r][lo:], tot, var):
             lo, hi = _span(xr, xr, xr, xr, 1)
-            _sma_row(xr[lo:hi], n, mid[r][lo:hi])
+            _bb_row(xr[lo:hi], n, kdev, up[r][lo:hi], mid[r][lo:hi], low[r][lo:hi],
+                    tot, var)
         _nan_outside(up[r], lo, hi)
         _nan_outside(mid[r], lo, hi)
         _nan_outside(low[r], lo, hi)
-        m = hi - lo
-        xs = xr[lo:hi]
-        md = mid[r][lo:hi]
-        u = up[r][lo:hi]
-        d = low[r][lo:hi]
-        _nan_head(u, n - 1)
-        _nan_head(d, n - 1)
-        # Population variance around the window's mean, two-pass per window (squared
-        # deviations summed oldest to newest): stable when the spread is tiny next to
-        # the price, as TA-Lib 0.8's is.
-        for t0 in range(n - 1, m, _BLOCK):
-            t1 = min(m, t0 + _BLOCK)
-            w = t1 - t0
-            a = acc[:w]
-            mw = md[t0:t1]
-            for j in range(w):
-                a[j] = 0.0
-            # Four window positions per sweep, added in the same order as one at a time
-            # (bit-identical): the running sums are loaded and stored a quarter as often.
-            k4 = n - n % 4
-            for kk in range(0, k4, 4):
-                x0 = xs[t0 - n + 1 + kk:t1 - n + 1 + kk]
-                x1 = xs[t0 - n + 2 + kk:t1 - n + 2 + kk]
-                x2 = xs[t0 - n + 3 + kk:t1 - n + 3 + kk]
-                x3 = xs[t0 - n + 4 + kk:t1 - n + 4 + kk]
-                for j in range(w):
-                    mj = mw[j]
-                    d0 = x0[j] - mj
-                    d1 = x1[j] - mj
-                    d2 = x2[j] - mj
-                    d3 = x3[j] - mj
-                    a[j] = (((a[j] + d0 * d0) + d1 * d1) + d2 * d2) + d3 * d3
-            for kk in range(k4, n):
-                xw = xs[t0 - n + 1 + kk:t1 - n + 1 + kk]
-                for j in range(w):
-                    dv = xw[j] - mw[j]
-                    a[j] += dv * dv
-            uw = u[t0:t1]
-            dw = d[t0:t1]
-            for j in range(w):
-                width = kdev * np.sqrt(a[j] / n)
-                uw[j] = mw[j] + width
-                dw[j] = mw[j] - width
 
 
 @_jit

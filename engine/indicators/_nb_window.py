@@ -4,6 +4,7 @@ van Herk/Gil-Werman for long ones), written once for both signs (conventions:
 
 from __future__ import annotations
 
+from numba import literally  # type: ignore[attr-defined]
 import numpy as np
 
 from engine.indicators._nb_base import _finite1, _jit, _lead, _nan_head, _nan_outside, _span
@@ -120,7 +121,13 @@ def _ext_vhgw(x, n, s, out, check):  # type: ignore[no-untyped-def]
     both halves' chains: four independent chains in flight (measured on the bench's 1M
     bars, n=20: 0.62 ms against 0.87 ms one half at a time; four halves were slower,
     out of registers). With ``check``, the values are checked in the join loop (integer
-    bits, see _bad_bits): returns False when one is not finite, ``out`` unfinished."""
+    bits, see _bad_bits): returns False when one is not finite, ``out`` unfinished.
+
+    ``s`` is the integer 1 or -1, compiled as a constant (``numba.literally``: one
+    specialisation per sign), so ``s * x`` folds to ``x`` or ``-x`` and the sign costs
+    no multiply in the loops (measured through the public call, n=20 on 1M bars, same
+    runs: 0.945-0.950x -> 0.985-0.999x TA-Lib)."""
+    literally(s)
     m = x.shape[0]
     if check and _bad_bits(x, 0, n):
         return False
@@ -233,7 +240,9 @@ def _ext_row(x, n, s, out, check=False):  # type: ignore[no-untyped-def]
         return False
     if n < _EXT_VHGW_MIN:
         return _ext_doubling(x, n, s, out, check)
-    return _ext_vhgw(x, n, s, out, check)
+    if s > 0:
+        return _ext_vhgw(x, n, 1, out, check)
+    return _ext_vhgw(x, n, -1, out, check)
 
 
 @_jit

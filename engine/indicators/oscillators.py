@@ -206,9 +206,9 @@ def cci(high: Any, low: Any, close: Any, n: int = 14) -> Array:
 def _willr_k(h: Array, l: Array, c: Array, n: int) -> Array:
     hh = rolling_max(h, n)
     ll = rolling_min(l, n)
-    diff = (hh - ll) / -100.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(ta_equal(hh, ll), np.where(np.isnan(hh), np.nan, 0.0), (hh - c) / diff)
+        return np.where(ta_equal(hh, ll), np.where(np.isnan(hh), np.nan, 0.0),
+                        ((hh - c) / (hh - ll)) * -100.0)
 
 
 def willr(high: Any, low: Any, close: Any, n: int = 14) -> Array:

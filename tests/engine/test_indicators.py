@@ -903,6 +903,12 @@ def test_two_chain_lanes_equal_the_serial_loop_bit_for_bit(warm):
     _nb_volatility._atr_serial(h[1:], l[1:], c[:-1], 1.0, a, 1 - a, 0, m - 1, r2)
     assert _nb_volatility._atr_lanes(h[1:], l[1:], c[:-1], 1.0, a, 1 - a, (m - 1) // 2, w, g2)
     np.testing.assert_array_equal(g2, r2)
+    # the fused long-row loop (odd and even lengths)
+    for e in (m, m - 1):
+        r3, g3 = np.empty(e - 1), np.empty(e - 1)
+        assert _nb_volatility._atr_tail(h[1:e], l[1:e], c[:e - 1], 1.0, a, 1 - a, r3)
+        assert _nb_volatility._atr_tail2(h[1:e], l[1:e], c[:e - 1], 1.0, a, 1 - a, g3, w)
+        np.testing.assert_array_equal(g3, r3)
 
 
 def test_long_series_match_talib_to_the_last_bit_or_nearly():
@@ -919,7 +925,7 @@ def test_long_series_match_talib_to_the_last_bit_or_nearly():
         np.testing.assert_allclose(ours[ok], ref[ok], rtol=1e-13, atol=1e-13 * c.max())
 
 
-@pytest.mark.parametrize("bad_at", [5, 1_000, 100_000, 200_000, 299_999])
+@pytest.mark.parametrize("bad_at", [5, 1_000, 100_000, 149_500, 200_000, 299_999])
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_atr_fused_finiteness_check_finds_a_bad_bar_anywhere(bad_at, bad):
     """ATR checks its inputs for non-finite values inside its long-series loop: a NaN or
@@ -975,3 +981,35 @@ def test_wma_blocks_side_by_side_equal_one_at_a_time_and_gaps_end_the_row():
         got = ind.wma(y, 20)
         assert np.isnan(got[bad_at:]).all(), bad_at
         np.testing.assert_array_equal(got[:bad_at], clean[:bad_at])
+
+
+def test_bbands_are_talibs_bit_for_bit():
+    """BBANDS follows TA-Lib 0.8's own algorithm (SMA running total for the middle band,
+    shifted-data variance re-anchored every 32*n bars or when its sums go stale), so the
+    three bands are TA-Lib's exactly: on a long walk, a flat stretch (the variance
+    floor), a spread tiny next to the price, with odd multipliers and long windows; a
+    NaN ends the row there and the bars before it keep their values."""
+    h, l, c = _long_walk()
+    rng = np.random.default_rng(17)
+    flat = np.concatenate([c[:3_000], np.full(2_000, c[2_999]), c[3_000:6_000]])
+    tiny = 100.0 + rng.normal(0, 1e-5, 3_000)
+    for name, x in (("walk", c[:300_000]), ("flat", flat), ("tiny", tiny)):
+        for n, k in ((2, 2.0), (7, 1.7), (20, 2.0), (50, 3.3), (400, 2.5)):
+            for o, r in zip(ind.bbands(x, n, k), talib.BBANDS(x, n, k, k)):
+                np.testing.assert_array_equal(o, r, err_msg=f"{name} n={n} k={k}")
+    clean = ind.bbands(flat, 20)
+    for bad_at in (5, 700, 4_321):
+        y = flat.copy()
+        y[bad_at] = np.inf
+        for o, ref in zip(ind.bbands(y, 20), clean):
+            assert np.isnan(o[bad_at:]).all(), bad_at
+            np.testing.assert_array_equal(o[:bad_at], ref[:bad_at])
+
+
+def test_willr_is_talibs_bit_for_bit():
+    """WILLR is TA-Lib 0.8.1's (HH - close) / (HH - LL) * -100 exactly, on the fused
+    short-window path (n <= 32) and the general one."""
+    h, l, c = _long_walk(100_000)
+    for n in (2, 14, 32, 33, 60):
+        np.testing.assert_array_equal(ind.willr(h, l, c, n), talib.WILLR(h, l, c, n),
+                                      err_msg=f"WILLR{n}")
