@@ -100,15 +100,11 @@ def open_account(ctx: "AppContext", window: Any = None) -> Any:
     from widgets.account.dialog import AccountDialog
 
     parent = window if window is not None else ctx.window
-    existing = getattr(parent, "_account_dialog", None)
+    from app.dialogs import raise_open
+
+    existing = raise_open(parent, "_account_dialog", lambda d: d.refresh())
     if existing is not None:
-        try:
-            existing.refresh()
-            existing.show()
-            existing.raise_()
-            return existing
-        except RuntimeError:  # its C++ side is gone
-            pass
+        return existing
     client_id, google = google_sign_in(ctx)
     dialog = AccountDialog(hub(ctx), ctx.tasks, client_id, google, parent)
     if parent is not None:

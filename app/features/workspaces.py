@@ -455,15 +455,11 @@ def open_remote(ctx: "AppContext", window: "MainWindow") -> Any:
     """The "Workspaces on the service" dialog (one per window, raised when open)."""
     from widgets.workspaces_remote import RemoteWorkspacesDialog
 
-    existing = getattr(window, "_remote_workspaces", None)
+    from app.dialogs import raise_open
+
+    existing = raise_open(window, "_remote_workspaces", lambda d: d.reset())
     if existing is not None:
-        try:
-            existing.reset()
-            existing.show()
-            existing.raise_()
-            return existing
-        except RuntimeError:  # its C++ side is gone
-            pass
+        return existing
     c = controller(window)
 
     def loaded(name: str, open_now: bool) -> None:

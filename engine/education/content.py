@@ -490,11 +490,16 @@ def load_course(folder: Path) -> Course:
     return course
 
 
+def learning_order(courses: Iterable[Course]) -> tuple[Course, ...]:
+    """Courses in the order a learner takes them: beginner first, then by title."""
+    return tuple(sorted(courses, key=lambda c: (LEVELS.index(c.level), c.title.lower(), c.id)))
+
+
 def load_courses(root: Path = CONTENT_DIR) -> tuple[Course, ...]:
     folder = root / "courses"
     if not folder.is_dir():
         return ()
-    return tuple(load_course(p) for p in sorted(folder.iterdir()) if (p / "course.json").is_file())
+    return learning_order(load_course(p) for p in sorted(folder.iterdir()) if (p / "course.json").is_file())
 
 
 def load_tours(root: Path = CONTENT_DIR) -> tuple[int, tuple[Tour, ...]]:

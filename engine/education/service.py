@@ -81,7 +81,7 @@ class EducationService:
                 problems.append(str(exc))
         term_list = tuple(sorted((t for _v, t in terms.values()), key=lambda t: t.term.lower()))
         glossary = ec.Glossary(1, term_list, {t.id: t for t in term_list})
-        content = ec.Content(glossary, tuple(c for _k, (_v, c) in sorted(courses.items())), tours[1])
+        content = ec.Content(glossary, ec.learning_order(c for _v, c in courses.values()), tours[1])
         for p in problems:
             log.warning("education content: %s", p)
         with self._lock:

@@ -14,6 +14,8 @@ def test_the_shipped_content_loads_completely():
     assert len(ids) == len(set(ids))
     assert all(t.definition.strip() for t in c.glossary.terms)
     assert {"reading-a-chart", "orders-and-risk", "indicators-and-scanning"} <= {x.id for x in c.courses}
+    levels = [ec.LEVELS.index(x.level) for x in c.courses]
+    assert levels == sorted(levels) and c.courses[0].id == "reading-a-chart"  # learning order
     for course in c.courses:
         assert len(course.sections) >= 3, course.id
         kinds = [m.kind for m in course.materials()]
