@@ -127,8 +127,8 @@ def _atr_fused(h, l, c, n, out):  # type: ignore[no-untyped-def]
     cs = c[n:]
     o = out[n + 1:]
     # The finiteness check is folded into the loop (see _atr_tail); long rows run as
-    # two halves side by side (_atr_tail2).
-    return _atr_tail2(hs, ls, cs, prev, a, inv, o, _warmup_len(inv))
+    # four quarters side by side (_atr_tail4).
+    return _atr_tail4(hs, ls, cs, prev, a, inv, o, _warmup_len(inv))
 
 
 @_jit
@@ -148,8 +148,8 @@ def _atr_tail(hs, ls, cs, prev, a, inv, o):  # type: ignore[no-untyped-def]
     the multiply-add) exactly when the row needs the span path: one finiteness test at
     the end replaces the per-bar finiteness term and running minimum of high - low used
     before (bit-identical; 1.73 -> 1.39 ms against TA-Lib's 1.64 in one loaded run).
-    Two halves side by side, a helper per bar returning a tuple: both measured slower
-    (1.7-1.9 ms)."""
+    With the per-bar finiteness term, two halves side by side were slower (1.7-1.9 ms);
+    without it, long rows run in four quarters (_atr_tail4)."""
     for i in range(o.shape[0]):
         hv = hs[i]
         lv = ls[i]
@@ -172,38 +172,70 @@ def _atr_step(prev, a, inv, hv, lv, yv):  # type: ignore[no-untyped-def]
 
 
 @_jit
-def _atr_tail2(hs, ls, cs, prev, a, inv, o, warm):  # type: ignore[no-untyped-def]
-    """_atr_tail over all bars as two halves side by side (see _warmup_len), the second
-    started ``warm`` bars early from a guess; checked at the seam and the second half
-    recomputed serially when the guess has not become the true state there. The same
-    numbers and the same result as _atr_tail (a non-finite state in either half stays
-    non-finite, or breaks the seam check). Measured: 1.35 -> 1.23 ms on 1M bars (TA-Lib
-    1.45 in that loaded run); with the per-bar check of the previous loop two halves
-    were slower, op-bound."""
-    m = o.shape[0]
-    if m < _LANE_MIN_SEGMENTS * warm:
-        return _atr_tail(hs, ls, cs, prev, a, inv, o)
-    half = m // 2
-    w0 = half - warm
-    q = _tr(hs[w0], ls[w0], cs[w0])
-    for i in range(w0, half):
+def _atr_guess(hs, ls, cs, a, inv, b, warm):  # type: ignore[no-untyped-def]
+    """A guessed ATR state before bar b: ``warm`` steps from the true range at b - warm
+    (see _warmup_len); by then it is the true state bit for bit, or the seam check fails."""
+    q = _tr(hs[b - warm], ls[b - warm], cs[b - warm])
+    for i in range(b - warm, b):
         q = _atr_step(q, a, inv, hs[i], ls[i], cs[i])
-    seam = q
-    hb = hs[half:]
-    lb = ls[half:]
-    cb = cs[half:]
-    ob = o[half:]
-    for i in range(half):
-        prev = _atr_step(prev, a, inv, hs[i], ls[i], cs[i])
-        o[i] = prev
-        q = _atr_step(q, a, inv, hb[i], lb[i], cb[i])
-        ob[i] = q
-    if m > 2 * half:
-        q = _atr_step(q, a, inv, hs[m - 1], ls[m - 1], cs[m - 1])
-        o[m - 1] = q
-    if prev != seam:
-        return _atr_tail(hs[half:], ls[half:], cs[half:], prev, a, inv, o[half:])
-    return math.isfinite(q)
+    return q
+
+
+@_jit
+def _atr_tail4(hs, ls, cs, prev, a, inv, o, warm):  # type: ignore[no-untyped-def]
+    """_atr_tail over all bars as four quarters side by side (see _warmup_len): quarters
+    1-3 start ``warm`` bars early from a guess; each seam is checked (the state a quarter
+    ends with against the guess its successor started from) and, from the first seam that
+    fails, the rest is recomputed serially. The same numbers and the same result as
+    _atr_tail: a non-finite state stays non-finite to its quarter's end, and NaN breaks
+    the seam check after it. The serial loop is bound by its multiply-add's latency, one
+    chain per bar; four chains overlap (measured on the bench's 1M bars: 1.38 -> 1.00-1.07
+    ms, TA-Lib 1.36-1.37, same runs; two halves were 1.38)."""
+    m = o.shape[0]
+    if m < 2 * _LANE_MIN_SEGMENTS * warm:
+        return _atr_tail(hs, ls, cs, prev, a, inv, o)
+    q4 = m // 4
+    b1 = q4
+    b2 = 2 * q4
+    b3 = 3 * q4
+    g1 = _atr_guess(hs, ls, cs, a, inv, b1, warm)
+    g2 = _atr_guess(hs, ls, cs, a, inv, b2, warm)
+    g3 = _atr_guess(hs, ls, cs, a, inv, b3, warm)
+    s1 = g1
+    s2 = g2
+    s3 = g3
+    p0 = prev
+    h1 = hs[b1:]
+    l1 = ls[b1:]
+    c1 = cs[b1:]
+    o1 = o[b1:]
+    h2 = hs[b2:]
+    l2 = ls[b2:]
+    c2 = cs[b2:]
+    o2 = o[b2:]
+    h3 = hs[b3:]
+    l3 = ls[b3:]
+    c3 = cs[b3:]
+    o3 = o[b3:]
+    for i in range(q4):
+        p0 = _atr_step(p0, a, inv, hs[i], ls[i], cs[i])
+        o[i] = p0
+        g1 = _atr_step(g1, a, inv, h1[i], l1[i], c1[i])
+        o1[i] = g1
+        g2 = _atr_step(g2, a, inv, h2[i], l2[i], c2[i])
+        o2[i] = g2
+        g3 = _atr_step(g3, a, inv, h3[i], l3[i], c3[i])
+        o3[i] = g3
+    for i in range(4 * q4, m):  # the last quarter's remainder (< 4 bars)
+        g3 = _atr_step(g3, a, inv, hs[i], ls[i], cs[i])
+        o[i] = g3
+    if p0 != s1:
+        return _atr_tail(hs[b1:], ls[b1:], cs[b1:], p0, a, inv, o[b1:])
+    if g1 != s2:
+        return _atr_tail(hs[b2:], ls[b2:], cs[b2:], g1, a, inv, o[b2:])
+    if g2 != s3:
+        return _atr_tail(hs[b3:], ls[b3:], cs[b3:], g2, a, inv, o[b3:])
+    return math.isfinite(g3)
 
 
 # BBANDS as TA-Lib 0.8 computes it (its bbands.c SMA path, issues #117/#118/#243 there):

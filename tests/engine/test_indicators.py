@@ -876,8 +876,8 @@ def _long_walk(n=300_000, seed=7):
 
 @pytest.mark.parametrize("warm", [None, 1])
 def test_two_chain_lanes_equal_the_serial_loop_bit_for_bit(warm):
-    """MACD, DEMA and ATR run long tails as two halves side by side, the second started
-    early from a guessed state and checked at the seam. Their numbers must be the serial
+    """MACD and DEMA run long tails as two halves side by side, ATR as four quarters,
+    each later one started early from a guessed state and checked at its seam. Their numbers must be the serial
     loop's exactly; warm=1 makes the seam check fail, which must recompute, not leak."""
     from engine.indicators import _nb_base, _nb_moving, _nb_oscillators, _nb_volatility
     h, l, c = _long_walk()
@@ -903,12 +903,32 @@ def test_two_chain_lanes_equal_the_serial_loop_bit_for_bit(warm):
     _nb_volatility._atr_serial(h[1:], l[1:], c[:-1], 1.0, a, 1 - a, 0, m - 1, r2)
     assert _nb_volatility._atr_lanes(h[1:], l[1:], c[:-1], 1.0, a, 1 - a, (m - 1) // 2, w, g2)
     np.testing.assert_array_equal(g2, r2)
-    # the fused long-row loop (odd and even lengths)
-    for e in (m, m - 1):
+    # the fused long-row loop in four quarters (every remainder of the length by 4)
+    for e in (m, m - 1, m - 2, m - 3):
         r3, g3 = np.empty(e - 1), np.empty(e - 1)
         assert _nb_volatility._atr_tail(h[1:e], l[1:e], c[:e - 1], 1.0, a, 1 - a, r3)
-        assert _nb_volatility._atr_tail2(h[1:e], l[1:e], c[:e - 1], 1.0, a, 1 - a, g3, w)
+        assert _nb_volatility._atr_tail4(h[1:e], l[1:e], c[:e - 1], 1.0, a, 1 - a, g3, w)
         np.testing.assert_array_equal(g3, r3)
+
+
+@pytest.mark.parametrize("quarter", [0, 1, 2, 3])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_atr_quarters_report_a_bad_bar_in_any_quarter_and_keep_the_clean_bars(quarter, bad):
+    """A non-finite bar in any of _atr_tail4's quarters (also inside a guess's warm-up)
+    makes it return False, and the bars before it are still the serial loop's."""
+    from engine.indicators import _nb_base, _nb_volatility
+    h, l, c = _long_walk()
+    m = c.size - 1
+    a = 13 / 14
+    w = _nb_base._warmup_len(1 - a)
+    q = m // 4
+    for at in (quarter * q + q // 2, (quarter + 1) * q - w // 2 if quarter < 3 else m - 2):
+        hb = h.copy()
+        hb[1 + at] = bad
+        ref, got = np.empty(m), np.empty(m)
+        _nb_volatility._atr_tail(hb[1:], l[1:], c[:-1], 1.0, a, 1 - a, ref)
+        assert not _nb_volatility._atr_tail4(hb[1:], l[1:], c[:-1], 1.0, a, 1 - a, got, w)
+        np.testing.assert_array_equal(got[:at], ref[:at])
 
 
 def test_long_series_match_talib_to_the_last_bit_or_nearly():
@@ -1013,3 +1033,35 @@ def test_willr_is_talibs_bit_for_bit():
     for n in (2, 14, 32, 33, 60):
         np.testing.assert_array_equal(ind.willr(h, l, c, n), talib.WILLR(h, l, c, n),
                                       err_msg=f"WILLR{n}")
+
+
+def test_sma_on_long_rows_runs_in_quarters_closer_to_the_exact_mean_than_talib(walk):
+    """Rows of _SMA_LANES_MIN bars or more run as four running totals, each seeded fresh:
+    each quarter is TA-Lib's loop from its own seed, the whole is nearer the exact mean
+    (long-double window sums) than TA-Lib's carried total, and shorter rows stay TA-Lib's
+    bit for bit. A gap in any quarter ends the span there."""
+    import talib
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    from engine.indicators import _nb_moving
+    _, _, c, _ = walk
+    n = 20
+    got = ind.sma(c, n)
+    exact = np.sum(sliding_window_view(c.astype(np.longdouble), n), axis=1) / n
+    ref = talib.SMA(c, n)
+    err_ours = np.max(np.abs(got[n - 1:] - exact) / exact)
+    err_talib = np.max(np.abs(ref[n - 1:] - exact) / exact)
+    assert err_ours < 1e-11 and err_ours < err_talib / 5
+    # each quarter: the serial loop from a fresh seed at the quarter's first bar
+    q = (c.size - (n - 1)) // _nb_moving._SMA_LANES
+    for b in (n - 1 + q, n - 1 + 3 * q):
+        part = talib.SMA(c[b - n + 1:b + q], n)[n - 1:]
+        np.testing.assert_array_equal(got[b:b + q], part)
+    short = c[:_nb_moving._SMA_LANES_MIN + n - 2]
+    np.testing.assert_array_equal(ind.sma(short, n), talib.SMA(short, n))
+    for at in (n + 5, n - 1 + q + 7, n - 1 + 2 * q - 3, c.size - 2):
+        x = c.copy()
+        x[at] = np.nan
+        g = ind.sma(x, n)
+        assert np.isnan(g[at:]).all() and np.isfinite(g[n - 1:at]).all(), at
+        np.testing.assert_array_equal(g[n - 1:at], ind.sma(c[:at], n)[n - 1:])
