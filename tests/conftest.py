@@ -1,5 +1,6 @@
 """Test-wide setup. QT_QPA_PLATFORM must be set before anything imports Qt."""
 import os
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("STOCKSCANNER_WARMUP", "0")  # no background JIT warm-up in app tests
@@ -84,6 +85,46 @@ def ws(home, qtbot):
     else:
         w.ctx.tasks.wait_all(10000)
         w.ctx.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    """Qt's fatal and critical messages reach stderr at once. pytest-qt's log capture keeps
+    every Qt message for the report, but Qt aborts right after a fatal one, so the worker
+    died with only "Fatal Python error: Aborted" to show (seen in QWidget constructors
+    under xdist). Chained after pytest-qt's handler is installed (the setup hooks have
+    run), and only where Qt is already imported."""
+    result = yield
+    if "PySide6.QtCore" in sys.modules:
+        from PySide6 import QtCore
+
+        previous = QtCore.qInstallMessageHandler(None)
+        loud = (QtCore.QtMsgType.QtFatalMsg, QtCore.QtMsgType.QtCriticalMsg)
+
+        def handler(mode, context, message):  # type: ignore[no-untyped-def]
+            if mode in loud:
+                where = f"{context.file}:{context.line}" if context.file else "?"
+                os.write(2, f"\n[Qt {mode.name} in {item.nodeid} at {where}] {message}\n"
+                         .encode("utf-8", "replace"))
+            if previous is not None:
+                previous(mode, context, message)
+
+        QtCore.qInstallMessageHandler(handler)
+    return result
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """Only a crashed worker's test is ever run again (pyproject's --reruns, through
+    xdist's crash hook). pytest-rerunfailures decides whether a failure is final before
+    pytest-qt turns a test with Qt warnings into a failure, so such a test ran twice and
+    a flaky warning could pass the second time. Outermost wrapper: every failure seen
+    here is made final for the in-worker rerun loop (its per-phase flags)."""
+    report = yield
+    terminal = getattr(item, "_terminal_errors", None)
+    if report.failed and isinstance(terminal, dict):
+        terminal[report.when] = True
+    return report
 
 
 @pytest.hookimpl(wrapper=True)

@@ -112,7 +112,8 @@ def vwap(h, l, c, v, out):  # type: ignore[no-untyped-def]
 
 @_jit
 def _vwap_span(hr, lr, cr, vr, orow, lo, hi, tpv, cum):  # type: ignore[no-untyped-def]
-    """Cumulative VWAP over bars lo..hi-1 into orow; True when both sums end finite."""
+    """Cumulative VWAP over bars lo..hi-1 into orow; True when both sums end finite (a
+    non-finite value makes its sub-block's sum, then every later carry, non-finite)."""
     pv = 0.0
     cv = 0.0
     # Block by block so the three passes (typical price x volume, the two running
@@ -129,13 +130,55 @@ def _vwap_span(hr, lr, cr, vr, orow, lo, hi, tpv, cum):  # type: ignore[no-untyp
         s = cum[:w]
         for j in range(w):
             t[j] = (hs[j] + ls[j] + cs[j]) / 3.0 * vs[j]
-        for j in range(w):
-            pv += t[j]
-            cv += vs[j]
-            t[j] = pv
-            s[j] = cv
-        for j in range(w):
-            o[j] = t[j] / s[j] if s[j] != 0.0 else _NAN
+        # The running sums as four local ones side by side (four sub-blocks, eight
+        # independent addition chains instead of two), then each sub-block's carry
+        # (the sums before it) added in the vectorised division pass.
+        q = w // 4
+        t1 = t[q:]
+        t2 = t[2 * q:]
+        t3 = t[3 * q:]
+        s1 = s[q:]
+        s2 = s[2 * q:]
+        s3 = s[3 * q:]
+        v1 = vs[q:]
+        v2 = vs[2 * q:]
+        v3 = vs[3 * q:]
+        p0 = p1 = p2 = p3 = 0.0
+        c0 = c1 = c2 = c3 = 0.0
+        for j in range(q):
+            p0 += t[j]
+            p1 += t1[j]
+            p2 += t2[j]
+            p3 += t3[j]
+            c0 += vs[j]
+            c1 += v1[j]
+            c2 += v2[j]
+            c3 += v3[j]
+            t[j] = p0
+            t1[j] = p1
+            t2[j] = p2
+            t3[j] = p3
+            s[j] = c0
+            s1[j] = c1
+            s2[j] = c2
+            s3[j] = c3
+        for j in range(4 * q, w):  # the last sub-block's remainder (< 4 bars)
+            p3 += t[j]
+            c3 += vs[j]
+            t[j] = p3
+            s[j] = c3
+        for k in range(4):
+            a = k * q
+            e = w if k == 3 else a + q
+            tk = t[a:e]
+            sk = s[a:e]
+            ok_ = o[a:e]
+            for j in range(e - a):
+                num = tk[j] + pv
+                den = sk[j] + cv
+                ok_[j] = num / den if den != 0.0 else _NAN
+            pv += p0 if k == 0 else (p1 if k == 1 else (p2 if k == 2 else p3))
+            cv += c0 if k == 0 else (c1 if k == 1 else (c2 if k == 2 else c3))
     return math.isfinite(pv) and math.isfinite(cv)
 
 
