@@ -8,7 +8,9 @@
    the event's ``create_time``): an event older than the last change applied is recorded as
    ``stale`` and changes nothing, and CANCELLED / EXPIRED are final (PayPal cannot reactivate
    them), so a late ACTIVATED never undoes a CANCELLED.
-4. Event types we do not handle are logged and acknowledged (``unknown``), so the provider
+4. An account has one billing subscription: one activated while another is live is
+   cancelled at the provider at once (``_cancel_if_second``).
+5. Event types we do not handle are logged and acknowledged (``unknown``), so the provider
    stops retrying them."""
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from server.billing import commissions
 from server.billing.models import Invoice, Refund, Subscription, WebhookEvent
-from server.billing.provider import BillingProvider
+from server.billing.provider import BillingProvider, ProviderError
+from server.deps import audit
 from server.models import aware
 
 log = logging.getLogger("stockscanner.server.billing")
@@ -139,10 +142,39 @@ def _subscription(db: Session, provider: BillingProvider, event_type: str, event
     next_billing = parse_time(billing.get("next_billing_time")) if isinstance(billing, dict) else None
     if next_billing is not None:
         sub.period_end = next_billing
+    activated = new_status == "ACTIVE" and sub.status != "ACTIVE"
     sub.status, sub.status_at = new_status, at
     if new_status == "CANCELLED":
         sub.cancel_at_period_end = True
+    if activated:
+        _cancel_if_second(db, provider, sub)
     return "applied"
+
+
+def _cancel_if_second(db: Session, provider: BillingProvider, sub: Subscription) -> None:
+    """One billing subscription per account. A user may start a second subscription while
+    the first waits for approval (a new link after closing the browser, another plan) and
+    then approve both at the provider. The one activated second is cancelled there at once:
+    it keeps the period its first payment bought (cancel at period end), and nothing more is
+    charged; the audit log names both so an administrator can refund that payment."""
+    other = db.execute(select(Subscription).where(
+        Subscription.user_id == sub.user_id, Subscription.id != sub.id,
+        Subscription.status.in_(("ACTIVE", "SUSPENDED")),
+        Subscription.cancel_at_period_end.is_(False))).scalars().first()
+    if other is None:
+        return
+    try:
+        provider.cancel(sub.provider_id, "A second subscription of the same Stock Scanner account")
+    except ProviderError as exc:
+        log.error("could not cancel the second subscription %s of user %s: %s",
+                  sub.provider_id, sub.user_id, exc)
+        audit(db, "billing.second_subscription_cancel_failed", user_id=sub.user_id,
+              provider_id=sub.provider_id, kept=other.provider_id, reason=str(exc))
+        return
+    sub.status = "CANCELLED"
+    sub.cancel_at_period_end = True
+    audit(db, "billing.second_subscription_cancelled", user_id=sub.user_id,
+          provider_id=sub.provider_id, kept=other.provider_id)
 
 
 def _sale(db: Session, resource: dict[str, Any], event: dict[str, Any]) -> str:

@@ -271,3 +271,57 @@ def test_admin_flags_and_plans_are_audited_and_admin_only(service: Any) -> None:
     assert "admin.plan_set" in actions and "admin.plan_reset" in actions
     set_event = [e for e in log if e["action"] == "admin.flag_set"][0]
     assert json.loads(set_event["detail"])["after"]["users"] == [uid]
+
+
+def test_a_second_subscription_approved_at_the_provider_is_cancelled_there(service: Any, monkeypatch: Any) -> None:
+    """Two subscriptions started while the first waits for approval, both approved: the one
+    activated second is cancelled at the provider at once (no second recurring charge),
+    keeps the period its first payment bought, and the audit log names both."""
+    h = service.user("dee@example.com")
+    first = service.client.post("/billing/subscription", headers=h, json={"tier": "basic"})
+    second = service.client.post("/billing/subscription", headers=h, json={"tier": "pro"})
+    assert first.status_code == second.status_code == 200
+    cancelled: list[str] = []
+    provider = sandbox(service)
+    monkeypatch.setattr(provider, "cancel", lambda pid, reason: cancelled.append(pid))
+    assert "Your subscription is active." in approve(service, first.json()["approval_url"])
+    assert cancelled == []
+    assert "Your subscription is active." in approve(service, second.json()["approval_url"])
+    with service.db() as db:
+        subs = db.execute(select(Subscription).order_by(Subscription.id)).scalars().all()
+        assert [(s.tier, s.status, s.cancel_at_period_end) for s in subs] == [
+            ("basic", "ACTIVE", False), ("pro", "CANCELLED", True)]
+        assert cancelled == [subs[1].provider_id]
+        kept = subs[0].provider_id
+    from server.models import AuditEvent
+
+    with service.db() as db:
+        detail = db.execute(select(AuditEvent.detail).where(
+            AuditEvent.action == "billing.second_subscription_cancelled")).scalar_one()
+    assert json.loads(detail) == {"provider_id": cancelled[0], "kept": kept}
+    # the Pro month paid for is kept to its end; Basic goes on after it, and stays cancellable
+    assert service.client.get("/entitlements/me", headers=h).json()["tier"] == "pro"
+    with service.db() as db:
+        db.execute(update(Subscription).where(Subscription.tier == "pro").values(
+            period_end=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)))
+        db.commit()
+    assert service.client.get("/entitlements/me", headers=h).json()["tier"] == "basic"
+    assert service.client.post("/billing/subscription/cancel", headers=h).status_code == 200
+
+
+def test_a_second_subscription_the_provider_will_not_cancel_is_audited(service: Any, monkeypatch: Any) -> None:
+    from server.billing.provider import ProviderError
+
+    h = service.user("eve@example.com")
+    urls = [service.client.post("/billing/subscription", headers=h, json={"tier": t}).json()["approval_url"]
+            for t in ("basic", "pro")]
+
+    def refuse(pid: str, reason: str) -> None:
+        raise ProviderError("PayPal is unavailable")
+
+    monkeypatch.setattr(sandbox(service), "cancel", refuse)
+    for url in urls:
+        assert "Your subscription is active." in approve(service, url)
+    with service.db() as db:
+        assert [s for s in db.execute(select(Subscription.status)).scalars()] == ["ACTIVE", "ACTIVE"]
+    assert "billing.second_subscription_cancel_failed" in _audit_actions(service)
