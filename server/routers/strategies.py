@@ -42,6 +42,8 @@ from server.entitlements import RequireEntitlement
 from server.errors import ERROR_RESPONSES, ApiError
 from server.models import Strategy, StrategyRanking, StrategyReview, User, aware, utcnow
 from server.schemas import NoControl, StatusOut, Strict
+from server.routers.social import record_activity
+from server.social_models import Activity
 
 router = APIRouter(tags=["strategies"], responses=ERROR_RESPONSES)
 
@@ -439,6 +441,7 @@ def remove(strategy_id: ObjectId, user: CurrentUser, db: Db) -> StatusOut:
     """Delete the strategy, its reviews and leaderboard rows (clones of it keep their rules)."""
     s = load_owned(db, Strategy, strategy_id, user)
     db.execute(update(Strategy).where(Strategy.parent_id == s.id).values(parent_id=None))
+    _unfeed(db, s)
     db.delete(s)
     db.commit()
     return StatusOut(status="deleted")
@@ -503,6 +506,7 @@ def share(strategy_id: ObjectId, body: ShareIn, user: CurrentUser, db: Db) -> Sh
     valid for ``expires_in_days``; the token is in this answer only."""
     s = load_owned(db, Strategy, strategy_id, user)
     token: str | None = None
+    was_public = s.visibility == "public"
     s.visibility = body.visibility
     if body.visibility == "unlisted":
         token = secrets.token_urlsafe(SHARE_TOKEN_BYTES)
@@ -512,6 +516,10 @@ def share(strategy_id: ObjectId, body: ShareIn, user: CurrentUser, db: Db) -> Sh
         s.share_token_hash, s.share_expires_at = None, None
     s.updated_at = utcnow()
     relist(db, s)
+    if body.visibility == "public" and not was_public:
+        record_activity(db, user.id, "strategy", s.id, f"published the strategy {s.name}")
+    elif body.visibility != "public":
+        _unfeed(db, s)  # an unlisted strategy is for those with its link, not for followers
     db.commit()
     return ShareOut(visibility=s.visibility, token=token,
                     expires_at=aware(s.share_expires_at) if s.share_expires_at else None)
@@ -524,8 +532,15 @@ def revoke(strategy_id: ObjectId, user: CurrentUser, db: Db) -> ShareOut:
     s.visibility, s.share_token_hash, s.share_expires_at = "private", None, None
     s.updated_at = utcnow()
     relist(db, s)
+    _unfeed(db, s)
     db.commit()
     return ShareOut(visibility="private", token=None, expires_at=None)
+
+
+def _unfeed(db: Session, s: Strategy) -> None:
+    """Take ``s``'s publication off its followers' feeds (it is no longer public)."""
+    db.execute(delete(Activity).where(Activity.user_id == s.user_id, Activity.kind == "strategy",
+                                      Activity.ref_id == s.id))
 
 
 @router.post("/strategies/shared", response_model=StrategyDetail)

@@ -213,3 +213,28 @@ def test_recalculate_is_for_the_owner_or_an_admin(service: Any) -> None:
     # a live run alone keeps the stored backtest
     live = service.client.put(f"/strategies/{sid}/results", headers=a, json={"live": _run(5, days=20)}).json()
     assert live["scorecard"]["oos_source"] == "live" and len(live["backtest_curve"]) == 200
+
+
+def test_publishing_a_strategy_reaches_followers_feeds_and_leaves_them_when_it_stops_being_public(
+        service: Any) -> None:
+    a, b = service.user("pub@example.com"), service.user("fan@example.com")
+    c_ = service.client
+    a_id = c_.get("/me", headers=a).json()["id"]
+    assert c_.post(f"/social/users/{a_id}/follow", headers=b).status_code in (200, 201)
+    s = _create(service, a, name="Gap fill")
+
+    def feed() -> list[tuple[str, int, str]]:
+        return [(i["kind"], i["ref_id"], i["summary"]) for i in c_.get("/social/feed", headers=b).json()]
+
+    assert c_.post(f"/strategies/{s['id']}/share", headers=a, json={"visibility": "unlisted"}).status_code == 200
+    assert feed() == []  # an unlisted link is not announced
+    assert c_.post(f"/strategies/{s['id']}/share", headers=a, json={"visibility": "public"}).status_code == 200
+    assert feed() == [("strategy", s["id"], "published the strategy Gap fill")]
+    c_.post(f"/strategies/{s['id']}/share", headers=a, json={"visibility": "public"})  # again: one line
+    assert len(feed()) == 1
+    assert c_.delete(f"/strategies/{s['id']}/share", headers=a).status_code == 200
+    assert feed() == []
+    c_.post(f"/strategies/{s['id']}/share", headers=a, json={"visibility": "public"})
+    assert len(feed()) == 1
+    assert c_.delete(f"/strategies/{s['id']}", headers=a).status_code == 200
+    assert feed() == []
