@@ -135,6 +135,21 @@ async def current_identity(st: State, creds: Annotated[HTTPAuthorizationCredenti
 CurrentIdentity = Annotated[Identity, Depends(current_identity)]
 
 
+async def still_signed_in(st: Any, identity: Identity) -> bool:
+    """Whether ``identity``'s session is still live and its user enabled, as
+    ``current_identity`` checks it (the cache, else one database round trip): for a
+    long-lived response (an event stream) that must end when the session does."""
+    cache = st.auth_cache
+    if cache.get(identity.family_id, identity.user_id) is not None:
+        return True
+    generation, started = cache.generation, cache.clock()
+    fresh = await run_in_threadpool(_load_identity, st, identity.family_id, identity.user_id)
+    if fresh is None:
+        return False
+    cache.put(fresh, generation, started)
+    return True
+
+
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 

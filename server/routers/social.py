@@ -43,7 +43,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from server.deps import MAX_ID, AdminUser, CurrentIdentity, CurrentUser, Db, ObjectId, State, audit, load_owned
+from server.deps import (
+    MAX_ID, AdminUser, CurrentIdentity, CurrentUser, Db, ObjectId, State, audit, load_owned, still_signed_in,
+)
 from server.entitlements import require_entitlement
 from server.errors import ERROR_RESPONSES, ApiError
 from server.models import User, aware, utcnow
@@ -718,7 +720,8 @@ async def stream(request: Request, st: State, identity: CurrentIdentity, users: 
                  ) -> StreamingResponse:
     """Server-sent events: each new trade of ``users``, under ``strategies`` and (with
     ``followed``) of the people the caller follows, as ``event: trade``. Ends after ``max_s``
-    seconds."""
+    seconds, or with ``event: end`` within a poll (``STREAM_POLL_S``) of the caller's
+    session ending (sign-out, "sign out everywhere", a disabled account)."""
     me = identity.user_id
     hub = hub_of(request.app)
     start = after_id if after_id is not None else await run_in_threadpool(_last_trade_id, st)
@@ -737,6 +740,10 @@ async def stream(request: Request, st: State, identity: CurrentIdentity, users: 
                     yield f"id: {r.id}\nevent: trade\ndata: {r.model_dump_json()}\n\n".encode()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or await request.is_disconnected():
+                    break
+                if not await still_signed_in(st, identity):
+                    # signed out (or every session ended, or the account disabled) meanwhile
+                    yield b"event: end\ndata: {\"reason\": \"session_ended\"}\n\n"
                     break
                 try:
                     await asyncio.wait_for(sub[1].wait(), min(STREAM_POLL_S, remaining))

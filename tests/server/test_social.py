@@ -182,3 +182,31 @@ def test_verified_badge_needs_30_trades_over_a_90_day_record_by_service_time(ser
     c_.post("/social/trades", headers=ha, json={"trades": [_trade("k30")]})
     prof = c_.get(f"/social/users/{a}", headers=hb).json()
     assert (prof["verified"], prof["trades_90d"]) == (True, 30)
+
+
+def test_the_event_stream_ends_when_the_session_does(service: Any) -> None:
+    """An open ``/social/stream`` sends ``event: end`` within a poll of "sign out everywhere"
+    (it used to stay open to its ``max_s``, up to 60 s)."""
+    import threading
+    import time
+
+    h = service.user("streamer@example.com")
+    lines: list[str] = []
+    opened = threading.Event()
+
+    def listen() -> None:
+        with service.client.stream("GET", "/social/stream", headers=h, params={"max_s": 30}) as r:
+            assert r.status_code == 200
+            for line in r.iter_lines():
+                lines.append(line)
+                opened.set()
+
+    t = threading.Thread(target=listen, daemon=True)
+    t.start()
+    assert opened.wait(10)
+    t0 = time.monotonic()
+    assert service.client.post("/me/sessions/revoke-all", headers=h).status_code == 200
+    t.join(15)
+    assert not t.is_alive()
+    assert time.monotonic() - t0 < 5
+    assert "event: end" in lines and 'data: {"reason": "session_ended"}' in lines
