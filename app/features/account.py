@@ -73,23 +73,32 @@ def hub(ctx: "AppContext") -> "SyncHub":
     return ctx.service(SyncHub)
 
 
-def google_sign_in(ctx: "AppContext") -> tuple[str, Callable[[], object] | None]:
-    """(client id, the sign-in call) — the call is None without a client id or ``sync.google``."""
+def google_sign_in(ctx: "AppContext") -> tuple[str, Callable[..., object] | None]:
+    """(client id, the sign-in call) — the call is None without a client id or ``sync.google``.
+    Called with no arguments it runs the whole browser flow; with ``id_token`` and a code it
+    finishes a sign-in that needed the account's second factor."""
     client_id = str(ctx.settings.get("service/google_client_id") or "").strip()
     h = hub(ctx)
     if not client_id or h.client is None:
         return client_id, None
-    from sync.google import sign_in_with_google
+    from sync.google import finish_google_sign_in, sign_in_with_google
 
     client = h.client
 
-    def run() -> object:
-        # blocking (system browser + loopback redirect): the dialog runs it in a worker. An
-        # account with 2FA answers SecondFactorRequired, shown as its sentence (the Google path
-        # takes no code yet: sign in with the password and code instead).
+    def run(id_token: str | None = None, otp: str | None = None, backup_code: str | None = None,
+            remember_device: bool = False) -> object:
+        # Blocking (system browser + loopback redirect): the dialog runs it in a worker. An
+        # account with 2FA answers SecondFactorRequired carrying the verified Google ID token;
+        # the dialog asks for the code and calls again with ``id_token`` and the code, which
+        # finishes the sign-in without a second trip to the browser (the service's nonce is
+        # valid for 10 minutes).
         old = client.tokens.load()
-        pair = sign_in_with_google(client.base_url, client_id=client_id,
-                                   device_token=(old.device_token if old else None) or None)
+        device = (old.device_token if old else None) or None
+        if id_token:
+            pair = finish_google_sign_in(client.base_url, id_token, otp=otp, backup_code=backup_code,
+                                         device_token=device, remember_device=remember_device)
+        else:
+            pair = sign_in_with_google(client.base_url, client_id=client_id, device_token=device)
         return client.adopt(pair)
 
     return client_id, run

@@ -219,3 +219,43 @@ def test_change_password_signs_out_the_other_sessions_and_keeps_this_one(qtbot: 
         other.me()  # the other one is signed out
     with pytest.raises(AuthError):
         other.login("pw@example.com", PASSWORD)
+
+
+def test_google_sign_in_for_an_account_with_2fa_asks_for_the_code_and_sends_it_with_the_id_token(
+        qtbot: Any, hub: Any, tasks: Any) -> None:
+    """The service answers second_factor_required to a Google sign-in of a 2FA account: the
+    dialog shows the code field, and the next press finishes with the ID token it already
+    has and the code (no second trip to the browser)."""
+    from sync.google import SecondFactorRequired
+    from widgets.account.dialog import AccountDialog
+
+    calls: list[dict[str, Any]] = []
+
+    def google(**kw: Any) -> object:
+        calls.append(kw)
+        if not kw:
+            raise SecondFactorRequired("verified-id-token", "This account needs its second factor.")
+        return {"access_token": "a", "refresh_token": "r"}
+
+    dialog = AccountDialog(hub, tasks, "client.apps.googleusercontent.com", google)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.google_button.isEnabled() and not dialog.otp.isVisible()
+    dialog.google_button.click()
+    qtbot.waitUntil(lambda: dialog.otp.isVisible() and dialog.stack.isEnabled(), timeout=15000)
+    assert "two-factor" in dialog.message.text() and calls == [{}]
+    _grab(dialog, "google_second_factor")
+    dialog.otp.setText("123 456")
+    dialog.google_button.click()
+    qtbot.waitUntil(lambda: len(calls) == 2 and dialog.stack.isEnabled(), timeout=15000)
+    assert calls[1] == {"id_token": "verified-id-token", "otp": "123456", "backup_code": None,
+                        "remember_device": False}
+    qtbot.waitUntil(lambda: not dialog.otp.isVisible(), timeout=15000)
+    assert dialog._google_token == ""
+    # a backup code goes as a backup code
+    dialog.google_button.click()
+    qtbot.waitUntil(lambda: len(calls) == 3 and dialog.otp.isVisible() and dialog.stack.isEnabled(), timeout=15000)
+    dialog.otp.setText("ab12-cd34")
+    dialog.google_button.click()
+    qtbot.waitUntil(lambda: len(calls) == 4, timeout=15000)
+    assert calls[3]["backup_code"] == "ab12-cd34" and calls[3]["otp"] is None

@@ -79,13 +79,14 @@ class AccountDialog(QDialog):
     SIGN_IN, ACCOUNT, ENROL, CODES, PASSWORD, DELETE = range(6)
 
     def __init__(self, backend: AccountBackend, tasks: Any, google_client_id: str = "",
-                 google_sign_in: Callable[[], object] | None = None, parent: QWidget | None = None) -> None:
+                 google_sign_in: Callable[..., object] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("accountDialog")
         self.setWindowTitle("Account")
         self.setMinimumWidth(520)
         self.backend, self.tasks = backend, tasks
         self.google_sign_in = google_sign_in if google_client_id else None
+        self._google_token = ""  # a verified Google ID token waiting for the second factor
         self.me: dict[str, Any] = {}
         self.backup_codes: list[str] = []
         self.enrol_secret = ""
@@ -239,9 +240,7 @@ class AccountDialog(QDialog):
         creds = self._credentials()
         if creds is None or self.client is None:
             return
-        code = self.otp.text().strip().replace(" ", "") if self.otp.isVisible() else ""
-        otp = code if code.isdigit() and len(code) == 6 else None
-        backup = code if code and otp is None else None
+        otp, backup = self._code()
         remember = self.remember.isChecked() and self.remember.isVisible()
         client = self.client
 
@@ -269,11 +268,44 @@ class AccountDialog(QDialog):
 
         self.run(register_then_sign_in, self._signed_in, "Creating the account")
 
+    def _code(self) -> tuple[str | None, str | None]:
+        """(TOTP, backup code) from the code field while it is shown."""
+        code = self.otp.text().strip().replace(" ", "") if self.otp.isVisible() else ""
+        otp = code if code.isdigit() and len(code) == 6 else None
+        return otp, (code if code and otp is None else None)
+
     def sign_in_google(self) -> None:
-        if self.google_sign_in is not None:
-            self.run(self.google_sign_in, self._signed_in, "Signing in with Google")
+        """The browser flow; for an account with 2FA the service asks for the code, and the
+        next press sends it with the ID token already obtained (no second browser trip)."""
+        google = self.google_sign_in
+        if google is None:
+            return
+        otp, backup = self._code()
+        token = self._google_token
+        if token and (otp or backup):
+            remember = self.remember.isChecked() and self.remember.isVisible()
+            call: Callable[[], object] = lambda: google(id_token=token, otp=otp, backup_code=backup,
+                                                        remember_device=remember)
+        else:
+            call = google
+
+        def second_factor(exc: BaseException) -> bool:
+            if getattr(exc, "code", "") != "second_factor_required":
+                return False
+            self._google_token = str(getattr(exc, "id_token", "") or self._google_token)
+            self.google_button.setDefault(True)  # Enter in the code field continues with Google
+            for w in (self.otp, self.otp_label, self.remember):
+                w.show()
+            self.otp.setFocus()
+            self.say("This account has two-factor sign-in: enter the 6-digit code from your "
+                     "authenticator app (or a backup code), then press Sign in with Google again.")
+            return True
+
+        self.run(call, self._signed_in, "Signing in with Google", second_factor)
 
     def _signed_in(self, _tokens: object) -> None:
+        self._google_token = ""
+        self.google_button.setDefault(False)
         self.password.clear()
         self.otp.clear()
         for w in (self.otp, self.otp_label, self.remember):
