@@ -260,10 +260,13 @@ class ServiceClient:
         tokens = self.tokens.load()
         return tokens.email if tokens and tokens.refresh_token else None
 
-    def register(self, email: str, password: str, display_name: str = "") -> None:
-        """Create an account (the service mails a verification link)."""
-        self.call("POST", "/auth/register", {"email": email, "password": password,
-                                             "display_name": display_name}, auth=False)
+    def register(self, email: str, password: str, display_name: str = "", referral_code: str = "") -> None:
+        """Create an account (the service mails a verification link). ``referral_code``: the
+        code of whoever referred the user (an unknown one is ignored by the service)."""
+        body = {"email": email, "password": password, "display_name": display_name}
+        if referral_code:
+            body["referral_code"] = referral_code
+        self.call("POST", "/auth/register", body, auth=False)
 
     def login(self, email: str, password: str, *, otp: str | None = None, backup_code: str | None = None,
               remember_device: bool = False) -> Tokens:

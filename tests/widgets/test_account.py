@@ -259,3 +259,38 @@ def test_google_sign_in_for_an_account_with_2fa_asks_for_the_code_and_sends_it_w
     dialog.google_button.click()
     qtbot.waitUntil(lambda: len(calls) == 4, timeout=15000)
     assert calls[3]["backup_code"] == "ab12-cd34" and calls[3]["otp"] is None
+
+
+def test_create_account_with_a_referral_code(qtbot: Any, hub: Any, tasks: Any,
+                                             loopback: LoopbackService) -> None:
+    """The sign-in page's optional referral code goes with Create account; a code that is not
+    letters and digits is refused in the dialog before anything is sent."""
+    import requests
+    from sqlalchemy import select
+
+    from server.billing.models import Referral
+    from server.models import User
+    from widgets.account.dialog import AccountDialog
+
+    requests.post(loopback.url + "/auth/register", json={"email": "ref@example.com", "password": PASSWORD},
+                  timeout=10).raise_for_status()
+    tok = requests.post(loopback.url + "/auth/login", json={"email": "ref@example.com", "password": PASSWORD},
+                        timeout=10).json()["access_token"]
+    code = requests.get(loopback.url + "/referrals/me", headers={"Authorization": f"Bearer {tok}"},
+                        timeout=10).json()["code"]
+    dialog = AccountDialog(hub, tasks)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.email.setText("new@example.com")
+    dialog.password.setText(PASSWORD)
+    dialog.referral.setText("no-such code")
+    dialog.sign_up_button.click()
+    assert "letters and digits" in dialog.message.text()
+    dialog.referral.setText(code)
+    dialog.sign_up_button.click()
+    _wait_page(qtbot, dialog, dialog.ACCOUNT)
+    with loopback.db() as db:
+        ref_id = db.execute(select(User.id).where(User.email == "ref@example.com")).scalar_one()
+        new_id = db.execute(select(User.id).where(User.email == "new@example.com")).scalar_one()
+        assert [(r.referrer_id, r.referred_id) for r in db.execute(select(Referral)).scalars()] == [(ref_id, new_id)]
+    assert dialog.referral.text() == ""

@@ -195,10 +195,15 @@ class AccountDialog(QDialog):
         self.otp = _line("accountOtp", "123456, or a backup code")
         self.otp_label = QLabel("Code")
         self.remember = QCheckBox("Trust this computer for 30 days", objectName="accountRemember")
+        self.referral = _line("accountReferral", "optional: the code of whoever referred you")
+        self.referral.setMaxLength(16)
+        self.referral.setToolTip("Used by Create account only. Someone's referral code (Subscription → "
+                                 "Referrals); it can also be applied within 30 days of signing up.")
         form.addRow("E-mail", self.email)
         form.addRow("Password", self.password)
         form.addRow(self.otp_label, self.otp)
         form.addRow("", self.remember)
+        form.addRow("Referral code", self.referral)
         self.otp.hide()
         self.otp_label.hide()
         self.remember.hide()
@@ -261,9 +266,13 @@ class AccountDialog(QDialog):
         if creds is None or self.client is None:
             return
         client = self.client
+        referral = self.referral.text().strip()
+        if referral and not (referral.isascii() and referral.isalnum()):
+            self.say("A referral code is letters and digits only (up to 16).", error=True)
+            return
 
         def register_then_sign_in() -> object:
-            client.register(creds[0], creds[1])
+            client.register(creds[0], creds[1], referral_code=referral)
             return client.login(creds[0], creds[1])
 
         self.run(register_then_sign_in, self._signed_in, "Creating the account")
@@ -308,6 +317,7 @@ class AccountDialog(QDialog):
         self.google_button.setDefault(False)
         self.password.clear()
         self.otp.clear()
+        self.referral.clear()
         for w in (self.otp, self.otp_label, self.remember):
             w.hide()
         self.backend.session_changed()
