@@ -13,7 +13,9 @@ from engine.indicators._nb_base import (
     _nan_outside, _span, _ta_equal, _warmup_len, _window_sums,
 )
 from engine.indicators._nb_moving import _sma_row
-from engine.indicators._nb_window import _EXT_CHUNK, _EXT_DOUBLING_MAX, _ext_chunk, _maxmin_row
+from engine.indicators._nb_window import (
+    _EXT_CHUNK, _EXT_DOUBLING_MAX, _ext_chunk, _ext_sqrt_chunk, _maxmin_row,
+)
 
 @_jit
 def _rsi_row(x, n, out):  # type: ignore[no-untyped-def]
@@ -365,7 +367,8 @@ def cci(h, l, c, out, tp, n):  # type: ignore[no-untyped-def]
 def _willr_fused(h, l, c, n, out):  # type: ignore[no-untyped-def]
     """WILLR of a row that may hold non-finite values, for windows up to
     _EXT_DOUBLING_MAX: chunk by chunk, the inputs are checked, the highest high and
-    lowest low computed by doubling into two small buffers, and the output written
+    lowest low computed by the square-root decomposition (doubling below 4 bars) into two
+    small buffers, and the output written
     once (one pass over memory instead of a span scan and three passes). True when
     every input was finite and ``out`` is done; False (``out`` unfinished) otherwise,
     or for a row shorter than n or a longer window.
@@ -387,10 +390,16 @@ def _willr_fused(h, l, c, n, out):  # type: ignore[no-untyped-def]
         w = t1 - t0 + n - 1
         if not _finite3(h, l, c, t0, t1):
             return False
-        _ext_chunk(h[t0 - n + 1:t1], w, n, 1.0, a, b, hb)
-        _ext_chunk(l[t0 - n + 1:t1], w, n, -1.0, a, b, lb)
-        hh = hb[n - 1:w]
-        lw = lb[n - 1:w]
+        if n >= 4:  # the square-root decomposition (see _ext_sqrt), into hb/lb from 0
+            _ext_sqrt_chunk(h, n, 1, t0, t1, a, hb, False)
+            _ext_sqrt_chunk(l, n, -1, t0, t1, a, lb, False)
+            hh = hb[:t1 - t0]
+            lw = lb[:t1 - t0]
+        else:
+            _ext_chunk(h[t0 - n + 1:t1], w, n, 1.0, a, b, hb)
+            _ext_chunk(l[t0 - n + 1:t1], w, n, -1.0, a, b, lb)
+            hh = hb[n - 1:w]
+            lw = lb[n - 1:w]
         cs = c[t0:t1]
         o = out[t0:t1]
         for t in range(t1 - t0):

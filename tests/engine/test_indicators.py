@@ -182,28 +182,30 @@ def test_precision_holds_on_a_million_bars(walk):
 
 
 def test_long_windows_and_long_rows_are_bit_identical_to_talib(walk):
-    """highest/lowest switch method by window length (doubling below 16 bars, van
-    Herk/Gil-Werman from 16): both give TA-Lib MAX/MIN exactly, also on 1M bars."""
+    """highest/lowest switch method by window length (doubling below 4 bars, the
+    square-root decomposition from 4 to 32 with one or more join passes, van
+    Herk/Gil-Werman from 33): all give TA-Lib MAX/MIN exactly, also on 1M bars."""
     h, l, _, _ = walk
-    for n in (14, 15, 16, 20, 32, 33, 200, 5000):
+    for n in (2, 3, 4, 5, 8, 14, 15, 16, 20, 21, 24, 25, 32, 33, 200, 5000):
         np.testing.assert_array_equal(ind.highest(h, n), talib.MAX(h, n), err_msg=f"MAX{n}")
         np.testing.assert_array_equal(ind.lowest(l, n), talib.MIN(l, n), err_msg=f"MIN{n}")
 
 
 def test_window_extremes_in_two_halves_match_talib_at_every_length_and_gap(walk):
-    """From 16 bars, highest/lowest run the row's two halves side by side (van
-    Herk/Gil-Werman): rows of every length around the block and half boundaries give
-    TA-Lib MAX/MIN exactly, and a NaN or inf at any bar (the first block, either half,
-    the seam between them, the tail) ends the span there, as on the trimmed row."""
-    h = walk[0][:600]
-    for n in (16, 17, 20, 33):
+    """From 33 bars, highest/lowest run the row's two halves side by side (van
+    Herk/Gil-Werman), from 4 to 32 in chunks of the square-root decomposition: rows of
+    every length around the block, half and chunk boundaries give TA-Lib MAX/MIN exactly,
+    and a NaN or inf at any bar (the first block or chunk, either half, the seam between
+    them, the tail) ends the span there, as on the trimmed row."""
+    h = walk[0][:1200]
+    for n in (4, 5, 16, 17, 20, 25, 32, 33, 40):
         for m in range(n - 1, 5 * n + 3):
             x = h[:m]
             np.testing.assert_array_equal(ind.highest(x, n), talib.MAX(x, n),
                                           err_msg=f"MAX{n} on {m} bars")
             np.testing.assert_array_equal(ind.lowest(x, n), talib.MIN(x, n),
                                           err_msg=f"MIN{n} on {m} bars")
-        x = h[:7 * n + 5]
+        x = h[:max(7 * n + 5, 1100)]  # past two 512-bar chunks of the decomposition
         for k in range(1, len(x)):
             y = x.copy()
             y[k] = (np.nan, np.inf, -np.inf)[k % 3]
