@@ -87,9 +87,19 @@ def ws(home, qtbot):
         w.ctx.close()
 
 
+def _uncaptured_stderr(config: pytest.Config) -> int:
+    """The real stderr's descriptor while pytest captures fd 2: pytest's faulthandler plugin
+    keeps a copy of it (private, so 2 when it is not there)."""
+    try:
+        from _pytest.faulthandler import fault_handler_stderr_fd_key
+        return int(config.stash[fault_handler_stderr_fd_key])
+    except (ImportError, KeyError):
+        return 2
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item):
-    """Qt's fatal and critical messages reach stderr at once. pytest-qt's log capture keeps
+    """Qt's fatal and critical messages reach the real stderr at once. pytest-qt's capture keeps
     every Qt message for the report, but Qt aborts right after a fatal one, so the worker
     died with only "Fatal Python error: Aborted" to show (seen in QWidget constructors
     under xdist). Chained after pytest-qt's handler is installed (the setup hooks have
@@ -100,11 +110,14 @@ def pytest_runtest_setup(item: pytest.Item):
 
         previous = QtCore.qInstallMessageHandler(None)
         loud = (QtCore.QtMsgType.QtFatalMsg, QtCore.QtMsgType.QtCriticalMsg)
+        # pytest captures fd 2 during the test, and a worker that aborts loses what it
+        # captured: write where faulthandler writes (its copy of the real stderr)
+        out_fd = _uncaptured_stderr(item.config)
 
         def handler(mode, context, message):  # type: ignore[no-untyped-def]
             if mode in loud:
                 where = f"{context.file}:{context.line}" if context.file else "?"
-                os.write(2, f"\n[Qt {mode.name} in {item.nodeid} at {where}] {message}\n"
+                os.write(out_fd, f"\n[Qt {mode.name} in {item.nodeid} at {where}] {message}\n"
                          .encode("utf-8", "replace"))
             if previous is not None:
                 previous(mode, context, message)

@@ -1,5 +1,6 @@
 """The test harness itself (tests/conftest.py, pyproject's pytest options): only a crashed
-xdist worker's test runs again, and Qt's critical messages reach stderr at once."""
+xdist worker's test runs again, and Qt's critical messages reach the real stderr at once
+(outside pytest's capture, which an aborting worker loses)."""
 import os
 import subprocess
 import sys
@@ -28,7 +29,22 @@ def test_a_qt_warning_fails_the_test_once_and_a_critical_message_is_on_stderr(tm
     """)
     tail = run.stdout.strip().splitlines()[-1]
     assert "1 failed" in tail and "rerun" not in tail, run.stdout
-    assert "[Qt QtCriticalMsg in" in run.stdout and "probe critical" in run.stdout
+    assert "[Qt QtCriticalMsg in" in run.stderr and "probe critical" in run.stderr, run.stderr
+
+
+def test_a_critical_message_survives_the_process_aborting(tmp_path):
+    """What Qt said before an abort is on the real stderr, not in pytest's capture (which
+    dies with the process)."""
+    run = _pytest(tmp_path, """
+        import os
+
+        def test_aborts(qtbot):
+            from PySide6 import QtCore
+            QtCore.qCritical("said before the abort")
+            os.abort()
+    """)
+    assert run.returncode != 0
+    assert "said before the abort" in run.stderr and "Fatal Python error: Aborted" in run.stderr, run.stderr
 
 
 def test_an_ordinary_failure_is_not_rerun(tmp_path):
