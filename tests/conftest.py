@@ -140,6 +140,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     return report
 
 
+@pytest.fixture(autouse=True)
+def _no_application_without_widgets():
+    """A test must not leave a QCoreApplication/QGuiApplication behind: pytest-qt's qapp
+    then takes it for the QApplication, and the next QWidget in that worker aborts the
+    process ("QWidget: Cannot create a QWidget without QApplication"; the crash that hit
+    test_account under xdist after the installer's icon test). Fails the test that did it."""
+    yield
+    if "PySide6.QtCore" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication
+
+    app = QCoreApplication.instance()
+    if app is not None and type(app).__name__ != "QApplication":
+        pytest.fail(f"this test left a {type(app).__name__} running; use the qapp fixture "
+                    "so code that needs Qt finds the QApplication")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     # The test fails even if the code under test caught the refusal (an OSError).

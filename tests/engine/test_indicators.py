@@ -1079,7 +1079,7 @@ def test_cumulative_vwap_on_a_million_bars_is_near_the_exact_value(walk):
         return np.cumsum(tp) / np.cumsum(v.astype(np.longdouble))
     got = ind.vwap(h, l, c, v)
     assert np.max(np.abs(got - exact(h, l, c, v)) / got) < 1e-14
-    for n in (1, 2, 3, 4, 5, 7, 1023, 1024, 1025, 1027, 4099):
+    for n in (1, 2, 3, 4, 5, 7, 1023, 1024, 1025, 1027, 2047, 2048, 2049, 3075, 4099):
         np.testing.assert_allclose(ind.vwap(h[:n], l[:n], c[:n], v[:n]),
                                    exact(h[:n], l[:n], c[:n], v[:n]).astype(float), rtol=1e-14)
     for at in (5, 300, 700, 1023, len(c) - 3):

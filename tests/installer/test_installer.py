@@ -164,7 +164,9 @@ def test_icns_holds_png_images_128_to_1024():
     assert found == {b"ic07": (128, 128), b"ic08": (256, 256), b"ic09": (512, 512), b"ic10": (1024, 1024)}
 
 
-def test_icons_are_what_the_script_draws(tmp_path):
+def test_icons_are_what_the_script_draws(tmp_path, qapp):
+    # qapp: the script draws with the running QApplication; with none it makes a
+    # QGuiApplication, which would outlive the test and abort the worker's next QWidget
     make_icons = _load("make_icons")
     written = make_icons.main(tmp_path)
     assert (tmp_path / "stockscanner.svg").read_text() == (ICONS / "stockscanner.svg").read_text()
