@@ -120,15 +120,22 @@ async def current_identity(st: State, creds: Annotated[HTTPAuthorizationCredenti
     ``STOCKSCANNER_AUTH_CACHE_S`` stale for revocations made by other workers) or from one
     database round trip in the thread pool."""
     claims = _claims(st, creds)
-    family_id, user_id = int(claims["sid"]), int(claims["sub"])
+    identity = await _live_identity(st, int(claims["sid"]), int(claims["sub"]))
+    if identity is None:
+        raise ApiError(401, "invalid_token", _ENDED, {"WWW-Authenticate": "Bearer"})
+    return identity
+
+
+async def _live_identity(st: ServiceState, family_id: int, user_id: int) -> Identity | None:
+    """The identity of a live session (from the cache, else one database round trip in the
+    thread pool, then cached); None when the session ended or the user is disabled."""
     cache = st.auth_cache
     identity = cache.get(family_id, user_id)
     if identity is None:
         generation, started = cache.generation, cache.clock()
         identity = await run_in_threadpool(_load_identity, st, family_id, user_id)
-        if identity is None:
-            raise ApiError(401, "invalid_token", _ENDED, {"WWW-Authenticate": "Bearer"})
-        cache.put(identity, generation, started)
+        if identity is not None:
+            cache.put(identity, generation, started)
     return identity
 
 
@@ -137,17 +144,9 @@ CurrentIdentity = Annotated[Identity, Depends(current_identity)]
 
 async def still_signed_in(st: Any, identity: Identity) -> bool:
     """Whether ``identity``'s session is still live and its user enabled, as
-    ``current_identity`` checks it (the cache, else one database round trip): for a
-    long-lived response (an event stream) that must end when the session does."""
-    cache = st.auth_cache
-    if cache.get(identity.family_id, identity.user_id) is not None:
-        return True
-    generation, started = cache.generation, cache.clock()
-    fresh = await run_in_threadpool(_load_identity, st, identity.family_id, identity.user_id)
-    if fresh is None:
-        return False
-    cache.put(fresh, generation, started)
-    return True
+    ``current_identity`` checks it: for a long-lived response (an event stream) that must
+    end when the session does."""
+    return await _live_identity(st, identity.family_id, identity.user_id) is not None
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]

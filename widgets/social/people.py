@@ -276,7 +276,6 @@ class SocialWidget(QWidget):
         self.feed.clear()
         for i in items:
             when = str(i.get("created_at", ""))[:16].replace("T", " ") + " UTC"
-            self.feed.addItem(f"{when}  {i['display_name']}: {i['summary']}" +
-                              (" (strategy)" if i["kind"] == "strategy" else ""))
+            self.feed.addItem(f"{when}  {i['display_name']}: {i['summary']}")
         if not items:
             self.feed.addItem("Nothing yet: follow people (People tab) to see their published trades here.")
